@@ -1,0 +1,1 @@
+"""The exchange format: one row per respondent, one column per item (CSV and friends)."""

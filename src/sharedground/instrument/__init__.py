@@ -1,0 +1,53 @@
+"""The questionnaire as versioned data: the model, loading and the built-in instruments."""
+
+from sharedground.instrument.loader import (
+    InstrumentError,
+    builtin,
+    dumps,
+    list_builtin,
+    load_file,
+    loads,
+    resolve,
+)
+from sharedground.instrument.model import (
+    GRID_VALUES,
+    LIKERT_LABELS,
+    NONE_CHOSEN,
+    AnyItem,
+    GridItem,
+    Instrument,
+    Likert,
+    LikertItem,
+    MultiItem,
+    RatingItem,
+    Section,
+    SingleItem,
+    Table,
+    TableRow,
+    TextItem,
+)
+
+__all__ = [
+    "GRID_VALUES",
+    "LIKERT_LABELS",
+    "NONE_CHOSEN",
+    "AnyItem",
+    "GridItem",
+    "Instrument",
+    "InstrumentError",
+    "Likert",
+    "LikertItem",
+    "MultiItem",
+    "RatingItem",
+    "Section",
+    "SingleItem",
+    "Table",
+    "TableRow",
+    "TextItem",
+    "builtin",
+    "dumps",
+    "list_builtin",
+    "load_file",
+    "loads",
+    "resolve",
+]
