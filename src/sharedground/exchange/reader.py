@@ -1,0 +1,325 @@
+"""Reading and validating an exchange CSV file, whole, before anything is written.
+
+Validation is vectorised with Polars so that a national wave of a million rows is checked
+in seconds; every problem is reported with its row, column, the bad value and what is
+allowed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from sharedground.exchange.columns import (
+    FIXED_COLUMNS,
+    MODES,
+    MULTI_SEPARATOR,
+    Column,
+    item_columns,
+)
+from sharedground.exchange.problems import InvalidFile, Problem
+from sharedground.instrument import NONE_CHOSEN, Instrument
+
+TRUST_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+MAX_PROBLEMS_PER_COLUMN = 20
+_ROW = "__row__"
+
+
+@dataclass
+class ExchangeFile:
+    """A validated file: the canonical frame (strings, null = blank) and what was noticed."""
+
+    path: str
+    frame: pl.DataFrame
+    notes: list[str]
+
+
+def read_exchange_csv(
+    path: str | Path, instrument: Instrument, default_mode: str = "online"
+) -> ExchangeFile:
+    """Read and validate a whole file; raise InvalidFile listing every problem."""
+    name = str(path)
+    notes: list[str] = []
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InvalidFile(name, [Problem(None, None, "no such file")]) from None
+    except IsADirectoryError:
+        raise InvalidFile(name, [Problem(None, None, "is a folder, not a file")]) from None
+    text = _decode(name, raw, notes)
+    frame = _parse(name, text)
+    frame = _check_header(name, frame, instrument)
+    if frame.height == 0:
+        raise InvalidFile(name, [Problem(None, None, "the file has a header but no rows")])
+    frame, problems = _validate(frame, instrument, default_mode)
+    if problems:
+        raise InvalidFile(name, problems)
+    return ExchangeFile(name, frame, notes)
+
+
+def _decode(name: str, raw: bytes, notes: list[str]) -> str:
+    if not raw.strip():
+        raise InvalidFile(name, [Problem(None, None, "the file is empty")])
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+        notes.append("a UTF-8 byte-order mark was skipped")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InvalidFile(
+            name, [Problem(None, None, "the file is UTF-16; save it as CSV UTF-8 and try again")]
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        byte = raw[exc.start : exc.start + 1].hex()
+        raise InvalidFile(
+            name,
+            [
+                Problem(
+                    line,
+                    None,
+                    f"not UTF-8 text (byte 0x{byte} at offset {exc.start}); "
+                    "save the file as CSV UTF-8 and try again",
+                )
+            ],
+        ) from None
+    if "\r\n" in text or "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        notes.append("Windows line endings were read as plain newlines")
+    return text
+
+
+def _parse(name: str, text: str) -> pl.DataFrame:
+    try:
+        frame = pl.read_csv(
+            io.StringIO(text),
+            infer_schema=False,
+            has_header=True,
+            raise_if_empty=True,
+        )
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError):
+        # Polars does not say where a ragged row is; the csv module does.
+        raise InvalidFile(name, _locate_csv_problem(text)) from None
+    duplicates = _duplicate_headers(text)
+    if duplicates:
+        raise InvalidFile(
+            name, [Problem(1, c, "this column name appears more than once") for c in duplicates]
+        )
+    return frame
+
+
+def _duplicate_headers(text: str) -> list[str]:
+    header = next(csv.reader(io.StringIO(text)), [])
+    seen: set[str] = set()
+    return sorted({h for h in header if h in seen or seen.add(h)})  # type: ignore[func-returns-value]
+
+
+def _locate_csv_problem(text: str) -> list[Problem]:
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        return [Problem(None, None, "not a CSV file with a header row")]
+    try:
+        for number, row in enumerate(reader, start=2):
+            if len(row) != len(header) and any(cell.strip() for cell in row):
+                return [
+                    Problem(
+                        number,
+                        None,
+                        f"has {len(row)} fields but the header has {len(header)}",
+                    )
+                ]
+    except csv.Error as exc:
+        return [Problem(reader.line_num, None, f"cannot be read as CSV: {exc}")]
+    return [Problem(None, None, "cannot be read as CSV")]
+
+
+def _check_header(name: str, frame: pl.DataFrame, instrument: Instrument) -> pl.DataFrame:
+    known = {*FIXED_COLUMNS, *(c.name for c in item_columns(instrument))}
+    problems = []
+    renamed = {c: c.strip() for c in frame.columns if c != c.strip()}
+    if renamed:
+        frame = frame.rename(renamed)
+    for column in frame.columns:
+        if column not in known:
+            close = difflib.get_close_matches(column, sorted(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(
+                Problem(1, column, f"unknown column for instrument {instrument.key}{hint}")
+            )
+    for required in ("respondent_id", "role"):
+        if required not in frame.columns:
+            problems.append(Problem(1, required, "required column is missing"))
+    if problems:
+        raise InvalidFile(name, problems)
+    return frame
+
+
+def _validate(
+    frame: pl.DataFrame, instrument: Instrument, default_mode: str
+) -> tuple[pl.DataFrame, list[Problem]]:
+    problems: list[Problem] = []
+    frame = frame.with_row_index(_ROW, offset=2)
+    columns = {c.name: c for c in item_columns(instrument)}
+    cleaned: list[pl.Expr] = []
+    for name in frame.columns:
+        if name == _ROW:
+            continue
+        col = pl.col(name)
+        if name in columns and columns[name].kind == "text":
+            cleaned.append(pl.when(col == "").then(None).otherwise(col).alias(name))
+        else:
+            stripped = col.str.strip_chars()
+            cleaned.append(pl.when(stripped == "").then(None).otherwise(stripped).alias(name))
+    frame = frame.with_columns(cleaned)
+    if "mode" not in frame.columns:
+        frame = frame.with_columns(pl.lit(default_mode).alias("mode"))
+
+    problems += _check_fixed(frame, instrument)
+    canonical: list[pl.Expr] = []
+    for name, column in columns.items():
+        if name not in frame.columns:
+            continue
+        if column.kind == "multi":
+            found, expr = _check_multi(frame, column)
+            problems += found
+            canonical.append(expr)
+        elif column.kind == "text":
+            assert column.max_length is not None
+            bad = frame.filter(pl.col(name).str.len_chars() > column.max_length)
+            problems += [
+                Problem(
+                    row,
+                    name,
+                    f"{len(value)} characters, at most {column.max_length} allowed",
+                )
+                for row, value in bad.select(_ROW, name).head(MAX_PROBLEMS_PER_COLUMN).iter_rows()
+            ]
+        else:
+            problems += _check_allowed(frame, column)
+    if canonical:
+        frame = frame.with_columns(canonical)
+    return frame.drop(_ROW), problems
+
+
+def _check_allowed(frame: pl.DataFrame, column: Column) -> list[Problem]:
+    name = column.name
+    bad = frame.filter(pl.col(name).is_not_null() & ~pl.col(name).is_in(list(column.allowed)))
+    return [
+        Problem(row, name, f"{value!r} is not allowed; use {column.describe_allowed()} or leave blank")
+        for row, value in bad.select(_ROW, name).head(MAX_PROBLEMS_PER_COLUMN).iter_rows()
+    ]
+
+
+def _check_multi(frame: pl.DataFrame, column: Column) -> tuple[list[Problem], pl.Expr]:
+    """Check `;`-separated choices and return an expression giving them in canonical order."""
+    name = column.name
+    order = {option: i for i, option in enumerate(column.options)}
+    parts = (
+        frame.select(_ROW, pl.col(name).str.split(MULTI_SEPARATOR).alias("choice"))
+        .drop_nulls("choice")
+        .explode("choice")
+        .with_columns(pl.col("choice").str.strip_chars())
+    )
+    problems: list[Problem] = []
+    allowed = [*column.options, NONE_CHOSEN]
+    unknown = parts.filter(~pl.col("choice").is_in(allowed))
+    for row, choice in unknown.head(MAX_PROBLEMS_PER_COLUMN).iter_rows():
+        text = "an empty choice" if choice == "" else f"{choice!r} is not an option"
+        problems.append(Problem(row, name, f"{text}; use {column.describe_allowed()}"))
+    per_row = parts.group_by(_ROW).agg(
+        pl.len().alias("n"),
+        pl.col("choice").n_unique().alias("unique"),
+        (pl.col("choice") == NONE_CHOSEN).any().alias("has_none"),
+    )
+    duplicated = per_row.filter(pl.col("n") != pl.col("unique")).sort(_ROW)
+    for row in duplicated[_ROW].head(MAX_PROBLEMS_PER_COLUMN):
+        problems.append(Problem(row, name, "an option is given more than once"))
+    mixed = per_row.filter(pl.col("has_none") & (pl.col("n") > 1)).sort(_ROW)
+    for row in mixed[_ROW].head(MAX_PROBLEMS_PER_COLUMN):
+        problems.append(
+            Problem(row, name, f"{NONE_CHOSEN!r} means nothing ticked and cannot go with options")
+        )
+    if column.max_choices is not None:
+        over = per_row.filter(~pl.col("has_none") & (pl.col("unique") > column.max_choices))
+        for row, n in over.sort(_ROW).select(_ROW, "unique").head(MAX_PROBLEMS_PER_COLUMN).iter_rows():
+            problems.append(
+                Problem(row, name, f"{n} options chosen, at most {column.max_choices} allowed")
+            )
+    # Canonical form: options in questionnaire order, so exports are byte-stable.
+    expr = (
+        pl.col(name)
+        .str.split(MULTI_SEPARATOR)
+        .list.eval(pl.element().str.strip_chars())
+        .list.eval(pl.element().sort_by(pl.element().replace_strict(order, default=len(order))))
+        .list.join(MULTI_SEPARATOR)
+        .alias(name)
+    )
+    return problems, expr
+
+
+def _check_fixed(frame: pl.DataFrame, instrument: Instrument) -> list[Problem]:
+    problems: list[Problem] = []
+    rows = frame.select(_ROW, "respondent_id")
+    for (row,) in rows.filter(pl.col("respondent_id").is_null()).select(_ROW).head(20).iter_rows():
+        problems.append(Problem(row, "respondent_id", "is blank; every row needs an id"))
+    dup = rows.filter(pl.col("respondent_id").is_not_null() & pl.col("respondent_id").is_duplicated())
+    first_seen: dict[str, int] = {}
+    for row, rid in dup.head(40).iter_rows():
+        if rid in first_seen:
+            problems.append(
+                Problem(row, "respondent_id", f"{rid!r} is also used on row {first_seen[rid]}")
+            )
+        else:
+            first_seen[rid] = row
+    long_ids = rows.filter(pl.col("respondent_id").str.len_chars() > 100)
+    for (row,) in long_ids.select(_ROW).head(20).iter_rows():
+        problems.append(Problem(row, "respondent_id", "is longer than 100 characters"))
+    roles = instrument.role_ids()
+    for row, value in (
+        frame.filter(pl.col("role").is_null() | ~pl.col("role").is_in(roles))
+        .select(_ROW, "role")
+        .head(MAX_PROBLEMS_PER_COLUMN)
+        .iter_rows()
+    ):
+        shown = "blank" if value is None else repr(value)
+        problems.append(Problem(row, "role", f"{shown} is not allowed; use {' | '.join(roles)}"))
+    for row, value in (
+        frame.filter(pl.col("mode").is_null() | ~pl.col("mode").is_in(list(MODES)))
+        .select(_ROW, "mode")
+        .head(MAX_PROBLEMS_PER_COLUMN)
+        .iter_rows()
+    ):
+        shown = "blank" if value is None else repr(value)
+        problems.append(Problem(row, "mode", f"{shown} is not allowed; use {' | '.join(MODES)}"))
+    if "trust" in frame.columns:
+        bad = frame.filter(
+            pl.col("trust").is_not_null() & ~pl.col("trust").str.contains(TRUST_CODE.pattern)
+        )
+        for row, value in bad.select(_ROW, "trust").head(MAX_PROBLEMS_PER_COLUMN).iter_rows():
+            problems.append(
+                Problem(row, "trust", f"{value!r} is not a code (letters, digits, - _ . ; up to 32)")
+            )
+    if "submitted" in frame.columns:
+        parsed = frame.select(
+            _ROW,
+            "submitted",
+            pl.col("submitted").str.to_date("%Y-%m-%d", strict=False).alias("date"),
+        )
+        bad = parsed.filter(pl.col("submitted").is_not_null() & pl.col("date").is_null())
+        for row, value, _ in bad.head(MAX_PROBLEMS_PER_COLUMN).iter_rows():
+            problems.append(
+                Problem(row, "submitted", f"{value!r} is not a date; use YYYY-MM-DD")
+            )
+        future = parsed.filter(pl.col("date") > dt.date.today() + dt.timedelta(days=1))
+        for row, value, _ in future.head(MAX_PROBLEMS_PER_COLUMN).iter_rows():
+            problems.append(Problem(row, "submitted", f"{value} is in the future"))
+    return problems

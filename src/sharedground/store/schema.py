@@ -1,0 +1,126 @@
+"""The database schema (SQLAlchemy 2 declarative models).
+
+Who was asked (contacts) and what was said (responses) live in separate tables with no
+foreign key from a response to a contact, so that an anonymous wave cannot link them.
+Answers are kept as one JSON document per response, keyed by exchange-file column
+(`barriers`, `initiatives:paired_learning`) with the cell's text as value: the same values
+an import file holds, so nothing is lost or recoded on the way in or out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Constraint names are fixed so that migrations can refer to them on every backend.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+AnswersJSON = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class InstrumentRecord(Base):
+    """A questionnaire definition as used by a wave; immutable once stored."""
+
+    __tablename__ = "instrument"
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_instrument_key_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    definition: Mapped[str] = mapped_column(Text, doc="The YAML definition, as loaded.")
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class Organisation(Base):
+    """A trust (or any organisation whose leaders are surveyed)."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+
+
+class Wave(Base):
+    """A round of fieldwork on one instrument."""
+
+    __tablename__ = "wave"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instrument.id"))
+    opens: Mapped[dt.date | None] = mapped_column(Date)
+    closes: Mapped[dt.date | None] = mapped_column(Date)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    suppression_threshold: Mapped[int] = mapped_column(Integer, default=5)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+    instrument: Mapped[InstrumentRecord] = relationship()
+
+
+class Response(Base):
+    """One respondent's completed questionnaire.
+
+    `submitted_on` is a date, never a time: in an anonymous wave a time of day could be
+    matched against server logs to re-identify a respondent.
+    """
+
+    __tablename__ = "response"
+    __table_args__ = (
+        UniqueConstraint("wave_id", "respondent_key", name="uq_response_wave_respondent"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), index=True)
+    respondent_key: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(64))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    mode: Mapped[str] = mapped_column(String(16))
+    submitted_on: Mapped[dt.date | None] = mapped_column(Date)
+    answers: Mapped[dict[str, Any]] = mapped_column(AnswersJSON)
+
+
+class Contact(Base):
+    """A person in a wave's sample frame. Responses never point here."""
+
+    __tablename__ = "contact"
+    __table_args__ = (UniqueConstraint("wave_id", "email", name="uq_contact_wave_email"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    postal_address: Mapped[str | None] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(64))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    directorate: Mapped[str | None] = mapped_column(String(200))
+    opted_out_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
