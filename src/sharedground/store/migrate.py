@@ -17,7 +17,9 @@ def alembic_config(engine: Engine) -> Config:
     cfg.set_main_option(
         "script_location", str(resources.files("sharedground.store") / "migrations")
     )
-    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # configparser treats % as interpolation; URLs may hold %-escapes (search_path options).
+    url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    cfg.set_main_option("sqlalchemy.url", url)
     return cfg
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,6 +45,10 @@ class Store:
 
     def check(self) -> None:
         """Raise StoreError unless the database holds the current schema."""
+        database = self.engine.url.database
+        if self.backend == "sqlite" and database and database != ":memory:":
+            if not Path(database).exists():
+                raise StoreError(f"no database at {database}: run `sharedground init` first")
         current = migrate.current_revision(self.engine)
         head = migrate.head_revision(self.engine)
         where = self.engine.url.render_as_string(hide_password=True)

@@ -1,0 +1,41 @@
+# One entry point for the chores. Each target builds its own virtual environment from
+# pyproject.toml, so a fresh clone needs nothing but Python 3.11+.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo test test-sqlite lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install sharedground with its test tools
+
+demo: $(STAMP)  ## build demo/demo.db from the synthetic cohorts and summarise it
+	$(BIN)/sharedground demo --out demo
+
+test: $(STAMP)  ## the whole suite, on SQLite and PostgreSQL
+	$(BIN)/pytest
+
+test-sqlite: $(STAMP)  ## the suite without PostgreSQL
+	$(BIN)/pytest -m "not postgres"
+
+lint: $(STAMP)  ## ruff and mypy
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: $(STAMP)  ## the benchmarks the issues name, each beside a peer measured in the same run
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

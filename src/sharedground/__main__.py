@@ -1,0 +1,5 @@
+"""`python -m sharedground` runs the command line."""
+
+from sharedground.cli import main
+
+main()

@@ -1,0 +1,68 @@
+"""What every command shares: the database option, error types, consoles, progress bars."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from sharedground.exchange.problems import InvalidFile
+from sharedground.instrument import InstrumentError
+from sharedground.store import Store, StoreError
+
+console = Console()
+console_err = Console(stderr=True)
+
+KNOWN_ERRORS: tuple[type[Exception], ...] = (InvalidFile, InstrumentError, StoreError)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def database_option(func: F) -> F:
+    """`--database URL`, defaulting to $SHAREDGROUND_DATABASE_URL or ./sharedground.db."""
+    return click.option(
+        "--database",
+        "database",
+        envvar="SHAREDGROUND_DATABASE_URL",
+        default=None,
+        metavar="URL",
+        help="Database URL or SQLite file (default ./sharedground.db).",
+    )(func)
+
+
+def open_store(database: str | None, *, check: bool = True) -> Store:
+    """The store, checked to hold the current schema unless `check` is false."""
+    store = Store(database)
+    if check:
+        store.check()
+    return store
+
+
+@contextmanager
+def progress_bar(description: str, *, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """A Rich progress bar driven by a `(done, total)` callback; silent when not a terminal."""
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console_err, disable=not enabled, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
