@@ -44,5 +44,10 @@ def _register() -> None:
     for command in data.COMMANDS:
         main.add_command(command)
 
+    from sharedground.cli import web
+
+    for command in web.COMMANDS:
+        main.add_command(command)
+
 
 _register()

@@ -124,3 +124,49 @@ class Contact(Base):
     directorate: Mapped[str | None] = mapped_column(String(200))
     opted_out_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class Link(Base):
+    """A personal survey link. Only a hash of its token is kept; the token is never stored.
+
+    Dates, not times: in an anonymous wave a completion time could be matched against the
+    responses' order or a server log. A link may point at a contact; a response never does.
+    """
+
+    __tablename__ = "link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str | None] = mapped_column(String(64))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
+    created_on: Mapped[dt.date] = mapped_column(Date)
+    started_on: Mapped[dt.date | None] = mapped_column(Date)
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    wave: Mapped[Wave] = relationship()
+
+
+class Draft(Base):
+    """The answers of a survey in progress, saved each time the respondent continues.
+
+    Deleted in the same transaction that stores the response, so a submitted survey leaves
+    nothing keyed by its link behind.
+    """
+
+    __tablename__ = "draft"
+
+    link_id: Mapped[int] = mapped_column(ForeignKey("link.id"), primary_key=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(AnswersJSON)
+    sections_done: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Setting(Base):
+    """Installation-wide values kept in the database (for example the web app's secret key)."""
+
+    __tablename__ = "setting"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""Fieldwork: waves, personal links (tokens), and later contacts and invitations."""

@@ -1,0 +1,147 @@
+"""What every view shares: the store, templates, CSRF, rate limit and instrument cache."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, ParamSpec, TypeVar
+
+import jinja2
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from sharedground.instrument import Instrument, loads
+from sharedground.store import InstrumentRecord, Store
+from sharedground.web.security import CSRF_COOKIE, CSRF_FIELD, Csrf, RateLimiter
+
+SERVICE_NAME = "Doctor–manager relationships survey"
+STATIC_PATH = "/static"
+# A page of 20 free-text answers at their longest, with room to spare.
+MAX_FORM_BYTES = 512 * 1024
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class CsrfRejected(Exception):
+    """A form came back without a matching CSRF token (or from another site)."""
+
+
+class TooLarge(Exception):
+    """A form far larger than any questionnaire page can produce."""
+
+
+class TooManyAttempts(Exception):
+    """The client has failed to name a valid link too often; `retry_after` in seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("too many attempts")
+        self.retry_after = retry_after
+
+
+def templates() -> jinja2.Environment:
+    folder = resources.files("sharedground.web") / "templates"
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        auto_reload=False,
+    )
+    env.globals.update(service_name=SERVICE_NAME, static=STATIC_PATH)
+    return env
+
+
+@dataclass
+class WebContext:
+    """The app's shared state, one per app (kept on `app.state.web`)."""
+
+    store: Store
+    csrf: Csrf
+    limiter: RateLimiter
+    today: Callable[[], dt.date] = dt.date.today
+    env: jinja2.Environment = field(default_factory=templates)
+    _instruments: dict[int, Instrument] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- database -----------------------------------------------------------------------------
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """Run `work(session, *args)` in one transaction, off the event loop."""
+
+        def in_transaction() -> T:
+            with self.store.session() as session:
+                return work(session, *args)
+
+        return await run_in_threadpool(in_transaction)
+
+    def instrument(self, session: Session, instrument_id: int) -> Instrument:
+        """A wave's questionnaire, parsed once per process (stored definitions never change)."""
+        cached = self._instruments.get(instrument_id)
+        if cached is not None:
+            return cached
+        record = session.get(InstrumentRecord, instrument_id)
+        assert record is not None
+        parsed = loads(record.definition, source=f"<stored {record.key}@{record.version}>")
+        with self._lock:
+            self._instruments[instrument_id] = parsed
+        return parsed
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def client(self, request: Request) -> str:
+        return request.client.host if request.client else "unknown"
+
+    def check_rate(self, request: Request) -> None:
+        wait = self.limiter.blocked(self.client(request))
+        if wait > 0:
+            raise TooManyAttempts(wait)
+
+    async def check_csrf(self, request: Request) -> dict[str, list[str]]:
+        """The posted form as lists of values, once its CSRF token has been checked."""
+        if request.headers.get("sec-fetch-site") == "cross-site":
+            raise CsrfRejected()
+        length = request.headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+            raise TooLarge()
+        async with request.form(max_files=0, max_fields=500) as form:
+            raw: dict[str, list[str]] = {}
+            for key, value in form.multi_items():
+                if isinstance(value, str):
+                    raw.setdefault(key, []).append(value)
+        token = raw.pop(CSRF_FIELD, [None])[-1]
+        if not self.csrf.valid(request.cookies.get(CSRF_COOKIE), token):
+            raise CsrfRejected()
+        return raw
+
+    def render(
+        self, request: Request, template: str, status_code: int = 200, **context: Any
+    ) -> HTMLResponse:
+        """A page, with a CSRF token for its forms (and the cookie it is bound to, if new)."""
+        cookie = request.cookies.get(CSRF_COOKIE)
+        new_cookie = cookie is None or len(cookie) > 64
+        if new_cookie:
+            cookie = Csrf.new_cookie()
+        assert cookie is not None
+        context.setdefault("problems", [])
+        context.setdefault("back_url", None)
+        html = self.env.get_template(template).render(
+            csrf_token=self.csrf.token_for(cookie), **context
+        )
+        response = HTMLResponse(html, status_code=status_code)
+        if new_cookie:
+            response.set_cookie(
+                CSRF_COOKIE,
+                cookie,
+                httponly=True,
+                samesite="lax",
+                secure=request.url.scheme == "https",
+                path="/",
+            )
+        return response
