@@ -72,7 +72,9 @@ def item_columns(instrument: Instrument) -> list[Column]:
         if item.id == "role":
             continue
         if isinstance(item, LikertItem):
-            columns.append(Column(item.id, item.id, "likert", allowed=tuple(v.value for v in Likert)))
+            columns.append(
+                Column(item.id, item.id, "likert", allowed=tuple(v.value for v in Likert))
+            )
         elif isinstance(item, RatingItem):
             values = tuple(str(v) for v in range(item.min, item.max + 1))
             columns.append(Column(item.id, item.id, "rating", allowed=values))

@@ -7,16 +7,15 @@ allowed.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from sharedground.exchange import csvparse
 from sharedground.exchange.columns import (
     FIXED_COLUMNS,
     MODES,
@@ -53,93 +52,16 @@ def read_exchange_csv(
         raise InvalidFile(name, [Problem(None, None, "no such file")]) from None
     except IsADirectoryError:
         raise InvalidFile(name, [Problem(None, None, "is a folder, not a file")]) from None
-    text = _decode(name, raw, notes)
-    frame = _parse(name, text)
+    text = csvparse.decode(name, raw, notes)
+    frame = csvparse.parse(name, text)
     frame = _check_header(name, frame, instrument)
+    frame = _drop_blank_rows(frame.with_row_index(_ROW, offset=2), notes)
     if frame.height == 0:
         raise InvalidFile(name, [Problem(None, None, "the file has a header but no rows")])
     frame, problems = _validate(frame, instrument, default_mode)
     if problems:
         raise InvalidFile(name, problems)
     return ExchangeFile(name, frame, notes)
-
-
-def _decode(name: str, raw: bytes, notes: list[str]) -> str:
-    if not raw.strip():
-        raise InvalidFile(name, [Problem(None, None, "the file is empty")])
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-        notes.append("a UTF-8 byte-order mark was skipped")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InvalidFile(
-            name, [Problem(None, None, "the file is UTF-16; save it as CSV UTF-8 and try again")]
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        byte = raw[exc.start : exc.start + 1].hex()
-        raise InvalidFile(
-            name,
-            [
-                Problem(
-                    line,
-                    None,
-                    f"not UTF-8 text (byte 0x{byte} at offset {exc.start}); "
-                    "save the file as CSV UTF-8 and try again",
-                )
-            ],
-        ) from None
-    if "\r\n" in text or "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-        notes.append("Windows line endings were read as plain newlines")
-    return text
-
-
-def _parse(name: str, text: str) -> pl.DataFrame:
-    try:
-        frame = pl.read_csv(
-            io.StringIO(text),
-            infer_schema=False,
-            has_header=True,
-            raise_if_empty=True,
-        )
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError):
-        # Polars does not say where a ragged row is; the csv module does.
-        raise InvalidFile(name, _locate_csv_problem(text)) from None
-    duplicates = _duplicate_headers(text)
-    if duplicates:
-        raise InvalidFile(
-            name, [Problem(1, c, "this column name appears more than once") for c in duplicates]
-        )
-    return frame
-
-
-def _duplicate_headers(text: str) -> list[str]:
-    header = next(csv.reader(io.StringIO(text)), [])
-    seen: set[str] = set()
-    return sorted({h for h in header if h in seen or seen.add(h)})  # type: ignore[func-returns-value]
-
-
-def _locate_csv_problem(text: str) -> list[Problem]:
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error):
-        return [Problem(None, None, "not a CSV file with a header row")]
-    try:
-        for number, row in enumerate(reader, start=2):
-            if len(row) != len(header) and any(cell.strip() for cell in row):
-                return [
-                    Problem(
-                        number,
-                        None,
-                        f"has {len(row)} fields but the header has {len(header)}",
-                    )
-                ]
-    except csv.Error as exc:
-        return [Problem(reader.line_num, None, f"cannot be read as CSV: {exc}")]
-    return [Problem(None, None, "cannot be read as CSV")]
 
 
 def _check_header(name: str, frame: pl.DataFrame, instrument: Instrument) -> pl.DataFrame:
@@ -163,11 +85,22 @@ def _check_header(name: str, frame: pl.DataFrame, instrument: Instrument) -> pl.
     return frame
 
 
+def _drop_blank_rows(frame: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
+    """Leave out rows with nothing in any cell (spreadsheets often save a few at the end)."""
+    cells = [c for c in frame.columns if c != _ROW]
+    blank = pl.all_horizontal(pl.col(c).str.strip_chars().fill_null("") == "" for c in cells)
+    kept = frame.filter(~blank)
+    if kept.height < frame.height:
+        skipped = frame.height - kept.height
+        notes.append(f"{skipped} blank row{'s were' if skipped > 1 else ' was'} skipped")
+    return kept
+
+
 def _validate(
     frame: pl.DataFrame, instrument: Instrument, default_mode: str
 ) -> tuple[pl.DataFrame, list[Problem]]:
+    """Check every cell of a frame numbered in `_ROW`; canonical values, and the problems."""
     problems: list[Problem] = []
-    frame = frame.with_row_index(_ROW, offset=2)
     columns = {c.name: c for c in item_columns(instrument)}
     cleaned: list[pl.Expr] = []
     for name in frame.columns:
@@ -185,6 +118,12 @@ def _validate(
 
     problems += _check_fixed(frame, instrument)
     canonical: list[pl.Expr] = []
+    if "submitted" in frame.columns:
+        # `2015-5-1` is accepted; stored and compared as `2015-05-01`, so that re-importing
+        # the file finds the same answers.
+        canonical.append(
+            pl.col("submitted").str.to_date("%Y-%m-%d", strict=False).dt.to_string("%Y-%m-%d")
+        )
     for name, column in columns.items():
         if name not in frame.columns:
             continue
@@ -214,7 +153,9 @@ def _check_allowed(frame: pl.DataFrame, column: Column) -> list[Problem]:
     name = column.name
     bad = frame.filter(pl.col(name).is_not_null() & ~pl.col(name).is_in(list(column.allowed)))
     return [
-        Problem(row, name, f"{value!r} is not allowed; use {column.describe_allowed()} or leave blank")
+        Problem(
+            row, name, f"{value!r} is not allowed; use {column.describe_allowed()} or leave blank"
+        )
         for row, value in bad.select(_ROW, name).head(MAX_PROBLEMS_PER_COLUMN).iter_rows()
     ]
 
@@ -250,7 +191,9 @@ def _check_multi(frame: pl.DataFrame, column: Column) -> tuple[list[Problem], pl
         )
     if column.max_choices is not None:
         over = per_row.filter(~pl.col("has_none") & (pl.col("unique") > column.max_choices))
-        for row, n in over.sort(_ROW).select(_ROW, "unique").head(MAX_PROBLEMS_PER_COLUMN).iter_rows():
+        for row, n in (
+            over.sort(_ROW).select(_ROW, "unique").head(MAX_PROBLEMS_PER_COLUMN).iter_rows()
+        ):
             problems.append(
                 Problem(row, name, f"{n} options chosen, at most {column.max_choices} allowed")
             )
@@ -271,7 +214,9 @@ def _check_fixed(frame: pl.DataFrame, instrument: Instrument) -> list[Problem]:
     rows = frame.select(_ROW, "respondent_id")
     for (row,) in rows.filter(pl.col("respondent_id").is_null()).select(_ROW).head(20).iter_rows():
         problems.append(Problem(row, "respondent_id", "is blank; every row needs an id"))
-    dup = rows.filter(pl.col("respondent_id").is_not_null() & pl.col("respondent_id").is_duplicated())
+    dup = rows.filter(
+        pl.col("respondent_id").is_not_null() & pl.col("respondent_id").is_duplicated()
+    )
     first_seen: dict[str, int] = {}
     for row, rid in dup.head(40).iter_rows():
         if rid in first_seen:
@@ -306,7 +251,9 @@ def _check_fixed(frame: pl.DataFrame, instrument: Instrument) -> list[Problem]:
         )
         for row, value in bad.select(_ROW, "trust").head(MAX_PROBLEMS_PER_COLUMN).iter_rows():
             problems.append(
-                Problem(row, "trust", f"{value!r} is not a code (letters, digits, - _ . ; up to 32)")
+                Problem(
+                    row, "trust", f"{value!r} is not a code (letters, digits, - _ . ; up to 32)"
+                )
             )
     if "submitted" in frame.columns:
         parsed = frame.select(
@@ -316,9 +263,7 @@ def _check_fixed(frame: pl.DataFrame, instrument: Instrument) -> list[Problem]:
         )
         bad = parsed.filter(pl.col("submitted").is_not_null() & pl.col("date").is_null())
         for row, value, _ in bad.head(MAX_PROBLEMS_PER_COLUMN).iter_rows():
-            problems.append(
-                Problem(row, "submitted", f"{value!r} is not a date; use YYYY-MM-DD")
-            )
+            problems.append(Problem(row, "submitted", f"{value!r} is not a date; use YYYY-MM-DD"))
         future = parsed.filter(pl.col("date") > dt.date.today() + dt.timedelta(days=1))
         for row, value, _ in future.head(MAX_PROBLEMS_PER_COLUMN).iter_rows():
             problems.append(Problem(row, "submitted", f"{value} is in the future"))
