@@ -87,7 +87,7 @@ def open_visit(
     ).first()
     if row is None:
         raise LinkRefused(LinkState.UNKNOWN)
-    link, wave = row.tuple()
+    link, wave = row
     if link.completed_on is not None:
         if not allow_completed:
             raise LinkRefused(LinkState.COMPLETED, wave)
