@@ -1,0 +1,102 @@
+"""`sharedground report`: the national report of a wave, or one report per trust."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from sharedground.cli._common import console, database_option, open_store, progress_bar
+
+
+@click.command()
+@click.option("--wave", required=True, help="The wave to report on.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the HTML and PDF files (created if missing).",
+)
+@click.option("--trust", default=None, metavar="CODE", help="Write the report of this trust only.")
+@click.option("--all-trusts", is_flag=True, help="Write a report for every trust, in parallel.")
+@click.option(
+    "--compare",
+    default=None,
+    metavar="2002|2015|WAVE",
+    help="Show change since this stored wave (2002 and 2015 also mean the published "
+    "figures when no wave of that name is stored).",
+)
+@click.option(
+    "--pdf/--no-pdf", default=True, show_default=True, help="Also draw each report as a PDF."
+)
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Trust reports rendered at once (--all-trusts).",
+)
+@database_option
+def report(
+    wave: str,
+    out: Path,
+    trust: str | None,
+    all_trusts: bool,
+    compare: str | None,
+    pdf: bool,
+    workers: int,
+    database: str | None,
+) -> None:
+    """Write the report of a wave: self-contained HTML and a PDF drawn from it.
+
+    Without --trust or --all-trusts this is the national report. Trust reports are
+    benchmarked against the other trusts and the published national figures, with small
+    cells suppressed.
+    """
+    from sharedground.report import build
+    from sharedground.report.write import national_report, trust_reports
+
+    if trust and all_trusts:
+        raise click.UsageError("give --trust CODE or --all-trusts, not both")
+    store = open_store(database)
+    started = time.perf_counter()
+    try:
+        with console.status("Analysing the wave"):
+            context = build.load(store, wave, compare=compare)
+        if all_trusts or trust:
+            codes = None if trust is None else [trust]
+            if trust is not None and trust not in context.trusts:
+                build.trust_input(context, trust)  # raises the explained error
+            with progress_bar("Trust reports") as update:
+                files = trust_reports(
+                    store,
+                    wave,
+                    out,
+                    trusts=codes,
+                    pdf=pdf,
+                    workers=workers if all_trusts else 1,
+                    progress=update,
+                    context=context,
+                )
+            console.print(
+                f"[green]Wrote[/] {len(files)} trust report(s) to {out} "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
+            if len(files) == 1:
+                only = next(iter(files.values()))
+                console.print(f"  {only.html}" + (f"\n  {only.pdf}" if only.pdf else ""))
+        else:
+            with console.status("Writing the national report"):
+                written = national_report(store, wave, out, pdf=pdf, context=context)
+            console.print(
+                f"[green]Wrote[/] the national report of wave {wave!r} "
+                f"({written.tables} tables, {written.charts} charts) in "
+                f"{time.perf_counter() - started:.1f} s:\n  {written.html}"
+                + (f"\n  {written.pdf}" if written.pdf else "")
+            )
+    except build.ReportError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.dispose()

@@ -1,0 +1,365 @@
+"""Gathering a report's input from the store: analysis, distributions, comments, fieldwork.
+
+A wave is loaded once (`load`) and every report of it, national or per trust, is made from
+that: the coded frame from the analysis engine (`sharedground.analysis`), the analysis
+document for the whole wave and, per trust, for the trust and by trust (the funnel plots).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import func, select, text
+
+from sharedground.analysis.source import WaveData, load_wave
+from sharedground.analysis.tables import Options, analyse
+from sharedground.instrument import Instrument, Likert, LikertItem
+from sharedground.report import comments as comment_module
+from sharedground.report import trend
+from sharedground.report.methods import published_fieldwork
+from sharedground.report.model import (
+    OVERALL,
+    Comparison,
+    Fieldwork,
+    Funnel,
+    FunnelPoint,
+    Group,
+    ReportInput,
+)
+from sharedground.report.published import published_analysis
+from sharedground.store import Contact, Organisation, Response, Store
+
+#: (table, row index) of the key ratings drawn as funnel plots.
+FUNNEL_ROWS = (("table_2.1", 0), ("table_2.1", 2), ("table_2.1", 4))
+_LIKERT_CODES = {v.value: i + 1 for i, v in enumerate(Likert)}
+
+
+class ReportError(ValueError):
+    """A report cannot be made as asked; the message says why and what is possible."""
+
+
+@dataclass
+class WaveContext:
+    """One wave, loaded once, from which its national and trust reports are made."""
+
+    wave: str
+    data: WaveData
+    national: dict[str, Any]
+    groups: list[Group]
+    fieldwork: Fieldwork
+    texts: pl.DataFrame
+    trust_names: dict[str, str | None]
+    comparison_doc: dict[str, Any] | None = None
+    comparison_label: str | None = None
+    comparison_source: str = ""
+    by_trust: dict[str, Any] | None = None
+    published: dict[str, Any] | None = None
+    comment_limit: int = comment_module.DEFAULT_LIMIT
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def instrument(self) -> Instrument:
+        return self.data.instrument
+
+    @property
+    def threshold(self) -> int:
+        return self.data.suppression_threshold
+
+    @property
+    def trusts(self) -> list[str]:
+        return sorted(c for c in self.data.frame["trust"].unique().to_list() if c is not None)
+
+
+def _role_codes(instrument: Instrument) -> dict[int, str]:
+    return {i + 1: role for i, role in enumerate(instrument.role_ids())}
+
+
+def distributions(
+    frame: pl.DataFrame, instrument: Instrument
+) -> dict[str, dict[str, dict[str, int]]]:
+    """Likert answers per item and role group (codes as in the coded frame)."""
+    likert = [
+        i.id for i in instrument.items() if isinstance(i, LikertItem) and i.id in frame.columns
+    ]
+    if not likert or frame.height == 0:
+        return {}
+    aggregations = [
+        (pl.col(item) == code).sum().alias(f"{item}\t{value}")
+        for item in likert
+        for value, code in _LIKERT_CODES.items()
+        if value != Likert.DONT_KNOW
+    ]
+    counted = frame.group_by("role").agg(aggregations)
+    roles = _role_codes(instrument)
+    found: dict[str, dict[str, dict[str, int]]] = {item: {} for item in likert}
+    for record in counted.iter_rows(named=True):
+        role = roles.get(record.pop("role"))
+        if role is None:
+            continue
+        for name, n in record.items():
+            item, value = name.split("\t")
+            found[item].setdefault(role, {})[value] = int(n)
+    return found
+
+
+def _texts(store: Store, wave_id: int, instrument: Instrument) -> pl.DataFrame:
+    """Role, trust and the free-text answers of those who wrote any (only these columns)."""
+    items = [i.id for i in comment_module.text_items(instrument)]
+    if store.backend == "postgresql":
+        pick = [f"r.answers ->> '{item}'" for item in items]
+    else:
+        pick = [f"json_extract(r.answers, '$.{item}')" for item in items]
+    columns = ", ".join(f"{expr} AS c{i}" for i, expr in enumerate(pick))
+    anything = " OR ".join(f"{expr} IS NOT NULL" for expr in pick) or "FALSE"
+    query = text(
+        f"SELECT r.role, o.code, {columns} FROM response r "
+        "LEFT JOIN organisation o ON o.id = r.organisation_id "
+        f"WHERE r.wave_id = :wave AND ({anything}) ORDER BY r.id"
+    )
+    with store.engine.connect() as connection:
+        rows = connection.execute(query, {"wave": wave_id}).all()
+    schema = {"role": pl.String, "trust": pl.String, **{item: pl.String for item in items}}
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def _fieldwork(store: Store, wave_name: str, instrument: Instrument) -> Fieldwork:
+    with store.session() as session:
+        wave = store.get_wave(session, wave_name)
+        by_role = dict(
+            session.execute(
+                select(Response.role, func.count())
+                .where(Response.wave_id == wave.id)
+                .group_by(Response.role)
+            ).all()
+        )
+        by_mode = dict(
+            session.execute(
+                select(Response.mode, func.count())
+                .where(Response.wave_id == wave.id)
+                .group_by(Response.mode)
+            ).all()
+        )
+        contacts = dict(
+            session.execute(
+                select(Contact.role, func.count())
+                .where(Contact.wave_id == wave.id)
+                .group_by(Contact.role)
+            ).all()
+        )
+        first, last = session.execute(
+            select(func.min(Response.submitted_on), func.max(Response.submitted_on)).where(
+                Response.wave_id == wave.id
+            )
+        ).one()
+        opens, closes = wave.opens or first, wave.closes or last
+    if not contacts and instrument.id == "dmr-2015" and wave_name == "2015":
+        fieldwork = published_fieldwork()
+    else:
+        fieldwork = Fieldwork()
+    fieldwork.opens, fieldwork.closes = opens, closes
+    fieldwork.responses_by_group = {k: int(v) for k, v in by_role.items()}
+    fieldwork.responses_by_mode = {k: int(v) for k, v in by_mode.items()}
+    if contacts:
+        invited = sum(contacts.values())
+        fieldwork.invitations = invited
+        fieldwork.invitations_by_group = {k: int(v) for k, v in contacts.items()}
+        fieldwork.rate_by_group = {
+            role: by_role.get(role, 0) / n for role, n in contacts.items() if n
+        }
+        fieldwork.rate_overall = sum(by_role.values()) / invited if invited else None
+    return fieldwork
+
+
+def _groups(document: dict[str, Any], threshold: int) -> list[Group]:
+    return [
+        Group(
+            g["id"],
+            g["label"],
+            int(g["respondents"] or 0),
+            shown=g["respondents"] is not None and int(g["respondents"]) >= threshold,
+        )
+        for g in document["groups"]
+    ]
+
+
+def load(
+    store: Store,
+    wave: str,
+    *,
+    compare: str | None = None,
+    cache_dir: Path | None = None,
+    comment_limit: int = comment_module.DEFAULT_LIMIT,
+) -> WaveContext:
+    """Load a wave and everything its reports need.
+
+    Args:
+        store: the database.
+        wave: the wave's name.
+        compare: a stored wave's name, or "2002"/"2015" for the published figures when no
+            wave of that name is stored.
+        cache_dir: the analysis engine's snapshot folder (None: no cache).
+        comment_limit: the most comments printed per question.
+    """
+    data = load_wave(store, wave, cache_dir)
+    national = analyse(data).to_json()
+    with store.session() as session:
+        wave_id = store.get_wave(session, wave).id
+        names = dict(session.execute(select(Organisation.code, Organisation.name)).all())
+        stored = {w.name for w in store.list_waves(session)}
+    context = WaveContext(
+        wave=wave,
+        data=data,
+        national=national,
+        groups=_groups(national, 0),
+        fieldwork=_fieldwork(store, wave, data.instrument),
+        texts=_texts(store, wave_id, data.instrument),
+        trust_names=names,
+        comment_limit=comment_limit,
+    )
+    if data.instrument.id == "dmr-2015":
+        context.published = published_analysis(data.instrument)
+    if compare is not None:
+        if compare in stored:
+            if compare == wave:
+                raise ReportError(f"--compare {compare}: a wave cannot be compared with itself")
+            then = load_wave(store, compare, cache_dir)
+            context.comparison_doc = analyse(then).to_json()
+            context.comparison_label = compare
+        elif compare == "2002":
+            context.comparison_doc = trend.published_2002(national)
+            context.comparison_label = "2002"
+            context.comparison_source = trend.published_2002_source()
+        elif compare == "2015" and data.instrument.id == "dmr-2015":
+            context.comparison_doc = published_analysis(data.instrument)
+            context.comparison_label = "2015 (published)"
+            context.comparison_source = "2015 figures as published (Powell and Davies 2016)."
+        else:
+            known = ", ".join(sorted(stored)) or "none"
+            raise ReportError(
+                f"--compare {compare}: no stored wave of that name (stored: {known}); "
+                "2002 and 2015 also mean the published figures"
+            )
+    if context.trusts:
+        context.by_trust = analyse(data, Options(by="trust")).to_json()
+    return context
+
+
+def _comparison(context: WaveContext, now: dict[str, Any]) -> Comparison | None:
+    if context.comparison_doc is None or context.comparison_label is None:
+        return None
+    return trend.compare(
+        now, context.comparison_doc, context.comparison_label, context.comparison_source
+    )
+
+
+def _funnels(context: WaveContext, highlight: str | None) -> list[Funnel]:
+    by_trust = context.by_trust
+    if not by_trust:
+        return []
+    tables = {t["id"]: t for t in by_trust["tables"]}
+    funnels = []
+    for table_id, index in FUNNEL_ROWS:
+        table = tables.get(table_id)
+        if table is None or index >= len(table["rows"]):
+            continue
+        row = table["rows"][index]
+        overall = row["overall"]
+        if overall.get("pct") is None:
+            continue
+        points = [
+            FunnelPoint(trust, int(cell["count"]), int(cell["valid"]))
+            for trust, cell in row["groups"].items()
+            if cell.get("count") is not None and cell.get("valid")
+        ]
+        funnels.append(
+            Funnel(table_id, row["item"], row["label"], float(overall["pct"]), points, highlight)
+        )
+    return funnels
+
+
+def national_input(context: WaveContext) -> ReportInput:
+    """The national report of the loaded wave."""
+    frame = context.data.frame
+    return ReportInput(
+        instrument=context.instrument,
+        wave=context.wave,
+        analysis=context.national,
+        groups=context.groups,
+        threshold=context.threshold,
+        distributions=distributions(frame, context.instrument),
+        comparison=_comparison(context, context.national),
+        funnels=_funnels(context, None),
+        fieldwork=context.fieldwork,
+        comments=comment_module.collect(
+            context.texts, context.instrument, context.groups, limit=context.comment_limit
+        ),
+    )
+
+
+def _rest(national: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    """The other trusts' overall figures: the wave minus this trust (percentages printed)."""
+    tables = []
+    for table, own in zip(national["tables"], raw["tables"], strict=True):
+        rows = []
+        for row, mine in zip(table["rows"], own["rows"], strict=True):
+            overall: dict[str, Any] = {}
+            for name in ("overall_all_respondents", "overall"):
+                whole, part = row.get(name), mine.get(name)
+                if whole and part and whole.get("count") is not None:
+                    count = whole["count"] - (part.get("count") or 0)
+                    valid = whole["valid"] - (part.get("valid") or 0)
+                    pct = 100.0 * count / valid if valid else None
+                    overall = {"count": count, "valid": valid, "pct": pct}
+                    break
+            rows.append({**row, "overall": overall, "overall_all_respondents": None})
+        tables.append({"id": table["id"], "title": table["title"], "rows": rows})
+    return {"tables": tables}
+
+
+def trust_input(context: WaveContext, trust: str) -> ReportInput:
+    """One trust's report: its own tables, suppressed, benchmarked against the rest."""
+    if trust not in context.trusts:
+        known = ", ".join(context.trusts[:10]) + (" …" if len(context.trusts) > 10 else "")
+        raise ReportError(
+            f"no responses from trust {trust!r} in wave {context.wave} "
+            f"(trusts: {known or 'none recorded'})"
+        )
+    frame = context.data.frame.filter(pl.col("trust") == trust)
+    subset = WaveData(context.wave, context.instrument, context.threshold, frame, "subset")
+    own = analyse(subset).to_json()
+    raw = analyse(subset, Options(suppression_threshold=0)).to_json()
+    groups = _groups(own, context.threshold)
+    shown = {g.id for g in groups if g.shown}
+    benchmarks = {"Other trusts": _rest(context.national, raw)}
+    if context.published is not None:
+        benchmarks["Published national 2015"] = context.published
+    dist = distributions(frame, context.instrument)
+    dist = {item: {g: v for g, v in by.items() if g in shown} for item, by in dist.items()}
+    texts = context.texts.filter(pl.col("trust") == trust)
+    return ReportInput(
+        instrument=context.instrument,
+        wave=context.wave,
+        analysis=own,
+        groups=groups,
+        threshold=context.threshold,
+        distributions=dist,
+        comparison=None,
+        funnels=_funnels(context, trust),
+        fieldwork=Fieldwork(
+            opens=context.fieldwork.opens,
+            closes=context.fieldwork.closes,
+            responses_by_group={g.id: g.respondents for g in groups if g.shown},
+        ),
+        comments=comment_module.collect(
+            texts, context.instrument, groups, limit=context.comment_limit
+        ),
+        trust=trust,
+        trust_name=context.trust_names.get(trust),
+        benchmarks=benchmarks,
+    )
+
+
+__all__ = ["OVERALL", "ReportError", "WaveContext", "load", "national_input", "trust_input"]

@@ -1,0 +1,278 @@
+"""From a ReportInput to everything the templates print: tables, charts, key points, contents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sharedground.instrument import LikertItem
+from sharedground.report import charts
+from sharedground.report.charts import Chart
+from sharedground.report.keypoints import KeyPoint, key_points, plural
+from sharedground.report.methods import Methods, build_methods
+from sharedground.report.model import OVERALL, CommentSection, Group, ReportInput, TrendRow
+from sharedground.report.tables import RowView, TableView, build_tables
+
+#: Rows of table 2.1 drawn as funnel plots in order of preference (the key ratings).
+FUNNEL_TITLE = "Funnel plot: {label}"
+
+
+@dataclass
+class TableBlock:
+    table: TableView
+    charts: list[Chart] = field(default_factory=list)
+
+
+@dataclass
+class TrendCell:
+    text: str
+    significant: bool
+
+
+@dataclass
+class TrendTableRow:
+    label: str
+    cells: list[TrendCell]
+    ci: str
+    p: str
+
+
+@dataclass
+class TrendSection:
+    label: str
+    source: str
+    header: list[str]
+    rows: list[TrendTableRow]
+    charts: list[Chart]
+
+
+@dataclass
+class Contents:
+    anchor: str
+    title: str
+    level: int
+
+
+@dataclass
+class Page:
+    """The whole report, ready for `report.html`."""
+
+    title: str
+    subtitle: str
+    generated: str
+    trust: str | None
+    groups: list[Group]
+    hidden_groups: list[Group]
+    key_points: list[KeyPoint]
+    methods: Methods
+    blocks: list[TableBlock]
+    trend: TrendSection | None
+    funnels: list[Chart]
+    comments: list[CommentSection]
+    contents: list[Contents]
+    threshold: int
+
+    @property
+    def charts(self) -> list[Chart]:
+        found = [c for b in self.blocks for c in b.charts]
+        if self.trend:
+            found += self.trend.charts
+        return found + self.funnels
+
+
+def _series(groups: list[Group]) -> list[tuple[str, str]]:
+    return [(g.id, g.label.replace(" (or similar)", "")) for g in groups] + [(OVERALL, "All")]
+
+
+def _likert_chart(table: TableView, data: ReportInput) -> Chart | None:
+    statements: list[tuple[str, dict[str, list[float] | None]]] = []
+    for row in table.rows:
+        item = data.instrument.item(row.item) if row.measure == "agree" else None
+        if not isinstance(item, LikertItem) or row.item not in data.distributions:
+            continue
+        by_group = data.distributions[row.item]
+        values: dict[str, list[float] | None] = {}
+        for group in table.groups:
+            counts = by_group.get(group.id, {})
+            shown = sum(counts.values()) >= data.threshold
+            values[group.id] = charts.shares(counts, item.reverse) if shown else None
+        totals: dict[str, int] = {}
+        for group in table.groups:
+            for value, n in by_group.get(group.id, {}).items():
+                totals[value] = totals.get(value, 0) + n
+        values[OVERALL] = charts.shares(totals, item.reverse)
+        statements.append((row.label, values))
+    if not statements:
+        return None
+    return charts.diverging(
+        f"chart-{table.anchor}-likert",
+        f"Answers to the statements of table {table.number}, by group",
+        statements,
+        _series(table.groups),
+    )
+
+
+def _bars_chart(table: TableView) -> Chart:
+    rows: list[tuple[str, dict[str, float | None]]] = []
+    for row in table.rows:
+        values: dict[str, float | None] = {
+            g.id: c.pct for g, c in zip(table.groups, row.cells, strict=True)
+        }
+        values[OVERALL] = row.overall.pct
+        rows.append((row.label, values))
+    what = "answering yes" if table.kind == "grid" else "choosing each option"
+    return charts.grouped_bars(
+        f"chart-{table.anchor}-bars",
+        f"{table.title} (table {table.number}), by group",
+        rows,
+        _series(table.groups),
+        what,
+    )
+
+
+def _table_charts(table: TableView, data: ReportInput) -> list[Chart]:
+    if table.kind in ("chosen", "grid"):
+        return [_bars_chart(table)]
+    likert = _likert_chart(table, data)
+    return [likert] if likert else []
+
+
+def _trend(data: ReportInput, groups: list[Group]) -> TrendSection | None:
+    comparison = data.comparison
+    if comparison is None:
+        return None
+    series = _series(groups)
+    keys = [sid for sid, _ in series]
+    rows: list[TrendTableRow] = []
+    for row in comparison.rows:
+        cells = []
+        for key in keys:
+            point = row.points.get(key)
+            if point is None or point.now is None or point.then is None:
+                cells.append(TrendCell("–", False))
+                continue
+            diff = point.diff if point.diff is not None else point.now - point.then
+            mark = "*" if point.significant else ""
+            cells.append(
+                TrendCell(
+                    f"{point.then:.0f} → {point.now:.0f} ({diff:+.0f}{mark})", point.significant
+                )
+            )
+        overall = row.points.get(OVERALL)
+        ci = p = "–"
+        if overall is not None and overall.ci_low is not None and overall.ci_high is not None:
+            ci = f"{overall.ci_low:+.1f} to {overall.ci_high:+.1f}"
+        if overall is not None and overall.p_value is not None:
+            p = "< 0.001" if overall.p_value < 0.001 else f"{overall.p_value:.3f}"
+        rows.append(TrendTableRow(row.label, cells, ci, p))
+    by_table: dict[str, list[TrendRow]] = {}
+    for row in comparison.rows:
+        shown = TrendRow(
+            row.table_id,
+            row.item,
+            row.option,
+            row.label,
+            {k: v for k, v in row.points.items() if k in keys},
+        )
+        by_table.setdefault(row.table_id, []).append(shown)
+    dot_charts = [
+        charts.then_now(
+            f"chart-trend-{table_id.replace('.', '-')}",
+            f"Table {table_id.removeprefix('table_')}: {comparison.label} and {data.wave}",
+            rows_of_table,
+            series,
+            comparison.label,
+            data.wave,
+        )
+        for table_id, rows_of_table in by_table.items()
+    ]
+    header = ["Figure", *(label for _, label in series), "All: 95% CI of change", "All: p"]
+    return TrendSection(comparison.label, comparison.source, header, rows, dot_charts)
+
+
+def _funnels(data: ReportInput) -> list[Chart]:
+    found = []
+    for index, funnel in enumerate(data.funnels):
+        points = [p for p in funnel.points if p.valid >= data.threshold]
+        shown = type(funnel)(
+            funnel.table_id,
+            funnel.item,
+            funnel.label,
+            funnel.national_pct,
+            points,
+            funnel.highlight,
+        )
+        found.append(
+            charts.funnel_chart(
+                f"chart-funnel-{index + 1}", FUNNEL_TITLE.format(label=funnel.label), shown
+            )
+        )
+    return found
+
+
+def compose(data: ReportInput, *, generated: dt.date | None = None) -> Page:
+    """Everything one report prints, from its input."""
+    tables = build_tables(data)
+    groups = data.shown_groups
+    blocks = [TableBlock(t, _table_charts(t, data)) for t in tables]
+    trend = _trend(data, groups)
+    funnels = _funnels(data)
+    if data.trust:
+        name = data.trust_name or data.trust
+        title = f"Doctor–manager relationships: {name}"
+        subtitle = f"Trust report for wave {data.wave}, benchmarked against the other trusts"
+    else:
+        title = "Doctor–manager relationships in hospitals"
+        subtitle = f"National report for wave {data.wave}"
+    if data.comparison:
+        subtitle += f", compared with {data.comparison.label}"
+    contents = [
+        Contents("key-points", "Key points", 1),
+        Contents("methods", "Methods", 1),
+        Contents("results", "Results", 1),
+    ]
+    contents += [
+        Contents(b.table.anchor, f"Table {b.table.number}: {b.table.title}", 2) for b in blocks
+    ]
+    if trend:
+        contents.append(Contents("trend", f"Change since {trend.label}", 1))
+    if funnels:
+        contents.append(Contents("benchmarks", "Trusts compared", 1))
+    if data.comments:
+        contents.append(Contents("comments", "Comments", 1))
+        contents += [
+            Contents(f"comments-{c.id}", c.title + _question_suffix(c, data.comments), 2)
+            for c in data.comments
+        ]
+    return Page(
+        title=title,
+        subtitle=subtitle,
+        generated=(generated or dt.date.today()).strftime("%d %B %Y"),
+        trust=data.trust,
+        groups=groups,
+        hidden_groups=[g for g in data.groups if not g.shown],
+        key_points=key_points(tables, data.comparison, data.groups),
+        methods=build_methods(data, data.groups if not data.trust else groups),
+        blocks=blocks,
+        trend=trend,
+        funnels=funnels,
+        comments=data.comments,
+        contents=contents,
+        threshold=data.threshold,
+    )
+
+
+def _question_suffix(section: CommentSection, all_sections: list[CommentSection]) -> str:
+    same = [c for c in all_sections if c.title == section.title]
+    if len(same) < 2:
+        return ""
+    return f" ({same.index(section) + 1})"
+
+
+def describe_groups(groups: list[Group]) -> str:
+    """`chief executives, medical directors and clinical directors`."""
+    names = [plural(g.label) for g in groups]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+__all__ = ["Page", "RowView", "compose", "describe_groups"]

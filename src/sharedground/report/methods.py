@@ -1,0 +1,145 @@
+"""The methods section: how the wave was run and analysed, from what the store records.
+
+Anything not recorded is said to be so. For the synthetic 2015 cohort, whose fieldwork was
+never run here, the published design of the 2015 survey is shown instead and labelled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sharedground.reference import published_2015
+from sharedground.report.model import Fieldwork, Group, ReportInput
+
+NOT_RECORDED = "not recorded"
+
+#: Used when the analysis document does not explain its denominator rules itself.
+DENOMINATOR_NOTES = {
+    "valid_answers": "respondents in the group who answered the question; those who skipped "
+    "it or answered “don't know / not applicable” are left out",
+    "valid_yes_no": "respondents in the group who answered yes or no for the row",
+    "answered_question": "everyone in the group who answered the question",
+    "all_respondents": "everyone in the group, whether or not they answered the question",
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    label: str
+    value: str
+
+
+@dataclass
+class Methods:
+    facts: list[Fact]
+    groups_header: list[str]
+    groups_rows: list[list[str]]
+    modes_rows: list[list[str]]
+    tests: list[str]
+    denominators: list[str]
+    notes: list[str]
+
+
+def published_fieldwork() -> Fieldwork:
+    """The published design of the 2015 survey (Powell & Davies 2016) as fieldwork facts."""
+    study = published_2015()["study"]
+    fieldwork = study["fieldwork"]
+    respondents = study["respondents"]
+    days = " and ".join(str(d) for d in fieldwork["online"]["reminders_after_days"])
+    postal = fieldwork["postal"]
+    shares = ", ".join(
+        f"{role.replace('_', ' ')}s: {'all' if v == 'all' else f'{float(v):.0%}'}"
+        for role, v in postal["sample"].items()
+    )
+    return Fieldwork(
+        invitations=int(fieldwork["online"]["invited"]),
+        reminders=f"e-mail reminders {days} days after the invitation",
+        postal_sample=f"{postal['mailed']} questionnaires posted in {postal['period']} ({shares})",
+        rate_by_group={k: float(v) for k, v in respondents["response_rate_by_group"].items()},
+        rate_overall=float(respondents["response_rate_overall"]),
+        source_note=f"Published design of the 2015 survey ({study['source']}); online "
+        f"fieldwork {fieldwork['online']['period']}. This wave's responses are synthetic.",
+    )
+
+
+def _date_range(fieldwork: Fieldwork) -> str:
+    if fieldwork.opens and fieldwork.closes:
+        return f"{fieldwork.opens:%d %B %Y} to {fieldwork.closes:%d %B %Y}"
+    if fieldwork.opens:
+        return f"from {fieldwork.opens:%d %B %Y}"
+    return NOT_RECORDED
+
+
+def _rate(value: float | None) -> str:
+    return NOT_RECORDED if value is None else f"{value:.0%}"
+
+
+def _tests(analysis: dict[str, Any]) -> list[str]:
+    names: set[str] = set()
+    for table in analysis.get("tables", []):
+        for row in table["rows"]:
+            test = row.get("test")
+            if test and test.get("name"):
+                names.add(str(test["name"]).lower())
+    found = []
+    if any("chi" in n for n in names):
+        found.append("Chi-squared test of equal proportions across the role groups.")
+    if any("fisher" in n or "exact" in n for n in names):
+        found.append(
+            "Fisher's exact test (Freeman–Halton extension) where expected counts are "
+            "small; marked ‡ in the tables."
+        )
+    others = sorted(n for n in names if "chi" not in n and "fisher" not in n and "exact" not in n)
+    found.extend(f"{name}." for name in others)
+    if found:
+        found.append("Significance: * p < 0.05, ** p < 0.01, *** p < 0.001, n.s. p ≥ 0.05.")
+    return found
+
+
+def build_methods(data: ReportInput, groups: list[Group]) -> Methods:
+    """The methods facts and tables of one report."""
+    fieldwork = data.fieldwork
+    responses = sum(fieldwork.responses_by_group.values()) or sum(g.respondents for g in groups)
+    facts = [
+        Fact("Wave", data.wave),
+        Fact("Questionnaire", f"{data.instrument.title} ({data.instrument.key})"),
+        Fact("Fieldwork dates", _date_range(fieldwork)),
+        Fact(
+            "Invitations sent",
+            NOT_RECORDED if fieldwork.invitations is None else f"{fieldwork.invitations:,}",
+        ),
+        Fact("Reminders", fieldwork.reminders or NOT_RECORDED),
+        Fact("Postal sample", fieldwork.postal_sample or NOT_RECORDED),
+        Fact("Responses", f"{responses:,}"),
+        Fact("Response rate", _rate(fieldwork.rate_overall)),
+        Fact(
+            "Suppression threshold",
+            f"cells and groups with fewer than {data.threshold} answers are not shown"
+            + ("" if data.trust else " (applied in trust reports)"),
+        ),
+    ]
+    if data.comparison is not None:
+        facts.append(Fact("Compared with", data.comparison.label))
+    header = ["Group", "Responses", "Response rate"]
+    rows = []
+    for group in groups:
+        n = fieldwork.responses_by_group.get(group.id, group.respondents)
+        rate = (fieldwork.rate_by_group or {}).get(group.id)
+        rows.append([group.label, f"{n:,}", _rate(rate)])
+    modes = []
+    for mode, n in sorted(fieldwork.responses_by_mode.items()):
+        rate = (fieldwork.rate_by_mode or {}).get(mode)
+        modes.append([mode.capitalize(), f"{n:,}", _rate(rate)])
+    rules = sorted(
+        {
+            str(row.get("denominator_rule"))
+            for table in data.analysis.get("tables", [])
+            for row in table["rows"]
+            if row.get("denominator_rule")
+        }
+    )
+    explained = {**DENOMINATOR_NOTES, **data.analysis.get("denominators", {})}
+    denominators = [f"{explained.get(rule, rule).capitalize()}." for rule in rules]
+    notes = [fieldwork.source_note] if fieldwork.source_note else []
+    return Methods(facts, header, rows, modes, _tests(data.analysis), denominators, notes)

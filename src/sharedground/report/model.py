@@ -1,0 +1,162 @@
+"""What a report is made from: plain data, gathered by `report.build` or given by tests.
+
+The analysis engine's document (`analysis`) is the source of every table. Everything else
+(Likert distributions for the charts, comparisons, funnels, fieldwork facts, comments) is
+gathered beside it so that composing and rendering need no database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sharedground.instrument import Instrument
+
+#: Key of the all-groups column in group-keyed mappings.
+OVERALL = "overall"
+
+
+@dataclass(frozen=True)
+class Group:
+    """A role group as a column of the report."""
+
+    id: str
+    label: str
+    respondents: int
+    shown: bool = True
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One group's (or everyone's) figure now and in the comparison wave."""
+
+    now: float | None
+    then: float | None
+    diff: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: float | None = None
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value is not None and self.p_value < 0.05
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """A table row compared with the comparison wave, per group and overall (`OVERALL`)."""
+
+    table_id: str
+    item: str
+    option: str | None
+    label: str
+    points: dict[str, TrendPoint]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The comparison wave (2002, 2015 or another stored wave) and the matched rows."""
+
+    label: str
+    rows: list[TrendRow]
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class FunnelPoint:
+    trust: str
+    count: int
+    valid: int
+
+    @property
+    def pct(self) -> float:
+        return 100.0 * self.count / self.valid
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """Trusts' proportions on one key row, with the national proportion they are judged by."""
+
+    table_id: str
+    item: str
+    label: str
+    national_pct: float
+    points: list[FunnelPoint]
+    highlight: str | None = None
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One free-text answer, already anonymised, attributed only by role group."""
+
+    section_id: str
+    group: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CommentSection:
+    id: str
+    title: str
+    question: str
+    comments: list[Comment]
+    total: int
+
+
+@dataclass
+class Fieldwork:
+    """Facts about how the wave was run; None means not recorded."""
+
+    opens: dt.date | None = None
+    closes: dt.date | None = None
+    invitations: int | None = None
+    invitations_by_group: dict[str, int] | None = None
+    reminders: str | None = None
+    postal_sample: str | None = None
+    responses_by_group: dict[str, int] = field(default_factory=dict)
+    responses_by_mode: dict[str, int] = field(default_factory=dict)
+    rate_by_group: dict[str, float] | None = None
+    rate_by_mode: dict[str, float] | None = None
+    rate_overall: float | None = None
+    source_note: str | None = None
+
+
+@dataclass
+class ReportInput:
+    """Everything one report is made from.
+
+    Attributes:
+        instrument: the questionnaire of the wave.
+        wave: the wave's name.
+        analysis: the analysis document for the report's population (the wave or a trust).
+        groups: the role groups in column order; `shown` is False for suppressed groups.
+        threshold: the suppression threshold (cells with fewer answers are not shown).
+        distributions: item -> group (or OVERALL) -> Likert value -> count, for the charts.
+        comparison: the trend against another wave, if asked for.
+        funnels: per-trust proportions for the key ratings.
+        fieldwork: the methods facts.
+        comments: free-text comments by section.
+        trust: code of the trust a trust report is for (None for the national report).
+        trust_name: its name, if recorded.
+        benchmarks: extra columns for trust reports: label -> analysis document (percentages
+            only are printed from these).
+    """
+
+    instrument: Instrument
+    wave: str
+    analysis: dict[str, Any]
+    groups: list[Group]
+    threshold: int = 5
+    distributions: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    comparison: Comparison | None = None
+    funnels: list[Funnel] = field(default_factory=list)
+    fieldwork: Fieldwork = field(default_factory=Fieldwork)
+    comments: list[CommentSection] = field(default_factory=list)
+    trust: str | None = None
+    trust_name: str | None = None
+    benchmarks: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def shown_groups(self) -> list[Group]:
+        return [g for g in self.groups if g.shown]
