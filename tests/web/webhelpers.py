@@ -97,11 +97,13 @@ def free_port() -> int:
 class LiveServer:
     """uvicorn serving an app on 127.0.0.1 in a background thread."""
 
-    def __init__(self, app: Starlette) -> None:
+    def __init__(self, app: Starlette, access_log: bool = False) -> None:
         self.port = free_port()
+        # log_config=None: leave logging as the test set it up (uvicorn's own config would
+        # replace the handlers a test attaches to capture the log).
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False,
-            lifespan="off",
+            app, host="127.0.0.1", port=self.port, log_config=None, log_level=None,
+            access_log=access_log, lifespan="off",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

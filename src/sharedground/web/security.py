@@ -11,7 +11,9 @@
   address never leaks to another site, no framing, no caching of survey pages.
 * Token guessing: each client (IP address) may fail to name a valid link only so often
   in a window; after that every survey page answers 429 until the window has passed.
-* Logs: the access log shows `/s/<token>` with the token replaced; answers are never logged.
+* Logs: the access log shows `/s/<token>` with the token replaced; answers are never logged,
+  and a logged exception keeps its traceback but not its message (which may quote SQL
+  parameters).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import re
 import secrets
 import threading
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable
 
@@ -196,6 +199,12 @@ class RedactTokens(logging.Filter):
     """A logging filter that removes survey tokens from a record's message and arguments."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            # An exception's message can quote SQL parameters (answers, token hashes): keep
+            # where it happened and what kind of error it was, never what it said.
+            error = record.exc_info[1]
+            frames = "".join(traceback.format_tb(error.__traceback__))
+            record.exc_text = f"Traceback (most recent call last):\n{frames}{type(error).__name__}"
         if isinstance(record.args, tuple):
             record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         if isinstance(record.msg, str):
