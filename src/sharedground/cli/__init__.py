@@ -44,6 +44,11 @@ def _register() -> None:
     for command in data.COMMANDS:
         main.add_command(command)
 
+    from sharedground.cli import analysis
+
+    for command in analysis.COMMANDS:
+        main.add_command(command)
+
     from sharedground.cli import web
 
     for command in web.COMMANDS:

@@ -1,0 +1,239 @@
+"""Writing an analysis out: Rich tables for the terminal, JSON, CSV and Excel."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from sharedground.analysis.results import Analysis, Cell, RowResult, TableResult, half_up
+
+FORMATS = ("table", "json", "csv", "xlsx")
+WITHHELD = "withheld"
+
+CSV_COLUMNS = [
+    "table",
+    "table_title",
+    "item",
+    "option",
+    "measure",
+    "label",
+    "denominator_rule",
+    "group",
+    "count",
+    "valid",
+    "pct",
+    "suppressed",
+    "test",
+    "statistic",
+    "df",
+    "p_value",
+    "stars",
+    "q_value",
+]
+
+
+def to_json_bytes(analysis: Analysis) -> bytes:
+    """The analysis in the documented JSON layout (UTF-8, indented)."""
+    return orjson.dumps(analysis.to_json(), option=orjson.OPT_INDENT_2)
+
+
+def cell_text(cell: Cell) -> str:
+    """`72% (42/58)`, `withheld`, or `-` when nobody answered."""
+    if cell.suppressed:
+        return WITHHELD
+    pct = cell.pct
+    if pct is None:
+        return f"- (0/{cell.valid or 0})"
+    return f"{half_up(pct)}% ({cell.count}/{cell.valid})"
+
+
+def test_text(row: RowResult) -> str:
+    """The stars, marked (F) when the exact test was used, with q when adjusted."""
+    test = row.test
+    if test.name == "none" or test.stars is None:
+        return "-"
+    text = test.stars + (" (F)" if test.name == "fisher" else "")
+    if row.q_value is not None:
+        text += f" q={row.q_value:.3g}"
+    return text
+
+
+def rich_tables(analysis: Analysis) -> RenderableType:
+    """One Rich table per report table, with the denominators and notes beneath."""
+    parts: list[RenderableType] = []
+    for table in analysis.tables:
+        parts.append(_rich_table(analysis, table))
+    for summary in analysis.summaries:
+        box = Table(
+            title=f"{summary.title} (threshold {summary.threshold:g}%)", title_justify="left"
+        )
+        box.add_column("Statement")
+        box.add_column("%", justify="right")
+        box.add_column("Table")
+        for line in summary.lines:
+            box.add_row(line.label, f"{half_up(line.pct)}%", line.table.removeprefix("table_"))
+        parts.append(box)
+    legend = Text()
+    for rule, text in analysis.to_json()["denominators"].items():
+        legend.append(f"{rule}: ", style="bold")
+        legend.append(f"{text}\n")
+    legend.append("(F) exact Fisher–Freeman–Halton test; others Pearson chi-squared.\n")
+    for note in analysis.notes:
+        legend.append(f"{note}\n", style="dim")
+    parts.append(legend)
+    return Group(*parts)
+
+
+def _rich_table(analysis: Analysis, table: TableResult) -> Table:
+    title = f"Table {table.id.removeprefix('table_')}: {table.title}"
+    out = Table(title=title, title_justify="left", show_lines=False)
+    out.add_column("", ratio=3, overflow="fold")
+    for group in analysis.groups:
+        n = "withheld" if group.respondents is None else str(group.respondents)
+        out.add_column(f"{group.label}\n(n={n})", justify="right")
+    out.add_column(f"Overall\n(n={analysis.respondents})", justify="right")
+    out.add_column("Test", justify="left")
+    for row in table.rows:
+        label = row.spec.label
+        if row.spec.reverse:
+            label += " †"
+        out.add_row(
+            label,
+            *(cell_text(row.groups[g.id]) for g in analysis.groups),
+            cell_text(row.overall),
+            test_text(row),
+        )
+    rules = sorted({r.spec.denominator_rule for r in table.rows})
+    caption = f"Denominator: {', '.join(rules)}."
+    if any(r.spec.reverse for r in table.rows):
+        caption += " † reverse-scored: counts disagreement with the statement as asked."
+    everyone = [r for r in table.rows if r.overall_all_respondents is not None]
+    if everyone:
+        figures = ", ".join(
+            cell_text(r.overall_all_respondents) for r in everyone if r.overall_all_respondents
+        )
+        caption += f" Overall over everyone in the wave (the 2015 report's basis): {figures}."
+    out.caption = caption
+    out.caption_justify = "left"
+    return out
+
+
+def csv_rows(analysis: Analysis) -> list[dict[str, Any]]:
+    """The analysis in long form: one line per row and group (and `overall`)."""
+    lines: list[dict[str, Any]] = []
+    for table in analysis.tables:
+        for row in table.rows:
+            cells = [*row.groups.items(), ("overall", row.overall)]
+            if row.overall_all_respondents is not None:
+                cells.append(("overall_all_respondents", row.overall_all_respondents))
+            for group, cell in cells:
+                pct = cell.pct
+                lines.append(
+                    {
+                        "table": table.id,
+                        "table_title": table.title,
+                        "item": row.spec.item,
+                        "option": row.spec.option or "",
+                        "measure": row.spec.measure,
+                        "label": row.spec.label,
+                        "denominator_rule": (
+                            "all_respondents"
+                            if group == "overall_all_respondents"
+                            else row.spec.denominator_rule
+                        ),
+                        "group": group,
+                        "count": cell.count,
+                        "valid": cell.valid,
+                        "pct": None if pct is None else round(pct, 2),
+                        "suppressed": cell.suppressed,
+                        "test": row.test.name,
+                        "statistic": row.test.statistic,
+                        "df": row.test.df,
+                        "p_value": row.test.p_value,
+                        "stars": row.test.stars,
+                        "q_value": row.q_value,
+                    }
+                )
+    return lines
+
+
+def to_csv_text(analysis: Analysis) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for line in csv_rows(analysis):
+        writer.writerow({k: "" if v is None else v for k, v in line.items()})
+    return buffer.getvalue()
+
+
+def write_xlsx(analysis: Analysis, path: Path) -> None:
+    """An Excel workbook: one sheet per table (wide, as printed) and one in long form."""
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(str(path)) as book:
+        bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        wrap = book.add_format({"text_wrap": True, "valign": "top"})
+        pct = book.add_format({"num_format": "0.0"})
+        for table in analysis.tables:
+            sheet = book.add_worksheet(table.id.removeprefix("table_").replace(".", "_"))
+            sheet.write(0, 0, f"{table.id}: {table.title}", bold)
+            header = ["Row", "Denominator"]
+            for group in [*analysis.groups, None]:
+                name = group.label if group else "Overall"
+                header += [f"{name} count", f"{name} valid", f"{name} %"]
+            header += ["Test", "Statistic", "df", "p", "Stars", "q"]
+            sheet.write_row(1, 0, header, bold)
+            for r, row in enumerate(table.rows, start=2):
+                sheet.write(r, 0, row.spec.label, wrap)
+                sheet.write(r, 1, row.spec.denominator_rule)
+                col = 2
+                for cell in [*row.groups.values(), row.overall]:
+                    if cell.suppressed:
+                        sheet.write(r, col, WITHHELD)
+                    else:
+                        sheet.write(r, col, cell.count)
+                        sheet.write(r, col + 1, cell.valid)
+                        if cell.pct is not None:
+                            sheet.write_number(r, col + 2, cell.pct, pct)
+                    col += 3
+                test = row.test
+                sheet.write_row(
+                    r,
+                    col,
+                    [test.name, test.statistic, test.df, test.p_value, test.stars, row.q_value],
+                )
+            sheet.set_column(0, 0, 60)
+        long = book.add_worksheet("long")
+        long.write_row(0, 0, CSV_COLUMNS, bold)
+        for r, line in enumerate(csv_rows(analysis), start=1):
+            long.write_row(r, 0, [line[c] for c in CSV_COLUMNS])
+        notes = book.add_worksheet("notes")
+        data = analysis.to_json()
+        lines = [
+            f"Wave {analysis.wave} ({analysis.instrument}), by {analysis.by}, "
+            f"generated {analysis.generated_at}",
+            *(f"{k}: {v}" for k, v in data["denominators"].items()),
+            *analysis.notes,
+        ]
+        for r, text in enumerate(lines):
+            notes.write(r, 0, text)
+
+
+def write(analysis: Analysis, fmt: str, out: Path) -> None:
+    """Write the analysis as json, csv or xlsx to `out`."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "json":
+        out.write_bytes(to_json_bytes(analysis))
+    elif fmt == "csv":
+        out.write_text(to_csv_text(analysis), encoding="utf-8")
+    elif fmt == "xlsx":
+        write_xlsx(analysis, out)
+    else:
+        raise ValueError(f"cannot write format {fmt!r} to a file; use json, csv or xlsx")

@@ -1,0 +1,242 @@
+"""Reading a wave out of the store as a coded frame, through a columnar cache.
+
+The store (SQLite or PostgreSQL) stays the system of record: one JSON document per
+response. Decoding a million of those takes tens of seconds, far too slow to repeat for
+every table, so the coded frame (`sharedground.analysis.encoding`) is kept as a Parquet
+snapshot in a cache folder and reused while the wave's responses are unchanged.
+
+How the cache knows it is stale. A snapshot records the wave's responses as (count, highest
+id, sum of ids, respondent key of the highest id). Responses are only ever added or deleted
+(imports and the web survey insert; nothing in sharedground edits a stored answer), and ids
+only grow, so:
+
+* the same record now means the same rows: the snapshot is used as it is;
+* when the rows up to the snapshot's highest id still have the snapshot's count and sum,
+  only newer responses were added: those are decoded and appended;
+* anything else (a deletion, a wave re-imported) rebuilds the snapshot from scratch.
+
+A feature that edits answers in place must call `invalidate` (or the store should grow a
+change counter that becomes part of the record). `sharedground analyse --refresh` rebuilds
+by hand. Snapshots hold coded answers but never free text; they are written with owner-only
+permissions, like the database they come from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, text
+
+from sharedground.analysis.encoding import coded_columns, encode, schema
+from sharedground.instrument import Instrument
+from sharedground.store import Store
+
+CACHE_ENV = "SHAREDGROUND_CACHE_DIR"
+CHUNK = 50_000
+_FORMAT = 1  # bump when the coded layout changes, so old snapshots are ignored
+
+
+@dataclass(frozen=True)
+class WaveData:
+    """A wave's responses as codes, with what the analysis needs to know about the wave."""
+
+    name: str
+    instrument: Instrument
+    suppression_threshold: int
+    frame: pl.DataFrame
+    #: "hit", "appended", "built" or "uncached": how the frame was obtained.
+    cache: str
+
+
+@dataclass(frozen=True)
+class _State:
+    count: int
+    max_id: int
+    id_sum: int
+    #: SQLite may give a new row the id of a deleted last row; its key tells them apart.
+    last_key: str | None
+
+
+def _database_key(store: Store) -> str:
+    """Which database a snapshot came from (wave ids repeat across databases)."""
+    url = store.engine.url.render_as_string(hide_password=True)
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def default_cache_dir(store: Store) -> Path:
+    """$SHAREDGROUND_CACHE_DIR, else beside an SQLite file, else ~/.cache/sharedground."""
+    configured = os.environ.get(CACHE_ENV)
+    if configured:
+        return Path(configured)
+    url = store.engine.url
+    if store.backend == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).with_name(Path(url.database).name + ".analysis-cache")
+    return Path.home() / ".cache" / "sharedground" / _database_key(store)
+
+
+def load_wave(store: Store, wave_name: str, cache_dir: Path | None = None) -> WaveData:
+    """A wave as a coded frame; with `cache_dir`, through the Parquet snapshot there."""
+    with store.session() as session:
+        wave = store.get_wave(session, wave_name)
+        instrument = store.instrument_of(wave)
+        wave_id, threshold = wave.id, wave.suppression_threshold
+        instrument_digest = wave.instrument.sha256
+    with store.engine.connect() as connection:
+        state = _state(connection, wave_id)
+        if cache_dir is None:
+            frame = _decode_rows(store, connection, instrument, wave_id, 0)
+            how = "uncached"
+        else:
+            frame, how = _through_cache(
+                store, connection, instrument, wave_id, state, cache_dir, instrument_digest
+            )
+    return WaveData(wave_name, instrument, threshold, frame, how)
+
+
+def invalidate(store: Store, wave_name: str, cache_dir: Path | None = None) -> bool:
+    """Forget a wave's snapshot; True when there was one."""
+    folder = cache_dir or default_cache_dir(store)
+    with store.session() as session:
+        wave_id = store.get_wave(session, wave_name).id
+    removed = False
+    for path in (_data_path(folder, wave_id), _meta_path(folder, wave_id)):
+        if path.exists():
+            path.unlink()
+            removed = True
+    return removed
+
+
+def _through_cache(
+    store: Store,
+    connection: Connection,
+    instrument: Instrument,
+    wave_id: int,
+    state: _State,
+    folder: Path,
+    instrument_digest: str,
+) -> tuple[pl.DataFrame, str]:
+    meta = _read_meta(folder, wave_id)
+    database = _database_key(store)
+    usable = (
+        meta is not None
+        and meta.get("format") == _FORMAT
+        and meta.get("database") == database
+        and meta.get("instrument") == instrument_digest
+        and _data_path(folder, wave_id).exists()
+    )
+    if usable and meta is not None:
+        cached = _State(meta["count"], meta["max_id"], meta["id_sum"], meta["last_key"])
+        if cached == state:
+            return pl.read_parquet(_data_path(folder, wave_id)), "hit"
+        if cached.count and _state(connection, wave_id, up_to=cached.max_id) == cached:
+            old = pl.read_parquet(_data_path(folder, wave_id))
+            new = _decode_rows(store, connection, instrument, wave_id, cached.max_id)
+            frame = pl.concat([old, new])
+            _write(folder, wave_id, frame, state, instrument_digest, database)
+            return frame, "appended"
+    frame = _decode_rows(store, connection, instrument, wave_id, 0)
+    _write(folder, wave_id, frame, state, instrument_digest, database)
+    return frame, "built"
+
+
+def _state(connection: Connection, wave_id: int, up_to: int | None = None) -> _State:
+    where = "wave_id = :wave" + (" AND id <= :up_to" if up_to is not None else "")
+    row = connection.execute(
+        text(f"SELECT count(*), max(id), sum(id) FROM response WHERE {where}"),
+        {"wave": wave_id, "up_to": up_to},
+    ).one()
+    max_id = int(row[1] or 0)
+    last_key = connection.execute(
+        text("SELECT respondent_key FROM response WHERE id = :id"), {"id": max_id}
+    ).scalar()
+    return _State(int(row[0]), max_id, int(row[2] or 0), last_key)
+
+
+def _decode_rows(
+    store: Store, connection: Connection, instrument: Instrument, wave_id: int, after_id: int
+) -> pl.DataFrame:
+    """Decode the responses with id > `after_id`, in id order, a chunk at a time."""
+    answers_sql = "r.answers::text" if store.backend == "postgresql" else "r.answers"
+    query = text(
+        f"SELECT r.role, o.code, r.mode, {answers_sql} FROM response r "
+        "LEFT JOIN organisation o ON o.id = r.organisation_id "
+        "WHERE r.wave_id = :wave AND r.id > :after ORDER BY r.id"
+    )
+    fixed = {"role", "mode", "trust"}
+    names = [c.name for c in coded_columns(instrument) if c.name not in fixed]
+    answer_schema = {n: pl.String for n in names}
+    fixed_schema = {"role": pl.String, "trust": pl.String, "mode": pl.String}
+    parts: list[pl.DataFrame] = []
+    result = connection.execution_options(stream_results=True, yield_per=CHUNK).execute(
+        query, {"wave": wave_id, "after": after_id}
+    )
+    for chunk in result.partitions(CHUNK):
+        rows = [tuple(r) for r in chunk]
+        head = pl.DataFrame([r[:3] for r in rows], schema=fixed_schema, orient="row")
+        # The ndjson reader is the quickest way to turn many documents into columns; keys
+        # not in the schema (free text) are skipped without being materialised.
+        lines = "\n".join(_as_text(r[3]) for r in rows).encode()
+        answers = pl.read_ndjson(io.BytesIO(lines), schema=answer_schema)
+        parts.append(encode(pl.concat([head, answers], how="horizontal"), instrument))
+    if not parts:
+        return pl.DataFrame(schema=schema(instrument))
+    return pl.concat(parts, rechunk=True)
+
+
+def _as_text(document: Any) -> str:
+    # SQLite hands back the stored JSON text; a driver may already have parsed it.
+    return document if isinstance(document, str) else json.dumps(document)
+
+
+def _data_path(folder: Path, wave_id: int) -> Path:
+    return folder / f"wave-{wave_id}.parquet"
+
+
+def _meta_path(folder: Path, wave_id: int) -> Path:
+    return folder / f"wave-{wave_id}.json"
+
+
+def _read_meta(folder: Path, wave_id: int) -> dict[str, Any] | None:
+    try:
+        data = json.loads(_meta_path(folder, wave_id).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write(
+    folder: Path,
+    wave_id: int,
+    frame: pl.DataFrame,
+    state: _State,
+    instrument_digest: str,
+    database: str,
+) -> None:
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data, meta = _data_path(folder, wave_id), _meta_path(folder, wave_id)
+    # Write aside and rename, so a reader never sees half a snapshot; the metadata goes
+    # last, so a crash in between leaves a snapshot that is simply not trusted.
+    meta.unlink(missing_ok=True)
+    partial = data.with_suffix(".parquet.partial")
+    frame.write_parquet(partial)
+    partial.chmod(0o600)
+    partial.replace(data)
+    record = {
+        "format": _FORMAT,
+        "database": database,
+        "instrument": instrument_digest,
+        "count": state.count,
+        "max_id": state.max_id,
+        "id_sum": state.id_sum,
+        "last_key": state.last_key,
+        "rows": frame.height,
+    }
+    meta.write_text(json.dumps(record), encoding="utf-8")
+    meta.chmod(0o600)

@@ -1,0 +1,173 @@
+"""Every table of a wave, by group: counts, denominators, percentages, tests, summaries.
+
+`analyse` is the library call behind `sharedground analyse`. The tables are those of the
+wave's instrument (its `tables:` block), so an organisation's own questionnaire gets its
+tables the same way the 2015 survey does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sharedground.analysis import significance, summaries
+from sharedground.analysis.counting import Counts, count
+from sharedground.analysis.grouping import Grouping, grouping
+from sharedground.analysis.results import (
+    Analysis,
+    Cell,
+    GroupInfo,
+    RowResult,
+    TableResult,
+)
+from sharedground.analysis.rows import RowSpec, table_rows
+from sharedground.analysis.source import WaveData
+from sharedground.analysis.suppression import suppress
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to analyse: grouping, adjustment, summary thresholds, suppression."""
+
+    by: str = "role"
+    adjust: str | None = None
+    agreement: float = summaries.AGREEMENT
+    disagreement: float = summaries.DISAGREEMENT
+    #: None uses the wave's own `suppression_threshold`.
+    suppression_threshold: int | None = None
+
+
+def analyse(data: WaveData, options: Options | None = None) -> Analysis:
+    """Compute every table of the wave's instrument."""
+    options = options or Options()
+    if options.adjust is not None and options.adjust not in significance.ADJUSTMENTS:
+        allowed = ", ".join(significance.ADJUSTMENTS)
+        raise ValueError(f"unknown adjustment {options.adjust!r}; use one of {allowed}")
+    threshold = (
+        data.suppression_threshold
+        if options.suppression_threshold is None
+        else options.suppression_threshold
+    )
+    instrument = data.instrument
+    split = grouping(instrument, options.by, data.frame)
+    per_table = [(t, table_rows(instrument, t)) for t in instrument.tables]
+    specs = [spec for _, rows in per_table for spec in rows]
+    counts = count(data.frame, specs, split.expr, split.keys)
+    counts, split = _drop_empty_groups(counts, split)
+
+    results = build_rows(specs, counts, split.ids, threshold)
+    tables: list[TableResult] = []
+    position = 0
+    for table, rows in per_table:
+        table_results = results[position : position + len(rows)]
+        position += len(rows)
+        if options.adjust:
+            qs = significance.q_values([r.test.p_value for r in table_results], options.adjust)
+            for result, q in zip(table_results, qs, strict=True):
+                result.q_value = q
+        tables.append(TableResult(table.id, table.title, table_results))
+
+    sizes, _ = suppress(counts.respondents, counts.overall_respondents, threshold)
+    groups = [
+        GroupInfo(gid, label, None if sizes[i] else int(counts.respondents[i]))
+        for i, (gid, label) in enumerate(zip(split.ids, split.labels, strict=True))
+    ]
+    notes = _notes(counts, split, threshold)
+    return Analysis(
+        wave=data.name,
+        instrument=instrument.key,
+        generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        by=options.by,
+        groups=groups,
+        respondents=counts.overall_respondents,
+        ungrouped=counts.ungrouped,
+        suppression_threshold=threshold,
+        adjust=options.adjust,
+        tables=tables,
+        summaries=summaries.summarise(tables, options.agreement, options.disagreement),
+        notes=notes,
+    )
+
+
+def build_rows(
+    specs: Sequence[RowSpec], counts: Counts, group_ids: Sequence[str], threshold: int
+) -> list[RowResult]:
+    """Cells, suppression and the test for each row of `counts`."""
+    results: list[RowResult] = []
+    for i, spec in enumerate(specs):
+        counted, valid = counts.counted[i], counts.valid[i]
+        overall_valid = int(counts.overall_valid[i])
+        withheld, overall_withheld = suppress(valid, overall_valid, threshold)
+        cells = {
+            gid: Cell.withheld() if withheld[j] else Cell(int(counted[j]), int(valid[j]))
+            for j, gid in enumerate(group_ids)
+        }
+        overall = (
+            Cell.withheld()
+            if overall_withheld
+            else Cell(int(counts.overall_counted[i]), overall_valid)
+        )
+        shown = ~withheld
+        test = significance.compare(counted[shown], valid[shown])
+        notes: list[str] = []
+        if withheld.any() and test.name != "none":
+            notes.append(f"test across the {int(shown.sum())} groups shown (others withheld)")
+        everyone = None
+        if spec.all_respondents:
+            everyone = (
+                Cell.withheld()
+                if overall_withheld
+                else Cell(int(counts.overall_counted[i]), counts.overall_respondents)
+            )
+            notes.append(
+                "overall_all_respondents divides the same count by everyone in the wave, "
+                "the basis of the 2015 report's Overall column for this kind of row"
+            )
+        results.append(RowResult(spec, cells, overall, test, None, everyone, notes))
+    return results
+
+
+def _drop_empty_groups(counts: Counts, split: Grouping) -> tuple[Counts, Grouping]:
+    """Leave out groups nobody belongs to (a mode not used, a country not sampled)."""
+    keep = counts.respondents > 0
+    if keep.all():
+        return counts, split
+    index = np.flatnonzero(keep)
+    trimmed = Counts(
+        keys=[counts.keys[i] for i in index],
+        counted=counts.counted[:, index],
+        valid=counts.valid[:, index],
+        respondents=counts.respondents[index],
+        overall_counted=counts.overall_counted,
+        overall_valid=counts.overall_valid,
+        overall_respondents=counts.overall_respondents,
+        ungrouped=counts.ungrouped,
+    )
+    narrowed = Grouping(
+        split.by,
+        split.expr,
+        [split.keys[i] for i in index],
+        [split.ids[i] for i in index],
+        [split.labels[i] for i in index],
+    )
+    return trimmed, narrowed
+
+
+def _notes(counts: Counts, split: Grouping, threshold: int) -> list[str]:
+    notes = [
+        "Each cell gives the count, its denominator (valid) and the percentage; each row "
+        "names its denominator rule (see `denominators`).",
+        f"Cells with fewer than {threshold} valid answers are withheld, with as many "
+        "other cells as it takes to stop them being worked out by subtraction.",
+        "Stars come from the unadjusted p-value: *** p < 0.001, ** p < 0.01, * p < 0.05, "
+        "n.s. otherwise.",
+    ]
+    if counts.ungrouped:
+        notes.append(
+            f"{counts.ungrouped} respondent(s) gave no {split.by}; they are counted in the "
+            "overall figures but in no group."
+        )
+    return notes

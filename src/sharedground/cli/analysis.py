@@ -1,0 +1,155 @@
+"""Analysis commands: analyse, trend, benchmark."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from sharedground.analysis import render
+from sharedground.analysis.source import WaveData, default_cache_dir, invalidate, load_wave
+from sharedground.analysis.tables import Options
+from sharedground.analysis.tables import analyse as run_analysis
+from sharedground.cli._common import console, database_option, open_store
+
+_BY_HELP = "Compare groups by role, trust, mode, or any single-choice item (e.g. country)."
+
+
+def _cache_options(func: click.decorators.FC) -> click.decorators.FC:
+    func = click.option(
+        "--refresh",
+        is_flag=True,
+        help="Rebuild the wave's columnar cache from the database before analysing.",
+    )(func)
+    func = click.option(
+        "--no-cache",
+        is_flag=True,
+        help="Read straight from the database; neither use nor write the cache.",
+    )(func)
+    return click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Folder for the columnar cache [default: beside an SQLite file, else "
+        "$SHAREDGROUND_CACHE_DIR or ~/.cache/sharedground].",
+    )(func)
+
+
+def _load(
+    database: str | None, wave: str, cache_dir: Path | None, no_cache: bool, refresh: bool
+) -> WaveData:
+    store = open_store(database)
+    try:
+        folder = None if no_cache else (cache_dir or default_cache_dir(store))
+        if refresh and folder is not None:
+            invalidate(store, wave, folder)
+        return load_wave(store, wave, folder)
+    finally:
+        store.dispose()
+
+
+def _emit(text: str | bytes, out: Path | None) -> None:
+    if out is None:
+        data = text.encode() if isinstance(text, str) else text
+        sys.stdout.buffer.write(data)
+        if not data.endswith(b"\n"):
+            sys.stdout.buffer.write(b"\n")
+        sys.stdout.flush()
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, str):
+        out.write_text(text, encoding="utf-8")
+    else:
+        out.write_bytes(text)
+
+
+@click.command()
+@click.option("--wave", required=True, help="The wave to analyse.")
+@click.option("--by", default="role", show_default=True, help=_BY_HELP)
+@click.option(
+    "--format", "fmt", type=click.Choice(render.FORMATS), default="table", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (required for xlsx; default: the terminal).",
+)
+@click.option(
+    "--adjust",
+    type=click.Choice(["bh", "holm"]),
+    default=None,
+    help="Add q-values adjusted across each table (stars stay on raw p).",
+)
+@click.option(
+    "--agreement",
+    type=click.FloatRange(0, 100),
+    default=80.0,
+    show_default=True,
+    help="Per cent agreeing overall for the widespread-agreement list.",
+)
+@click.option(
+    "--disagreement",
+    type=click.FloatRange(0, 100),
+    default=30.0,
+    show_default=True,
+    help="Per cent disagreeing overall for the widespread-disagreement list.",
+)
+@click.option(
+    "--suppress-below",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Withhold cells with fewer valid answers [default: the wave's setting].",
+)
+@_cache_options
+@database_option
+def analyse(
+    wave: str,
+    by: str,
+    fmt: str,
+    out: Path | None,
+    adjust: str | None,
+    agreement: float,
+    disagreement: float,
+    suppress_below: int | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    refresh: bool,
+    database: str | None,
+) -> None:
+    """Every table of the report for a wave: counts, denominators, percentages, tests."""
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("--format xlsx needs --out FILE")
+    data = _load(database, wave, cache_dir, no_cache, refresh)
+    options = Options(
+        by=by,
+        adjust=adjust,
+        agreement=agreement,
+        disagreement=disagreement,
+        suppression_threshold=suppress_below,
+    )
+    try:
+        result = run_analysis(data, options)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if fmt == "table":
+        if out is None:
+            console.print(render.rich_tables(result))
+        else:
+            from rich.console import Console
+
+            with out.open("w", encoding="utf-8") as handle:
+                Console(file=handle, width=160).print(render.rich_tables(result))
+    elif fmt == "json":
+        _emit(render.to_json_bytes(result), out)
+    elif fmt == "csv":
+        _emit(render.to_csv_text(result), out)
+    else:
+        assert out is not None
+        render.write_xlsx(result, out)
+    if out is not None:
+        console.print(f"[green]Wrote[/] {fmt} for wave {wave!r} by {by} to {out}")
+
+
+COMMANDS = [analyse]
