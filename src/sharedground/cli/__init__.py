@@ -54,5 +54,10 @@ def _register() -> None:
     for command in web.COMMANDS:
         main.add_command(command)
 
+    from sharedground.cli import fieldwork
+
+    for command in fieldwork.COMMANDS:
+        main.add_command(command)
+
 
 _register()

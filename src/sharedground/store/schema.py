@@ -124,6 +124,12 @@ class Contact(Base):
     directorate: Mapped[str | None] = mapped_column(String(200))
     opted_out_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    # Fieldwork (0003): completion is tracked here, never on a response, so that anonymous
+    # waves know who has answered without knowing what they said.
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    completed_mode: Mapped[str | None] = mapped_column(String(16))
+    bounced_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    serial: Mapped[str | None] = mapped_column(String(16), unique=True)
 
 
 class Link(Base):
@@ -170,3 +176,135 @@ class Setting(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# -- fieldwork (migration 0003) ----------------------------------------------------------------
+
+
+class PersonalLink(Base):
+    """A contact's personal link, with its token sealed (encrypted) for later messages.
+
+    The link row keeps only the token's hash; the sealed copy lets a reminder carry the
+    same address as the invitation. It opens only with the key from the environment or a
+    key file, never stored in the database, so a copy of the database alone still cannot
+    be used to answer in someone's name.
+    """
+
+    __tablename__ = "personal_link"
+
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("link.id"), unique=True)
+    sealed_token: Mapped[str] = mapped_column(Text)
+
+
+class Message(Base):
+    """One e-mail to one contact; (contact, kind) is unique so nothing is sent twice.
+
+    `status` goes `sending` (written and committed before the SMTP transaction) then
+    `sent`, `failed` or `bounced` (committed after it). A row left at `sending` by a
+    process that died is a message whose fate is unknown.
+    """
+
+    __tablename__ = "message"
+    __table_args__ = (UniqueConstraint("contact_id", "kind", name="uq_message_contact_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(320))
+    message_id: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class PostalDraw(Base):
+    """The postal sample drawn for a wave: how, so that it can be drawn again identically."""
+
+    __tablename__ = "postal_draw"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), unique=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    fractions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    exclude_completed: Mapped[bool] = mapped_column(Boolean)
+    sampled: Mapped[int] = mapped_column(Integer)
+    drawn_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class PaperReturn(Base):
+    """A returned paper questionnaire, from first keying to reconciled response.
+
+    `status`: `keying` (fewer than two keyings), `discrepant` (two keyings disagree and a
+    reviewer must resolve them), `reconciled` (stored as a response) or `duplicate` (the
+    contact had already completed; reported, never counted).
+    """
+
+    __tablename__ = "paper_return"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), unique=True)
+    serial: Mapped[str] = mapped_column(String(16), unique=True)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    duplicate_of: Mapped[str | None] = mapped_column(String(16))
+    answers: Mapped[dict[str, Any] | None] = mapped_column(AnswersJSON)
+    reviewer: Mapped[str | None] = mapped_column(String(100))
+    reconciled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class PaperKeying(Base):
+    """One independent keying of a paper questionnaire (1 or 2)."""
+
+    __tablename__ = "paper_keying"
+    __table_args__ = (UniqueConstraint("return_id", "keying", name="uq_paper_keying_return"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("paper_return.id"), index=True)
+    keying: Mapped[int] = mapped_column(Integer)
+    keyer: Mapped[str] = mapped_column(String(100))
+    keyed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    answers: Mapped[dict[str, Any]] = mapped_column(AnswersJSON)
+
+
+class AdminUser(Base):
+    """Someone who may use the admin pages: a study administrator or an organisation lead."""
+
+    __tablename__ = "admin_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class AdminSession(Base):
+    """A signed-in browser; the cookie holds a random token, the database only its hash."""
+
+    __tablename__ = "admin_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("admin_user.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """Who did what, when: one row per administrative action (never deleted by the app)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(300))
+    detail: Mapped[str | None] = mapped_column(Text)
