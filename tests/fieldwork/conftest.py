@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fieldhelpers import Frame, make_frame
+from mailserver import MailServer
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from fieldhelpers import Frame, make_frame  # noqa: E402
-
-from sharedground.store import Store  # noqa: E402
+from sharedground.store import Store
 
 
 @pytest.fixture
@@ -23,3 +21,10 @@ def frame(store: Store, tmp_path: Path) -> Frame:
 @pytest.fixture
 def anonymous_frame(store: Store, tmp_path: Path) -> Frame:
     return make_frame(store, tmp_path, "anon", 20, anonymous=True)
+
+
+@pytest.fixture
+def mailserver() -> Iterator[MailServer]:
+    """A real SMTP server (aiosmtpd) on loopback for one test."""
+    with MailServer() as server:
+        yield server

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import signal
+import threading
 from pathlib import Path
 
 import click
 
-from sharedground.cli._common import console, database_option, open_store
+from sharedground.cli._common import console, console_err, database_option, open_store, progress_bar
 from sharedground.fieldwork import contacts as contacts_lib
+from sharedground.fieldwork import links as links_lib
+from sharedground.fieldwork import mail, personal, sending, smtp
 from sharedground.store import StoreError
 
 
@@ -63,3 +68,206 @@ def contacts_opt_out(emails: tuple[str, ...], wave_name: str, database: str | No
 
 
 COMMANDS: list[click.Command] = [contacts]
+
+
+# -- send -------------------------------------------------------------------------------------
+
+
+def _days(_ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
+    try:
+        days = tuple(sorted({int(part) for part in value.split(",") if part.strip()}))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r}: give days as numbers, like 9,21", param=param
+        ) from None
+    if any(d < 1 for d in days):
+        raise click.BadParameter("reminder days count from the invitation: 1 or more", param=param)
+    return days
+
+
+def _day(_ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2027-03-31", param=param) from None
+
+
+@click.command()
+@click.option("--wave", "wave_name", required=True, help="The wave to send for.")
+@click.option("--dry-run", is_flag=True, help="Show what is due and an example; send nothing.")
+@click.option(
+    "--retry-unknown",
+    is_flag=True,
+    help="Send again the messages whose outcome is unknown (a run was interrupted mid-send).",
+)
+@click.option(
+    "--reminder-days",
+    default="9,21",
+    show_default=True,
+    callback=_days,
+    help="Days after the invitation on which reminders go to those who have not answered.",
+)
+@click.option("--smtp-host", default=None, help="SMTP server [$SHAREDGROUND_SMTP_HOST, localhost].")
+@click.option("--smtp-port", type=int, default=None, help="SMTP port [$SHAREDGROUND_SMTP_PORT].")
+@click.option("--smtp-user", default=None, help="SMTP login [$SHAREDGROUND_SMTP_USER].")
+@click.option(
+    "--starttls/--no-starttls",
+    default=None,
+    help="Require (or refuse) STARTTLS [$SHAREDGROUND_SMTP_STARTTLS; default: when offered].",
+)
+@click.option(
+    "--base-url",
+    envvar="SHAREDGROUND_BASE_URL",
+    default=links_lib.DEFAULT_BASE_URL,
+    show_default=True,
+    help="Where respondents open the survey [$SHAREDGROUND_BASE_URL].",
+)
+@click.option(
+    "--from",
+    "from_address",
+    envvar="SHAREDGROUND_MAIL_FROM",
+    required=True,
+    help="Sender address, e.g. 'Survey team <survey@example.org>' [$SHAREDGROUND_MAIL_FROM].",
+)
+@click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder of edited e-mail templates (invitation.txt, reminder.html, ...).",
+)
+@click.option(
+    "--link-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Key that seals personal links [${personal.KEY_ENV}; ./{personal.DEFAULT_KEY_FILE}].",
+)
+@click.option("--watch", is_flag=True, help="Keep running, sending what falls due.")
+@click.option(
+    "--interval",
+    type=click.IntRange(min=1),
+    default=900,
+    show_default=True,
+    help="Seconds between runs with --watch.",
+)
+@click.option("--cycles", type=click.IntRange(min=1), default=None, hidden=True)
+@click.option("--today", callback=_day, default=None, help="Pretend it is DATE (rehearsals).")
+@click.option("--break-lock", is_flag=True, help="Take over a lock left by a dead sender.")
+@database_option
+def send(
+    wave_name: str,
+    dry_run: bool,
+    retry_unknown: bool,
+    reminder_days: tuple[int, ...],
+    smtp_host: str | None,
+    smtp_port: int | None,
+    smtp_user: str | None,
+    starttls: bool | None,
+    base_url: str,
+    from_address: str,
+    templates_dir: Path | None,
+    link_key_file: Path | None,
+    watch: bool,
+    interval: int,
+    cycles: int | None,
+    today: dt.date | None,
+    break_lock: bool,
+    database: str | None,
+) -> None:
+    """Send the invitations and reminders due now for a wave.
+
+    Never sends a message twice: each is recorded before and after its SMTP transaction.
+    Messages interrupted inside a transaction are reported and sent again only with
+    --retry-unknown. The SMTP password comes from $SHAREDGROUND_SMTP_PASSWORD.
+    """
+    settings = smtp.SmtpSettings.resolve(smtp_host, smtp_port, starttls, smtp_user)
+    templates = mail.Templates(templates_dir)
+    key = personal.load_key(link_key_file, create=not dry_run)
+    store = open_store(database)
+    stop = _Stop()
+    try:
+        cycle = 0
+        while True:
+            cycle += 1
+            with smtp.SmtpTransport(settings) as transport:
+                mailer = sending.Mailer(
+                    transport=transport,
+                    sender=mail.Sender(from_address),
+                    base_url=base_url,
+                    templates=templates,
+                    sealer=personal.Sealer(key),
+                    reminder_days=reminder_days,
+                )
+                with progress_bar("Sending", enabled=console_err.is_terminal) as update:
+                    report = sending.send_due(
+                        store,
+                        wave_name,
+                        mailer,
+                        today=today,
+                        dry_run=dry_run,
+                        retry_unknown=retry_unknown,
+                        break_lock=break_lock,
+                        progress=update,
+                    )
+            _print_report(report)
+            if not watch or stop.requested or (cycles is not None and cycle >= cycles):
+                break
+            retry_unknown = False  # an explicit retry is for one run, not every cycle
+            stop.sleep(interval)
+            if stop.requested:
+                break
+    finally:
+        stop.restore()
+        store.dispose()
+    if report.stopped:
+        raise StoreError(f"sending stopped: {report.stopped}")
+
+
+def _print_report(report: sending.SendReport) -> None:
+    planned = ", ".join(f"{n} {kind}" for kind, n in sorted(report.planned.items())) or "nothing"
+    if report.dry_run:
+        console.print(f"Due now: {planned} (dry run: nothing sent)")
+        for example in report.examples:
+            console.rule()
+            console.print(example, markup=False, highlight=False)
+    else:
+        console.print(
+            f"Due: {planned}. Sent {report.sent}, failed {report.failed}, "
+            f"bounced {report.bounced}, outcome unknown {report.unknown}."
+        )
+    if report.in_doubt:
+        console.print(
+            f"[yellow]{len(report.in_doubt)} message(s) were interrupted inside the SMTP "
+            "transaction; the server may or may not have accepted them:[/]"
+        )
+        for address, kind in report.in_doubt:
+            console.print(f"  {address} ({kind})", markup=False)
+        console.print(
+            "Check with the mail server's log, then rerun with --retry-unknown to resend."
+        )
+
+
+class _Stop:
+    """SIGTERM/SIGINT end a --watch loop between runs, not in the middle of a transaction."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._event = threading.Event()
+        self._previous = {
+            sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+
+    def _handle(self, _signum: int, _frame: object) -> None:
+        self.requested = True
+        self._event.set()
+
+    def sleep(self, seconds: float) -> None:
+        self._event.wait(seconds)
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+COMMANDS.append(send)

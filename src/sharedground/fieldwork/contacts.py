@@ -292,7 +292,5 @@ def trust_codes(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     return dict(
         session.execute(
             select(Organisation.id, Organisation.code).where(Organisation.id.in_(wanted))
-        )
-        .tuples()
-        .all()
+        ).all()
     )

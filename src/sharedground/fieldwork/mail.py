@@ -1,0 +1,158 @@
+"""The invitation and reminder e-mails: templates an organisation can edit, and the message.
+
+Each kind of message (`invitation`, `reminder`) has three templates: `KIND.subject` (one
+line), `KIND.txt` (the plain-text part) and `KIND.html` (the HTML part). The built-in ones
+are in `fieldwork/templates/email/`; a folder given with `--templates` is searched first,
+so an organisation copies a file there and edits it. Templates are Jinja2 with:
+
+    name, title, wave, survey_url, optout_url, closes, anonymous, reminder, sender_name
+
+Every message carries `List-Unsubscribe` headers (one-click, RFC 8058) pointing at the
+contact's opt-out page, and a Message-ID derived from the message row, so that a message
+resent after an unknown outcome can be recognised as the same one by the receiving side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from sharedground.fieldwork.links import link_url
+from sharedground.store import StoreError
+
+KINDS = ("invitation", "reminder")
+OPTOUT_PATH = "/optout/"
+TEMPLATE_NAMES = [f"{kind}.{part}" for kind in KINDS for part in ("subject", "txt", "html")]
+
+
+class TemplateError(StoreError):
+    """An e-mail template cannot be used; the message names the file and the line."""
+
+
+def optout_url(base_url: str, token: str) -> str:
+    """The contact's opt-out page: the same token as their survey link, another path."""
+    return f"{base_url.rstrip('/')}{OPTOUT_PATH}{token}"
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who the messages come from."""
+
+    address: str
+    name: str = "The survey team"
+
+    def header(self) -> str:
+        display, addr = parseaddr(self.address)
+        return str(Address(display_name=display or self.name, addr_spec=addr))
+
+
+class Templates:
+    """The e-mail templates, the organisation's folder first, then the built-in ones."""
+
+    def __init__(self, folder: str | Path | None = None) -> None:
+        builtin = str(resources.files("sharedground.fieldwork") / "templates" / "email")
+        loaders: list[jinja2.BaseLoader] = []
+        if folder is not None:
+            if not Path(folder).is_dir():
+                raise TemplateError(f"--templates {folder}: no such folder")
+            loaders.append(jinja2.FileSystemLoader(str(folder)))
+        loaders.append(jinja2.FileSystemLoader(builtin))
+        self._text = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=False,
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+        self._html = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self._compiled: dict[str, jinja2.Template] = {}
+        for name in TEMPLATE_NAMES:
+            env = self._html if name.endswith(".html") else self._text
+            try:
+                self._compiled[name] = env.get_template(name)
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateError(
+                    f"{exc.filename or name}, line {exc.lineno}: {exc.message}"
+                ) from None
+
+    def render(self, kind: str, **context: object) -> tuple[str, str, str]:
+        """The subject, plain text and HTML of one message."""
+        try:
+            subject = self._compiled[f"{kind}.subject"].render(**context)
+            text = self._compiled[f"{kind}.txt"].render(**context)
+            html = self._compiled[f"{kind}.html"].render(**context)
+        except jinja2.UndefinedError as exc:
+            raise TemplateError(
+                f"{kind} template: {exc.message}; the names a template may use are "
+                "name, title, wave, survey_url, optout_url, closes, anonymous, reminder, "
+                "sender_name"
+            ) from None
+        return " ".join(subject.split()), text, html
+
+
+@dataclass(frozen=True)
+class Letter:
+    """What one message says to one contact."""
+
+    kind: str  # invitation | reminder
+    to: str
+    name: str | None
+    token: str
+    reminder: int = 0
+
+
+def build_message(
+    templates: Templates,
+    letter: Letter,
+    *,
+    sender: Sender,
+    base_url: str,
+    title: str,
+    wave: str,
+    closes: dt.date | None,
+    anonymous: bool,
+    message_id: str,
+    now: dt.datetime | None = None,
+) -> EmailMessage:
+    """The complete MIME message (plain text with an HTML alternative)."""
+    survey = link_url(base_url, letter.token)
+    optout = optout_url(base_url, letter.token)
+    subject, text, html = templates.render(
+        letter.kind,
+        name=letter.name,
+        title=title,
+        wave=wave,
+        survey_url=survey,
+        optout_url=optout,
+        closes=closes.strftime("%-d %B %Y") if closes else None,
+        anonymous=anonymous,
+        reminder=letter.reminder,
+        sender_name=sender.name,
+    )
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender.header()
+    message["To"] = letter.to
+    message["Date"] = format_datetime((now or dt.datetime.now()).astimezone())
+    message["Message-ID"] = message_id
+    message["List-Unsubscribe"] = f"<{optout}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def message_id(wave_id: int, contact_id: int, kind: str, domain: str) -> str:
+    """A Message-ID fixed by wave, contact and kind: a resend carries the same one."""
+    return f"<sg.{wave_id}.{contact_id}.{kind}@{domain}>"

@@ -1,0 +1,88 @@
+"""A real SMTP server for the tests: aiosmtpd on loopback, keeping every message it accepts."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import socket
+import threading
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Received:
+    sender: str
+    recipients: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class Handler:
+    """Accepts everything, except recipients whose address starts with `bounce` (550).
+
+    `hold_after`: once this many messages were accepted, the next DATA is held (never
+    answered) and `holding` is set, so that a test can kill the sender mid-transaction.
+    """
+
+    received: list[Received] = field(default_factory=list)
+    hold_after: int | None = None
+    holding: threading.Event = field(default_factory=threading.Event)
+    held: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if address.split("@")[0].startswith("bounce"):
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.content
+        assert isinstance(content, bytes)
+        parsed = email.message_from_bytes(content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        item = Received(str(envelope.mail_from), list(envelope.rcpt_tos), parsed)
+        with self.lock:
+            if self.hold_after is not None and len(self.received) >= self.hold_after:
+                self.held.append(item)
+                self.holding.set()
+                hold = True
+            else:
+                self.received.append(item)
+                hold = False
+        if hold:
+            await asyncio.sleep(3600)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[Received]:
+        return [r for r in self.received if address in r.recipients]
+
+
+class MailServer:
+    """`with MailServer() as server:` an SMTP server on 127.0.0.1:server.port."""
+
+    def __init__(self, handler: Handler | None = None) -> None:
+        self.handler = handler or Handler()
+        self.port = free_port()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> MailServer:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.controller.stop(no_assert=True)

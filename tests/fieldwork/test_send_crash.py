@@ -1,0 +1,102 @@
+"""A send killed halfway (SIGKILL, inside an SMTP transaction) and run again.
+
+The sender runs as a real `sharedground send` process against a real SMTP server. The
+server holds the DATA of one message unanswered after N were accepted; the test kills the
+sender while it waits. Running again must send every message not yet attempted exactly
+once, never one recorded as sent, and report the one left in doubt until --retry-unknown.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+from cryptography.fernet import Fernet
+from fieldhelpers import Frame
+from mailserver import Handler, MailServer
+from sqlalchemy import select
+
+from sharedground.cli import main
+from sharedground.store.schema import Message
+
+HELD_AFTER = 17
+
+
+def _args(frame: Frame, server: MailServer) -> list[str]:
+    return [
+        "send",
+        "--wave",
+        frame.wave,
+        "--database",
+        frame.store.url,
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(server.port),
+        "--no-starttls",
+        "--from",
+        "survey@example.org",
+        "--base-url",
+        "https://survey.example.org",
+    ]
+
+
+def test_killed_send_resumes_without_sending_anything_twice(
+    frame: Frame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = Fernet.generate_key().decode()
+    monkeypatch.setenv("SHAREDGROUND_LINK_KEY", key)
+    handler = Handler(hold_after=HELD_AFTER)
+    with MailServer(handler) as server:
+        env = {**os.environ, "SHAREDGROUND_LINK_KEY": key}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sharedground", *_args(frame, server)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            assert handler.holding.wait(60), "the sender never reached the held message"
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.communicate(timeout=30)
+        assert process.returncode == -signal.SIGKILL
+        assert len(handler.received) == HELD_AFTER
+        held = handler.held[0].recipients[0]
+
+        with frame.store.session() as session:
+            statuses = collections.Counter(session.scalars(select(Message.status)))
+        assert statuses == {"sent": HELD_AFTER, "sending": 1}
+
+        handler.hold_after = None
+        runner = CliRunner()
+        result = runner.invoke(main, _args(frame, server))
+        assert result.exit_code == 0, result.output
+        assert "interrupted inside the SMTP transaction" in result.output
+        assert held in result.output
+
+        counts = collections.Counter(r.recipients[0] for r in handler.received)
+        expected = {c.email for c in frame.contacts()} - {held}
+        assert set(counts) == expected
+        assert max(counts.values()) == 1  # nobody got a second invitation
+
+        # A second plain run still leaves the one in doubt alone.
+        result = runner.invoke(main, _args(frame, server))
+        assert result.exit_code == 0 and held in result.output
+        assert held not in {r.recipients[0] for r in handler.received}
+
+        # Only the explicit retry sends it (the server may have it already: that is the risk
+        # the operator takes knowingly).
+        result = runner.invoke(main, [*_args(frame, server), "--retry-unknown"])
+        assert result.exit_code == 0, result.output
+        assert "interrupted" not in result.output
+        counts = collections.Counter(r.recipients[0] for r in handler.received)
+        assert counts[held] == 1 and len(counts) == 40 and max(counts.values()) == 1
+    with frame.store.session() as session:
+        statuses = collections.Counter(session.scalars(select(Message.status)))
+    assert statuses == {"sent": 40}
