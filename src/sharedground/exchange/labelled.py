@@ -14,7 +14,9 @@ The coding, one variable per exchange column unless said otherwise:
   "don't know whether this initiative exists" is an answer the report keeps in its base.
 * Multi-choice: one 0/1 variable per option (`barriers_time_doctors`) plus `barriers_none`
   for "answered with nothing ticked"; all of them missing when the question was skipped.
-* Text: string variables (blank when skipped; Stata has no other missing string).
+* Text: string variables (blank when skipped; Stata has no other missing string). SPSS
+  pads strings with spaces, so trailing spaces typed at the end of a comment are lost
+  in .sav (and a comment of spaces only reads as blank).
 * Fixed columns: `respondent_id` and `trust` as strings, `role` and `mode` coded with labels,
   `submitted` as a date.
 
