@@ -10,6 +10,7 @@ from importlib import resources
 from typing import Any, ParamSpec, TypeVar
 
 import jinja2
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -69,29 +70,52 @@ class WebContext:
     env: jinja2.Environment = field(default_factory=templates)
     _instruments: dict[int, Instrument] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _write_lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- database -----------------------------------------------------------------------------
 
-    async def run(self, work: Callable[..., T], *args: Any) -> T:
-        """Run `work(session, *args)` in one transaction, off the event loop."""
+    async def run(self, work: Callable[..., T], *args: Any, write: bool = False) -> T:
+        """Run `work(session, *args)` in one transaction, off the event loop.
 
-        def in_transaction() -> T:
+        Args:
+            write: the work writes. On SQLite, writers then queue on a lock in this process
+                instead of inside SQLite, whose busy handler sleeps in steps of up to 100 ms
+                and would turn a burst of submits into long waits (and hold pooled
+                connections that page views need meanwhile).
+        """
+        if write and self.store.backend == "sqlite":
+            return await run_in_threadpool(self._serialised, work, *args)
+        return await run_in_threadpool(self._in_transaction, work, *args)
+
+    def _serialised(self, work: Callable[..., T], *args: Any) -> T:
+        with self._write_lock:
+            return self._in_transaction(work, *args)
+
+    def _in_transaction(self, work: Callable[..., T], *args: Any) -> T:
+        try:
             with self.store.session() as session:
                 return work(session, *args)
-
-        return await run_in_threadpool(in_transaction)
+        except IntegrityError:
+            # Two requests of one respondent raced (a double click on a first save): the
+            # loser's transaction is rolled back; run it again on what the winner wrote.
+            with self.store.session() as session:
+                return work(session, *args)
 
     def instrument(self, session: Session, instrument_id: int) -> Instrument:
         """A wave's questionnaire, parsed once per process (stored definitions never change)."""
         cached = self._instruments.get(instrument_id)
         if cached is not None:
             return cached
-        record = session.get(InstrumentRecord, instrument_id)
-        assert record is not None
-        parsed = loads(record.definition, source=f"<stored {record.key}@{record.version}>")
+        # Parsing takes tens of milliseconds: when a wave opens and many respondents arrive
+        # at once, one thread parses while the others wait for its result.
         with self._lock:
-            self._instruments[instrument_id] = parsed
-        return parsed
+            cached = self._instruments.get(instrument_id)
+            if cached is None:
+                record = session.get(InstrumentRecord, instrument_id)
+                assert record is not None
+                cached = loads(record.definition, source=f"<stored {record.key}@{record.version}>")
+                self._instruments[instrument_id] = cached
+        return cached
 
     # -- requests -----------------------------------------------------------------------------
 

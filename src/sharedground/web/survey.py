@@ -19,8 +19,9 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from sharedground.fieldwork.links import hash_token, looks_like_token
@@ -43,11 +44,13 @@ class LinkState(Enum):
 class LinkRefused(Exception):
     """The link cannot be used now; `state` says why."""
 
-    def __init__(self, state: LinkState, wave: Wave | None = None) -> None:
+    def __init__(
+        self, state: LinkState, opens: dt.date | None = None, closes: dt.date | None = None
+    ) -> None:
         super().__init__(state.name)
         self.state = state
-        self.opens = wave.opens if wave else None
-        self.closes = wave.closes if wave else None
+        self.opens = opens
+        self.closes = closes
 
 
 @dataclass
@@ -59,14 +62,61 @@ class Visit:
     wave_name: str
     anonymous: bool
     instrument_id: int
-    instrument_definition: str
     role: str | None
     organisation_id: int | None
     completed: bool
     closes: dt.date | None
     answers: dict[str, str] = field(default_factory=dict)
     sections_done: list[str] = field(default_factory=list)
+    has_draft: bool = False
     started: bool = False
+
+
+# One query per page view: the link, its wave and its draft (columns, not ORM objects, to
+# keep the per-request cost low under load).
+_VISIT = (
+    select(
+        Link.id,
+        Link.role,
+        Link.organisation_id,
+        Link.started_on,
+        Link.completed_on,
+        Wave.id,
+        Wave.name,
+        Wave.anonymous,
+        Wave.instrument_id,
+        Wave.opens,
+        Wave.closes,
+        Draft.answers,
+        Draft.sections_done,
+    )
+    .join(Wave, Wave.id == Link.wave_id)
+    .outerjoin(Draft, Draft.link_id == Link.id)
+    .where(Link.token_hash == bindparam("token_hash"))
+)
+# Prebuilt statements: building a statement costs more than running it on SQLite.
+_DRAFT = cast(Table, Draft.__table__)
+_UPDATE_DRAFT = (
+    update(_DRAFT)
+    .where(_DRAFT.c.link_id == bindparam("p_link_id"))
+    .values(
+        answers=bindparam("p_answers", type_=_DRAFT.c.answers.type),
+        sections_done=bindparam("p_sections_done", type_=_DRAFT.c.sections_done.type),
+        updated_at=bindparam("p_updated_at"),
+    )
+)
+_INSERT_DRAFT = insert(_DRAFT).values(
+    link_id=bindparam("p_link_id"),
+    answers=bindparam("p_answers", type_=_DRAFT.c.answers.type),
+    sections_done=bindparam("p_sections_done", type_=_DRAFT.c.sections_done.type),
+    updated_at=bindparam("p_updated_at"),
+)
+_LINK = cast(Table, Link.__table__)
+_START_LINK = (
+    update(_LINK)
+    .where(_LINK.c.id == bindparam("p_link_id"), _LINK.c.started_on.is_(None))
+    .values(started_on=bindparam("p_today"))
+)
 
 
 def open_visit(
@@ -80,39 +130,46 @@ def open_visit(
     """
     if not looks_like_token(token):
         raise LinkRefused(LinkState.UNKNOWN)
-    row = session.execute(
-        select(Link, Wave)
-        .join(Wave, Wave.id == Link.wave_id)
-        .where(Link.token_hash == hash_token(token))
-    ).first()
+    row = session.connection().execute(_VISIT, {"token_hash": hash_token(token)}).first()
     if row is None:
         raise LinkRefused(LinkState.UNKNOWN)
-    link, wave = row
-    if link.completed_on is not None:
+    (
+        link_id,
+        role,
+        organisation_id,
+        started_on,
+        completed_on,
+        wave_id,
+        wave_name,
+        anonymous,
+        instrument_id,
+        opens,
+        closes,
+        answers,
+        sections_done,
+    ) = row
+    if completed_on is not None:
         if not allow_completed:
-            raise LinkRefused(LinkState.COMPLETED, wave)
-    elif wave.opens is not None and today < wave.opens:
-        raise LinkRefused(LinkState.NOT_OPEN, wave)
-    elif wave.closes is not None and today > wave.closes:
-        raise LinkRefused(LinkState.CLOSED, wave)
-    visit = Visit(
-        link_id=link.id,
-        wave_id=wave.id,
-        wave_name=wave.name,
-        anonymous=wave.anonymous,
-        instrument_id=wave.instrument_id,
-        instrument_definition="",
-        role=link.role,
-        organisation_id=link.organisation_id,
-        completed=link.completed_on is not None,
-        closes=wave.closes,
-        started=link.started_on is not None,
+            raise LinkRefused(LinkState.COMPLETED, opens, closes)
+    elif opens is not None and today < opens:
+        raise LinkRefused(LinkState.NOT_OPEN, opens, closes)
+    elif closes is not None and today > closes:
+        raise LinkRefused(LinkState.CLOSED, opens, closes)
+    return Visit(
+        link_id=link_id,
+        wave_id=wave_id,
+        wave_name=wave_name,
+        anonymous=anonymous,
+        instrument_id=instrument_id,
+        role=role,
+        organisation_id=organisation_id,
+        completed=completed_on is not None,
+        closes=closes,
+        answers=dict(answers) if answers is not None else {},
+        sections_done=list(sections_done) if sections_done is not None else [],
+        has_draft=answers is not None,
+        started=started_on is not None,
     )
-    draft = session.get(Draft, link.id)
-    if draft is not None:
-        visit.answers = dict(draft.answers)
-        visit.sections_done = list(draft.sections_done)
-    return visit
 
 
 def save_section(
@@ -136,25 +193,21 @@ def save_section(
     sections = list(visit.sections_done)
     if done is not None and done not in sections:
         sections.append(done)
-    now = dt.datetime.now().replace(microsecond=0)
-    draft = session.get(Draft, visit.link_id)
-    if draft is None:
-        session.add(
-            Draft(link_id=visit.link_id, answers=merged, sections_done=sections, updated_at=now)
-        )
-    else:
-        draft.answers = merged
-        draft.sections_done = sections
-        draft.updated_at = now
+    connection = session.connection()
+    params = {
+        "p_link_id": visit.link_id,
+        "p_answers": merged,
+        "p_sections_done": sections,
+        "p_updated_at": dt.datetime.now().replace(microsecond=0),
+    }
+    # Two first saves at once (a double click) can both insert; the loser's IntegrityError
+    # rolls its transaction back and the page is run again (WebContext.run).
+    connection.execute(_UPDATE_DRAFT if visit.has_draft else _INSERT_DRAFT, params)
     if not visit.started:
-        session.execute(
-            update(Link)
-            .where(Link.id == visit.link_id, Link.started_on.is_(None))
-            .values(started_on=today)
-        )
-    session.flush()
+        connection.execute(_START_LINK, {"p_link_id": visit.link_id, "p_today": today})
     visit.answers = merged
     visit.sections_done = sections
+    visit.has_draft = True
     visit.started = True
 
 
@@ -177,8 +230,8 @@ def submit(session: Session, visit: Visit, today: dt.date) -> bool:
     if role is None:
         raise ValueError("a response needs a role")
     key = f"web-{secrets.token_hex(10)}" if visit.anonymous else f"web-link-{visit.link_id}"
-    session.add(
-        Response(
+    session.execute(
+        insert(Response).values(
             wave_id=visit.wave_id,
             respondent_key=key,
             role=role,
@@ -189,6 +242,5 @@ def submit(session: Session, visit: Visit, today: dt.date) -> bool:
         )
     )
     session.execute(delete(Draft).where(Draft.link_id == visit.link_id))
-    session.flush()
     visit.completed = True
     return True

@@ -86,7 +86,7 @@ async def send(request: Request) -> Response:
     ctx: WebContext = request.app.state.web
     ctx.check_rate(request)
     await ctx.check_csrf(request)
-    redirect, context = await ctx.run(_submit, ctx, request.path_params["token"])
+    redirect, context = await ctx.run(_submit, ctx, request.path_params["token"], write=True)
     if redirect:
         return RedirectResponse(redirect, status_code=303)
     return ctx.render(request, "check.html", 422, **context)

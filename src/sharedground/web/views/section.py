@@ -159,7 +159,7 @@ async def save(request: Request) -> Response:
     token, section_id = request.path_params["token"], request.path_params["section"]
     returned = raw.pop("return", [])
     return_to = _return_to(returned[-1] if returned else None)
-    outcome = await ctx.run(_save, ctx, token, section_id, raw, return_to)
+    outcome = await ctx.run(_save, ctx, token, section_id, raw, return_to, write=True)
     return _respond(request, ctx, outcome)
 
 

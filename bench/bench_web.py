@@ -1,0 +1,435 @@
+"""Benchmark: the web survey under 200 concurrent respondents, beside the app's bare ceiling.
+
+The server is what `sharedground serve` runs in production (uvicorn with uvloop and
+httptools, access log off, no reload) started as a subprocess on a fresh SQLite (WAL)
+database; the load generator (aiohttp, one cookie jar per respondent, as many browsers) runs
+in this process on loopback. Everything is bounded in count and time and stops by itself.
+
+1. Ceiling: the same app's `/healthz` (no template, no database), hit by the same number of
+   concurrent clients for a fixed time.
+2. Survey: every respondent opens their link, and for each section loads the page and posts
+   answers (a page submit, answered by a redirect), then checks and submits, and loads the
+   confirmation: 24 requests each, as a browser sends them.
+3. Afterwards the database must hold every completed survey exactly once.
+
+    .venv/bin/python bench/bench_web.py                       # 200 respondents, 1 worker
+    .venv/bin/python bench/bench_web.py --respondents 50 --workers 2 --think 0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+DEADLINE_S = 240.0  # the whole survey phase; a stuck run stops here and counts as errors
+
+
+@dataclass
+class Tally:
+    """Latencies (seconds) by kind of request, and errors."""
+
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    completed: int = 0
+
+    def add(self, kind: str, seconds: float) -> None:
+        self.latencies.setdefault(kind, []).append(seconds)
+
+    def count(self, *kinds: str) -> int:
+        return sum(len(self.latencies.get(k, [])) for k in kinds)
+
+    def quantile(self, q: float, *kinds: str) -> float:
+        values = sorted(v for k in kinds for v in self.latencies.get(k, []))
+        if not values:
+            return float("nan")
+        return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _prepare(url: str, respondents: int) -> list[str]:
+    from sharedground.fieldwork.links import create_links
+    from sharedground.instrument import builtin
+    from sharedground.store import Store
+
+    store = Store(url)
+    store.init()
+    try:
+        with store.session() as session:
+            wave = store.create_wave(session, "bench", builtin("dmr-2015"), anonymous=True)
+            return create_links(session, wave, respondents, trust="RBENCH")
+    finally:
+        store.dispose()
+
+
+def _start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "SHAREDGROUND_DATABASE_URL": url,
+        "SHAREDGROUND_SECRET_KEY": "bench-secret",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "sharedground.web.server:app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    return subprocess.Popen(command, env=env)
+
+
+async def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}")
+            try:
+                async with session.get(f"{base}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the server did not answer /healthz within 30 s")
+
+
+async def _ceiling(base: str, clients: int, seconds: float) -> tuple[float, Tally]:
+    tally = Tally()
+    stop = time.perf_counter() + seconds
+
+    async def client() -> None:
+        async with aiohttp.ClientSession() as session:
+            while time.perf_counter() < stop:
+                started = time.perf_counter()
+                try:
+                    async with session.get(f"{base}/healthz") as response:
+                        await response.read()
+                        if response.status != 200:
+                            tally.errors.append(f"healthz {response.status}")
+                except aiohttp.ClientError as exc:
+                    tally.errors.append(f"healthz {type(exc).__name__}")
+                tally.add("healthz", time.perf_counter() - started)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return tally.count("healthz") / (time.perf_counter() - began), tally
+
+
+_PARSED: list[Any] = []
+
+
+def _instrument(builtin: Any) -> Any:
+    # Parsed once: parsing per respondent would stall the generator's event loop and be
+    # counted as server latency.
+    if not _PARSED:
+        _PARSED.append(builtin("dmr-2015"))
+    return _PARSED[0]
+
+
+def _answers(rng: random.Random) -> dict[str, list[tuple[str, str]]]:
+    """Random valid answers per section, as form fields (what a respondent would tick)."""
+    from sharedground.instrument import (
+        GRID_VALUES,
+        Likert,
+        MultiItem,
+        RatingItem,
+        SingleItem,
+        TextItem,
+        builtin,
+    )
+    from sharedground.instrument import GridItem, LikertItem
+
+    pages: dict[str, list[tuple[str, str]]] = {}
+    for section in _instrument(builtin).sections:
+        fields: list[tuple[str, str]] = []
+        for item in section.items:
+            if rng.random() < 0.1 and item.id != "role":
+                continue  # some questions left blank, as people do
+            if isinstance(item, LikertItem):
+                fields.append((item.id, rng.choice(list(Likert)).value))
+            elif isinstance(item, RatingItem):
+                fields.append((item.id, str(rng.randint(item.min, item.max))))
+            elif isinstance(item, SingleItem):
+                fields.append((item.id, rng.choice(item.options).id))
+            elif isinstance(item, MultiItem):
+                if item.none_label and rng.random() < 0.1:
+                    fields.append((item.id, "none"))
+                else:
+                    chosen = rng.sample(item.options, rng.randint(1, item.max_choices or 3))
+                    fields.extend((item.id, o.id) for o in chosen)
+            elif isinstance(item, GridItem):
+                fields.extend(
+                    (f"{item.id}:{o.id}", rng.choice(list(GRID_VALUES))) for o in item.options
+                )
+            elif isinstance(item, TextItem) and rng.random() < 0.3:
+                fields.append((item.id, "A comment typed by the respondent. " * 4))
+        pages[section.id] = fields
+    return pages
+
+
+async def _respondent(base: str, token: str, seed: int, think: float, tally: Tally) -> None:
+    rng = random.Random(seed)
+    pages = _answers(rng)
+    survey = f"{base}/s/{token}"
+
+    async def pause() -> None:
+        if think > 0:
+            await asyncio.sleep(rng.expovariate(1 / think))
+
+    # unsafe=True: aiohttp keeps no cookies for IP-address hosts otherwise (the CSRF cookie).
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+
+        async def get(url: str, kind: str) -> str:
+            started = time.perf_counter()
+            async with session.get(url, allow_redirects=False) as response:
+                body = await response.text()
+                tally.add(kind, time.perf_counter() - started)
+                if response.status != 200:
+                    raise RuntimeError(f"{kind} {response.status}")
+                return body
+
+        async def post(url: str, kind: str, form: list[tuple[str, str]], html: str) -> str:
+            found = CSRF.search(html)
+            if not found:
+                raise RuntimeError(f"{kind}: no CSRF token on the page")
+            started = time.perf_counter()
+            async with session.post(
+                url, data=[("csrf_token", found.group(1)), *form], allow_redirects=False
+            ) as response:
+                await response.read()
+                tally.add(kind, time.perf_counter() - started)
+                if response.status != 303:
+                    raise RuntimeError(f"{kind} {response.status}")
+                return response.headers["location"]
+
+        try:
+            html = await get(survey, "start")
+            location = f"/s/{token}/page/{next(iter(pages))}"
+            for section, form in pages.items():
+                if not location.endswith(f"/page/{section}"):
+                    raise RuntimeError(f"expected {section}, sent to {location}")
+                html = await get(f"{base}{location}", "page")
+                await pause()
+                location = await post(f"{base}{location}", "submit", form, html)
+            html = await get(f"{base}{location}", "check")
+            await pause()
+            location = await post(f"{survey}/check", "send", [], html)
+            await get(f"{base}{location}", "done")
+            tally.completed += 1
+        except (RuntimeError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            tally.errors.append(f"{type(exc).__name__}: {exc}")
+
+
+async def _survey(base: str, tokens: list[str], think: float) -> tuple[float, Tally]:
+    tally = Tally()
+    began = time.perf_counter()
+    jobs = [_respondent(base, t, i, think, tally) for i, t in enumerate(tokens)]
+    try:
+        await asyncio.wait_for(asyncio.gather(*jobs), timeout=DEADLINE_S)
+    except TimeoutError:
+        tally.errors.append(f"the survey phase did not finish within {DEADLINE_S:.0f} s")
+    return time.perf_counter() - began, tally
+
+
+def _stored(url: str) -> tuple[int, int, int]:
+    """(responses, distinct respondent keys, completed links) in the bench wave."""
+    from sqlalchemy import func, select
+
+    from sharedground.store import Response, Store
+    from sharedground.store.schema import Link
+
+    store = Store(url)
+    try:
+        with store.session() as session:
+            responses = session.scalar(select(func.count()).select_from(Response)) or 0
+            keys = session.scalar(select(func.count(func.distinct(Response.respondent_key)))) or 0
+            done = (
+                session.scalar(
+                    select(func.count()).select_from(Link).where(Link.completed_on.is_not(None))
+                )
+                or 0
+            )
+        return responses, keys, done
+    finally:
+        store.dispose()
+
+
+def measure(
+    respondents: int = 200, workers: int = 1, think: float = 0.0, ceiling_seconds: float = 5.0
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        tokens = _prepare(url, respondents)
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = _start_server(url, port, workers)
+        try:
+            asyncio.run(_wait_ready(base, server))
+            ceiling_rate, ceiling = asyncio.run(_ceiling(base, respondents, ceiling_seconds))
+            elapsed, tally = asyncio.run(_survey(base, tokens, think))
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        responses, keys, links_done = _stored(url)
+    kinds = ["start", "page", "submit", "check", "send", "done"]
+    requests = tally.count(*kinds)
+    return {
+        "respondents": respondents,
+        "workers": workers,
+        "think_s": think,
+        "elapsed_s": elapsed,
+        "completed": tally.completed,
+        "surveys_per_s": tally.completed / elapsed,
+        "submits_per_s": tally.count("submit", "send") / elapsed,
+        "requests_per_s": requests / elapsed,
+        "submit_p50_ms": 1000 * tally.quantile(0.50, "submit", "send"),
+        "submit_p99_ms": 1000 * tally.quantile(0.99, "submit", "send"),
+        "page_p50_ms": 1000 * tally.quantile(0.50, "start", "page", "check", "done"),
+        "page_p99_ms": 1000 * tally.quantile(0.99, "start", "page", "check", "done"),
+        "errors": len(tally.errors) + len(ceiling.errors),
+        "error_examples": (tally.errors + ceiling.errors)[:3],
+        "ceiling_per_s": ceiling_rate,
+        "ceiling_p50_ms": 1000 * tally.quantile(0.5, "healthz")
+        if False
+        else 1000 * ceiling.quantile(0.5, "healthz"),
+        "ceiling_p99_ms": 1000 * ceiling.quantile(0.99, "healthz"),
+        "by_kind_ms": {
+            k: (
+                round(1000 * tally.quantile(0.5, k), 1),
+                round(1000 * tally.quantile(0.99, k), 1),
+                tally.count(k),
+            )
+            for k in kinds
+        },
+        "stored_responses": responses,
+        "stored_distinct": keys,
+        "links_completed": links_done,
+    }
+
+
+def rows(m: dict[str, Any]) -> list[dict[str, Any]]:
+    ratio = m["requests_per_s"] / m["ceiling_per_s"] if m["ceiling_per_s"] else 0.0
+    exactly_once = (
+        m["stored_responses"] == m["completed"] == m["stored_distinct"] == m["links_completed"]
+    )
+    setting = f"{m['respondents']} respondents, {m['workers']} worker(s), think {m['think_s']} s"
+    return [
+        {
+            "name": f"completed surveys/s ({setting})",
+            "value": m["surveys_per_s"],
+            "unit": "surveys/s",
+        },
+        {"name": "page submits/s", "value": m["submits_per_s"], "unit": "submits/s"},
+        {
+            "name": "survey requests/s vs bare /healthz",
+            "value": m["requests_per_s"],
+            "unit": "req/s",
+            "peer": "/healthz",
+            "peer_value": m["ceiling_per_s"],
+            "ratio": ratio,
+            "target": ">= 0.5",
+            "met": ratio >= 0.5,
+        },
+        {"name": "page submit p50", "value": m["submit_p50_ms"], "unit": "ms"},
+        {
+            "name": "page submit p99",
+            "value": m["submit_p99_ms"],
+            "unit": "ms",
+            "target": "< 100",
+            "met": m["submit_p99_ms"] < 100,
+        },
+        {
+            "name": "page view p50 / p99",
+            "value": f"{m['page_p50_ms']:.1f} / {m['page_p99_ms']:.1f}",
+            "unit": "ms",
+        },
+        {
+            "name": "ceiling p50 / p99",
+            "value": f"{m['ceiling_p50_ms']:.1f} / {m['ceiling_p99_ms']:.1f}",
+            "unit": "ms",
+        },
+        {
+            "name": "errors",
+            "value": m["errors"],
+            "unit": "",
+            "target": "0",
+            "met": m["errors"] == 0,
+            "examples": "; ".join(m["error_examples"]),
+        },
+        {
+            "name": "every completed survey stored exactly once",
+            "value": f"{m['stored_responses']} stored / {m['completed']} completed",
+            "unit": "",
+            "target": f"{m['respondents']} once each",
+            "met": exactly_once and m["completed"] == m["respondents"],
+        },
+    ]
+
+
+def run() -> list[dict[str, Any]]:
+    return rows(measure())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--respondents", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean pause (s) before each submit, as a person reads and answers",
+    )
+    parser.add_argument("--ceiling-seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    measured = measure(args.respondents, args.workers, args.think, args.ceiling_seconds)
+    for row in rows(measured):
+        value = row["value"]
+        shown = f"{value:,.1f}" if isinstance(value, float) else str(value)
+        extra = ""
+        if "peer_value" in row:
+            extra = f"  (peer {row['peer']}: {row['peer_value']:,.0f}, ratio {row['ratio']:.2f})"
+        if "met" in row:
+            extra += f"  target {row['target']}: {'met' if row['met'] else 'NOT MET'}"
+        print(f"{row['name']:<60} {shown:>14} {row['unit']}{extra}")
+
+
+if __name__ == "__main__":
+    main()
