@@ -14,10 +14,12 @@ from pathlib import Path
 
 import polars as pl
 from hypothesis import strategies as st
+from sqlalchemy import inspect, text
 
 from sharedground.exchange.columns import MODES, Column, all_column_names, item_columns
 from sharedground.exchange.csvfile import write_csv
 from sharedground.instrument import NONE_CHOSEN, Instrument
+from sharedground.store import Store
 
 Row = dict[str, str | None]
 #: The `write_file` fixture: content (str as UTF-8, or bytes) and an optional file name.
@@ -95,6 +97,16 @@ def random_rows(
             row[column.name] = None if rng.random() < blank else random_value(column, rng)
         rows.append(row)
     return rows
+
+
+def table_counts(store: Store) -> dict[str, int]:
+    """Rows in every table of the database (so nothing written anywhere goes unnoticed)."""
+    names = sorted(inspect(store.engine).get_table_names())
+    with store.engine.connect() as connection:
+        return {
+            name: connection.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
+            for name in names
+        }
 
 
 # -- hypothesis ------------------------------------------------------------------------------

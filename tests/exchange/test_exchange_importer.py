@@ -6,23 +6,13 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from exchange_rows import RowsFile, WriteFile, random_rows
-from sqlalchemy import func, inspect, select, text
+from exchange_rows import RowsFile, WriteFile, random_rows, table_counts
+from sqlalchemy import func, select
 
 from sharedground.exchange.importer import import_file
 from sharedground.exchange.problems import InvalidFile
 from sharedground.instrument import Instrument, builtin
 from sharedground.store import Organisation, Response, Store
-
-
-def table_counts(store: Store) -> dict[str, int]:
-    """Rows in every table of the database (so nothing written anywhere goes unnoticed)."""
-    names = sorted(inspect(store.engine).get_table_names())
-    with store.engine.connect() as connection:
-        return {
-            name: connection.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
-            for name in names
-        }
 
 
 def stored(store: Store, wave: str) -> dict[str, tuple[str, str | None, str, str | None, dict]]:

@@ -378,8 +378,8 @@ def test_a_folder(tmp_path: object, dmr2015: Instrument) -> None:
 @pytest.mark.parametrize(
     ("row", "expected"),
     [
-        ("r2,chief_executive,none,extra", "has 4 fields but the header has 3"),
-        ("r2,chief_executive", "has 2 fields but the header has 3"),
+        ("r2,chief_executive,none,extra", "has 4 cells but the header has 3"),
+        ("r2,chief_executive", "has 2 cells but the header has 3"),
     ],
 )
 def test_ragged_rows(write_file: WriteFile, dmr2015: Instrument, row: str, expected: str) -> None:
@@ -397,7 +397,7 @@ def test_ragged_row_after_a_multiline_cell_is_numbered_as_a_spreadsheet_row(
             "r2,chief_executive",
         )
     )
-    assert one_problem(path, dmr2015) == (3, None, "has 2 fields but the header has 3")
+    assert one_problem(path, dmr2015) == (3, None, "has 2 cells but the header has 3")
 
 
 def test_value_error_after_a_multiline_cell_names_the_record(

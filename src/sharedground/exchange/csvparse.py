@@ -193,7 +193,7 @@ def _locate_csv_problem(text: str, required: bool = True) -> list[Problem]:
                     )
             if len(row) != len(header) and any(cell.strip() for cell in row):
                 problems.append(
-                    Problem(number, None, f"has {len(row)} fields but the header has {len(header)}")
+                    Problem(number, None, f"has {_cells(len(row))} but the header has {len(header)}")
                 )
                 if len(problems) >= MAX_LAYOUT_PROBLEMS:
                     break
@@ -213,6 +213,10 @@ def _locate_csv_problem(text: str, required: bool = True) -> list[Problem]:
     if problems or not required:
         return problems
     return [Problem(None, None, "cannot be read as CSV")]
+
+
+def _cells(n: int) -> str:
+    return "1 cell" if n == 1 else f"{n} cells"
 
 
 def _stray_quote(row: list[str], raw: str) -> int | None:
