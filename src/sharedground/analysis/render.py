@@ -165,10 +165,15 @@ def csv_rows(analysis: Analysis) -> list[dict[str, Any]]:
 
 
 def to_csv_text(analysis: Analysis) -> str:
+    return csv_text(CSV_COLUMNS, csv_rows(analysis))
+
+
+def csv_text(columns: list[str], lines: list[dict[str, Any]]) -> str:
+    """CSV with a header row; None is written as an empty cell."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, columns, lineterminator="\n")
     writer.writeheader()
-    for line in csv_rows(analysis):
+    for line in lines:
         writer.writerow({k: "" if v is None else v for k, v in line.items()})
     return buffer.getvalue()
 

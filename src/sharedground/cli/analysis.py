@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 import click
+import orjson
+from rich.console import Console, RenderableType
 
 from sharedground.analysis import render
 from sharedground.analysis.source import WaveData, default_cache_dir, invalidate, load_wave
@@ -134,13 +136,7 @@ def analyse(
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     if fmt == "table":
-        if out is None:
-            console.print(render.rich_tables(result))
-        else:
-            from rich.console import Console
-
-            with out.open("w", encoding="utf-8") as handle:
-                Console(file=handle, width=160).print(render.rich_tables(result))
+        _print(render.rich_tables(result), out)
     elif fmt == "json":
         _emit(render.to_json_bytes(result), out)
     elif fmt == "csv":
@@ -152,4 +148,137 @@ def analyse(
         console.print(f"[green]Wrote[/] {fmt} for wave {wave!r} by {by} to {out}")
 
 
-COMMANDS = [analyse]
+@click.command()
+@click.option("--wave", required=True, help="The wave now.")
+@click.option(
+    "--against",
+    required=True,
+    metavar="2002|2015|WAVE",
+    help="The published 2002 or 2015 figures, or a stored wave (wave:NAME forces a stored "
+    "wave whose name is a year).",
+)
+@click.option(
+    "--by",
+    default="role",
+    show_default=True,
+    help="Grouping, for a stored wave (published waves are by role).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (default: the terminal).",
+)
+@click.option(
+    "--suppress-below",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Withhold cells with fewer valid answers [default: the wave's setting].",
+)
+@_cache_options
+@database_option
+def trend(
+    wave: str,
+    against: str,
+    by: str,
+    fmt: str,
+    out: Path | None,
+    suppress_below: int | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    refresh: bool,
+    database: str | None,
+) -> None:
+    """Each row now and then: percentages, the change in points (95% CI) and its test."""
+    from sharedground.analysis import published, views
+    from sharedground.analysis import trend as lib
+
+    now = _load(database, wave, cache_dir, no_cache, refresh)
+    try:
+        if against in published.PUBLISHED:
+            if by != "role":
+                raise click.UsageError("published waves are by role only; drop --by")
+            result = lib.against_published(now, against, suppress_below)
+        else:
+            name = against.removeprefix("wave:")
+            then = _load(database, name, cache_dir, no_cache, refresh)
+            result = lib.against_wave(now, then, by, suppress_below)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if fmt == "json":
+        _emit(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2), out)
+    elif fmt == "csv":
+        _emit(views.trend_csv(result), out)
+    else:
+        _print(views.trend_tables(result), out)
+
+
+@click.command()
+@click.option("--wave", required=True, help="The wave to benchmark.")
+@click.option("--trust", default=None, help="Show one trust row by row (terminal only).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (default: the terminal).",
+)
+@click.option(
+    "--suppress-below",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Withhold cells with fewer valid answers [default: the wave's setting].",
+)
+@_cache_options
+@database_option
+def benchmark(
+    wave: str,
+    trust: str | None,
+    fmt: str,
+    out: Path | None,
+    suppress_below: int | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    refresh: bool,
+    database: str | None,
+) -> None:
+    """Each trust against everyone else, the national figure and a funnel plot's limits."""
+    from sharedground.analysis import views
+    from sharedground.analysis.benchmark import benchmark as run_benchmark
+
+    data = _load(database, wave, cache_dir, no_cache, refresh)
+    result = run_benchmark(data, suppress_below)
+    if fmt == "json":
+        _emit(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2), out)
+    elif fmt == "csv":
+        _emit(views.benchmark_csv(result), out)
+    else:
+        try:
+            _print(views.benchmark_tables(result, trust), out)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+
+
+def _print(renderable: RenderableType, out: Path | None) -> None:
+    if out is None:
+        console.print(renderable)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as handle:
+        Console(file=handle, width=160).print(renderable)
+
+
+COMMANDS = [analyse, trend, benchmark]

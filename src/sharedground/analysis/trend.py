@@ -1,0 +1,247 @@
+"""A wave against an earlier one: each row's percentage now and then, per group and overall.
+
+The earlier wave is either published (2002 or 2015, `sharedground.analysis.published`) or
+another stored wave. For each cell: both percentages with their counts and denominators,
+the difference in percentage points with its 95% confidence interval (Newcombe's hybrid
+score interval) and the two-proportion test, from `sharedground.stats`. Cells whose earlier
+count had to be rebuilt from a rounded percentage are flagged `approximate`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sharedground.analysis import published
+from sharedground.analysis.results import Analysis, Cell, half_up
+from sharedground.analysis.significance import stars, two_proportions
+from sharedground.analysis.source import WaveData
+from sharedground.analysis.tables import Options, analyse
+
+OVERALL = published.OVERALL
+
+
+@dataclass(frozen=True)
+class Side:
+    """One wave's figure in a trend cell."""
+
+    count: int
+    valid: int
+    approximate: bool = False
+    basis: str | None = None
+
+    @property
+    def pct(self) -> float:
+        return 100.0 * self.count / self.valid
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "count": self.count,
+            "valid": self.valid,
+            "pct": round(self.pct, 2),
+        }
+        if self.approximate:
+            data["approximate"] = True
+        if self.basis:
+            data["basis"] = self.basis
+        return data
+
+
+@dataclass(frozen=True)
+class Change:
+    """Now against then: the difference in points, its 95% CI and the test."""
+
+    now: Side
+    then: Side
+    diff: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+
+    @property
+    def approximate(self) -> bool:
+        return self.now.approximate or self.then.approximate
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < 0.05
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "now": self.now.to_json(),
+            "then": self.then.to_json(),
+            "diff_points": round(self.diff, 2),
+            "ci95": [round(self.ci_low, 2), round(self.ci_high, 2)],
+            "p_value": self.p_value,
+            "stars": stars(self.p_value),
+            "approximate": self.approximate,
+        }
+
+
+@dataclass
+class TrendRow:
+    table: str
+    item: str
+    option: str | None
+    measure: str
+    label: str
+    denominator_rule: str
+    #: Group (or "overall") -> the change, or None where either side has no figure.
+    cells: dict[str, Change | None]
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"table": self.table, "item": self.item}
+        if self.option is not None:
+            data["option"] = self.option
+        data |= {
+            "measure": self.measure,
+            "label": self.label,
+            "denominator_rule": self.denominator_rule,
+            "groups": {g: (c.to_json() if c else None) for g, c in self.cells.items()},
+        }
+        return data
+
+
+@dataclass
+class Trend:
+    wave: str
+    against: str
+    against_kind: str  # "published" or "wave"
+    generated_at: str
+    groups: list[str]
+    rows: list[TrendRow]
+    notes: list[str] = field(default_factory=list)
+
+    def row(self, item: str, measure: str | None = None, option: str | None = None) -> TrendRow:
+        for row in self.rows:
+            if row.item == item and row.option == option and measure in (None, row.measure):
+                return row
+        raise KeyError(f"no trend row for {item!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "wave": self.wave,
+            "against": self.against,
+            "against_kind": self.against_kind,
+            "generated_at": self.generated_at,
+            "groups": self.groups,
+            "rows": [r.to_json() for r in self.rows],
+            "notes": self.notes,
+        }
+
+
+def against_published(now: WaveData, year: str, threshold: int | None = None) -> Trend:
+    """The wave (by role) against the published 2002 or 2015 figures."""
+    current = analyse(now, Options(by="role", suppression_threshold=threshold))
+    figures = published.reference(year)
+    rows: list[TrendRow] = []
+    for table in current.tables:
+        seen: dict[tuple[str, str | None], int] = {}
+        for row in table.rows:
+            pair = (row.spec.item, row.spec.option)
+            occurrence = seen.get(pair, 0)
+            seen[pair] = occurrence + 1
+            then = figures.get((table.id, row.spec.item, row.spec.option, occurrence))
+            if not then:
+                continue
+            cells: dict[str, Change | None] = {}
+            for group, cell in [*row.groups.items(), (OVERALL, row.overall)]:
+                old = then.get(group)
+                side = (
+                    None if old is None else Side(old.count, old.valid, old.approximate, old.basis)
+                )
+                cells[group] = _change(cell, side)
+            rows.append(_row(table.id, row, cells))
+    notes = [
+        f"Earlier figures: {published.source(year)}.",
+        "approximate: the earlier count was rebuilt from a rounded percentage and the group "
+        "size, so its difference, interval and p-value are approximate too.",
+    ]
+    if year == "2002":
+        notes.append(
+            "2002 denominators are the group sizes (103 / 168 / 376 / 445; 1,092 overall) "
+            "except where the 2003 paper gives the exact fraction."
+        )
+    return Trend(
+        now.name,
+        year,
+        "published",
+        _now(),
+        [g.id for g in current.groups],
+        rows,
+        notes + current.notes,
+    )
+
+
+def against_wave(
+    now: WaveData, then: WaveData, by: str = "role", threshold: int | None = None
+) -> Trend:
+    """The wave against another stored wave, rows matched on (table, item, option, measure)."""
+    options = Options(by=by, suppression_threshold=threshold)
+    current, earlier = analyse(now, options), analyse(then, options)
+    index = _index(earlier)
+    rows: list[TrendRow] = []
+    for table in current.tables:
+        for row in table.rows:
+            old = index.get((table.id, row.spec.item, row.spec.option, row.spec.measure))
+            if old is None:
+                continue
+            cells: dict[str, Change | None] = {}
+            for group, cell in [*row.groups.items(), (OVERALL, row.overall)]:
+                prior = old.overall if group == OVERALL else old.groups.get(group)
+                side = None
+                if prior is not None and prior.count is not None and prior.valid:
+                    side = Side(prior.count, prior.valid)
+                cells[group] = _change(cell, side)
+            rows.append(_row(table.id, row, cells))
+    notes = [f"Earlier figures: stored wave {then.name!r} ({then.instrument.key})."]
+    return Trend(
+        now.name,
+        then.name,
+        "wave",
+        _now(),
+        [g.id for g in current.groups],
+        rows,
+        notes + current.notes,
+    )
+
+
+def _index(analysis: Analysis) -> dict[tuple[str, str, str | None, str], Any]:
+    return {
+        (t.id, r.spec.item, r.spec.option, r.spec.measure): r
+        for t in analysis.tables
+        for r in t.rows
+    }
+
+
+def _row(table_id: str, row: Any, cells: dict[str, Change | None]) -> TrendRow:
+    spec = row.spec
+    return TrendRow(
+        table_id, spec.item, spec.option, spec.measure, spec.label, spec.denominator_rule, cells
+    )
+
+
+def _change(cell: Cell, then: Side | None) -> Change | None:
+    if then is None or cell.count is None or not cell.valid or not then.valid:
+        return None  # withheld now, or no earlier figure
+    now = Side(cell.count, cell.valid)
+    diff, low, high, p_value = two_proportions(now.count, now.valid, then.count, then.valid)
+    return Change(now, then, diff, low, high, p_value)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def describe(change: Change | None) -> str:
+    """`44% → 64% (+20, 95% CI 10 to 29) ***` for the terminal."""
+    if change is None:
+        return "-"
+    sign = "+" if change.diff >= 0 else ""
+    text = (
+        f"{half_up(change.then.pct)}% → {half_up(change.now.pct)}% "
+        f"({sign}{change.diff:.0f}, {change.ci_low:.0f} to {change.ci_high:.0f}) "
+        f"{stars(change.p_value)}"
+    )
+    return text + (" ≈" if change.approximate else "")
