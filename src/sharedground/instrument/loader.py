@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sharedground.instrument.model import Instrument
+from sharedground.instrument.model import Instrument, LocatedError
 
 BUILTIN_PACKAGE = "sharedground.instrument.data"
 
@@ -30,7 +30,9 @@ class InstrumentError(ValueError):
 def list_builtin() -> list[str]:
     """Ids of the instruments shipped with sharedground."""
     folder = resources.files(BUILTIN_PACKAGE)
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
 
 
 def builtin(instrument_id: str) -> Instrument:
@@ -96,6 +98,10 @@ class _Dumper(yaml.SafeDumper):
 
 def _describe(source: str, node: yaml.Node | None, data: Any, err: Any) -> str:
     loc: Sequence[str | int] = err["loc"]
+    located = (err.get("ctx") or {}).get("error")
+    if isinstance(located, LocatedError):
+        loc = (*loc, *located.path)
+    loc = _without_tag(loc)
     line = _line_of(node, loc)
     where = f"{source}, line {line}" if line else source
     context = _context(data, loc)
@@ -125,8 +131,13 @@ def _context(data: Any, loc: Sequence[str | int]) -> str:
     """'section 'overall', item 'local_rating', option 3' for a pydantic location."""
     words: list[str] = []
     current = data
-    kinds = {"sections": "section", "items": "item", "options": "option", "tables": "table",
-             "rows": "row"}
+    kinds = {
+        "sections": "section",
+        "items": "item",
+        "options": "option",
+        "tables": "table",
+        "rows": "row",
+    }
     i = 0
     while i < len(loc):
         key = loc[i]
@@ -150,15 +161,29 @@ def _context(data: Any, loc: Sequence[str | int]) -> str:
     return ", ".join(words)
 
 
+_TAGS = frozenset({"likert", "rating", "single", "multi", "grid", "text"})
+
+
+def _without_tag(loc: Sequence[str | int]) -> list[str | int]:
+    """The location without the union tag pydantic puts after an item's index.
+
+    `('sections', 0, 'items', 2, 'text', 'max_length')` names the `max_length` of a text
+    item; the `text` there is the question type, not the item's `text` field.
+    """
+    parts = list(loc)
+    return [
+        p
+        for i, p in enumerate(parts)
+        if not (i >= 2 and parts[i - 2] == "items" and isinstance(parts[i - 1], int) and p in _TAGS)
+    ]
+
+
 def _field(loc: Sequence[str | int]) -> str:
-    tags = {"likert", "rating", "single", "multi", "grid", "text"}
+    """The field a (tag-free) location ends on, or "" when it ends on a list element."""
     tail = [str(p) for p in loc if not isinstance(p, int)]
-    if not tail:
+    if not tail or tail[-1] in {"sections", "items", "options", "tables", "rows"}:
         return ""
-    last = tail[-1]
-    if last in {"sections", "items", "options", "tables", "rows"} or last in tags:
-        return ""
-    return last
+    return tail[-1]
 
 
 def _line_of(node: yaml.Node | None, loc: Sequence[str | int]) -> int | None:

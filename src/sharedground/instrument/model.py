@@ -41,6 +41,18 @@ GRID_VALUES: dict[str, str] = {"yes": "Yes", "no": "No", "dont_know": "Don't kno
 NONE_CHOSEN = "none"
 
 
+class LocatedError(ValueError):
+    """A problem found by a whole-instrument check, with the place in the data it concerns.
+
+    `path` is a location like pydantic's (`("sections", 2, "items", 0)`), so that the loader
+    can name the line, section and item instead of pointing at the top of the file.
+    """
+
+    def __init__(self, message: str, path: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -199,28 +211,36 @@ class Instrument(_Strict):
     def _consistent(self) -> Instrument:
         seen_sections: set[str] = set()
         seen_items: set[str] = set()
-        for section in self.sections:
+        for i, section in enumerate(self.sections):
             if section.id in seen_sections:
-                raise ValueError(f"section id {section.id!r} is used twice")
+                raise LocatedError(f"section id {section.id!r} is used twice", ("sections", i))
             seen_sections.add(section.id)
-            for item in section.items:
+            for j, item in enumerate(section.items):
+                where = ("sections", i, "items", j)
                 if item.id in seen_items:
-                    raise ValueError(f"item id {item.id!r} is used twice")
+                    raise LocatedError(f"item id {item.id!r} is used twice", where)
                 seen_items.add(item.id)
                 options = getattr(item, "options", None)
                 if options is not None:
                     ids = [o.id for o in options]
-                    dup = sorted({i for i in ids if ids.count(i) > 1})
-                    if dup:
-                        raise ValueError(f"item {item.id!r}: option id {dup[0]!r} is used twice")
+                    for k, option_id in enumerate(ids):
+                        if option_id in ids[:k]:
+                            raise LocatedError(
+                                f"option id {option_id!r} is used twice", (*where, "options", k)
+                            )
         if "role" not in seen_items:
             raise ValueError("an instrument needs a single-choice item `role`")
         role = self.item("role")
         if not isinstance(role, SingleItem):
-            raise ValueError("item `role` must be a single-choice item")
-        for table in self.tables:
-            for row in table.rows:
-                _check_row(self, table, row)
+            section = self.section_of("role")
+            where = ("sections", self.sections.index(section), "items", section.items.index(role))
+            raise LocatedError("item `role` must be a single-choice item", where)
+        for t, table in enumerate(self.tables):
+            for r, row in enumerate(table.rows):
+                try:
+                    _check_row(self, table, row)
+                except ValueError as exc:
+                    raise LocatedError(str(exc), ("tables", t, "rows", r)) from None
         return self
 
     # -- look-ups ---------------------------------------------------------------------------
@@ -276,24 +296,23 @@ _MEASURES_BY_TYPE: dict[str, set[str]] = {
 
 
 def _check_row(instrument: Instrument, table: Table, row: TableRow) -> None:
-    where = f"table {table.id}, row {row.label!r}"
+    # The loader names the table and row (from LocatedError's path); say only what is wrong.
     try:
         item = instrument.item(row.item)
     except KeyError:
-        raise ValueError(f"{where}: no item {row.item!r}") from None
+        raise ValueError(f"no item {row.item!r}") from None
     allowed = _MEASURES_BY_TYPE[item.type]
     if row.measure not in allowed:
         raise ValueError(
-            f"{where}: measure {row.measure!r} does not apply to a {item.type} item "
+            f"measure {row.measure!r} does not apply to a {item.type} item "
             f"(allowed: {', '.join(sorted(allowed)) or 'none'})"
         )
     options = getattr(item, "options", None)
     needs_option = item.type in ("multi", "grid") or row.measure == "chosen"
     if needs_option and row.option is None:
-        raise ValueError(f"{where}: item {row.item!r} needs an option")
-    if row.option is not None:
-        if options is None or row.option not in {o.id for o in options}:
-            raise ValueError(f"{where}: item {row.item!r} has no option {row.option!r}")
+        raise ValueError(f"item {row.item!r} needs an option")
+    if row.option is not None and (options is None or row.option not in {o.id for o in options}):
+        raise ValueError(f"item {row.item!r} has no option {row.option!r}")
 
 
 def is_identifier(value: str) -> bool:
