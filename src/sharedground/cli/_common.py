@@ -45,7 +45,11 @@ def open_store(database: str | None, *, check: bool = True) -> Store:
     """The store, checked to hold the current schema unless `check` is false."""
     store = Store(database)
     if check:
-        store.check()
+        try:
+            store.check()
+        except BaseException:
+            store.dispose()  # an unused pool would otherwise leak its connection
+            raise
     return store
 
 
@@ -59,7 +63,9 @@ def progress_bar(description: str, *, enabled: bool = True) -> Iterator[Callable
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console_err, disable=not enabled, transient=True) as bar:
+    # Off the terminal (pipes, CI logs, tests) a bar would leave stray blank lines.
+    disable = not enabled or not console_err.is_terminal
+    with Progress(*columns, console=console_err, disable=disable, transient=True) as bar:
         task = bar.add_task(description, total=None)
 
         def update(done: int, total: int) -> None:

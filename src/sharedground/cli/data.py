@@ -19,7 +19,10 @@ from sharedground.instrument import resolve
 def init(database: str | None) -> None:
     """Create the database, or upgrade it to this version's schema."""
     store = open_store(database, check=False)
-    revision = store.init()
+    try:
+        revision = store.init()
+    finally:
+        store.dispose()
     console.print(f"[green]Database ready[/] at schema {revision}: {store}")
 
 
@@ -39,11 +42,16 @@ def import_(file: Path, wave: str, instrument_name: str | None, default_mode: st
     The whole file is checked first; if any row is wrong nothing is written and every
     problem is listed with its row and column. Rows already imported are skipped.
     """
-    store = open_store(database)
     inst = resolve(instrument_name) if instrument_name else None
+    store = open_store(database)
     started = time.perf_counter()
-    with progress_bar("Importing") as update:
-        result = import_file(store, file, wave, inst, default_mode=default_mode, progress=update)
+    try:
+        with progress_bar("Importing") as update:
+            result = import_file(
+                store, file, wave, inst, default_mode=default_mode, progress=update
+            )
+    finally:
+        store.dispose()
     for note in result.notes:
         console.print(f"[yellow]Note:[/] {note}")
     console.print(
@@ -62,7 +70,10 @@ def import_(file: Path, wave: str, instrument_name: str | None, default_mode: st
 def export(wave: str, fmt: str, out: Path, database: str | None) -> None:
     """Export a wave's responses (CSV in the import format, Excel, SPSS, Stata, Parquet)."""
     store = open_store(database)
-    count = export_wave(store, wave, fmt, out)  # type: ignore[arg-type]
+    try:
+        count = export_wave(store, wave, fmt, out)  # type: ignore[arg-type]
+    finally:
+        store.dispose()
     console.print(f"[green]Wrote[/] {count} response(s) to {out}")
 
 
