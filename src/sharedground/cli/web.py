@@ -150,6 +150,9 @@ def serve(host: str, port: int, workers: int, access_log: bool, database: str | 
         access_log=access_log,
         log_config=_log_config(),
         server_header=False,
+        # People pause between pages for longer than uvicorn's default 5 s; a connection
+        # closed just as a form is sent makes the browser send it again on a new one.
+        timeout_keep_alive=30,
     )
 
 
