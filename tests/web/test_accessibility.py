@@ -13,10 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from webhelpers import ANSWERS, AXE, LiveServer, Survey, make_survey
 
 from sharedground.instrument import builtin
 from sharedground.store import Store
-from webhelpers import AXE, ANSWERS, LiveServer, Survey, make_survey
 
 pytestmark = pytest.mark.slow
 
@@ -28,9 +28,7 @@ BLOCKING = {"serious", "critical"}
 def axe_problems(page: Any) -> list[str]:
     """The serious and critical axe violations on the page, one line each."""
     page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})"
-    )
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at "
         + json.dumps([n["target"] for n in v["nodes"]][:3])

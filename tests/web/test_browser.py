@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from webhelpers import ANSWERS, STORED, LiveServer, Survey
 
 from sharedground.instrument import builtin
 from sharedground.store import Response
-from webhelpers import ANSWERS, STORED, LiveServer, Survey
 
 pytestmark = pytest.mark.slow
 
@@ -56,8 +56,11 @@ def test_complete_the_whole_survey(
     assert page.inner_text("h1") == "Doctor–manager relationships survey (2015)"
     page.click("text=Start now")
     for number, section in enumerate(SECTIONS, start=1):
-        assert page.locator(".nhsuk-caption-l").inner_text().startswith(
-            f"Section {number} of {len(SECTIONS)}")
+        assert (
+            page.locator(".nhsuk-caption-l")
+            .inner_text()
+            .startswith(f"Section {number} of {len(SECTIONS)}")
+        )
         answer(page, [section])
     assert page.url.endswith(f"/s/{token}/check")
     assert page.inner_text("h1") == "Check your answers before submitting"
@@ -134,8 +137,9 @@ def test_double_submit_makes_one_response(
     page.dblclick("button:has-text('Submit')")
     page.wait_for_url(f"**/s/{token}/done")
     # A retried POST (as a flaky connection would send it) and the back button.
-    retried = context.request.post(f"{live.url}/s/{token}/check",
-                                   form={"csrf_token": form_token}, max_redirects=0)
+    retried = context.request.post(
+        f"{live.url}/s/{token}/check", form={"csrf_token": form_token}, max_redirects=0
+    )
     assert (retried.status, retried.headers["location"]) == (303, f"/s/{token}/done")
     page.go_back()
     if page.locator("button:has-text('Submit')").count():

@@ -7,12 +7,6 @@ import threading
 
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
-
-from sharedground.exchange.columns import item_columns
-from sharedground.fieldwork.links import find_link
-from sharedground.instrument import builtin
-from sharedground.store import Organisation, Response
-from sharedground.store.schema import Draft, Link
 from webhelpers import (
     ANSWERS,
     STORED,
@@ -24,6 +18,12 @@ from webhelpers import (
     post_section,
     submit,
 )
+
+from sharedground.exchange.columns import item_columns
+from sharedground.fieldwork.links import find_link
+from sharedground.instrument import builtin
+from sharedground.store import Organisation, Response
+from sharedground.store.schema import Draft, Link
 
 SECTIONS = [s.id for s in builtin("dmr-2015").sections]
 
@@ -78,9 +78,15 @@ def test_a_page_with_problems_keeps_its_good_answers(survey: Survey, client: Tes
     token = survey.link()
     answer_sections(client, token, SECTIONS[:6])
     assert post_section(client, token, "barriers", {"barriers": ["lack_trust"]}).status_code == 303
-    bad = post_section(client, token, "barriers", {
-        "barriers": ["lack_trust", "none"], "comments_barriers": "still here",
-    })
+    bad = post_section(
+        client,
+        token,
+        "barriers",
+        {
+            "barriers": ["lack_trust", "none"],
+            "comments_barriers": "still here",
+        },
+    )
     assert bad.status_code == 422
     draft = _draft(survey, token)
     assert draft is not None
@@ -102,7 +108,8 @@ def test_role_is_required_and_error_is_shown(survey: Survey, client: TestClient)
     kept = page.css_first('input[name="country"][checked]')
     assert kept is not None and kept.attributes["value"] == "england"
     assert client.get(f"/s/{token}/check", follow_redirects=False).headers["location"] == (
-        f"/s/{token}/page/about_you")
+        f"/s/{token}/page/about_you"
+    )
 
 
 def test_change_link_returns_to_check_answers(survey: Survey, client: TestClient) -> None:
@@ -130,7 +137,10 @@ def test_submit_stores_one_response_like_an_import(survey: Survey, client: TestC
     (response,) = _responses(survey)
     assert response.answers == STORED
     assert (response.role, response.mode, response.submitted_on) == (
-        "clinical_director", "online", dt.date.today())
+        "clinical_director",
+        "online",
+        dt.date.today(),
+    )
     columns = {c.name: c for c in item_columns(builtin("dmr-2015"))}
     for name, value in response.answers.items():
         column = columns[name]
@@ -184,8 +194,9 @@ def test_concurrent_submits_make_one_response(survey: Survey) -> None:
     def hammer() -> None:
         with TestClient(survey.app(), cookies=cookies) as own:
             barrier.wait()
-            statuses.append(own.post(f"/s/{token}/check", data=form,
-                                     follow_redirects=False).status_code)
+            statuses.append(
+                own.post(f"/s/{token}/check", data=form, follow_redirects=False).status_code
+            )
 
     threads = [threading.Thread(target=hammer) for _ in range(6)]
     for thread in threads:
@@ -221,5 +232,12 @@ def test_anonymous_wave_keeps_no_link_to_the_token(anonymous_survey: Survey) -> 
         assert not isinstance(response.submitted_on, dt.datetime)
     # The response table has no column that could point at a link or a contact.
     assert {c.name for c in Response.__table__.columns} == {
-        "id", "wave_id", "respondent_key", "role", "organisation_id", "mode", "submitted_on",
-        "answers"}
+        "id",
+        "wave_id",
+        "respondent_key",
+        "role",
+        "organisation_id",
+        "mode",
+        "submitted_on",
+        "answers",
+    }

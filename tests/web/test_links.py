@@ -9,6 +9,7 @@ import hashlib
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
+from webhelpers import Survey
 
 from sharedground.cli import main
 from sharedground.fieldwork.links import (
@@ -21,7 +22,6 @@ from sharedground.fieldwork.links import (
 )
 from sharedground.store import Organisation, Store
 from sharedground.store.schema import Contact, Link
-from webhelpers import Survey
 
 
 def test_tokens_are_random_128_bits_or_more_and_only_hashes_are_stored(survey: Survey) -> None:
@@ -60,7 +60,7 @@ def test_links_carry_role_and_trust(survey: Survey) -> None:
 
 
 def test_unknown_role_and_bad_counts_are_refused(survey: Survey) -> None:
-    with pytest.raises(LinkError, match="no role 'nurse'.*chief_executive"):
+    with pytest.raises(LinkError, match=r"no role 'nurse'.*chief_executive"):
         survey.links(1, role="nurse")
     with pytest.raises(LinkError, match="at least 1"):
         survey.links(0)
@@ -70,8 +70,10 @@ def test_links_for_contacts(survey: Survey) -> None:
     store = survey.store
     with store.session() as session:
         wave = store.get_wave(session, survey.wave)
-        people = [Contact(wave_id=wave.id, role="chief_executive", email=f"ce{i}@example.org")
-                  for i in range(2)]
+        people = [
+            Contact(wave_id=wave.id, role="chief_executive", email=f"ce{i}@example.org")
+            for i in range(2)
+        ]
         session.add_all(people)
         session.flush()
         ids = [p.id for p in people]
@@ -99,14 +101,36 @@ def test_cli_wave_create_and_links(database_url: str) -> None:
     _init(database_url)
     created = runner.invoke(
         main,
-        ["wave", "create", "w27", "--instrument", "dmr-2015", "--opens", "2027-01-10",
-         "--closes", "2027-03-31", "--anonymous", *db],
+        [
+            "wave",
+            "create",
+            "w27",
+            "--instrument",
+            "dmr-2015",
+            "--opens",
+            "2027-01-10",
+            "--closes",
+            "2027-03-31",
+            "--anonymous",
+            *db,
+        ],
     )
     assert created.exit_code == 0, created.output
     printed = runner.invoke(
         main,
-        ["links", "w27", "--count", "4", "--role", "clinical_director", "--trust", "R1F",
-         "--base-url", "https://s.example.org", *db],
+        [
+            "links",
+            "w27",
+            "--count",
+            "4",
+            "--role",
+            "clinical_director",
+            "--trust",
+            "R1F",
+            "--base-url",
+            "https://s.example.org",
+            *db,
+        ],
     )
     assert printed.exit_code == 0, printed.output
     urls = printed.output.splitlines()
@@ -117,7 +141,10 @@ def test_cli_wave_create_and_links(database_url: str) -> None:
         with store.session() as session:
             wave = store.get_wave(session, "w27")
             assert (wave.opens, wave.closes, wave.anonymous) == (
-                dt.date(2027, 1, 10), dt.date(2027, 3, 31), True)
+                dt.date(2027, 1, 10),
+                dt.date(2027, 3, 31),
+                True,
+            )
             for url in urls:
                 link = find_link(session, url.rsplit("/", 1)[1])
                 assert link is not None and link.wave_id == wave.id
@@ -132,8 +159,10 @@ def test_cli_wave_create_and_links(database_url: str) -> None:
         (["links", "nope", "--count", "1"], "no wave 'nope'"),
         (["links", "w", "--count", "1", "--role", "nurse"], "no role 'nurse'"),
         (["wave", "create", "w"], "exists already"),
-        (["wave", "create", "x", "--opens", "2027-02-01", "--closes", "2027-01-01"],
-         "is before --opens"),
+        (
+            ["wave", "create", "x", "--opens", "2027-02-01", "--closes", "2027-01-01"],
+            "is before --opens",
+        ),
         (["wave", "create", "y", "--opens", "31/01/2027"], "not a date like"),
         (["wave", "create", "z", "--instrument", "dmr-1999"], "dmr-1999"),
     ],

@@ -5,9 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from starlette.testclient import TestClient
-
-from sharedground.instrument import builtin
-from sharedground.web.security import RateLimiter
 from webhelpers import (
     ANSWERS,
     Survey,
@@ -20,6 +17,9 @@ from webhelpers import (
     text_of,
     texts_of,
 )
+
+from sharedground.instrument import builtin
+from sharedground.web.security import RateLimiter
 
 SECTIONS = [s.id for s in builtin("dmr-2015").sections]
 
@@ -54,7 +54,8 @@ def test_section_page_structure(survey: Survey, client: TestClient) -> None:
     assert back is not None and back.attributes["href"] == f"/s/{token}/page/overall"
     # Each Likert statement is its own radios fieldset with the statement as legend.
     likert = [
-        fs for fs in page.css("fieldset.nhsuk-fieldset")
+        fs
+        for fs in page.css("fieldset.nhsuk-fieldset")
         if fs.css_first("input[value=strongly_agree]") is not None
     ]
     assert len(likert) == 7
@@ -63,7 +64,10 @@ def test_section_page_structure(survey: Survey, client: TestClient) -> None:
     for fs in likert:
         radios = fs.css("input.nhsuk-radios__input")
         assert [r.attributes["value"] for r in radios] == [
-            "strongly_agree", "tend_to_agree", "tend_to_disagree", "strongly_disagree",
+            "strongly_agree",
+            "tend_to_agree",
+            "tend_to_disagree",
+            "strongly_disagree",
             "dont_know",
         ]
         for radio in radios:
@@ -116,14 +120,18 @@ def test_check_answers_and_confirmation(survey: Survey, client: TestClient) -> N
     page = get_page(client, f"/s/{token}/check")
     assert text_of(page, "h1") == "Check your answers before submitting"
     assert texts_of(page, "h2.nhsuk-heading-m")[:2] == [
-        "Doctor–manager relationships where you work", "Your views (1 of 5)"]
+        "Doctor–manager relationships where you work",
+        "Your views (1 of 5)",
+    ]
     rows = page.css(".nhsuk-summary-list__row")
     questions = [i for s in builtin("dmr-2015").sections for i in s.items]
     assert len(rows) == len(questions)
     values = {text_of(r, "dt"): text_of(r, ".nhsuk-summary-list__value") for r in rows}
     assert values["Which best describes your current role?"] == "Clinical director (or similar)"
-    assert "Lack of trust between management and medical staff" in values[
-        questions[[q.id for q in questions].index("barriers")].text]
+    assert (
+        "Lack of trust between management and medical staff"
+        in values[questions[[q.id for q in questions].index("barriers")].text]
+    )
     assert values[questions[[q.id for q in questions].index("gender")].text] == "Not answered"
     change = rows[0].css_first(".nhsuk-summary-list__actions a")
     assert change is not None
@@ -137,10 +145,15 @@ def test_check_answers_and_confirmation(survey: Survey, client: TestClient) -> N
 def test_error_summary_links_to_the_field(survey: Survey, client: TestClient) -> None:
     token = survey.link()
     answer_sections(client, token, SECTIONS[:6])
-    response = post_section(client, token, "barriers", {
-        "barriers": ["time_doctors", "lack_trust", "other", "insufficient_resources"],
-        "comments_barriers": "kept",
-    })
+    response = post_section(
+        client,
+        token,
+        "barriers",
+        {
+            "barriers": ["time_doctors", "lack_trust", "other", "insufficient_resources"],
+            "comments_barriers": "kept",
+        },
+    )
     assert response.status_code == 422
     page = parse(response.text)
     assert text_of(page, "title").startswith("Error: ")
@@ -148,7 +161,8 @@ def test_error_summary_links_to_the_field(survey: Survey, client: TestClient) ->
     assert [a.attributes["href"] for a in links] == ["#q-barriers"]
     assert page.css_first("#q-barriers") is not None
     assert text_of(page, ".nhsuk-error-message") == (
-        "Error: Select up to 3 options (you selected 4)")
+        "Error: Select up to 3 options (you selected 4)"
+    )
     group = page.css_first(".nhsuk-form-group--error")
     assert group is not None and group.css_first("#q-barriers-error") is not None
     # The rest of the page's answers are kept, and so are the ticks to fix.
@@ -215,22 +229,32 @@ def test_completed_link(survey: Survey, client: TestClient) -> None:
 def test_missing_or_wrong_csrf_token(survey: Survey, client: TestClient) -> None:
     token = survey.link()
     get_page(client, f"/s/{token}/page/overall")
-    _error_page(client.post(f"/s/{token}/page/overall", data={"local_rating": "3"}), 403,
-                "Your answers on this page could not be saved")
+    _error_page(
+        client.post(f"/s/{token}/page/overall", data={"local_rating": "3"}),
+        403,
+        "Your answers on this page could not be saved",
+    )
     _error_page(
         client.post(f"/s/{token}/page/overall", data={"local_rating": "3", "csrf_token": "0" * 64}),
-        403, "Your answers on this page could not be saved")
+        403,
+        "Your answers on this page could not be saved",
+    )
     page = get_page(client, f"/s/{token}/page/overall")
-    cross = client.post(f"/s/{token}/page/overall", data={"csrf_token": csrf_of(page)},
-                        headers={"Sec-Fetch-Site": "cross-site"})
+    cross = client.post(
+        f"/s/{token}/page/overall",
+        data={"csrf_token": csrf_of(page)},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
     _error_page(cross, 403, "Your answers on this page could not be saved")
 
 
 def test_oversized_form(survey: Survey, client: TestClient) -> None:
     token = survey.link()
     page = get_page(client, f"/s/{token}/page/overall")
-    response = client.post(f"/s/{token}/page/overall",
-                           data={"csrf_token": csrf_of(page), "comments_overall": "x" * 600_000})
+    response = client.post(
+        f"/s/{token}/page/overall",
+        data={"csrf_token": csrf_of(page), "comments_overall": "x" * 600_000},
+    )
     _error_page(response, 413, "Your answers could not be saved")
 
 
@@ -268,7 +292,9 @@ def test_resume_redirects_and_answers_shown(survey: Survey, client: TestClient) 
     answer_sections(client, token, SECTIONS[:2])
     response = client.get(f"/s/{token}", follow_redirects=False)
     assert (response.status_code, response.headers["location"]) == (
-        303, f"/s/{token}/page/statements_2")
+        303,
+        f"/s/{token}/page/statements_2",
+    )
     ahead = client.get(f"/s/{token}/page/about_you", follow_redirects=False)
     assert ahead.headers["location"] == f"/s/{token}/page/statements_2"
     page = get_page(client, f"/s/{token}/page/overall")

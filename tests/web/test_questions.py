@@ -78,8 +78,9 @@ def test_role_is_required_unless_the_link_carries_it(dmr: Instrument) -> None:
     page = section(dmr, "about_you")
     _, problems = read_section(page, {"country": ["wales"]})
     assert [p.message for p in problems] == ["Select which best describes your current role"]
-    answers, problems = read_section(page, {"country": ["wales"], "role": ["chief_executive"]},
-                                     fixed_role="medical_director")
+    answers, problems = read_section(
+        page, {"country": ["wales"], "role": ["chief_executive"]}, fixed_role="medical_director"
+    )
     # The link's role wins: a posted role is ignored, not stored.
     assert (answers, problems) == ({"country": "wales"}, [])
     assert missing_required(dmr, {}, None)[0][1].id == "role"

@@ -8,6 +8,15 @@ from collections.abc import Iterator
 import httpx2
 import pytest
 from starlette.testclient import TestClient
+from webhelpers import (
+    ANSWERS,
+    LiveServer,
+    Survey,
+    answer_sections,
+    csrf_of,
+    get_page,
+    parse,
+)
 
 from sharedground.instrument import builtin
 from sharedground.store import Store
@@ -19,15 +28,6 @@ from sharedground.web.security import (
     install_log_redaction,
     redact,
     secret_key,
-)
-from webhelpers import (
-    ANSWERS,
-    LiveServer,
-    Survey,
-    answer_sections,
-    csrf_of,
-    get_page,
-    parse,
 )
 
 SECTIONS = [s.id for s in builtin("dmr-2015").sections]
@@ -109,7 +109,8 @@ def test_secret_key_is_kept_in_the_database(store: Store, monkeypatch: pytest.Mo
 
 def test_redact() -> None:
     assert redact('"GET /s/abcDEF_-123/page/overall HTTP/1.1"') == (
-        '"GET /s/<token>/page/overall HTTP/1.1"')
+        '"GET /s/<token>/page/overall HTTP/1.1"'
+    )
     assert redact("GET /static/x.css") == "GET /static/x.css"
 
 
@@ -143,8 +144,14 @@ def test_no_tokens_or_answers_in_the_server_log(survey: Survey, captured: _Captu
     with LiveServer(app, access_log=True) as server, httpx2.Client(base_url=server.url) as http:
         page = parse(http.get(f"/s/{token}/page/overall").text)
         secret_text = "my very private remark"
-        http.post(f"/s/{token}/page/overall", data={
-            "csrf_token": csrf_of(page), "comments_overall": secret_text, "local_rating": "5"})
+        http.post(
+            f"/s/{token}/page/overall",
+            data={
+                "csrf_token": csrf_of(page),
+                "comments_overall": secret_text,
+                "local_rating": "5",
+            },
+        )
         app.state.web.instrument = None  # make the next request fail inside the app
         assert http.get(f"/s/{token}/page/overall").status_code == 500
     log = "\n".join(captured.lines)
@@ -157,8 +164,7 @@ def test_no_tokens_or_answers_in_the_server_log(survey: Survey, captured: _Captu
 
 
 def test_redact_filter_hides_exception_messages() -> None:
-    record = logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, "boom %s", ("x",),
-                               None)
+    record = logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, "boom %s", ("x",), None)
     message = "parameters: " + repr(("my answer", "abc"))
     try:
         raise ValueError(message)
@@ -172,11 +178,15 @@ def test_redact_filter_hides_exception_messages() -> None:
 def test_forms_need_a_page_from_this_site(survey: Survey, client: TestClient) -> None:
     token = survey.link()
     page = get_page(client, f"/s/{token}/page/overall")
-    good = client.post(f"/s/{token}/page/overall", follow_redirects=False,
-                       data={"csrf_token": csrf_of(page), "local_rating": "3"},
-                       headers={"Sec-Fetch-Site": "same-origin"})
+    good = client.post(
+        f"/s/{token}/page/overall",
+        follow_redirects=False,
+        data={"csrf_token": csrf_of(page), "local_rating": "3"},
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
     assert good.status_code == 303
     with TestClient(survey.app()) as stranger:  # no cookie: a form posted from elsewhere
-        forged = stranger.post(f"/s/{token}/page/overall",
-                               data={"csrf_token": csrf_of(page), "local_rating": "1"})
+        forged = stranger.post(
+            f"/s/{token}/page/overall", data={"csrf_token": csrf_of(page), "local_rating": "1"}
+        )
         assert forged.status_code == 403

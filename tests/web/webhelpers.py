@@ -52,9 +52,7 @@ class Survey:
         return self.links(1, role=role, trust=trust)[0]
 
     def app(self, limiter: RateLimiter | None = None) -> Starlette:
-        return create_app(
-            self.store, key=b"test-key", limiter=limiter, today=lambda: self.today[0]
-        )
+        return create_app(self.store, key=b"test-key", limiter=limiter, today=lambda: self.today[0])
 
 
 def make_survey(store: Store, name: str = "pilot", **wave: Any) -> Survey:
@@ -102,8 +100,13 @@ class LiveServer:
         # log_config=None: leave logging as the test set it up (uvicorn's own config would
         # replace the handlers a test attaches to capture the log).
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_config=None, log_level=None,
-            access_log=access_log, lifespan="off",
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_config=None,
+            log_level=None,
+            access_log=access_log,
+            lifespan="off",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -124,7 +127,6 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
-
 
 
 # -- answering through the in-process client ------------------------------------------------
@@ -178,7 +180,10 @@ def get_page(client: TestClient, url: str, status: int = 200) -> HTMLParser:
 
 
 def post_section(
-    client: TestClient, token: str, section: str, data: dict[str, str | list[str]],
+    client: TestClient,
+    token: str,
+    section: str,
+    data: dict[str, str | list[str]],
     **params: str,
 ) -> Any:
     """GET a section (for its CSRF token), then POST `data` to it; returns the response."""
