@@ -13,6 +13,7 @@ from sharedground.cli._common import console, console_err, database_option, open
 from sharedground.fieldwork import contacts as contacts_lib
 from sharedground.fieldwork import links as links_lib
 from sharedground.fieldwork import mail, personal, sending, smtp
+from sharedground.fieldwork import postal as postal_lib
 from sharedground.store import StoreError
 
 
@@ -271,3 +272,112 @@ class _Stop:
 
 
 COMMANDS.append(send)
+
+
+# -- postal -----------------------------------------------------------------------------------
+
+
+@click.group()
+def postal() -> None:
+    """The postal phase: draw the sample, print the packs, enter the returns."""
+
+
+@postal.command("sample")
+@click.option("--wave", "wave_name", required=True, help="The wave.")
+@click.option(
+    "--fractions",
+    default=None,
+    help="ROLE=FRACTION,... [chief_executive=1,medical_director=1,clinical_director=0.10,"
+    "directorate_manager=0.16]; roles not named are not sampled.",
+)
+@click.option("--seed", type=int, required=True, help="Seed of the random draw (reproducible).")
+@click.option("--exclude-completed", is_flag=True, help="Leave out those who already answered.")
+@click.option("--replace", is_flag=True, help="Draw again, replacing an earlier sample.")
+@database_option
+def postal_sample(
+    wave_name: str,
+    fractions: str | None,
+    seed: int,
+    exclude_completed: bool,
+    replace: bool,
+    database: str | None,
+) -> None:
+    """Draw a reproducible stratified random sample for the postal phase."""
+    store = open_store(database)
+    try:
+        wanted = None
+        if fractions is not None:
+            with store.session() as session:
+                wave = store.get_wave(session, wave_name)
+                roles = store.instrument_of(wave).role_ids()
+            wanted = postal_lib.parse_fractions(fractions, roles)
+        summary = postal_lib.draw_sample(
+            store,
+            wave_name,
+            wanted,
+            seed=seed,
+            exclude_completed=exclude_completed,
+            replace=replace,
+        )
+    finally:
+        store.dispose()
+    total = sum(summary.sampled.values())
+    for role, population in summary.population.items():
+        console.print(f"  {role:<22} {summary.sampled[role]:>6} of {population}")
+    serials = f"serials {summary.first_serial} to {summary.last_serial}" if total else "no serials"
+    console.print(f"[green]Drew[/] {total} people for the postal phase (seed {seed}; {serials})")
+
+
+@postal.command("print")
+@click.option("--wave", "wave_name", required=True, help="The wave.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--base-url",
+    envvar="SHAREDGROUND_BASE_URL",
+    default=links_lib.DEFAULT_BASE_URL,
+    show_default=True,
+    help="Where the admin pages are (the QR codes point at the data-entry page).",
+)
+@click.option("--sender-name", default="The survey team", show_default=True)
+@click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder with edited letters.html / questionnaire.html.",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Parallel processes.")
+@database_option
+def postal_print(
+    wave_name: str,
+    out: Path,
+    base_url: str,
+    sender_name: str,
+    templates_dir: Path | None,
+    workers: int | None,
+    database: str | None,
+) -> None:
+    """Write one printable PDF per person in the postal sample, and one merged PDF."""
+    from sharedground.fieldwork import printing
+
+    store = open_store(database)
+    try:
+        with progress_bar("Printing", enabled=console_err.is_terminal) as update:
+            summary = printing.print_packs(
+                store,
+                wave_name,
+                out,
+                base_url=base_url,
+                sender_name=sender_name,
+                templates=templates_dir,
+                workers=workers,
+                progress=update,
+            )
+    finally:
+        store.dispose()
+    console.print(
+        f"[green]Printed[/] {summary.people} questionnaires into {out} "
+        f"(one PDF each, and {summary.merged.name} for the mailing house)"
+    )
+
+
+COMMANDS.append(postal)
