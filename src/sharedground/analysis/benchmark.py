@@ -50,8 +50,8 @@ class VersusRest:
     def to_json(self) -> dict[str, Any]:
         return {
             "rest": self.rest.to_json(),
-            "diff_points": round(self.diff, 2),
-            "ci95": [round(self.ci_low, 2), round(self.ci_high, 2)],
+            "diff_points": self.diff,
+            "ci95": [self.ci_low, self.ci_high],
             "p_value": self.p_value,
             "flag": self.flag,
         }
@@ -218,13 +218,11 @@ def _row(
             _band(c, v, wave_limits),
             _band(c, v, published_limits),
         )
-    funnel: dict[str, Any] = {"p0_pct": None if p0 is None else round(100 * p0, 4), "limits": []}
+    funnel: dict[str, Any] = {"p0_pct": None if p0 is None else 100 * p0, "limits": []}
     if p0 is not None and not national_withheld and shown_n:
         grid = _grid(shown_n)
         table = _limits(p0, grid)
-        funnel["limits"] = [
-            {"n": n, **{k: round(100 * v, 4) for k, v in table[n].items()}} for n in grid
-        ]
+        funnel["limits"] = [{"n": n, **{k: 100 * v for k, v in table[n].items()}} for n in grid]
     return BenchmarkRow(spec, national, published_pct, cells, funnel)
 
 

@@ -62,21 +62,29 @@ def count(
     )
     respondents_all = np.bincount(group_index, minlength=n_groups).astype(np.int64)
 
+    columns = list(dict.fromkeys(spec.column for spec in specs))
+    scaled: dict[int, npt.NDArray[np.integer]] = {}
+    histograms = {c: _histogram(frame[c], group_index, n_groups, scaled) for c in columns}
+    # Every row's rules, evaluated at once on the few distinct codes of its column (one
+    # small frame, padded with blanks to a common length), instead of on every respondent.
+    width = max((len(values) for values, _ in histograms.values()), default=1)
+    probe = pl.DataFrame(
+        [
+            pl.Series(c, [*values, *([None] * (width - len(values)))], dtype=frame[c].dtype)
+            for c, (values, _) in histograms.items()
+        ]
+    )
+    rules = probe.select(
+        *(s.counted.fill_null(False).alias(f"c{i}") for i, s in enumerate(specs)),
+        *(s.valid.fill_null(False).alias(f"v{i}") for i, s in enumerate(specs)),
+    )
     counted_all = np.zeros((len(specs), n_groups), dtype=np.int64)
     valid_all = np.zeros((len(specs), n_groups), dtype=np.int64)
-    by_column: dict[str, list[int]] = {}
     for i, spec in enumerate(specs):
-        by_column.setdefault(spec.column, []).append(i)
-    for column, rows in by_column.items():
-        values, histogram = _histogram(frame[column], group_index, n_groups)
-        probe = pl.DataFrame({column: values})
-        rules = probe.select(
-            *(specs[i].counted.fill_null(False).alias(f"c{i}") for i in rows),
-            *(specs[i].valid.fill_null(False).alias(f"v{i}") for i in rows),
-        )
-        for i in rows:
-            counted_all[i] = histogram @ rules[f"c{i}"].to_numpy().astype(np.int64)
-            valid_all[i] = histogram @ rules[f"v{i}"].to_numpy().astype(np.int64)
+        values, histogram = histograms[spec.column]
+        used = len(values)
+        counted_all[i] = histogram @ rules[f"c{i}"].to_numpy()[:used].astype(np.int64)
+        valid_all[i] = histogram @ rules[f"v{i}"].to_numpy()[:used].astype(np.int64)
 
     return Counts(
         keys=list(keys),
@@ -91,27 +99,40 @@ def count(
 
 
 def _histogram(
-    series: pl.Series, group_index: npt.NDArray[np.int64], n_groups: int
-) -> tuple[pl.Series, IntMatrix]:
+    series: pl.Series,
+    group_index: npt.NDArray[np.int64],
+    n_groups: int,
+    scaled: dict[int, npt.NDArray[np.integer]],
+) -> tuple[list[int | None], IntMatrix]:
     """The distinct values of a coded column and how often each occurs in each group.
 
-    Returns the values (null first, standing for blank) and a groups x values matrix.
+    Returns the values (the blank one first: 0 for answer codes, None for multi-choice
+    masks) and a groups x values matrix. `scaled` keeps `group_index * width` per width,
+    shared by the columns of the same width.
     """
-    # Shift by one so that 0 can stand for blank: codes start at 1, but a multi-choice
-    # mask of 0 ("nothing ticked") is an answer.
-    shifted = (series.cast(pl.Int64) + 1).fill_null(0)
-    top = int(shifted.max() or 0)  # type: ignore[arg-type]
-    if top < _DIRECT_CODES:
-        codes = shifted.to_numpy()
-        width = top + 1
-        values = pl.Series(series.name, [None, *range(top)], dtype=series.dtype)
+    if series.dtype == pl.UInt8:
+        # Answer codes: 1, 2, ... and 0 for blank; no nulls, so no copy.
+        codes = series.to_numpy()
+        top = int(codes.max()) if len(codes) else 0
+        values: list[int | None] = list(range(top + 1))
     else:
-        distinct = shifted.unique().sort()
-        codes = shifted.replace_strict(
-            distinct, pl.Series(range(distinct.len())), return_dtype=pl.Int64
-        ).to_numpy()
-        width = distinct.len()
-        raw = [None if v == 0 else v - 1 for v in distinct.to_list()]
-        values = pl.Series(series.name, raw, dtype=series.dtype)
-    flat = np.bincount(group_index * width + codes, minlength=n_groups * width)
+        # Multi-choice masks: 0 ("nothing ticked") is an answer, so shift by one.
+        shifted = (series.cast(pl.Int64) + 1).fill_null(0)
+        top = int(shifted.max() or 0)  # type: ignore[arg-type]
+        if top < _DIRECT_CODES:
+            codes = shifted.to_numpy()
+            values = [None, *range(top)]
+        else:
+            distinct = shifted.unique().sort()
+            codes = shifted.replace_strict(
+                distinct, pl.Series(range(distinct.len())), return_dtype=pl.Int64
+            ).to_numpy()
+            values = [None if v == 0 else v - 1 for v in distinct.to_list()]
+    width = len(values)
+    # Narrow keys halve the memory traffic of the one pass that touches every respondent.
+    key_type = np.uint16 if n_groups * width < 2**16 else np.int64
+    if width not in scaled:
+        scaled[width] = (group_index * width).astype(key_type)
+    keys = scaled[width] + codes.astype(key_type)
+    flat = np.bincount(keys, minlength=n_groups * width)
     return values, flat.reshape(n_groups, width).astype(np.int64)

@@ -5,10 +5,12 @@ per table would mean comparing a hundred million strings, so a wave is turned on
 frame of codes:
 
 * one-value items (Likert, rating, single choice, each grid row): ``UInt8``, the 1-based
-  position of the answer in the column's allowed values (`Column.allowed`), null when blank;
+  position of the answer in the column's allowed values (`Column.allowed`), ``0`` when
+  blank (not null: a column without nulls reaches NumPy without a copy);
 * multi-choice items: ``UInt64`` bit masks, bit *i* set when option *i* is ticked, ``0`` for
   "nothing ticked" and null when the question was skipped;
-* the fixed columns ``role``, ``mode`` (codes like items) and ``trust`` (the code as text).
+* the fixed columns ``role``, ``mode`` (codes like items) and ``trust`` (the code as text,
+  null when blank).
 
 Free text is never encoded: analysis has no use for it and it must not leak into a cache.
 """
@@ -73,8 +75,10 @@ def encode(frame: pl.DataFrame, instrument: Instrument) -> pl.DataFrame:
 
 def _encode_expr(column: CodedColumn, present: list[str]) -> pl.Expr:
     if column.name not in present:
-        dtype = pl.String if column.kind == "text" else _dtype(column)
-        return pl.lit(None, dtype=dtype).alias(column.name)
+        if column.kind in ("text", "multi"):
+            dtype = pl.String() if column.kind == "text" else _dtype(column)
+            return pl.lit(None, dtype=dtype).alias(column.name)
+        return pl.lit(0, dtype=pl.UInt8).alias(column.name)
     source = pl.col(column.name).cast(pl.String)
     if column.kind == "text":
         return source.alias(column.name)
@@ -89,7 +93,7 @@ def _encode_expr(column: CodedColumn, present: list[str]) -> pl.Expr:
             .alias(column.name)
         )
     codes = {value: i + 1 for i, value in enumerate(column.values)}
-    return source.replace_strict(codes, default=None, return_dtype=pl.UInt8).alias(column.name)
+    return source.replace_strict(codes, default=0, return_dtype=pl.UInt8).alias(column.name)
 
 
 def _dtype(column: CodedColumn) -> pl.DataType:

@@ -151,7 +151,7 @@ def csv_rows(analysis: Analysis) -> list[dict[str, Any]]:
                         "group": group,
                         "count": cell.count,
                         "valid": cell.valid,
-                        "pct": None if pct is None else round(pct, 2),
+                        "pct": None if pct is None else pct,
                         "suppressed": cell.suppressed,
                         "test": row.test.name,
                         "statistic": row.test.statistic,

@@ -37,7 +37,7 @@ class Cell:
         data: dict[str, Any] = {
             "count": self.count,
             "valid": self.valid,
-            "pct": None if pct is None else round(pct, 2),
+            "pct": None if pct is None else pct,
         }
         if self.suppressed:
             data["suppressed"] = True
@@ -153,7 +153,7 @@ class Summary:
             "rule": self.rule,
             "threshold": self.threshold,
             "rows": [
-                {"table": s.table, "item": s.item, "label": s.label, "pct": round(s.pct, 2)}
+                {"table": s.table, "item": s.item, "label": s.label, "pct": s.pct}
                 for s in self.lines
             ],
         }

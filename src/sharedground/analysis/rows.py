@@ -127,10 +127,11 @@ def _specs(instrument: Instrument, table: Table, row: TableRow, start: int) -> l
         return [spec("valid_answers", col.is_in(wanted), valid, label=label, reverse=item.reverse)]
     if isinstance(item, RatingItem):
         points = item.max - item.min + 1
-        # Codes run 1..points; "high" and "low" are the top and bottom two points (4-5 and
-        # 1-2 on the survey's five-point scales), as the report defines them.
+        # Codes run 1..points (0 is blank); "high" and "low" are the top and bottom two
+        # points (4-5 and 1-2 on the survey's five-point scales), as the report defines them.
         high = row.measure == "rating_high"
-        return [spec("valid_answers", col >= points - 1 if high else col <= 2, col.is_not_null())]
+        counted = col >= points - 1 if high else col.is_between(1, 2)
+        return [spec("valid_answers", counted, col > 0)]
     if isinstance(item, MultiItem):
         assert row.option is not None  # the instrument model insists on it
         bit = [o.id for o in item.options].index(row.option)
@@ -151,7 +152,7 @@ def _specs(instrument: Instrument, table: Table, row: TableRow, start: int) -> l
             spec(
                 "answered_question",
                 col == positions[option.id],
-                col.is_not_null(),
+                col > 0,
                 option=option.id,
                 label=option.label if distribution else row.label,
                 offset=i,

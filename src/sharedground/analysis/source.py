@@ -40,7 +40,7 @@ from sharedground.store import Store
 
 CACHE_ENV = "SHAREDGROUND_CACHE_DIR"
 CHUNK = 50_000
-_FORMAT = 1  # bump when the coded layout changes, so old snapshots are ignored
+_FORMAT = 2  # bump when the coded layout changes, so old snapshots are ignored
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ class Side:
         data: dict[str, Any] = {
             "count": self.count,
             "valid": self.valid,
-            "pct": round(self.pct, 2),
+            "pct": self.pct,
         }
         if self.approximate:
             data["approximate"] = True
@@ -71,8 +71,8 @@ class Change:
         return {
             "now": self.now.to_json(),
             "then": self.then.to_json(),
-            "diff_points": round(self.diff, 2),
-            "ci95": [round(self.ci_low, 2), round(self.ci_high, 2)],
+            "diff_points": self.diff,
+            "ci95": [self.ci_low, self.ci_high],
             "p_value": self.p_value,
             "stars": stars(self.p_value),
             "approximate": self.approximate,
