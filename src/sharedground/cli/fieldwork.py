@@ -380,4 +380,122 @@ def postal_print(
     )
 
 
+@postal.command("enter")
+@click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
+@database_option
+def postal_enter(path: Path, database: str | None) -> None:
+    """Key returned questionnaires from a CSV file (one row per keying).
+
+    Columns: serial, keyer, received (optional, YYYY-MM-DD), role, then the exchange
+    columns of the questions. Key each questionnaire twice, by two people; agreeing
+    keyings become a response, the others wait for `postal reconcile`.
+    """
+    from sharedground.fieldwork import paper
+
+    store = open_store(database)
+    try:
+        summary = paper.enter_file(store, path)
+    finally:
+        store.dispose()
+    console.print(
+        f"[green]Recorded[/] {summary.keyings} keyings: {summary.reconciled} questionnaires "
+        f"agreed and were stored, {len(summary.discrepant)} need reconciling"
+    )
+    for serial in summary.discrepant:
+        console.print(f"  to reconcile: {serial}")
+    for serial in summary.duplicates:
+        console.print(f"  [yellow]duplicate[/] (already completed online): {serial}")
+
+
+@postal.command("reconcile")
+@click.argument("serial")
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="The right value of a field the keyings disagree on (VALUE blank: no answer).",
+)
+@click.option("--reviewer", required=True, help="Who resolved the differences.")
+@database_option
+def postal_reconcile(
+    serial: str, settings: tuple[str, ...], reviewer: str, database: str | None
+) -> None:
+    """Show the fields two keyings disagree on, or resolve them all with --set."""
+    from sharedground.fieldwork import paper
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            found = paper.discrepancies(session, serial)
+            if not settings:
+                if not found:
+                    console.print(f"{serial}: nothing to reconcile")
+                for name, (first, second) in found.items():
+                    console.print(
+                        f"  {name}: first {first or '(blank)'!r}, second {second or '(blank)'!r}"
+                    )
+                return
+            resolutions: dict[str, str | None] = {}
+            for item in settings:
+                name, sep, value = item.partition("=")
+                if not sep:
+                    raise click.BadParameter(f"{item!r}: use FIELD=VALUE", param_hint="--set")
+                resolutions[name.strip()] = value
+            paper.reconcile(session, serial, resolutions, reviewer)
+    finally:
+        store.dispose()
+    console.print(f"[green]Reconciled[/] {serial}: stored as a response")
+
+
 COMMANDS.append(postal)
+
+
+# -- status -----------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--wave", "wave_name", required=True, help="The wave.")
+@click.option("--trust", default=None, help="Only this organisation.")
+@database_option
+def status(wave_name: str, trust: str | None, database: str | None) -> None:
+    """Fieldwork so far: invited, reminded, opted out, bounced, started, completed."""
+    from rich.table import Table
+
+    from sharedground.fieldwork import monitor
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            wave = store.get_wave(session, wave_name)
+            figures = monitor.wave_status(session, wave, trust)
+    finally:
+        store.dispose()
+    for title, rows in (("By role", figures.by_role), ("By trust", figures.by_trust)):
+        table = Table(title=f"{title} – wave {wave_name}" + (f", {trust}" if trust else ""))
+        table.add_column("group")
+        for measure in monitor.MEASURES:
+            table.add_column(measure.replace("_", " "), justify="right")
+        table.add_column("response rate", justify="right")
+        for row in [*rows, figures.total]:
+            rate = f"{row.rate:.0%}" if row.rate is not None else "–"
+            table.add_row(row.group, *(str(getattr(row, m)) for m in monitor.MEASURES), rate)
+        console.print(table)
+    modes = ", ".join(f"{mode} {n}" for mode, n in figures.by_mode.items())
+    console.print(f"Completed by mode: {modes}")
+    console.print(
+        "Postal: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in figures.postal.items())
+    )
+    if figures.in_doubt:
+        console.print(f"[yellow]{figures.in_doubt} message(s) with unknown outcome[/]")
+    if figures.daily:
+        console.print("Cumulative completions by day (R = reminders sent that day):")
+        marks = {day for day, _kind, _n in figures.reminders}
+        peak = max(online + postal for _day, online, postal in figures.daily) or 1
+        for day, online, postal in figures.daily:
+            width = round(40 * (online + postal) / peak)
+            mark = "R" if day in marks else " "
+            console.print(f"  {day} {mark} {'#' * width} {online + postal}", highlight=False)
+
+
+COMMANDS.append(status)

@@ -1,0 +1,111 @@
+"""Monitoring figures, checked against counts made independently from what the test did."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from click.testing import CliRunner
+from cryptography.fernet import Fernet
+from fieldhelpers import Frame
+from mailserver import MailServer
+from sqlalchemy import update
+
+from sharedground.cli import main
+from sharedground.fieldwork.contacts import opt_out
+from sharedground.fieldwork.links import find_link
+from sharedground.fieldwork.mail import Sender, Templates
+from sharedground.fieldwork.monitor import wave_status
+from sharedground.fieldwork.paper import key_questionnaire
+from sharedground.fieldwork.personal import Sealer
+from sharedground.fieldwork.postal import draw_sample
+from sharedground.fieldwork.sending import Mailer, send_due
+from sharedground.fieldwork.smtp import SmtpSettings, SmtpTransport
+from sharedground.store import Contact
+
+TODAY = dt.date.today()
+
+
+def test_status_counts_each_person_once(frame: Frame, mailserver: MailServer) -> None:
+    key = Fernet.generate_key()
+    transport = SmtpTransport(SmtpSettings("127.0.0.1", mailserver.port, starttls=False))
+    mailer = Mailer(transport, Sender("s@example.org"), "https://x", Templates(), Sealer(key))
+    contacts = frame.contacts()
+    with frame.store.session() as session:
+        session.execute(
+            update(Contact).where(Contact.id == contacts[39].id).values(email="bounce@example.org")
+        )
+    send_due(frame.store, frame.wave, mailer, today=TODAY)
+    tokens = {}
+    for r in mailserver.handler.received:
+        text = r.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        tokens[r.recipients[0]] = text.split("https://x/s/")[1][:32]
+    online = contacts[0:6]  # roles rotate: 2 chief executives, 2 medical directors, 1, 1
+    with frame.store.session() as session:
+        for c in online:
+            link = find_link(session, tokens[c.email or ""])
+            assert link is not None
+            link.started_on = link.completed_on = TODAY + dt.timedelta(days=2)
+        started = find_link(session, tokens[contacts[6].email or ""])
+        assert started is not None
+        started.started_on = TODAY
+        for c in contacts[7:9]:
+            opt_out(session, c.id)
+    send_due(frame.store, frame.wave, mailer, today=TODAY + dt.timedelta(days=9))
+    transport.close()
+    draw_sample(frame.store, frame.wave, {"chief_executive": 1.0}, seed=2, exclude_completed=False)
+    ces = [c for c in frame.contacts() if c.role == "chief_executive"]
+    answers = {"local_rating": "3"}
+    with frame.store.session() as session:
+        # contacts[0] is a chief executive who answered online: a duplicate.
+        for c in (ces[0], ces[3]):
+            key_questionnaire(
+                session, str(c.serial), answers, "a", received_on=TODAY + dt.timedelta(days=20)
+            )
+            key_questionnaire(session, str(c.serial), answers, "b")
+    with frame.store.session() as session:
+        wave = frame.store.get_wave(session, frame.wave)
+        figures = wave_status(session, wave, today=TODAY + dt.timedelta(days=21))
+    total = figures.total
+    assert total.contacts == 40
+    assert total.invited == 39 and total.bounced == 1
+    assert total.opted_out == 2
+    # Reminded: invited, not completed (6), not opted out (2) on day 9.
+    assert total.reminded == 39 - 6 - 2
+    assert total.started == 7 + 1  # six completed online, one started, one paper
+    assert total.completed == 7  # ces[0] counted once
+    assert figures.by_mode == {"online": 6, "postal": 1}
+    assert figures.postal == {
+        "sampled": 9,  # ten chief executives, but contacts[8] (one of them) opted out
+        "returned": 2,
+        "reconciled": 1,
+        "awaiting_keying": 0,
+        "discrepant": 0,
+        "duplicates": 1,
+    }
+    by_role = {row.group: row for row in figures.by_role}
+    expected_ce = sum(1 for c in online if c.role == "chief_executive") + 1
+    assert by_role["chief_executive"].completed == expected_ce
+    assert by_role["chief_executive"].rate == expected_ce / 10
+    assert sum(row.completed for row in figures.by_trust) == 7
+    # Messages are dated when really sent (the simulated day only decides what is due).
+    assert figures.reminders == [(TODAY, "reminder-1", 31)]
+    last = figures.daily[-1]
+    assert (last[1], last[2]) == (6, 1)
+    assert figures.daily[0][0] == TODAY
+
+    trust = contacts[0].organisation_id
+    with frame.store.session() as session:
+        wave = frame.store.get_wave(session, frame.wave)
+        code = next(r.group for r in figures.by_trust if r.contacts == 14)
+        one = wave_status(session, wave, trust=code)
+    assert one.total.contacts == 14 and [r.group for r in one.by_trust] == [code]
+    assert trust is not None
+
+    result = CliRunner().invoke(
+        main, ["status", "--wave", frame.wave, "--database", frame.store.url]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "chief_executive" in result.output
+        and "Completed by mode: online 6, postal 1" in result.output
+    )
