@@ -27,6 +27,7 @@ import hashlib
 import io
 import json
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,37 +163,63 @@ def _state(connection: Connection, wave_id: int, up_to: int | None = None) -> _S
 def _decode_rows(
     store: Store, connection: Connection, instrument: Instrument, wave_id: int, after_id: int
 ) -> pl.DataFrame:
-    """Decode the responses with id > `after_id`, in id order, a chunk at a time."""
-    answers_sql = "r.answers::text" if store.backend == "postgresql" else "r.answers"
+    """Decode the responses with id > `after_id`, in id order, a chunk at a time.
+
+    The documents come back as bytes (no round trip through Python strings) and each chunk
+    is decoded in a worker thread while the next one is fetched: both the database driver
+    and Polars' JSON reader release the GIL.
+    """
+    answers_sql = (
+        "convert_to(r.answers::text, 'UTF8')"
+        if store.backend == "postgresql"
+        else "CAST(r.answers AS BLOB)"
+    )
     query = text(
         f"SELECT r.role, o.code, r.mode, {answers_sql} FROM response r "
         "LEFT JOIN organisation o ON o.id = r.organisation_id "
         "WHERE r.wave_id = :wave AND r.id > :after ORDER BY r.id"
     )
-    fixed = {"role", "mode", "trust"}
-    names = [c.name for c in coded_columns(instrument) if c.name not in fixed]
-    answer_schema = {n: pl.String for n in names}
-    fixed_schema = {"role": pl.String, "trust": pl.String, "mode": pl.String}
-    parts: list[pl.DataFrame] = []
     result = connection.execution_options(stream_results=True, yield_per=CHUNK).execute(
         query, {"wave": wave_id, "after": after_id}
     )
-    for chunk in result.partitions(CHUNK):
-        rows = [tuple(r) for r in chunk]
-        head = pl.DataFrame([r[:3] for r in rows], schema=fixed_schema, orient="row")
-        # The ndjson reader is the quickest way to turn many documents into columns; keys
-        # not in the schema (free text) are skipped without being materialised.
-        lines = "\n".join(_as_text(r[3]) for r in rows).encode()
-        answers = pl.read_ndjson(io.BytesIO(lines), schema=answer_schema)
-        parts.append(encode(pl.concat([head, answers], how="horizontal"), instrument))
+    parts: list[pl.DataFrame] = []
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        pending: Future[pl.DataFrame] | None = None
+        for chunk in result.partitions(CHUNK):
+            rows = [tuple(r) for r in chunk]
+            # At most one chunk decoding and one fetched: memory stays two chunks deep.
+            if pending is not None:
+                parts.append(pending.result())
+            pending = worker.submit(_decode_chunk, rows, instrument)
+        if pending is not None:
+            parts.append(pending.result())
     if not parts:
         return pl.DataFrame(schema=schema(instrument))
     return pl.concat(parts, rechunk=True)
 
 
-def _as_text(document: Any) -> str:
-    # SQLite hands back the stored JSON text; a driver may already have parsed it.
-    return document if isinstance(document, str) else json.dumps(document)
+def _decode_chunk(rows: list[tuple[Any, ...]], instrument: Instrument) -> pl.DataFrame:
+    fixed = {"role", "mode", "trust"}
+    names = [c.name for c in coded_columns(instrument) if c.name not in fixed]
+    head = pl.DataFrame(
+        [r[:3] for r in rows],
+        schema={"role": pl.String, "trust": pl.String, "mode": pl.String},
+        orient="row",
+    )
+    # The ndjson reader is the quickest way to turn many documents into columns; keys not
+    # in the schema (free text) are skipped without being materialised.
+    lines = b"\n".join(_as_bytes(r[3]) for r in rows)
+    answers = pl.read_ndjson(io.BytesIO(lines), schema={n: pl.String for n in names})
+    return encode(pl.concat([head, answers], how="horizontal"), instrument)
+
+
+def _as_bytes(document: Any) -> bytes:
+    # Normally the stored JSON text as bytes; a driver may hand back text or parsed JSON.
+    if isinstance(document, bytes | bytearray | memoryview):
+        return bytes(document)
+    if isinstance(document, str):
+        return document.encode()
+    return json.dumps(document).encode()
 
 
 def _data_path(folder: Path, wave_id: int) -> Path:
