@@ -106,6 +106,6 @@ def test_status_counts_each_person_once(frame: Frame, mailserver: MailServer) ->
     )
     assert result.exit_code == 0, result.output
     assert (
-        "chief_executive" in result.output
+        "By role" in result.output
         and "Completed by mode: online 6, postal 1" in result.output
     )
