@@ -147,3 +147,14 @@ def test_unknown_wave_names_the_known_ones(store: Store, loaded: HandMade) -> No
 
     with pytest.raises(StoreError, match="waves: w"):
         load_wave(store, "nope")
+
+
+def test_progress_reports_the_responses_decoded(
+    store: Store, loaded: HandMade, tmp_path: Path
+) -> None:
+    calls: list[tuple[int, int]] = []
+    load_wave(store, "w", tmp_path / "cache", progress=lambda d, t: calls.append((d, t)))
+    assert calls[-1] == (len(loaded.rows), len(loaded.rows))
+    calls.clear()
+    load_wave(store, "w", tmp_path / "cache", progress=lambda d, t: calls.append((d, t)))
+    assert calls == []  # a cache hit decodes nothing

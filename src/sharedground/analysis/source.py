@@ -27,6 +27,7 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ from sharedground.instrument import Instrument
 from sharedground.store import Store
 
 CACHE_ENV = "SHAREDGROUND_CACHE_DIR"
+Progress = Callable[[int, int], None]
 CHUNK = 50_000
 _FORMAT = 2  # bump when the coded layout changes, so old snapshots are ignored
 
@@ -82,8 +84,13 @@ def default_cache_dir(store: Store) -> Path:
     return Path.home() / ".cache" / "sharedground" / _database_key(store)
 
 
-def load_wave(store: Store, wave_name: str, cache_dir: Path | None = None) -> WaveData:
-    """A wave as a coded frame; with `cache_dir`, through the Parquet snapshot there."""
+def load_wave(
+    store: Store, wave_name: str, cache_dir: Path | None = None, progress: Progress | None = None
+) -> WaveData:
+    """A wave as a coded frame; with `cache_dir`, through the Parquet snapshot there.
+
+    `progress(done, total)` is called as responses are decoded (not on a cache hit).
+    """
     with store.session() as session:
         wave = store.get_wave(session, wave_name)
         instrument = store.instrument_of(wave)
@@ -91,12 +98,17 @@ def load_wave(store: Store, wave_name: str, cache_dir: Path | None = None) -> Wa
         instrument_digest = wave.instrument.sha256
     with store.engine.connect() as connection:
         state = _state(connection, wave_id)
+
+        def decode(after_id: int, expected: int) -> pl.DataFrame:
+            return _decode_rows(
+                store, connection, instrument, wave_id, after_id, expected, progress
+            )
+
         if cache_dir is None:
-            frame = _decode_rows(store, connection, instrument, wave_id, 0)
-            how = "uncached"
+            frame, how = decode(0, state.count), "uncached"
         else:
             frame, how = _through_cache(
-                store, connection, instrument, wave_id, state, cache_dir, instrument_digest
+                store, connection, wave_id, state, cache_dir, instrument_digest, decode
             )
     return WaveData(wave_name, instrument, threshold, frame, how)
 
@@ -117,11 +129,11 @@ def invalidate(store: Store, wave_name: str, cache_dir: Path | None = None) -> b
 def _through_cache(
     store: Store,
     connection: Connection,
-    instrument: Instrument,
     wave_id: int,
     state: _State,
     folder: Path,
     instrument_digest: str,
+    decode: Callable[[int, int], pl.DataFrame],
 ) -> tuple[pl.DataFrame, str]:
     meta = _read_meta(folder, wave_id)
     database = _database_key(store)
@@ -138,11 +150,11 @@ def _through_cache(
             return pl.read_parquet(_data_path(folder, wave_id)), "hit"
         if cached.count and _state(connection, wave_id, up_to=cached.max_id) == cached:
             old = pl.read_parquet(_data_path(folder, wave_id))
-            new = _decode_rows(store, connection, instrument, wave_id, cached.max_id)
+            new = decode(cached.max_id, state.count - cached.count)
             frame = pl.concat([old, new])
             _write(folder, wave_id, frame, state, instrument_digest, database)
             return frame, "appended"
-    frame = _decode_rows(store, connection, instrument, wave_id, 0)
+    frame = decode(0, state.count)
     _write(folder, wave_id, frame, state, instrument_digest, database)
     return frame, "built"
 
@@ -161,7 +173,13 @@ def _state(connection: Connection, wave_id: int, up_to: int | None = None) -> _S
 
 
 def _decode_rows(
-    store: Store, connection: Connection, instrument: Instrument, wave_id: int, after_id: int
+    store: Store,
+    connection: Connection,
+    instrument: Instrument,
+    wave_id: int,
+    after_id: int,
+    expected: int,
+    progress: Progress | None,
 ) -> pl.DataFrame:
     """Decode the responses with id > `after_id`, in id order, a chunk at a time.
 
@@ -190,9 +208,13 @@ def _decode_rows(
             # At most one chunk decoding and one fetched: memory stays two chunks deep.
             if pending is not None:
                 parts.append(pending.result())
+                if progress is not None:
+                    progress(sum(p.height for p in parts), expected)
             pending = worker.submit(_decode_chunk, rows, instrument)
         if pending is not None:
             parts.append(pending.result())
+    if progress is not None:
+        progress(sum(p.height for p in parts), expected)
     if not parts:
         return pl.DataFrame(schema=schema(instrument))
     return pl.concat(parts, rechunk=True)

@@ -13,7 +13,7 @@ from sharedground.analysis import render
 from sharedground.analysis.source import WaveData, default_cache_dir, invalidate, load_wave
 from sharedground.analysis.tables import Options
 from sharedground.analysis.tables import analyse as run_analysis
-from sharedground.cli._common import console, database_option, open_store
+from sharedground.cli._common import console, database_option, open_store, progress_bar
 
 _BY_HELP = "Compare groups by role, trust, mode, or any single-choice item (e.g. country)."
 
@@ -46,7 +46,8 @@ def _load(
         folder = None if no_cache else (cache_dir or default_cache_dir(store))
         if refresh and folder is not None:
             invalidate(store, wave, folder)
-        return load_wave(store, wave, folder)
+        with progress_bar(f"Reading wave {wave}") as update:
+            return load_wave(store, wave, folder, progress=update)
     finally:
         store.dispose()
 
