@@ -70,5 +70,11 @@ def run(database: str | None, out: Path, seed: int = 2015, console: Console | No
         f"Export it:  sharedground export --wave 2015 --format xlsx --out {out}/2015.xlsx "
         f"{db_option}",
     ]
+    from sharedground.report.write import national_report
+
+    with console.status("Writing the national report of 2015, compared with 2002"):
+        report = national_report(store, "2015", out / "report", compare="2002")
+    console.print(f"National report: {report.html} and {report.pdf}")
+    summary.next_steps.append(f"Read the report:  {report.html}  (PDF: {report.pdf})")
     store.dispose()
     return summary

@@ -18,8 +18,8 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
 from sharedground.instrument import Instrument
-from sharedground.reference import group_sizes
-from sharedground.report.model import Group, ReportInput
+from sharedground.reference import group_sizes, published_2015
+from sharedground.report.model import Comparison, Group, ReportInput
 from sharedground.report.published import published_analysis
 
 SNAPSHOTS = Path(__file__).parent / "__snapshots__"
@@ -81,3 +81,108 @@ def check_snapshot(name: str, value: Any) -> None:
         )
     stored = json.loads(path.read_text(encoding="utf-8"))
     assert value == stored, f"rendered output differs from snapshot {path.name}"
+
+
+def full_input(instrument: Instrument, seed: int = 7) -> ReportInput:
+    """The published figures plus every optional part: Likert distributions, a comparison
+    with the published 2002 figures, funnel plots of 120 made-up trusts and comments (with
+    contact details in them) - so that every kind of chart and section is rendered."""
+    import numpy as np
+    import polars as pl
+
+    from sharedground.instrument import LikertItem
+    from sharedground.reference import ROLES
+    from sharedground.report import comments
+    from sharedground.report.model import Funnel, FunnelPoint
+
+    data = published_input(instrument)
+    rng = np.random.default_rng(seed)
+    for table in data.analysis["tables"]:
+        for row in table["rows"]:
+            item = instrument.item(row["item"])
+            if not isinstance(item, LikertItem) or row.get("measure") != "agree":
+                continue
+            by_group = {}
+            for role in ROLES:
+                cell = row["groups"][role]
+                # The table counts agreement with the reported wording; the distribution is
+                # of answers as asked, so reverse-worded items swap sides.
+                agree, disagree = cell["count"], cell["valid"] - cell["count"]
+                if item.reverse:
+                    agree, disagree = disagree, agree
+                strong_a = int(rng.integers(0, agree + 1))
+                strong_d = int(rng.integers(0, disagree + 1))
+                by_group[role] = {
+                    "strongly_agree": strong_a,
+                    "tend_to_agree": agree - strong_a,
+                    "tend_to_disagree": disagree - strong_d,
+                    "strongly_disagree": strong_d,
+                }
+            data.distributions[row["item"]] = by_group
+    data.comparison = _published_comparison()
+    funnels = []
+    for table_id, index in (("table_2.1", 0), ("table_2.1", 2)):
+        row = next(t for t in data.analysis["tables"] if t["id"] == table_id)["rows"][index]
+        p = row["overall"]["pct"] / 100
+        sizes = rng.integers(2, 60, size=120)
+        points = [
+            FunnelPoint(f"T{i:03d}", int(rng.binomial(n, p)), int(n)) for i, n in enumerate(sizes)
+        ]
+        funnels.append(Funnel(table_id, row["item"], row["label"], row["overall"]["pct"], points))
+    data.funnels = funnels
+    frame = pl.DataFrame(
+        {
+            "role": [
+                "chief_executive",
+                "clinical_director",
+                "medical_director",
+                "clinical_director",
+            ],
+            "comments_overall": [
+                "Relationships here depend on Dr Jones, call 07700 900123.",
+                "Write to me at someone@example.nhs.uk if you want more.",
+                None,
+                "Patient 943 476 5919 waited while we argued about beds.",
+            ],
+            "comments_barriers": [None, "Time, always time.", "Job plans leave no room.", None],
+        }
+    )
+    data.comments = comments.collect(frame, instrument, data.groups)
+    return data
+
+
+def _published_comparison() -> Comparison:
+    """Published 2015 against published 2002, the change tested here with scipy (a z test of
+    two proportions and a Wald interval) - enough to draw the trend section."""
+    from scipy.stats import norm
+
+    from sharedground.analysis import published
+    from sharedground.report.model import OVERALL, TrendPoint, TrendRow
+
+    now, then = published.reference("2015"), published.reference("2002")
+    rows = []
+    for key, cells in now.items():
+        if key not in then:
+            continue
+        points = {}
+        for group, cell in cells.items():
+            old = then[key].get(group)
+            if old is None:
+                continue
+            p1, p0 = cell.count / cell.valid, old.count / old.valid
+            pooled = (cell.count + old.count) / (cell.valid + old.valid)
+            se0 = (pooled * (1 - pooled) * (1 / cell.valid + 1 / old.valid)) ** 0.5
+            se = (p1 * (1 - p1) / cell.valid + p0 * (1 - p0) / old.valid) ** 0.5
+            diff = p1 - p0
+            points[OVERALL if group == "overall" else group] = TrendPoint(
+                100 * p1,
+                100 * p0,
+                100 * diff,
+                100 * (diff - 1.96 * se),
+                100 * (diff + 1.96 * se),
+                float(2 * norm.sf(abs(diff) / se0)) if se0 else 1.0,
+            )
+        table = next(t for t in published_2015()["tables"] if t["id"] == key[0])
+        label = [r for r in table["rows"] if r["item"] == key[1]][key[3]]["label"]
+        rows.append(TrendRow(key[0], key[1], key[2], label, points))
+    return Comparison("2002", rows, "2002 figures as published.")

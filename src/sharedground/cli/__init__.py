@@ -59,5 +59,9 @@ def _register() -> None:
     for command in fieldwork.COMMANDS:
         main.add_command(command)
 
+    from sharedground.cli import report
+
+    main.add_command(report.report)
+
 
 _register()

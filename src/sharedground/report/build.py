@@ -14,11 +14,14 @@ from typing import Any
 import polars as pl
 from sqlalchemy import func, select, text
 
+from sharedground.analysis import trend as analysis_trend
+from sharedground.analysis.benchmark import benchmark
 from sharedground.analysis.source import WaveData, load_wave
-from sharedground.analysis.tables import Options, analyse
+from sharedground.analysis.tables import analyse
 from sharedground.instrument import Instrument, Likert, LikertItem
 from sharedground.report import comments as comment_module
 from sharedground.report import trend
+from sharedground.report.compose import OTHERS, TRUST
 from sharedground.report.methods import published_fieldwork
 from sharedground.report.model import (
     OVERALL,
@@ -36,6 +39,8 @@ from sharedground.store import Contact, Organisation, Response, Store
 FUNNEL_ROWS = (("table_2.1", 0), ("table_2.1", 2), ("table_2.1", 4))
 _LIKERT_CODES = {v.value: i + 1 for i, v in enumerate(Likert)}
 
+Distributions = dict[str, dict[str, dict[str, int]]]
+
 
 class ReportError(ValueError):
     """A report cannot be made as asked; the message says why and what is possible."""
@@ -52,10 +57,8 @@ class WaveContext:
     fieldwork: Fieldwork
     texts: pl.DataFrame
     trust_names: dict[str, str | None]
-    comparison_doc: dict[str, Any] | None = None
-    comparison_label: str | None = None
-    comparison_source: str = ""
-    by_trust: dict[str, Any] | None = None
+    comparison: Comparison | None = None
+    benchmarks: dict[str, Any] | None = None
     published: dict[str, Any] | None = None
     comment_limit: int = comment_module.DEFAULT_LIMIT
     extras: dict[str, Any] = field(default_factory=dict)
@@ -67,6 +70,14 @@ class WaveContext:
     @property
     def threshold(self) -> int:
         return self.data.suppression_threshold
+
+    @property
+    def distributions(self) -> Distributions:
+        """Likert answers of the whole wave (computed once)."""
+        if "distributions" not in self.extras:
+            self.extras["distributions"] = distributions(self.data.frame, self.instrument)
+        found: Distributions = self.extras["distributions"]
+        return found
 
     @property
     def trusts(self) -> list[str]:
@@ -222,20 +233,17 @@ def load(
     if data.instrument.id == "dmr-2015":
         context.published = published_analysis(data.instrument)
     if compare is not None:
+        if compare == wave:
+            raise ReportError(f"--compare {compare}: a wave cannot be compared with itself")
         if compare in stored:
-            if compare == wave:
-                raise ReportError(f"--compare {compare}: a wave cannot be compared with itself")
             then = load_wave(store, compare, cache_dir)
-            context.comparison_doc = analyse(then).to_json()
-            context.comparison_label = compare
-        elif compare == "2002":
-            context.comparison_doc = trend.published_2002(national)
-            context.comparison_label = "2002"
-            context.comparison_source = trend.published_2002_source()
-        elif compare == "2015" and data.instrument.id == "dmr-2015":
-            context.comparison_doc = published_analysis(data.instrument)
-            context.comparison_label = "2015 (published)"
-            context.comparison_source = "2015 figures as published (Powell and Davies 2016)."
+            context.comparison = trend.from_analysis(
+                analysis_trend.against_wave(data, then), compare
+            )
+        elif compare in ("2002", "2015"):
+            context.comparison = trend.from_analysis(
+                analysis_trend.against_published(data, compare), f"{compare} (published)"
+            )
         else:
             known = ", ".join(sorted(stored)) or "none"
             raise ReportError(
@@ -243,54 +251,61 @@ def load(
                 "2002 and 2015 also mean the published figures"
             )
     if context.trusts:
-        context.by_trust = analyse(data, Options(by="trust")).to_json()
+        context.benchmarks = benchmark(data).to_json()
     return context
 
 
-def _comparison(context: WaveContext, now: dict[str, Any]) -> Comparison | None:
-    if context.comparison_doc is None or context.comparison_label is None:
-        return None
-    return trend.compare(
-        now, context.comparison_doc, context.comparison_label, context.comparison_source
-    )
+def _benchmark_rows(context: WaveContext) -> dict[tuple[str, int], dict[str, Any]]:
+    """The analysis engine's benchmark rows by (table, row index)."""
+    if not context.benchmarks:
+        return {}
+    return {
+        (table["id"], index): row
+        for table in context.benchmarks["tables"]
+        for index, row in enumerate(table["rows"])
+    }
 
 
 def _funnels(context: WaveContext, highlight: str | None) -> list[Funnel]:
-    by_trust = context.by_trust
-    if not by_trust:
-        return []
-    tables = {t["id"]: t for t in by_trust["tables"]}
+    rows = _benchmark_rows(context)
     funnels = []
-    for table_id, index in FUNNEL_ROWS:
-        table = tables.get(table_id)
-        if table is None or index >= len(table["rows"]):
-            continue
-        row = table["rows"][index]
-        overall = row["overall"]
-        if overall.get("pct") is None:
+    for key in FUNNEL_ROWS:
+        row = rows.get(key)
+        if row is None or row["national"].get("pct") is None:
             continue
         points = [
-            FunnelPoint(trust, int(cell["count"]), int(cell["valid"]))
-            for trust, cell in row["groups"].items()
+            FunnelPoint(trust, int(cell["count"]), int(cell["valid"]), cell.get("funnel"))
+            for trust, cell in row["trusts"].items()
             if cell.get("count") is not None and cell.get("valid")
         ]
+        limits = [
+            (int(x["n"]), x["lower_95"], x["upper_95"], x["lower_998"], x["upper_998"])
+            for x in row["funnel"].get("limits", [])
+        ]
         funnels.append(
-            Funnel(table_id, row["item"], row["label"], float(overall["pct"]), points, highlight)
+            Funnel(
+                key[0],
+                row["item"],
+                row["label"],
+                float(row["national"]["pct"]),
+                points,
+                highlight,
+                limits,
+            )
         )
     return funnels
 
 
 def national_input(context: WaveContext) -> ReportInput:
     """The national report of the loaded wave."""
-    frame = context.data.frame
     return ReportInput(
         instrument=context.instrument,
         wave=context.wave,
         analysis=context.national,
         groups=context.groups,
         threshold=context.threshold,
-        distributions=distributions(frame, context.instrument),
-        comparison=_comparison(context, context.national),
+        distributions=context.distributions,
+        comparison=context.comparison,
         funnels=_funnels(context, None),
         fieldwork=context.fieldwork,
         comments=comment_module.collect(
@@ -299,24 +314,53 @@ def national_input(context: WaveContext) -> ReportInput:
     )
 
 
-def _rest(national: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
-    """The other trusts' overall figures: the wave minus this trust (percentages printed)."""
+def _others(context: WaveContext, trust: str) -> dict[str, Any]:
+    """Everyone else in the wave, per row, from the analysis engine's benchmarks.
+
+    Only the percentage is printed; `flag` says whether the trust is significantly above or
+    below everyone else (two-proportion test, p < 0.05).
+    """
     tables = []
-    for table, own in zip(national["tables"], raw["tables"], strict=True):
+    by_row = _benchmark_rows(context)
+    for table in context.national["tables"]:
         rows = []
-        for row, mine in zip(table["rows"], own["rows"], strict=True):
-            overall: dict[str, Any] = {}
-            for name in ("overall_all_respondents", "overall"):
-                whole, part = row.get(name), mine.get(name)
-                if whole and part and whole.get("count") is not None:
-                    count = whole["count"] - (part.get("count") or 0)
-                    valid = whole["valid"] - (part.get("valid") or 0)
-                    pct = 100.0 * count / valid if valid else None
-                    overall = {"count": count, "valid": valid, "pct": pct}
-                    break
-            rows.append({**row, "overall": overall, "overall_all_respondents": None})
+        for index, row in enumerate(table["rows"]):
+            bench = by_row.get((table["id"], index))
+            cell = (bench or {}).get("trusts", {}).get(trust) or {}
+            versus = cell.get("versus_rest") or {}
+            rows.append(
+                {
+                    **row,
+                    "overall": versus.get("rest") or {},
+                    "flag": versus.get("flag"),
+                    "overall_all_respondents": None,
+                }
+            )
         tables.append({"id": table["id"], "title": table["title"], "rows": rows})
     return {"tables": tables}
+
+
+def _totals(by_group: dict[str, dict[str, int]]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for counts in by_group.values():
+        for value, n in counts.items():
+            totals[value] = totals.get(value, 0) + n
+    return totals
+
+
+def _trust_distributions(own: Distributions, everyone: Distributions) -> Distributions:
+    """This trust's answers (all its respondents) and the other trusts' (everyone else).
+
+    Trust charts compare the trust with the rest rather than group with group: groups in
+    one trust are small, and a per-group distribution would show more than the table's
+    suppressed cells do.
+    """
+    found: Distributions = {}
+    for item, by_group in everyone.items():
+        mine = _totals(own.get(item, {}))
+        rest = {k: n - mine.get(k, 0) for k, n in _totals(by_group).items()}
+        found[item] = {TRUST: mine, OTHERS: rest}
+    return found
 
 
 def trust_input(context: WaveContext, trust: str) -> ReportInput:
@@ -330,14 +374,11 @@ def trust_input(context: WaveContext, trust: str) -> ReportInput:
     frame = context.data.frame.filter(pl.col("trust") == trust)
     subset = WaveData(context.wave, context.instrument, context.threshold, frame, "subset")
     own = analyse(subset).to_json()
-    raw = analyse(subset, Options(suppression_threshold=0)).to_json()
     groups = _groups(own, context.threshold)
-    shown = {g.id for g in groups if g.shown}
-    benchmarks = {"Other trusts": _rest(context.national, raw)}
+    benchmarks = {"Other trusts": _others(context, trust)}
     if context.published is not None:
         benchmarks["Published national 2015"] = context.published
-    dist = distributions(frame, context.instrument)
-    dist = {item: {g: v for g, v in by.items() if g in shown} for item, by in dist.items()}
+    dist = _trust_distributions(distributions(frame, context.instrument), context.distributions)
     texts = context.texts.filter(pl.col("trust") == trust)
     return ReportInput(
         instrument=context.instrument,

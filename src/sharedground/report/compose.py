@@ -10,7 +10,15 @@ from sharedground.report import charts
 from sharedground.report.charts import Chart
 from sharedground.report.keypoints import KeyPoint, key_points, plural
 from sharedground.report.methods import Methods, build_methods
-from sharedground.report.model import OVERALL, CommentSection, Group, ReportInput, TrendRow
+from sharedground.report.model import (
+    OVERALL,
+    CommentSection,
+    Group,
+    ReportInput,
+    TrendRow,
+    signed,
+    whole,
+)
 from sharedground.report.tables import RowView, TableView, build_tables
 
 #: Rows of table 2.1 drawn as funnel plots in order of preference (the key ratings).
@@ -27,6 +35,7 @@ class TableBlock:
 class TrendCell:
     text: str
     significant: bool
+    change: str = ""
 
 
 @dataclass
@@ -84,7 +93,16 @@ def _series(groups: list[Group]) -> list[tuple[str, str]]:
     return [(g.id, g.label.replace(" (or similar)", "")) for g in groups] + [(OVERALL, "All")]
 
 
+#: Series of a trust report's Likert charts: the trust against all the other trusts.
+TRUST, OTHERS = "trust", "others"
+
+
 def _likert_chart(table: TableView, data: ReportInput) -> Chart | None:
+    """Diverging bars: by group (national report) or this trust against the others.
+
+    A bar is drawn only where the table shows the figure: a withheld cell has no bar.
+    """
+    trust = data.trust is not None
     statements: list[tuple[str, dict[str, list[float] | None]]] = []
     for row in table.rows:
         item = data.instrument.item(row.item) if row.measure == "agree" else None
@@ -92,40 +110,50 @@ def _likert_chart(table: TableView, data: ReportInput) -> Chart | None:
             continue
         by_group = data.distributions[row.item]
         values: dict[str, list[float] | None] = {}
-        for group in table.groups:
-            counts = by_group.get(group.id, {})
-            shown = sum(counts.values()) >= data.threshold
-            values[group.id] = charts.shares(counts, item.reverse) if shown else None
-        totals: dict[str, int] = {}
-        for group in table.groups:
-            for value, n in by_group.get(group.id, {}).items():
-                totals[value] = totals.get(value, 0) + n
-        values[OVERALL] = charts.shares(totals, item.reverse)
+        if trust:
+            own = by_group.get(TRUST, {})
+            values[TRUST] = None if row.overall.suppressed else charts.shares(own, item.reverse)
+            values[OTHERS] = charts.shares(by_group.get(OTHERS, {}), item.reverse)
+        else:
+            totals: dict[str, int] = {}
+            for counts in by_group.values():
+                for value, n in counts.items():
+                    totals[value] = totals.get(value, 0) + n
+            for group, cell in zip(table.groups, row.cells, strict=True):
+                counts = by_group.get(group.id, {})
+                values[group.id] = None if cell.suppressed else charts.shares(counts, item.reverse)
+            values[OVERALL] = charts.shares(totals, item.reverse)
         statements.append((row.label, values))
     if not statements:
         return None
-    return charts.diverging(
-        f"chart-{table.anchor}-likert",
-        f"Answers to the statements of table {table.number}, by group",
-        statements,
-        _series(table.groups),
-    )
+    if trust:
+        series = [(TRUST, "This trust"), (OTHERS, "Other trusts")]
+        title = f"Answers to the statements of table {table.number}: this trust and the others"
+    else:
+        series = _series(table.groups)
+        title = f"Answers to the statements of table {table.number}, by group"
+    return charts.diverging(f"chart-{table.anchor}-likert", title, statements, series)
 
 
 def _bars_chart(table: TableView) -> Chart:
     rows: list[tuple[str, dict[str, float | None]]] = []
+    series = _series(table.groups)
+    if table.benchmark_labels:
+        series = [*series[:-1], (OVERALL, "This trust"), (OTHERS, table.benchmark_labels[0])]
     for row in table.rows:
         values: dict[str, float | None] = {
             g.id: c.pct for g, c in zip(table.groups, row.cells, strict=True)
         }
         values[OVERALL] = row.overall.pct
+        if row.benchmarks:
+            values[OTHERS] = row.benchmarks[0].pct
         rows.append((row.label, values))
     what = "answering yes" if table.kind == "grid" else "choosing each option"
     return charts.grouped_bars(
         f"chart-{table.anchor}-bars",
         f"{table.title} (table {table.number}), by group",
         rows,
-        _series(table.groups),
+        series,
         what,
     )
 
@@ -155,13 +183,15 @@ def _trend(data: ReportInput, groups: list[Group]) -> TrendSection | None:
             mark = "*" if point.significant else ""
             cells.append(
                 TrendCell(
-                    f"{point.then:.0f} → {point.now:.0f} ({diff:+.0f}{mark})", point.significant
+                    f"{whole(point.then)} → {whole(point.now)}",
+                    point.significant,
+                    f"({signed(diff)}{mark})",
                 )
             )
         overall = row.points.get(OVERALL)
         ci = p = "–"
         if overall is not None and overall.ci_low is not None and overall.ci_high is not None:
-            ci = f"{overall.ci_low:+.1f} to {overall.ci_high:+.1f}"
+            ci = f"{signed(overall.ci_low, 1)} to {signed(overall.ci_high, 1)}"
         if overall is not None and overall.p_value is not None:
             p = "< 0.001" if overall.p_value < 0.001 else f"{overall.p_value:.3f}"
         rows.append(TrendTableRow(row.label, cells, ci, p))

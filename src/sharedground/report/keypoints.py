@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sharedground.report.model import OVERALL, Comparison, Group
+from sharedground.report.model import OVERALL, Comparison, Group, signed, whole
 from sharedground.report.tables import REVERSE_MARK, RowView, TableView
 
 #: Overall agreement at or above this is "widespread agreement", at or below 100 minus it
@@ -60,9 +60,9 @@ def most_least_positive(tables: list[TableView]) -> KeyPoint | None:
     stars = f" (difference across groups: {row.test})" if row.test else ""
     return KeyPoint(
         "Most and least positive",
-        f"{plural(best[0].label).capitalize()} were the most positive: {best[1]:.0f}% gave "
-        f"a positive rating for local doctor–manager relationships, against {worst[1]:.0f}% of "
-        f"{plural(worst[0].label)}, the least positive, a gap of {gap:.0f} percentage "
+        f"{plural(best[0].label).capitalize()} were the most positive: {whole(best[1])}% gave "
+        f"a positive rating for local doctor–manager relationships, against {whole(worst[1])}% of "
+        f"{plural(worst[0].label)}, the least positive, a gap of {whole(gap)} percentage "
         f"points{stars}.",
     )
 
@@ -92,10 +92,11 @@ def largest_changes(
         direction = "rose" if (point.diff or 0) > 0 else "fell"
         ci = ""
         if point.ci_low is not None and point.ci_high is not None:
-            ci = f"; 95% CI {point.ci_low:+.0f} to {point.ci_high:+.0f}"
+            ci = f"; 95% CI {signed(point.ci_low)} to {signed(point.ci_high)}"
         parts.append(
             f"among {names[key]}, “{_statement_text(row.label)}” {direction} from "
-            f"{point.then:.0f}% to {point.now:.0f}% ({point.diff:+.0f} points{ci})"
+            f"{whole(point.then or 0)}% to {whole(point.now or 0)}% "
+            f"({signed(point.diff or 0)} points{ci})"
         )
     return KeyPoint(
         f"Largest changes since {comparison.label}",
@@ -125,7 +126,9 @@ def widespread(tables: list[TableView], top: int = 3) -> list[KeyPoint]:
             KeyPoint(
                 "Widespread agreement",
                 "Most respondents agreed that "
-                + "; that ".join(f"{_statement(r)} ({r.overall.pct:.0f}%)" for r in agreed[:top])
+                + "; that ".join(
+                    f"{_statement(r)} ({whole(r.overall.pct or 0)}%)" for r in agreed[:top]
+                )
                 + ".",
             )
         )
@@ -138,7 +141,9 @@ def widespread(tables: list[TableView], top: int = 3) -> list[KeyPoint]:
             KeyPoint(
                 "Widespread discontent",
                 "Few agreed that "
-                + "; that ".join(f"{_statement(r)} ({r.overall.pct:.0f}%)" for r in disagreed[:top])
+                + "; that ".join(
+                    f"{_statement(r)} ({whole(r.overall.pct or 0)}%)" for r in disagreed[:top]
+                )
                 + ".",
             )
         )
@@ -166,9 +171,9 @@ def widest_divide(tables: list[TableView]) -> KeyPoint | None:
     low = min(cells, key=lambda c: c[1] or 0)
     return KeyPoint(
         "Widest divide",
-        f"The groups differed most on whether {_statement(row)}: {high[1]:.0f}% of "
-        f"{plural(high[0].label)} agreed, against {low[1]:.0f}% of {plural(low[0].label)} "
-        f"({spread:.0f} points, {row.test}).",
+        f"The groups differed most on whether {_statement(row)}: {whole(high[1])}% of "
+        f"{plural(high[0].label)} agreed, against {whole(low[1])}% of {plural(low[0].label)} "
+        f"({whole(spread)} points, {row.test}).",
     )
 
 
@@ -185,7 +190,7 @@ def top_barriers(tables: list[TableView], top: int = 3) -> KeyPoint | None:
         "Top barriers",
         "The barriers to better relationships chosen most often were: "
         + "; ".join(
-            f"{_statement_text(r.label).lower()} ({r.overall.pct:.0f}%)" for r in rows[:top]
+            f"{_statement_text(r.label).lower()} ({whole(r.overall.pct or 0)}%)" for r in rows[:top]
         )
         + ".",
     )
@@ -204,8 +209,8 @@ def trust_versus_rest(tables: list[TableView]) -> KeyPoint | None:
     word = "above" if diff > 0 else "below" if diff < 0 else "level with"
     return KeyPoint(
         "This trust against the others",
-        f"{row.overall.pct:.0f}% of respondents here rated local relationships positively, "
-        f"{abs(diff):.0f} points {word} the {other:.0f}% of "
+        f"{whole(row.overall.pct or 0)}% of respondents here rated local relationships positively, "
+        f"{whole(abs(diff))} points {word} the {whole(other)}% of "
         f"{table.benchmark_labels[0].lower()}.",
     )
 

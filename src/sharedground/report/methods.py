@@ -97,6 +97,14 @@ def _tests(analysis: dict[str, Any]) -> list[str]:
     return found
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _order(number: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in number.split(".") if part.isdigit())
+
+
 def build_methods(data: ReportInput, groups: list[Group]) -> Methods:
     """The methods facts and tables of one report."""
     fieldwork = data.fieldwork
@@ -131,15 +139,22 @@ def build_methods(data: ReportInput, groups: list[Group]) -> Methods:
     for mode, n in sorted(fieldwork.responses_by_mode.items()):
         rate = (fieldwork.rate_by_mode or {}).get(mode)
         modes.append([mode.capitalize(), f"{n:,}", _rate(rate)])
-    rules = sorted(
-        {
-            str(row.get("denominator_rule"))
-            for table in data.analysis.get("tables", [])
-            for row in table["rows"]
-            if row.get("denominator_rule")
-        }
-    )
+    tables_of: dict[str, list[str]] = {}
+    for table in data.analysis.get("tables", []):
+        for row in table["rows"]:
+            rule = row.get("denominator_rule")
+            number = str(table["id"]).removeprefix("table_")
+            if rule and number not in tables_of.setdefault(str(rule), []):
+                tables_of[str(rule)].append(number)
+            if row.get("overall_all_respondents") and number not in tables_of.setdefault(
+                "all_respondents", []
+            ):
+                tables_of["all_respondents"].append(number)
     explained = {**DENOMINATOR_NOTES, **data.analysis.get("denominators", {})}
-    denominators = [f"{explained.get(rule, rule).capitalize()}." for rule in rules]
+    denominators = [
+        f"{_sentence(explained.get(rule, rule))} (table{'s' if len(numbers) > 1 else ''} "
+        f"{', '.join(numbers)})."
+        for rule, numbers in sorted(tables_of.items(), key=lambda kv: _order(kv[1][0]))
+    ]
     notes = [fieldwork.source_note] if fieldwork.source_note else []
     return Methods(facts, header, rows, modes, _tests(data.analysis), denominators, notes)

@@ -17,6 +17,23 @@ from sharedground.instrument import Instrument
 OVERALL = "overall"
 
 
+def whole(value: float) -> int:
+    """Round to a whole number, halves away from zero, as printed tables do.
+
+    (Python's own rounding sends halves to the even neighbour: 62.5 would print as 62.)
+    """
+    return int(value + 0.5) if value >= 0 else -int(-value + 0.5)
+
+
+def signed(value: float, digits: int = 0) -> str:
+    """+5, −3 (a true minus sign) or 0, rounded as `whole` does."""
+    scaled = whole(value * 10**digits) / 10**digits
+    text = f"{abs(scaled):.{digits}f}"
+    if scaled == 0:
+        return text
+    return ("+" if scaled > 0 else "−") + text
+
+
 @dataclass(frozen=True)
 class Group:
     """A role group as a column of the report."""
@@ -68,6 +85,8 @@ class FunnelPoint:
     trust: str
     count: int
     valid: int
+    #: The analysis engine's verdict: above_998, above_95, within, below_95 or below_998.
+    band: str | None = None
 
     @property
     def pct(self) -> float:
@@ -84,6 +103,9 @@ class Funnel:
     national_pct: float
     points: list[FunnelPoint]
     highlight: str | None = None
+    #: Control limits as tabulated by the analysis engine: (n, lower 95%, upper 95%,
+    #: lower 99.8%, upper 99.8%) in per cent; empty means the normal approximation.
+    limits: list[tuple[int, float, float, float, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

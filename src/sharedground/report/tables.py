@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sharedground.instrument import AnyItem, Instrument, LikertItem, TableRow
-from sharedground.report.model import Group, ReportInput
+from sharedground.report.model import Group, ReportInput, whole
 
 SUPPRESSED = "–"
 REVERSE_MARK = "†"
 FISHER_MARK = "‡"
+FLAGS = {"above": "▲", "below": "▼"}
 
 STARS_NOTE = "* p < 0.05, ** p < 0.01, *** p < 0.001, n.s. not significant (p ≥ 0.05)"
 
@@ -114,7 +115,7 @@ def format_cell(cell: dict[str, Any] | None, threshold: int, *, counts: bool = T
     pct = cell.get("pct")
     if pct is None and count is not None:
         pct = 100.0 * count / valid
-    text = f"{pct:.0f}%" if pct is not None else SUPPRESSED
+    text = f"{whole(pct)}%" if pct is not None else SUPPRESSED
     if counts and count is not None:
         text += f" ({count})"
     return Cell(text, pct=pct, count=count, valid=valid)
@@ -212,6 +213,7 @@ def build_table(table: dict[str, Any], data: ReportInput) -> TableView:
     rows: list[RowView] = []
     kinds: set[str] = set()
     rules: set[str] = set()
+    flags: set[str] = set()
     for key, row in zip(row_keys(table["id"], table["rows"]), table["rows"], strict=True):
         definition = definitions.get(key[1:]) or definitions.get((key[1], None, 0))
         measure = str(row.get("measure") or (definition.measure if definition else "agree"))
@@ -224,6 +226,11 @@ def build_table(table: dict[str, Any], data: ReportInput) -> TableView:
         if everyone is not None:
             rules.add("overall_all_respondents")
         overall = format_cell(everyone or row.get("overall"), data.threshold)
+        if trust and "Other trusts" in benchmark_rows and not overall.suppressed:
+            flag = (benchmark_rows["Other trusts"].get(key) or {}).get("flag")
+            if flag in FLAGS:
+                overall.text += f" {FLAGS[flag]}"
+                flags.add(flag)
         benchmarks = [
             format_cell(
                 (benchmark_rows[label].get(key) or {}).get("overall"), data.threshold, counts=False
@@ -267,6 +274,11 @@ def build_table(table: dict[str, Any], data: ReportInput) -> TableView:
     if view.has_q:
         view.columns.append("q")
     view.footnotes = _footnotes(kinds, rules, view, data.threshold, trust, data.instrument)
+    if flags:
+        view.footnotes.append(
+            f"{FLAGS['above']} / {FLAGS['below']} this trust is significantly above / below "
+            "the other trusts (two-proportion test, p < 0.05)."
+        )
     return view
 
 

@@ -37,13 +37,12 @@ def write_report(data: ReportInput, out: Path, stem: str, *, pdf: bool = True) -
     """Compose and render one report as `out/stem.html` (and `out/stem.pdf`)."""
     out.mkdir(parents=True, exist_ok=True)
     page = compose(data)
-    html = render_html(page)
     html_path = out / f"{stem}.html"
-    html_path.write_text(html, encoding="utf-8")
+    html_path.write_text(render_html(page), encoding="utf-8")
     pdf_path = None
     if pdf:
         pdf_path = out / f"{stem}.pdf"
-        write_pdf(html, pdf_path)
+        write_pdf(render_html(page, for_print=True), pdf_path)
     return ReportFiles(html_path, pdf_path, len(page.charts), len(page.blocks))
 
 

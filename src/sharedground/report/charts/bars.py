@@ -30,8 +30,10 @@ def grouped_bars(
     colours = {
         sid: svg.GROUP_COLOURS[i % len(svg.GROUP_COLOURS)] for i, (sid, _) in enumerate(series)
     }
-    if series and series[-1][0] == "overall":
+    if "overall" in colours:
         colours["overall"] = svg.OVERALL_COLOUR
+    if "others" in colours:
+        colours["others"] = "#999999"
     legend, legend_h = svg.legend(LABEL_W, 12, [(label, colours[sid]) for sid, label in series])
     parts = [legend]
     top = 12 + legend_h + 4
@@ -50,9 +52,6 @@ def grouped_bars(
                 width = value * plot_w / 100
                 parts.append(
                     svg.rect(LABEL_W, y, width, BAR_H, colours[sid], f"{slabel}: {svg.pct(value)}")
-                )
-                parts.append(
-                    svg.text(LABEL_W + width + 3, y + BAR_H - 1, svg.pct(value), size=svg.SMALL - 1)
                 )
             y += BAR_H + BAR_GAP
         table_rows.append([label, *(svg.pct(values.get(sid)) for sid, _ in series)])

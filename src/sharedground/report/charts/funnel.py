@@ -11,7 +11,7 @@ import math
 
 from sharedground.report.charts import svg
 from sharedground.report.charts.svg import Chart
-from sharedground.report.model import Funnel
+from sharedground.report.model import Funnel, FunnelPoint
 
 Z95 = 1.959964
 Z998 = 3.090232
@@ -25,6 +25,22 @@ def limits(p: float, n: float, z: float) -> tuple[float, float]:
     """Lower and upper control limits (proportions, clipped to [0, 1]) for `n` answers."""
     half = z * math.sqrt(p * (1 - p) / n)
     return max(0.0, p - half), min(1.0, p + half)
+
+
+_BANDS = {
+    "above_998": "above",
+    "below_998": "below",
+    "above_95": "warn-above",
+    "below_95": "warn-below",
+    "within": "within",
+}
+
+
+def position(p: float, point: FunnelPoint) -> str:
+    """The analysis engine's band for the point, else the normal approximation's."""
+    if point.band in _BANDS:
+        return _BANDS[point.band]
+    return classify(p, point.count, point.valid)
 
 
 def classify(p: float, count: int, valid: int) -> str:
@@ -60,18 +76,7 @@ def funnel_chart(chart_id: str, title: str, funnel: Funnel) -> Chart:
         return top + plot_h - pct * plot_h / 100
 
     parts: list[str] = []
-    legend, _ = svg.legend(
-        LEFT,
-        12,
-        [
-            ("national proportion", svg.INK),
-            ("95% limits", "#888888"),
-            ("99.8% limits", "#555555"),
-            ("trusts", "#56B4E9"),
-        ]
-        + ([("this trust", "#D55E00")] if funnel.highlight else []),
-    )
-    parts.append(legend)
+    parts.append(_legend(funnel.highlight is not None))
     for tick in range(0, 101, 25):
         parts.append(svg.line(LEFT, sy(tick), LEFT + plot_w, sy(tick), "#eeeeee", 0.5))
         parts.append(svg.text(LEFT - 4, sy(tick) + 3, f"{tick}%", size=svg.SMALL, anchor="end"))
@@ -93,16 +98,35 @@ def funnel_chart(chart_id: str, title: str, funnel: Funnel) -> Chart:
     parts.append(
         svg.line(LEFT, sy(funnel.national_pct), LEFT + plot_w, sy(funnel.national_pct), svg.INK, 1)
     )
-    steps = [max(2.0, x_max * i / 120) for i in range(1, 121)]
-    for z, colour, dash in ((Z95, "#888888", "4,3"), (Z998, "#555555", None)):
-        lower = [(sx(n), sy(100 * limits(p, n, z)[0])) for n in steps]
-        upper = [(sx(n), sy(100 * limits(p, n, z)[1])) for n in steps]
-        parts.append(svg.polyline(lower, colour, 1, dash))
-        parts.append(svg.polyline(upper, colour, 1, dash))
+    if funnel.limits:
+        # The analysis engine's limits, tabulated at a spread of denominators.
+        ns = [row[0] for row in funnel.limits]
+        bands = [
+            ([r[1] for r in funnel.limits], [r[2] for r in funnel.limits], "#888888", "4,3"),
+            ([r[3] for r in funnel.limits], [r[4] for r in funnel.limits], "#555555", None),
+        ]
+        for low, high, colour, dash in bands:
+            parts.append(
+                svg.polyline(
+                    [(sx(n), sy(v)) for n, v in zip(ns, low, strict=True)], colour, 1, dash
+                )
+            )
+            parts.append(
+                svg.polyline(
+                    [(sx(n), sy(v)) for n, v in zip(ns, high, strict=True)], colour, 1, dash
+                )
+            )
+    else:
+        steps = [max(2.0, x_max * i / 120) for i in range(1, 121)]
+        for z, colour, dash in ((Z95, "#888888", "4,3"), (Z998, "#555555", None)):
+            lower = [(sx(n), sy(100 * limits(p, n, z)[0])) for n in steps]
+            upper = [(sx(n), sy(100 * limits(p, n, z)[1])) for n in steps]
+            parts.append(svg.polyline(lower, colour, 1, dash))
+            parts.append(svg.polyline(upper, colour, 1, dash))
     outside = 0
     own = None
     for pt in points:
-        where = classify(p, pt.count, pt.valid)
+        where = position(p, pt)
         outside += where in ("above", "below")
         if pt.trust == funnel.highlight:
             own = (pt, where)
@@ -126,7 +150,8 @@ def funnel_chart(chart_id: str, title: str, funnel: Funnel) -> Chart:
     description = (
         f"Funnel plot of {len(points)} trusts: the percentage in each trust against the number "
         f"answering, with the national figure ({svg.pct(funnel.national_pct)}) and its 95% and "
-        f"99.8% control limits. {outside} trusts lie outside the 99.8% limits."
+        f"99.8% control limits. {outside} {'trust lies' if outside == 1 else 'trusts lie'} "
+        "outside the 99.8% limits."
     )
     if own is not None:
         pt, where = own
@@ -138,7 +163,7 @@ def funnel_chart(chart_id: str, title: str, funnel: Funnel) -> Chart:
             else "another trust",
             f"{pt.valid:,}",
             svg.pct(pt.pct),
-            _WHERE[classify(p, pt.count, pt.valid)],
+            _WHERE[position(p, pt)],
         ]
         for pt in sorted(points, key=lambda q: q.valid)
     ]
@@ -153,6 +178,23 @@ def funnel_chart(chart_id: str, title: str, funnel: Funnel) -> Chart:
     )
 
 
+def _legend(highlight: bool) -> str:
+    parts = [
+        svg.line(LEFT, 9, LEFT + 18, 9, svg.INK, 1),
+        svg.text(LEFT + 22, 12, "national proportion", size=svg.SMALL),
+        svg.line(LEFT + 130, 9, LEFT + 148, 9, "#888888", 1, "4,3"),
+        svg.text(LEFT + 152, 12, "95% limits", size=svg.SMALL),
+        svg.line(LEFT + 220, 9, LEFT + 238, 9, "#555555", 1),
+        svg.text(LEFT + 242, 12, "99.8% limits", size=svg.SMALL),
+        svg.circle(LEFT + 318, 9, 2.6, "#56B4E9", "#1f6f9f"),
+        svg.text(LEFT + 325, 12, "a trust", size=svg.SMALL),
+    ]
+    if highlight:
+        parts.append(svg.circle(LEFT + 380, 9, 5, "#D55E00", svg.INK))
+        parts.append(svg.text(LEFT + 389, 12, "this trust", size=svg.SMALL))
+    return "".join(parts)
+
+
 _WHERE = {
     "above": "above the 99.8% limit",
     "below": "below the 99.8% limit",
@@ -164,7 +206,7 @@ _WHERE = {
 
 def _nice(value: float) -> int:
     magnitude = 10 ** math.floor(math.log10(max(value, 1)))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if step * magnitude >= value:
             return int(step * magnitude)
     return int(10 * magnitude)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sharedground.report.charts import svg
 from sharedground.report.charts.svg import Chart
+from sharedground.report.model import whole
 
 #: Answer order from the far left to the far right.
 ORDER = ("strongly_disagree", "tend_to_disagree", "tend_to_agree", "strongly_agree")
@@ -52,9 +53,7 @@ def diverging(
     centre = LABEL_W + GROUP_W + (svg.WIDTH - LABEL_W - GROUP_W - 10) / 2
     half = (svg.WIDTH - LABEL_W - GROUP_W - 10) / 2
     parts: list[str] = []
-    legend, legend_h = svg.legend(
-        LABEL_W + GROUP_W, 12, list(zip(LABELS, svg.LIKERT_COLOURS, strict=True))
-    )
+    legend, legend_h = svg.legend(LABEL_W, 12, list(zip(LABELS, svg.LIKERT_COLOURS, strict=True)))
     parts.append(legend)
     top = 12 + legend_h + 6
     y = top
@@ -101,7 +100,7 @@ def diverging(
         if v is not None
     ]
     description = (
-        f"Diverging bars of answers to {len(statements)} statements by group: disagreement "
+        f"Diverging bars of answers to {len(statements)} statements: disagreement "
         "to the left of the centre line, agreement to the right, as shares of those answering."
     )
     if agree:
@@ -109,8 +108,8 @@ def diverging(
         low_row = min(agree, key=lambda a: a[2])
         names = dict(series)
         description += (
-            f" Highest agreement: {names[top_row[1]]} on “{top_row[0]}” ({top_row[2]:.0f}%);"
-            f" lowest: {names[low_row[1]]} on “{low_row[0]}” ({low_row[2]:.0f}%)."
+            f" Highest agreement: {names[top_row[1]]} on “{top_row[0]}” ({whole(top_row[2])}%);"
+            f" lowest: {names[low_row[1]]} on “{low_row[0]}” ({whole(low_row[2])}%)."
         )
     return Chart(
         id=chart_id,

@@ -16,9 +16,11 @@ from html import escape
 
 from markupsafe import Markup
 
+from sharedground.report.model import whole
+
 #: Drawing width in CSS pixels: the A4 text block (174 mm) is about 657 px wide.
 WIDTH = 640
-FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif"
+FONT = "DejaVu Sans, sans-serif"
 FONT_SIZE = 10
 SMALL = 8.5
 #: Average advance of a character of the chart font, as a share of its size (for wrapping).
@@ -97,12 +99,13 @@ def lines_text(
 
 
 def rect(x: float, y: float, w: float, h: float, fill: str, label: str | None = None) -> str:
-    """A filled rectangle; `label` becomes a tooltip <title> in browsers."""
-    tip = f"<title>{escape(label)}</title>" if label else ""
-    return (
-        f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{h:.1f}" '
-        f'fill="{fill}">{tip}</rect>'
-    )
+    """A filled rectangle.
+
+    `label` is accepted for the caller's documentation but not drawn: per-mark tooltips
+    cost WeasyPrint time on every chart, and the figures are in the chart's data table.
+    """
+    del label
+    return f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{h:.1f}" fill="{fill}"/>'
 
 
 def line(
@@ -125,8 +128,8 @@ def circle(
     cx: float, cy: float, r: float, fill: str, stroke: str | None = None, label: str | None = None
 ) -> str:
     outline = f' stroke="{stroke}" stroke-width="1.2"' if stroke else ""
-    tip = f"<title>{escape(label)}</title>" if label else ""
-    return f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r}" fill="{fill}"{outline}>{tip}</circle>'
+    del label  # see `rect`
+    return f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r}" fill="{fill}"{outline}/>'
 
 
 def polyline(
@@ -180,4 +183,4 @@ def svg_document(chart_id: str, title: str, description: str, height: float, bod
 
 def pct(value: float | None) -> str:
     """A percentage as the report prints it (whole numbers)."""
-    return "–" if value is None else f"{value:.0f}%"
+    return "–" if value is None else f"{whole(value)}%"

@@ -1,0 +1,151 @@
+"""Benchmark: the national report and every trust's report of a national-scale wave.
+
+1,000,000 synthetic respondents across 200 trusts are generated, written as an exchange file
+and imported into a fresh SQLite database (not timed). Then, in this process:
+
+* (a) the national report, HTML and PDF, end to end: loading the wave (the analysis engine's
+  columnar cache warm), every table, the comparison with the synthetic 2002 wave, charts,
+  comments and the PDF;
+* (b) all 200 trust reports, HTML and PDF, on 2 worker processes (`--all-trusts`);
+* the peer: WeasyPrint alone drawing the national report's HTML as a PDF, which is the floor
+  under (a): what the report adds on top of the renderer.
+
+Targets (issue 6): (a) < 30 s, (b) < 300 s on this 2-core machine.
+
+    .venv/bin/python bench/bench_report.py                      # as `make bench` runs it
+    .venv/bin/python bench/bench_report.py --respondents 100000 --keep /tmp/sg-report-bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+RESPONDENTS = 1_000_000
+TRUSTS = 200
+WAVE = "bench"
+COMPARE = "bench-2002"
+NATIONAL_TARGET_S = 30.0
+TRUSTS_TARGET_S = 300.0
+
+
+def _prepare(folder: Path, respondents: int, trusts: int) -> str:
+    """A database holding the synthetic 2015 wave and a 2002 wave (reused when present)."""
+    from sharedground import synth
+    from sharedground.exchange.importer import import_file
+    from sharedground.store import Store
+
+    database = folder / "bench.db"
+    url = f"sqlite:///{database}"
+    if database.exists():
+        return url
+    partial = folder / "bench.db.partial"
+    partial.unlink(missing_ok=True)
+    store = Store(f"sqlite:///{partial}")
+    try:
+        store.init()
+        for which, name, size in (("2015", WAVE, respondents), ("2002", COMPARE, None)):
+            frame = synth.generate(
+                which,
+                seed=2015,
+                respondents=size,  # type: ignore[arg-type]
+                trusts=trusts if size else None,
+            )
+            path = folder / f"{name}.csv"
+            synth.write(frame, synth.instrument_for(which), path)  # type: ignore[arg-type]
+            del frame
+            import_file(store, path, name, synth.instrument_for(which))  # type: ignore[arg-type]
+            path.unlink()
+    finally:
+        store.dispose()
+    partial.rename(database)
+    return url
+
+
+def measure(
+    respondents: int = RESPONDENTS, trusts: int = TRUSTS, keep: Path | None = None, workers: int = 2
+) -> list[dict[str, Any]]:
+    """Prepare the wave, write the reports, and return the rows of figures."""
+    from sharedground.report import build
+    from sharedground.report.compose import compose
+    from sharedground.report.render import render_html, write_pdf
+    from sharedground.report.write import national_report, trust_reports
+    from sharedground.store import Store
+
+    with tempfile.TemporaryDirectory(prefix="sg-report-bench-") as scratch:
+        folder = keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        url = _prepare(folder, respondents, trusts)
+        cache = folder / "cache"
+        out = folder / "reports"
+        store = Store(url)
+        try:
+            build.load(store, WAVE, cache_dir=cache)  # builds the analysis cache (not timed)
+            started = time.perf_counter()
+            context = build.load(store, WAVE, compare=COMPARE, cache_dir=cache)
+            national = national_report(store, WAVE, out, context=context)
+            national_s = time.perf_counter() - started
+            html = render_html(compose(build.national_input(context)))
+            started = time.perf_counter()
+            write_pdf(html, folder / "peer.pdf")
+            peer_s = time.perf_counter() - started
+            started = time.perf_counter()
+            written = trust_reports(store, WAVE, out, context=context, workers=workers)
+            trusts_s = time.perf_counter() - started
+        finally:
+            store.dispose()
+        pdfs = sum(1 for f in written.values() if f.pdf is not None and f.pdf.stat().st_size)
+    return [
+        {
+            "name": f"report: national HTML+PDF, {respondents:,} respondents",
+            "value": round(national_s, 2),
+            "unit": "s",
+            "peer": "WeasyPrint alone on the same HTML",
+            "peer_value": round(peer_s, 2),
+            "ratio": round(national_s / peer_s, 2) if peer_s else None,
+            "target": f"< {NATIONAL_TARGET_S:.0f} s",
+            "met": national_s < NATIONAL_TARGET_S,
+            "charts": national.charts,
+        },
+        {
+            "name": f"report: {len(written)} trust reports HTML+PDF, {workers} workers",
+            "value": round(trusts_s, 1),
+            "unit": "s",
+            "peer": "national PDF time x trusts / workers",
+            "peer_value": round(peer_s * len(written) / workers, 1),
+            "ratio": round(trusts_s / (peer_s * len(written) / workers), 2) if peer_s else None,
+            "target": f"< {TRUSTS_TARGET_S:.0f} s",
+            "met": trusts_s < TRUSTS_TARGET_S and pdfs == len(written) == trusts,
+            "per_report_s": round(trusts_s * workers / max(len(written), 1), 2),
+        },
+    ]
+
+
+def run() -> list[dict[str, Any]]:
+    """`make bench` entry point."""
+    return measure()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--respondents", type=int, default=RESPONDENTS)
+    parser.add_argument("--trusts", type=int, default=TRUSTS)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="Folder to keep (and reuse) the database and reports in.",
+    )
+    args = parser.parse_args(argv)
+    for row in measure(args.respondents, args.trusts, args.keep, args.workers):
+        print(row)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""The PDF report: drawn by WeasyPrint, read back with poppler (pdftoppm, pdftotext) and pypdf.
+
+Pages are rendered to PNG to check that nothing is drawn in the side margins (a table wider
+than the page would spill into them) and that every chart's page carries chart colours.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+from report_support import full_input
+
+from sharedground.instrument import Instrument
+from sharedground.report.compose import Page, compose
+from sharedground.report.render import render_html, write_pdf
+
+DPI = 50
+#: The page's side margins are 15 mm; check a strip 13 mm wide on each side.
+STRIP_MM = 13
+
+
+@pytest.fixture(scope="module")
+def report(instrument: Instrument, tmp_path_factory: pytest.TempPathFactory) -> tuple[Page, Path]:
+    if shutil.which("pdftoppm") is None:
+        pytest.fail("pdftoppm is missing: apt-get install poppler-utils (.ci/run does)")
+    folder = tmp_path_factory.mktemp("pdf")
+    page = compose(full_input(instrument))
+    pdf = folder / "report.pdf"
+    write_pdf(render_html(page, for_print=True), pdf)
+    subprocess.run(["pdftoppm", "-r", str(DPI), "-png", str(pdf), str(folder / "page")], check=True)
+    return page, pdf
+
+
+def _pages_text(pdf: Path) -> list[str]:
+    reader = PdfReader(pdf)
+    return [" ".join((p.extract_text() or "").split()) for p in reader.pages]
+
+
+def _pngs(pdf: Path) -> list[Path]:
+    return sorted(pdf.parent.glob("page-*.png"))
+
+
+def test_every_page_is_numbered(report: tuple[Page, Path]) -> None:
+    texts = _pages_text(report[1])
+    assert len(texts) > 10
+    for number, text in enumerate(texts, start=1):
+        if number == 1:
+            continue  # the cover
+        assert f"Page {number} of {len(texts)}" in text, number
+
+
+def test_contents_list_gives_the_right_pages(report: tuple[Page, Path]) -> None:
+    page, pdf = report
+    layout = subprocess.run(
+        ["pdftotext", "-layout", "-f", "2", "-l", "2", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Contents" in layout
+    texts = _pages_text(pdf)
+    checked = 0
+    for entry in page.contents:
+        if not entry.title.startswith("Table"):
+            continue
+        found = re.search(re.escape(entry.title[:40]) + r".*?(\d+)\s*$", layout, re.M)
+        assert found, f"{entry.title} is not in the contents list"
+        target = int(found.group(1))
+        heading = entry.title.split(":")[0] + ":"
+        assert heading in texts[target - 1], f"{heading} is not on page {target}"
+        checked += 1
+    assert checked == len(page.blocks)
+
+
+def test_every_chart_is_in_the_pdf_as_vectors(report: tuple[Page, Path]) -> None:
+    page, pdf = report
+    whole = " ".join(_pages_text(pdf))
+    for chart in page.charts:
+        assert " ".join(f"Figure: {chart.title}".split()) in whole, chart.id
+    images = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert len(images) == 2, "charts must be vectors, not raster images"  # just the header
+
+
+def _has_colour(path: Path, colours: list[tuple[int, int, int]]) -> bool:
+    with Image.open(path) as image:
+        found = image.convert("RGB").getcolors(maxcolors=1_000_000) or []
+    present = {rgb for _, rgb in found}
+    return any(
+        any(sum(abs(a - b) for a, b in zip(rgb, c, strict=True)) < 30 for rgb in present)
+        for c in colours
+    )
+
+
+def test_pages_with_figures_show_chart_colours(report: tuple[Page, Path]) -> None:
+    _, pdf = report
+    palette = [(0x05, 0x71, 0xB0), (0xCA, 0x00, 0x20), (0xE6, 0x9F, 0x00), (0x56, 0xB4, 0xE9)]
+    texts = _pages_text(pdf)
+    pngs = _pngs(pdf)
+    assert len(pngs) == len(texts)
+    with_figures = [i for i, t in enumerate(texts) if "Figure:" in t]
+    assert len(with_figures) >= 8
+    for index in with_figures:
+        assert _has_colour(pngs[index], palette), f"page {index + 1} has a caption but no chart"
+    assert not _has_colour(pngs[1], palette)  # the contents page: the check can fail
+
+
+def test_nothing_is_drawn_in_the_side_margins(report: tuple[Page, Path]) -> None:
+    for png in _pngs(report[1]):
+        with Image.open(png) as image:
+            grey = image.convert("L")
+            strip = round(STRIP_MM / 25.4 * DPI)
+            for box in (
+                (0, 0, strip, grey.height),
+                (grey.width - strip, 0, grey.width, grey.height),
+            ):
+                darkest = grey.crop(box).getextrema()[0]
+                assert darkest > 245, f"{png.name}: something is drawn in a side margin"
+
+
+def test_a_too_wide_table_would_be_caught(tmp_path: Path) -> None:
+    """The margin check above can fail: a table of long unbreakable cells spills over."""
+    cells = "".join(f"<td>{'W' * 30}</td>" for _ in range(8))
+    html = (
+        f"<html><head><style>@page {{ size: A4; margin: 16mm 15mm }}</style></head>"
+        f"<body><table><tr>{cells}</tr></table></body></html>"
+    )
+    pdf = tmp_path / "wide.pdf"
+    write_pdf(html, pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", str(DPI), "-png", str(pdf), str(tmp_path / "page")], check=True
+    )
+    with Image.open(sorted(tmp_path.glob("page-*.png"))[0]) as image:
+        grey = image.convert("L")
+        strip = round(STRIP_MM / 25.4 * DPI)
+        assert grey.crop((grey.width - strip, 0, grey.width, grey.height)).getextrema()[0] < 200
