@@ -499,3 +499,50 @@ def status(wave_name: str, trust: str | None, database: str | None) -> None:
 
 
 COMMANDS.append(status)
+
+
+# -- admin ------------------------------------------------------------------------------------
+
+
+@click.group()
+def admin() -> None:
+    """Accounts for the admin pages."""
+
+
+@admin.command("create")
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice(["administrator", "lead"]),
+    default="administrator",
+    show_default=True,
+    help="A study administrator sees everything; an organisation lead only their trust.",
+)
+@click.option("--trust", default=None, help="The lead's organisation code.")
+@click.option(
+    "--password",
+    envvar="SHAREDGROUND_ADMIN_PASSWORD",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for when not given [$SHAREDGROUND_ADMIN_PASSWORD].",
+)
+@database_option
+def admin_create(
+    username: str, role: str, trust: str | None, password: str, database: str | None
+) -> None:
+    """Create an admin account (the first administrator is made this way)."""
+    from sharedground.fieldwork import accounts
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            accounts.create_user(session, username, password, role, trust)
+            accounts.audit(session, "command line", "create account", username, {"role": role})
+    finally:
+        store.dispose()
+    where = f" for {trust}" if trust else ""
+    console.print(f"[green]Created[/] {role} {username!r}{where}")
+
+
+COMMANDS.append(admin)

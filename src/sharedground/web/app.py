@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from sharedground.fieldwork.links import SURVEY_PATH
 from sharedground.store import Store
+from sharedground.web.admin.routes import routes as admin_routes
 from sharedground.web.context import STATIC_PATH, WebContext
 from sharedground.web.security import Csrf, RateLimiter, SecurityHeaders, secret_key
 from sharedground.web.views import check, done, errors, home, section, start
@@ -61,6 +62,7 @@ def create_app(
         *section.routes,
         *check.routes,
         *done.routes,
+        *admin_routes,  # /admin and /optout (fieldwork)
         Mount(STATIC_PATH, app=static, name="static"),
     ]
     app = Starlette(

@@ -1,0 +1,211 @@
+"""Admin accounts: argon2 passwords, lockout, server-side sessions, and the audit log.
+
+Two roles: a study `administrator` may do everything; an organisation `lead` sees only
+their own trust's monitoring and aggregate results, never individual responses or
+contacts. After MAX_FAILURES wrong passwords in a row an account is locked for
+LOCK_MINUTES. A session is a random token in an HttpOnly cookie; the database keeps only
+its hash, so sessions can be ended (logout, lockout) and a database copy opens none. Each
+administrative action is written to the audit log: who, what, when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from sharedground.store import Organisation, StoreError
+from sharedground.store.schema import AdminSession, AdminUser, AuditEntry
+
+ROLES = ("administrator", "lead")
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+IDLE_MINUTES = 30
+MAX_SESSION_HOURS = 12
+MIN_PASSWORD = 12
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,99}$")
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so that a wrong name takes as long as a
+# wrong password and does not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+class AccountError(StoreError):
+    """An account cannot be made or used as asked."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user, as the pages need it."""
+
+    id: int
+    username: str
+    role: str
+    trust: str | None  # the lead's organisation code
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "administrator"
+
+    def may_see_trust(self, code: str | None) -> bool:
+        return self.is_admin or (code is not None and code == self.trust)
+
+
+def create_user(
+    session: Session, username: str, password: str, role: str, trust: str | None = None
+) -> AdminUser:
+    """Make an account; AccountError says what is wrong with the name, password or role."""
+    if not _USERNAME.match(username):
+        raise AccountError(
+            f"{username!r} is not a username (2-100 letters, digits and . _ @ -, no spaces)"
+        )
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must be at least {MIN_PASSWORD} characters")
+    if role not in ROLES:
+        raise AccountError(f"role {role!r}: use {' or '.join(ROLES)}")
+    if role == "lead" and not trust:
+        raise AccountError("an organisation lead needs --trust (their organisation's code)")
+    if role == "administrator" and trust:
+        raise AccountError("an administrator sees every trust: do not give --trust")
+    if session.scalar(select(AdminUser.id).where(AdminUser.username == username)):
+        raise AccountError(f"there is already an account {username!r}")
+    organisation_id = None
+    if trust:
+        organisation_id = session.scalar(select(Organisation.id).where(Organisation.code == trust))
+        if organisation_id is None:
+            raise AccountError(f"no organisation {trust!r} (import its contacts first)")
+    user = AdminUser(
+        username=username,
+        password_hash=_hasher.hash(password),
+        role=role,
+        organisation_id=organisation_id,
+        failed_logins=0,
+        created_at=_now(),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def count_users(session: Session) -> int:
+    return len(session.scalars(select(AdminUser.id)).all())
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str | None
+    principal: Principal | None
+    locked: bool = False
+
+
+def login(session: Session, username: str, password: str, *, client: str = "") -> LoginResult:
+    """Check a password; on success a new session token (its hash stored)."""
+    now = _now()
+    user = session.scalar(select(AdminUser).where(AdminUser.username == username))
+    if user is None:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        audit(session, username or "?", "login failed", detail={"client": client, "why": "unknown"})
+        return LoginResult(None, None)
+    if user.locked_until is not None and user.locked_until > now:
+        audit(session, username, "login refused", detail={"client": client, "why": "locked"})
+        return LoginResult(None, None, locked=True)
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        locked = user.failed_logins >= MAX_FAILURES
+        if locked:
+            user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
+            user.failed_logins = 0
+            session.execute(delete(AdminSession).where(AdminSession.user_id == user.id))
+        audit(
+            session,
+            username,
+            "account locked" if locked else "login failed",
+            detail={"client": client},
+        )
+        return LoginResult(None, None, locked=locked)
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    token = secrets.token_urlsafe(32)
+    session.add(AdminSession(token_hash=_hash(token), user_id=user.id, created_at=now, seen_at=now))
+    audit(session, username, "login", detail={"client": client})
+    session.flush()
+    return LoginResult(token, _principal(session, user))
+
+
+def principal_for(session: Session, token: str | None) -> Principal | None:
+    """The user of a session token, or None when it is unknown or expired."""
+    if not token or len(token) > 100:
+        return None
+    now = _now()
+    row = session.get(AdminSession, _hash(token))
+    if row is None:
+        return None
+    idle = now - row.seen_at > dt.timedelta(minutes=IDLE_MINUTES)
+    old = now - row.created_at > dt.timedelta(hours=MAX_SESSION_HOURS)
+    user = session.get(AdminUser, row.user_id)
+    if idle or old or user is None or (user.locked_until is not None and user.locked_until > now):
+        session.delete(row)
+        return None
+    if now - row.seen_at > dt.timedelta(minutes=1):
+        row.seen_at = now
+    return _principal(session, user)
+
+
+def logout(session: Session, token: str | None, username: str) -> None:
+    if token:
+        session.execute(delete(AdminSession).where(AdminSession.token_hash == _hash(token)))
+    audit(session, username, "logout")
+
+
+def audit(
+    session: Session,
+    actor: str,
+    action: str,
+    target: str | None = None,
+    detail: dict[str, object] | None = None,
+) -> None:
+    """Write one line of the audit log (in the caller's transaction)."""
+    session.add(
+        AuditEntry(
+            at=_now(),
+            actor=actor[:100],
+            action=action[:64],
+            target=target[:300] if target else None,
+            detail=json.dumps(detail, sort_keys=True, default=str) if detail else None,
+        )
+    )
+
+
+def audit_entries(session: Session, limit: int = 200) -> list[AuditEntry]:
+    return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+def _principal(session: Session, user: AdminUser) -> Principal:
+    code = None
+    if user.organisation_id is not None:
+        code = session.scalar(select(Organisation.code).where(Organisation.id == user.organisation_id))
+    return Principal(user.id, user.username, user.role, code)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)

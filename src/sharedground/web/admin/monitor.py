@@ -1,0 +1,137 @@
+"""Monitoring pages: the whole wave (administrators) or one trust (its lead too)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from sharedground.fieldwork import monitor
+from sharedground.fieldwork.accounts import Principal
+from sharedground.store import Store
+from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
+
+WIDTH, HEIGHT = 640, 240
+LEFT, RIGHT, TOP, BOTTOM = 44, 624, 16, 216
+
+
+def _row(counts: monitor.Counts, link: str | None = None) -> dict[str, Any]:
+    row: dict[str, Any] = {m: getattr(counts, m) for m in monitor.MEASURES}
+    row["group"] = counts.group
+    row["rate"] = f"{counts.rate:.0%}" if counts.rate is not None else "–"
+    row["link"] = link
+    return row
+
+
+def chart(figures: monitor.WaveStatus) -> dict[str, Any] | None:
+    """Coordinates for the cumulative chart (an inline SVG: no script, nothing fetched)."""
+    series = figures.daily
+    if not series:
+        return None
+    peak = max(max(o + p for _d, o, p in series), 1)
+    span = max(len(series) - 1, 1)
+
+    def x(i: int) -> float:
+        return round(LEFT + (RIGHT - LEFT) * i / span, 1)
+
+    def y(v: int) -> float:
+        return round(BOTTOM - (BOTTOM - TOP) * v / peak, 1)
+
+    index = {day: i for i, (day, _o, _p) in enumerate(series)}
+    reminders = []
+    for day, kind, n in figures.reminders:
+        if day in index:
+            reminders.append({"x": x(index[day]), "label": f"{kind} ({n})"})
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "right": RIGHT,
+        "top": TOP,
+        "bottom": BOTTOM,
+        "peak": peak,
+        "first": series[0][0].isoformat(),
+        "last": series[-1][0].isoformat(),
+        "total": " ".join(f"{x(i)},{y(o + p)}" for i, (_d, o, p) in enumerate(series)),
+        "postal": " ".join(f"{x(i)},{y(p)}" for i, (_d, _o, p) in enumerate(series)),
+        "reminders": reminders,
+    }
+
+
+def _load(
+    session: Session, store: Store, wave_name: str, trust: str | None, user: Principal
+) -> dict[str, Any] | None:
+    wave = store.find_wave(session, wave_name)
+    if wave is None:
+        return None
+    figures = monitor.wave_status(session, wave, trust)
+    base = f"{ADMIN_PATH}/waves/{wave.name}/trusts"
+    sent: dict[Any, list[str]] = {}
+    for day, kind, n in figures.reminders:
+        sent.setdefault(day, []).append(f"{kind} ({n})")
+    return {
+        "title": f"Monitoring: wave {wave.name}" + (f", {trust}" if trust else ""),
+        "measures": monitor.MEASURES,
+        "by_role": [_row(r) for r in figures.by_role],
+        "total": _row(figures.total),
+        "by_trust": [
+            _row(r, f"{base}/{r.group}/monitor" if user.may_see_trust(r.group) else None)
+            for r in figures.by_trust
+        ],
+        "by_mode": figures.by_mode,
+        "postal": figures.postal,
+        "in_doubt": figures.in_doubt,
+        "chart": chart(figures),
+        "daily": [
+            {
+                "day": d.isoformat(),
+                "online": o,
+                "postal": p,
+                "reminders": ", ".join(sent.get(d, [])),
+            }
+            for d, o, p in figures.daily
+        ],
+    }
+
+
+def _not_found(ctx: AdminContext, request: Request, user: Principal, wave: str) -> Response:
+    return ctx.render(
+        request,
+        "admin_message.html",
+        user,
+        404,
+        title="No such wave",
+        paragraphs=[f"There is no wave called {wave}."],
+    )
+
+
+@page("view wave monitoring")
+async def wave_monitor(request: Request, ctx: AdminContext, user: Principal) -> Response:
+    wave = request.path_params["wave"]
+    if not user.is_admin:
+        # A lead's monitoring is their own trust's page.
+        return RedirectResponse(f"{ADMIN_PATH}/waves/{wave}/trusts/{user.trust}/monitor", 303)
+    context = await ctx.run(_load, ctx.web.store, wave, None, user)
+    if context is None:
+        return _not_found(ctx, request, user, wave)
+    return ctx.render(request, "monitor.html", user, **context)
+
+
+@page("view trust monitoring")
+async def trust_monitor(request: Request, ctx: AdminContext, user: Principal) -> Response:
+    wave, trust = request.path_params["wave"], request.path_params["trust"]
+    if not user.may_see_trust(trust):
+        return ctx.forbidden(request, user)
+    context = await ctx.run(_load, ctx.web.store, wave, trust, user)
+    if context is None:
+        return _not_found(ctx, request, user, wave)
+    return ctx.render(request, "monitor.html", user, **context)
+
+
+routes = [
+    Route(f"{ADMIN_PATH}/waves/{{wave}}/monitor", wave_monitor, methods=["GET"]),
+    Route(f"{ADMIN_PATH}/waves/{{wave}}/trusts/{{trust}}/monitor", trust_monitor, methods=["GET"]),
+]

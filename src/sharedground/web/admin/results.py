@@ -1,0 +1,134 @@
+"""Aggregate results for one trust: answer distributions, suppressed below the threshold.
+
+An organisation lead sees only these figures for their own trust, never a response: each
+question shows the share giving each answer, and nothing at all when fewer people than
+the wave's suppression threshold responded from the trust.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sharedground.exchange.columns import MULTI_SEPARATOR
+from sharedground.fieldwork.accounts import Principal
+from sharedground.instrument import (
+    GRID_VALUES,
+    LIKERT_LABELS,
+    GridItem,
+    LikertItem,
+    MultiItem,
+    RatingItem,
+    SingleItem,
+    loads,
+)
+from sharedground.store import Organisation, Store
+from sharedground.store import Response as Answer
+from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
+
+
+def _load(session: Session, store: Store, wave_name: str, trust: str) -> dict[str, Any] | None:
+    wave = store.find_wave(session, wave_name)
+    organisation = session.scalar(select(Organisation).where(Organisation.code == trust))
+    if wave is None or organisation is None:
+        return None
+    instrument = loads(wave.instrument.definition)
+    answers = list(
+        session.scalars(
+            select(Answer.answers).where(
+                Answer.wave_id == wave.id, Answer.organisation_id == organisation.id
+            )
+        )
+    )
+    n = len(answers)
+    context: dict[str, Any] = {
+        "title": f"Results: wave {wave.name}, {trust}",
+        "responses": n,
+        "threshold": wave.suppression_threshold,
+        "suppressed": n < wave.suppression_threshold,
+        "questions": [],
+    }
+    if context["suppressed"]:
+        return context
+    for item in instrument.items():
+        if item.id == "role":
+            continue
+        rows: list[tuple[str, str, list[str]]] = []
+        if isinstance(item, LikertItem):
+            rows = [(item.id, item.text, list(LIKERT_LABELS))]
+        elif isinstance(item, RatingItem):
+            rows = [(item.id, item.text, [str(v) for v in range(item.min, item.max + 1)])]
+        elif isinstance(item, SingleItem | MultiItem):
+            rows = [(item.id, item.text, [o.id for o in item.options])]
+        elif isinstance(item, GridItem):
+            rows = [
+                (f"{item.id}:{o.id}", f"{item.text} {o.label}", list(GRID_VALUES))
+                for o in item.options
+            ]
+        for column, text, values in rows:
+            labels = _labels(item)
+            counts: Counter[str] = Counter()
+            answered = 0
+            for doc in answers:
+                cell = doc.get(column)
+                if cell is None:
+                    continue
+                answered += 1
+                for part in (
+                    str(cell).split(MULTI_SEPARATOR) if isinstance(item, MultiItem) else [str(cell)]
+                ):
+                    counts[part] += 1
+            context["questions"].append(
+                {
+                    "id": column,
+                    "text": text,
+                    "answered": answered,
+                    "shares": [
+                        {
+                            "label": labels.get(v, v),
+                            "share": f"{counts[v] / answered:.0%}" if answered else "–",
+                        }
+                        for v in values
+                    ],
+                }
+            )
+    return context
+
+
+def _labels(item: Any) -> dict[str, str]:
+    if isinstance(item, LikertItem):
+        return {str(k): v for k, v in LIKERT_LABELS.items()}
+    if isinstance(item, GridItem):
+        return dict(GRID_VALUES)
+    if isinstance(item, SingleItem | MultiItem):
+        return {o.id: o.label for o in item.options}
+    return {}
+
+
+@page("view trust results")
+async def results(request: Request, ctx: AdminContext, user: Principal) -> Response:
+    wave, trust = request.path_params["wave"], request.path_params["trust"]
+    if not user.may_see_trust(trust):
+        return ctx.forbidden(request, user)
+    context = await ctx.run(_load, ctx.web.store, wave, trust)
+    if context is None:
+        return ctx.render(
+            request,
+            "admin_message.html",
+            user,
+            404,
+            title="Not found",
+            paragraphs=[f"There is no wave {wave} or no organisation {trust}."],
+        )
+    return ctx.render(request, "results.html", user, **context)
+
+
+routes = [
+    Route(f"{ADMIN_PATH}/waves/{{wave}}/trusts/{{trust}}/results", results, methods=["GET"]),
+]

@@ -1,0 +1,27 @@
+"""Every route of the admin area, for `web.app` to mount."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from sharedground.web.admin import (
+    audit,
+    contacts,
+    home,
+    login,
+    monitor,
+    optout,
+    paper,
+    results,
+)
+
+routes: list[BaseRoute] = [
+    *login.routes,
+    *home.routes,
+    *monitor.routes,
+    *results.routes,
+    *contacts.routes,
+    *paper.routes,
+    *audit.routes,
+    *optout.routes,
+]

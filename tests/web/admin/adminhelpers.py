@@ -1,0 +1,71 @@
+"""Helpers for the admin tests (imported as `adminhelpers`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+from webhelpers import csrf_of, parse
+
+from sharedground.fieldwork import accounts
+from sharedground.fieldwork.contacts import import_contacts
+from sharedground.fieldwork.postal import draw_sample
+from sharedground.instrument import builtin
+from sharedground.store import Contact, Store
+from sharedground.web import create_app
+
+PASSWORD = "a-long-test-password"
+ROLES = ("chief_executive", "medical_director", "clinical_director", "directorate_manager")
+TRUSTS = ("RA1", "RB2")
+
+
+@dataclass
+class Site:
+    store: Store
+    wave: str
+    serials: dict[str, list[str]]  # trust -> serials
+
+    def app(self) -> Starlette:
+        return create_app(self.store, key=b"admin-test-key")
+
+
+def make_site(store: Store, tmp_path: Path, n: int = 16) -> Site:
+    """A wave `w` with n contacts over two trusts, a full postal sample, and three accounts:
+    `admin` (administrator), `lead-a` (lead of RA1) and `lead-b` (lead of RB2)."""
+    with store.session() as session:
+        store.create_wave(session, "w", builtin("dmr-2015"), opens=dt.date.today())
+    path = tmp_path / "contacts.csv"
+    lines = ["name,email,postal_address,role,trust,directorate"]
+    for i in range(n):
+        lines.append(f"P{i},p{i}@example.org,{i} Road,{ROLES[i % 4]},{TRUSTS[i % 2]},")
+    path.write_text("\n".join(lines) + "\n")
+    import_contacts(store, path, "w")
+    draw_sample(store, "w", dict.fromkeys(ROLES, 1.0), seed=1)
+    with store.session() as session:
+        accounts.create_user(session, "admin", PASSWORD, "administrator")
+        accounts.create_user(session, "lead-a", PASSWORD, "lead", "RA1")
+        accounts.create_user(session, "lead-b", PASSWORD, "lead", "RB2")
+    serials: dict[str, list[str]] = {t: [] for t in TRUSTS}
+    with store.session() as session:
+        for contact in session.query(Contact).order_by(Contact.serial):
+            code = TRUSTS[int(contact.name[1:]) % 2]  # type: ignore[index]
+            serials[code].append(str(contact.serial))
+    return Site(store, "w", serials)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> int:
+    page = parse(client.get("/admin/login").text)
+    response = client.post(
+        "/admin/login",
+        data={
+            "csrf_token": csrf_of(page),
+            "username": username,
+            "password": password,
+            "next": "/admin",
+        },
+        follow_redirects=False,
+    )
+    return response.status_code

@@ -1,0 +1,23 @@
+"""Admin fixtures: a wave with contacts, a postal sample and accounts, on each backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from adminhelpers import Site, make_site
+from starlette.testclient import TestClient
+
+from sharedground.store import Store
+
+
+@pytest.fixture
+def site(store: Store, tmp_path: Path) -> Site:
+    return make_site(store, tmp_path)
+
+
+@pytest.fixture
+def admin_client(site: Site) -> Iterator[TestClient]:
+    with TestClient(site.app(), base_url="https://testserver") as client:
+        yield client
