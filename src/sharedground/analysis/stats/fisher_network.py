@@ -1,0 +1,313 @@
+"""Exact Fisher–Freeman–Halton p-value for any r × c table (network algorithm).
+
+The tables with the observed margins are built one *stage* (a column of the table, taken
+along its longer side) at a time; a partial table is summarised by the multiset of row
+totals still to be filled, so partial tables that leave the same multiset share one node
+(Mehta & Patel's network algorithm, as in FEXACT, the code behind R's ``fisher.test``).
+Each path through the network is one table, and its log-probability is the sum of the
+log-multinomial coefficients of its columns plus a constant::
+
+    log P(T) = sum_j [log c_j! - sum_i log x_ij!] + sum_i log r_i! - log N!
+
+At each node the paths that arrived with the same log-weight ("past") are merged, and
+the node's unfilled part (its "future") is bounded:
+
+* the total weight of all completions is known in closed form,
+  ``sum exp(future) = (sum of remaining rows)! / prod(remaining rows!)`` (a multinomial
+  Vandermonde identity), so a past whose best completion still counts adds
+  ``exp(past) * total`` at once;
+* a past whose least probable completion is already above the threshold adds nothing;
+* only the remaining pasts are extended to the next stage.
+
+The bounds come from relaxing the table to its columns alone and to its rows alone,
+where the most and least probable fillings are found greedily (balanced or concentrated
+counts). The last stage is determined by the others, so paths are evaluated exactly one
+stage before it. All arithmetic is in log space on log-factorials; merging only ever
+joins pasts that are bit-for-bit equal, so no approximation enters.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from .logprob import FloatArray, log_factorials
+
+IntArray = npt.NDArray[np.int64]
+
+# Limits on the size of the computation: the number of (path, continuation) pairs looked
+# at in total, and held at once between two stages. They keep a hopeless request (say an
+# exact test on a 6 × 5 table with thousands of people) from running for hours or
+# exhausting memory; the caller reports that the exact test was not feasible.
+DEFAULT_MAX_WORK = 60_000_000
+_MAX_HELD = 8_000_000
+
+
+class ExactTestTooLarge(RuntimeError):
+    """The exact test would need more work than the configured budget allows."""
+
+
+def _compositions(total: int, caps: Sequence[int]) -> IntArray:
+    """All vectors ``x`` with ``0 <= x_i <= caps[i]`` and ``sum(x) = total``, one per row."""
+    q = len(caps)
+    rest = np.cumsum(np.asarray(caps[::-1], dtype=np.int64))[::-1]  # caps of parts i..q-1
+    parts = np.zeros((1, 0), dtype=np.int64)
+    remaining = np.array([total], dtype=np.int64)
+    for i in range(q):
+        later = int(rest[i + 1]) if i + 1 < q else 0
+        # x_i must leave no more than the later parts can take, and fit its own cap.
+        low = np.maximum(0, remaining - later)
+        high = np.minimum(caps[i], remaining)
+        counts = np.maximum(high - low + 1, 0)
+        parent = np.repeat(np.arange(parts.shape[0]), counts)
+        # Offsets 0..count-1 within each parent's block.
+        starts = np.cumsum(counts) - counts
+        offset = np.arange(parent.size) - np.repeat(starts, counts)
+        values = low[parent] + offset
+        parts = np.concatenate([parts[parent], values[:, None]], axis=1)
+        remaining = remaining[parent] - values
+    return parts
+
+
+class _Network:
+    def __init__(self, table: npt.NDArray[np.int64], log_tol: float, max_work: int) -> None:
+        # Stages run along the longer side so that nodes (multisets of row totals) are short.
+        x = table if table.shape[0] <= table.shape[1] else table.T
+        x = x[:, np.argsort(x.sum(axis=0), kind="stable")]  # small stages first, like FEXACT
+        self.rows = [int(v) for v in x.sum(axis=1)]
+        self.stages = [int(v) for v in x.sum(axis=0)]
+        self.total = sum(self.rows)
+        self.lf = log_factorials(self.total)
+        lf = self.lf
+        self.lf_list: list[float] = lf.tolist()
+        observed = math.fsum(
+            lf[c] - math.fsum(lf[x[:, j]].tolist()) for j, c in enumerate(self.stages)
+        )
+        self.constant = math.fsum(lf[self.rows].tolist()) - lf[self.total]
+        self.threshold = observed + log_tol
+        self.max_work = max_work
+        self.work = 0
+        # Sum of log c_j! over the stages from k on.
+        self.stage_lf_tail = [
+            math.fsum(self.lf_list[c] for c in self.stages[k:]) for k in range(len(self.stages))
+        ]
+
+    # -- bounds on the future ----------------------------------------------------------
+
+    def _min_spread(self, amount: int, caps: Sequence[int]) -> float:
+        """Least ``sum log x_i!`` over ``x`` with ``sum x = amount``, ``x_i <= caps_i``.
+
+        ``log x!`` is convex, so the counts are spread as evenly as the caps allow.
+        """
+        lf = self.lf_list
+        rem = amount
+        out = 0.0
+        ordered = sorted(caps)
+        n = len(ordered)
+        for idx, cap in enumerate(ordered):
+            left = n - idx
+            if cap * left <= rem or cap <= rem // left:
+                out += lf[cap]
+                rem -= cap
+                continue
+            base, extra = divmod(rem, left)
+            return out + extra * lf[base + 1] + (left - extra) * lf[base]
+        return out
+
+    def _max_spread(self, amount: int, caps: Sequence[int]) -> float:
+        """Largest ``sum log x_i!`` under the same constraints: fill the largest caps first."""
+        lf = self.lf_list
+        rem = amount
+        out = 0.0
+        for cap in sorted(caps, reverse=True):
+            if rem <= 0:
+                break
+            take = cap if cap < rem else rem
+            out += lf[take]
+            rem -= take
+        return out
+
+    def _two_stage_min(self, amount: int, state: Sequence[int]) -> float:
+        """Least ``sum_i log x_i! + log (s_i - x_i)!`` over ``x`` with ``sum x = amount``.
+
+        Each term is convex in ``x_i``, so adding one unit at a time where it costs least
+        (``log(x_i + 1) - log(s_i - x_i)``) reaches the optimum.
+        """
+        lf = self.lf_list
+        x = [0] * len(state)
+        heap = [(-math.log(s), i) for i, s in enumerate(state) if s > 0]
+        heapq.heapify(heap)
+        for _ in range(amount):
+            _, i = heapq.heappop(heap)
+            x[i] += 1
+            if x[i] < state[i]:
+                heapq.heappush(heap, (math.log(x[i] + 1) - math.log(state[i] - x[i]), i))
+        return math.fsum(lf[xi] + lf[s - xi] for xi, s in zip(x, state, strict=True))
+
+    def _bounds(self, k: int, state: tuple[int, ...]) -> tuple[float, float, float]:
+        """(upper bound, lower bound, log total weight) of the futures of a node."""
+        stages = self.stages[k:]
+        lf = self.lf_list
+        log_total = lf[sum(state)] - math.fsum(lf[v] for v in state)
+        if len(stages) == 1:
+            return log_total, log_total, log_total
+        head = self.stage_lf_tail[k]
+        # With two stages left the most probable completion is found exactly.
+        upper = head - self._two_stage_min(stages[0], state) if len(stages) == 2 else math.inf
+        by_stage_min = math.fsum(self._min_spread(c, state) for c in stages)
+        by_row_min = math.fsum(self._min_spread(r, stages) for r in state)
+        by_stage_max = math.fsum(self._max_spread(c, state) for c in stages)
+        by_row_max = math.fsum(self._max_spread(r, stages) for r in state)
+        upper = min(upper, head - max(by_stage_min, by_row_min))
+        lower = head - min(by_stage_max, by_row_max)
+        # Never let the relaxations claim more than the exact total weight allows.
+        return min(upper, log_total), lower, log_total
+
+    # -- the walk through the network ---------------------------------------------------
+
+    def _daughters(
+        self, k: int, state: tuple[int, ...]
+    ) -> tuple[list[tuple[int, ...]], FloatArray, FloatArray]:
+        """Distinct (child node, stage log-weight) pairs reachable from a node.
+
+        Returns the child states, the stage log-weights ``log c! - sum log x_i!`` and how
+        many stage fillings give each pair.
+        """
+        c = self.stages[k]
+        fills = _compositions(c, state)
+        children = np.sort(np.asarray(state, dtype=np.int64)[None, :] - fills, axis=1)
+        # Sorting each filling makes equal multisets add up in the same order, so their
+        # weights are bit-for-bit equal and merge below.
+        weights = self.lf[c] - self.lf[np.sort(fills, axis=1)].sum(axis=1)
+        keyed = np.concatenate([children, weights.view(np.int64)[:, None]], axis=1)
+        unique, counts = np.unique(keyed, axis=0, return_counts=True)
+        child_states = list(map(tuple, unique[:, :-1].tolist()))
+        stage_weights = np.ascontiguousarray(unique[:, -1]).view(np.float64)
+        return child_states, stage_weights, counts.astype(np.float64)
+
+    def pvalue(self) -> float:
+        thr = self.threshold
+        last = len(self.stages) - 1
+        root = tuple(sorted(self.rows))
+        if self._bounds(0, root)[0] <= thr:  # even the most probable table counts
+            return 1.0
+        counted: list[FloatArray] = []
+        nodes: dict[tuple[int, ...], tuple[FloatArray, FloatArray]] = {
+            root: (np.zeros(1), np.ones(1))
+        }
+        for k in range(last):
+            bounds: dict[tuple[int, ...], tuple[float, float, float]] = {}
+            ids: dict[tuple[int, ...], int] = {}
+            held: list[tuple[IntArray, FloatArray, FloatArray]] = []
+            n_held = 0
+            for state, (past, mult) in nodes.items():
+                # Pasts arrive sorted (see _merge), so for each child the pasts whose every
+                # completion counts form a prefix, and those still open the next stretch.
+                child_states, stage_w, fill_n = self._daughters(k, state)
+                child_b = np.array(
+                    [
+                        bounds[ch] if ch in bounds else self._child_bounds(bounds, k + 1, ch)
+                        for ch in child_states
+                    ]
+                )
+                top = float(past[-1])
+                prefix = np.zeros(past.size + 1)
+                np.cumsum(mult * np.exp(past - top), out=prefix[1:])
+                n_every = np.searchsorted(past, thr - stage_w - child_b[:, 0], side="right")
+                n_alive = np.searchsorted(past, thr - stage_w - child_b[:, 1], side="right")
+                some = n_every > 0
+                if np.any(some):
+                    counted.append(
+                        np.log(fill_n[some] * prefix[n_every[some]])
+                        + top
+                        + stage_w[some]
+                        + child_b[some, 2]
+                    )
+                lengths = np.maximum(n_alive - n_every, 0)
+                n_open = int(lengths.sum())
+                self.work += len(child_states) + n_open
+                if self.work > self.max_work:
+                    raise ExactTestTooLarge(
+                        "the exact test needs more work than allowed for this table"
+                    )
+                if n_open == 0 or k + 1 == last:
+                    # At the last stage the bounds are exact, so nothing stays open.
+                    continue
+                which = np.repeat(np.arange(len(child_states)), lengths)
+                starts = np.cumsum(lengths) - lengths
+                at = np.repeat(n_every, lengths) + np.arange(n_open) - np.repeat(starts, lengths)
+                child_ids = np.array(
+                    [ids.setdefault(ch, len(ids)) for ch in child_states], dtype=np.int64
+                )
+                held.append((child_ids[which], past[at] + stage_w[which], mult[at] * fill_n[which]))
+                n_held += n_open
+                if n_held > _MAX_HELD:
+                    raise ExactTestTooLarge(
+                        "the exact test needs more memory than allowed for this table"
+                    )
+            if not held:
+                break
+            nodes = self._merge(ids, held)
+        if not counted:  # pragma: no cover - the observed table itself always counts
+            return 0.0
+        logs = np.concatenate(counted)
+        top = float(logs.max())
+        log_p = top + math.log(float(np.exp(logs - top).sum())) + self.constant
+        return min(1.0, math.exp(log_p))
+
+    def _child_bounds(
+        self,
+        cache: dict[tuple[int, ...], tuple[float, float, float]],
+        k: int,
+        state: tuple[int, ...],
+    ) -> tuple[float, float, float]:
+        value = self._bounds(k, state)
+        cache[state] = value
+        return value
+
+    @staticmethod
+    def _merge(
+        ids: dict[tuple[int, ...], int], held: list[tuple[IntArray, FloatArray, FloatArray]]
+    ) -> dict[tuple[int, ...], tuple[FloatArray, FloatArray]]:
+        """Group paths by child node and by exactly equal past, adding their counts."""
+        child = np.concatenate([h[0] for h in held])
+        past = np.concatenate([h[1] for h in held])
+        mult = np.concatenate([h[2] for h in held])
+        order = np.lexsort((past, child))
+        child, past, mult = child[order], past[order], mult[order]
+        new_group = np.ones(child.size, dtype=bool)
+        new_group[1:] = (child[1:] != child[:-1]) | (past[1:] != past[:-1])
+        starts = np.flatnonzero(new_group)
+        child, past = child[starts], past[starts]
+        mult = np.add.reduceat(mult, starts)
+        node_starts = np.flatnonzero(np.r_[True, child[1:] != child[:-1]])
+        node_ends = np.r_[node_starts[1:], child.size]
+        states = list(ids)
+        return {
+            states[int(child[s])]: (past[s:e], mult[s:e])
+            for s, e in zip(node_starts.tolist(), node_ends.tolist(), strict=True)
+        }
+
+
+def network_pvalue(
+    table: Sequence[Sequence[int]], log_tol: float, max_work: int = DEFAULT_MAX_WORK
+) -> float:
+    """Exact Fisher–Freeman–Halton p-value of an r × c table with no empty row or column.
+
+    Args:
+        table: The observed counts (at least 2 × 2, every row and column total positive).
+        log_tol: A table counts when ``log P(table) <= log P(observed) + log_tol``.
+        max_work: Budget on the number of (path, continuation) pairs examined.
+
+    Returns:
+        The total probability of the tables that count.
+
+    Raises:
+        ExactTestTooLarge: The budget would be exceeded.
+    """
+    arr = np.asarray(table, dtype=np.int64)
+    return _Network(arr, log_tol, max_work).pvalue()
