@@ -148,9 +148,56 @@ def log_dbinom(x: FloatArray, n: float, p: float) -> FloatArray:
     return out
 
 
+def _stirlerr_scalar(n: float) -> float:
+    if n <= 15.0:
+        return float(_STIRLERR_SMALL[int(n)])
+    nn = n * n
+    if n > 500:
+        return (_S0 - _S1 / nn) / n
+    if n > 80:
+        return (_S0 - (_S1 - _S2 / nn) / nn) / n
+    if n > 35:
+        return (_S0 - (_S1 - (_S2 - _S3 / nn) / nn) / nn) / n
+    return (_S0 - (_S1 - (_S2 - (_S3 - _S4 / nn) / nn) / nn) / nn) / n
+
+
+def _bd0_scalar(x: float, mean: float) -> float:
+    if x == 0.0:
+        return mean
+    if abs(x - mean) >= 0.1 * (x + mean):
+        return x * math.log(x / mean) + mean - x
+    v = (x - mean) / (x + mean)
+    s = (x - mean) * v
+    ej = 2.0 * x * v
+    v2 = v * v
+    for j in range(1, 1000):
+        ej *= v2
+        s1 = s + ej / (2 * j + 1)
+        if s1 == s:
+            return s1
+        s = s1
+    return s  # pragma: no cover - the series converges long before
+
+
 def log_dbinom_scalar(x: int, n: int, p: float) -> float:
-    """Scalar convenience wrapper around :func:`log_dbinom`."""
-    return float(log_dbinom(np.array([float(x)]), float(n), p)[0])
+    """Scalar version of :func:`log_dbinom` in plain floats (no array overhead)."""
+    if x < 0 or x > n:
+        return -math.inf
+    q = 1.0 - p
+    if x == 0:
+        return n * (math.log1p(-p) if p < 0.5 else math.log(q))
+    if x == n:
+        return n * (math.log(p) if p < 0.5 else math.log1p(-q))
+    xf, nf = float(x), float(n)
+    lc = (
+        _stirlerr_scalar(nf)
+        - _stirlerr_scalar(xf)
+        - _stirlerr_scalar(nf - xf)
+        - _bd0_scalar(xf, nf * p)
+        - _bd0_scalar(nf - xf, nf * q)
+    )
+    lf = _LN_2PI + math.log(xf) + math.log1p(-xf / nf)
+    return lc - 0.5 * lf
 
 
 def log_factorials(n_max: int) -> FloatArray:
