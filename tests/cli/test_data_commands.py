@@ -286,7 +286,8 @@ def test_instrument_new_and_validate(tmp_path: Path) -> None:
     assert [i.id for i in copy.items()] == [i.id for i in builtin("dmr-2015").items()]
     checked = run("instrument", "validate", path)
     # Rich wraps long lines at 80 columns off a terminal.
-    assert checked.exit_code == 0 and " ".join(checked.stdout.split()).startswith(f"OK {path}:")
+    unwrapped = "".join(checked.stdout.split())
+    assert checked.exit_code == 0 and unwrapped.startswith(f"OK{path}:trust-survey@1,10sections")
     # An existing file is not overwritten without --force.
     again = CliRunner().invoke(main, ["instrument", "new", str(path)])
     assert again.exit_code == 2 and "use --force" in again.stderr

@@ -107,3 +107,16 @@ def test_encode_then_decode_gives_the_frame_back(rows: list[tuple[str | None, ..
     for doc, row in zip(docs, rows, strict=True):
         assert json.loads(doc) == {n: v for n, v in zip(NAMES, row, strict=True) if v is not None}
     assert answers.decode(docs, NAMES).equals(original)
+
+
+def test_verbatim_columns_give_the_same_documents() -> None:
+    # The importer copies validated ids and numbers without escaping; the result must be
+    # the same text the escaping path gives.
+    rows = frame(("4", "time_doctors;lack_trust", "no", 'a "quote"'), (None, "none", None, None))
+    escaped = answers.encode(rows, NAMES)
+    verbatim = answers.encode(rows, NAMES, verbatim=set(NAMES[:3]))
+    assert verbatim.to_list() == escaped.to_list()
+    assert verbatim.to_list()[0] == (
+        '{"local_rating":"4","barriers":"time_doctors;lack_trust",'
+        '"initiatives:paired_learning":"no","comments_final":"a \\"quote\\""}'
+    )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
 import pytest
 from exchange_rows import WriteFile
 
+from sharedground.exchange import csvparse
 from sharedground.exchange.problems import InvalidFile
 from sharedground.exchange.reader import read_exchange_csv
 from sharedground.instrument import Instrument
@@ -467,3 +469,24 @@ def test_problems_are_capped_per_column(write_file: WriteFile, dmr2015: Instrume
             "row 2, column local_rating: '9' is not allowed; use 1 | 2 | 3 | 4 | 5 or leave blank"
         )
     )
+
+
+# -- the fast layout check -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "ok"),
+    [
+        ('r1,"a, ""b""\nc,d",x\nr2,,\n', True),
+        ('r1,"a\n\n,,\n",x\n\nr2,"""",\n', True),
+        ('r1,"a\nb"\nr2,,\n', False),
+        ("r1,a,b\nr2,c\n", False),
+        ('r1,"x,y",z\nr2,"p\nq"\n', False),
+    ],
+)
+def test_layout_check_fast_path(body: str, ok: bool) -> None:
+    # The vectorised check must pass good files itself (else every import would fall back
+    # to the slow csv module) and must never pass a file with a short or long record.
+    data = f"h1,h2,h3\n{body}".encode()
+    frame = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=True)
+    assert csvparse._layout_ok(data, frame) is ok

@@ -9,25 +9,40 @@ from __future__ import annotations
 
 import polars as pl
 
-# Blank cells are left out of the document. Inside a JSON string every quote is escaped, so
-# `,"` and `{"` only ever start a member: a comment quoting `"x":null` cannot be matched.
-_NULL_MEMBER = r',"[^"\\]*":null'
-_LEADING_NULL_MEMBER = r'^\{"[^"\\]*":null,?'
 
+def encode(
+    frame: pl.DataFrame, names: list[str], verbatim: frozenset[str] | set[str] = frozenset()
+) -> pl.Series:
+    """One JSON document per row from the given string columns, blanks left out.
 
-def encode(frame: pl.DataFrame, names: list[str]) -> pl.Series:
-    """One JSON document per row from the given string columns, blanks left out."""
-    present = [n for n in names if n in frame.columns]
-    if not present:
+    Members are written in the order of `names`, without spaces (`{"a":"1","b":"x"}`).
+    Columns in `verbatim` are known to hold nothing JSON must escape (option ids, numbers,
+    `;`), so their cells are copied as they are; every other cell is escaped by Polars'
+    JSON encoder. Building the documents with string concatenation instead of encoding a
+    struct and deleting its null members keeps a million rows to seconds and to memory
+    the size of the result.
+    """
+    members = [
+        pl.lit(f'"{name}":') + _json_string(name, name in verbatim)
+        for name in names
+        if name in frame.columns
+    ]
+    if not members:
         return pl.Series("answers", ["{}"] * frame.height, dtype=pl.String)
-    encoded = frame.select(
-        pl.struct([pl.col(n).cast(pl.String) for n in present])
-        .struct.json_encode()
-        .str.replace_all(_NULL_MEMBER, "")
-        .str.replace(_LEADING_NULL_MEMBER, "{")
-        .alias("answers")
-    )
-    return encoded["answers"]
+    body = pl.concat_str(members, separator=",", ignore_nulls=True)
+    return frame.select(
+        pl.concat_str([pl.lit("{"), body.fill_null(""), pl.lit("}")]).alias("answers")
+    )["answers"]
+
+
+def _json_string(name: str, verbatim: bool) -> pl.Expr:
+    """The cell as a JSON string literal (null stays null, so the member is left out)."""
+    cell = pl.col(name).cast(pl.String)
+    if verbatim:
+        return pl.format('"{}"', cell)  # null stays null
+    # A one-field struct encodes as {"k":"escaped"}; keep the value after `{"k":`.
+    encoded = pl.struct(cell.alias("k")).struct.json_encode()
+    return pl.when(cell.is_null()).then(None).otherwise(encoded.str.slice(5).str.head(-1))
 
 
 def decode(documents: pl.Series, names: list[str]) -> pl.DataFrame:

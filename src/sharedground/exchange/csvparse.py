@@ -9,6 +9,7 @@ so the canonical form has no "\\r".
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 
@@ -24,7 +25,21 @@ _SAVE_AS = "save it from the spreadsheet as 'CSV UTF-8' and try again"
 
 def decode(name: str, raw: bytes, notes: list[str]) -> str:
     """The file's text with "\\n" line breaks; notes say what was tolerated."""
-    if not raw.strip():
+    return decode_bytes(name, raw, notes).decode("utf-8")
+
+
+def parse(name: str, text: str) -> pl.DataFrame:
+    """Every cell as a string (null when empty), the header giving the column names."""
+    return parse_bytes(name, text.encode("utf-8"))
+
+
+def decode_bytes(name: str, raw: bytes, notes: list[str]) -> bytes:
+    """The file checked to be UTF-8 text, with "\\n" line breaks, still as bytes.
+
+    A national file is about a gigabyte: keeping it as bytes (which Polars reads) instead
+    of also holding a Python string saves that much memory.
+    """
+    if not raw or raw.isspace():  # not raw.strip(): that would copy a gigabyte
         raise InvalidFile(name, [Problem(None, None, "the file is empty")])
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
@@ -51,46 +66,67 @@ def decode(name: str, raw: bytes, notes: list[str]) -> str:
             name,
             [Problem(line, None, f"holds a NUL byte (offset {nul}): not a text file; {_SAVE_AS}")],
         )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        byte = raw[exc.start : exc.start + 1].hex()
+    bad = _first_bad_utf8(raw)
+    if bad is not None:
+        line = raw[:bad].count(b"\n") + 1
+        byte = raw[bad : bad + 1].hex()
         raise InvalidFile(
             name,
             [
                 Problem(
                     line,
                     None,
-                    f"line {line} is not UTF-8 text (byte 0x{byte} at offset {exc.start}; "
+                    f"line {line} is not UTF-8 text (byte 0x{byte} at offset {bad}; "
                     f"perhaps Latin-1 or Windows-1252); {_SAVE_AS}",
                 )
             ],
-        ) from None
-    if "\r" in text:
+        )
+    if b"\r" in raw:
         # Line breaks inside text cells become "\n" too: the canonical form has no "\r".
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         notes.append("Windows line endings were read as plain newlines")
-    return text
+    return raw
 
 
-def parse(name: str, text: str) -> pl.DataFrame:
-    """Every cell as a string (null when empty), the header giving the column names."""
-    header = _header_problems(text)
+def _first_bad_utf8(raw: bytes, chunk: int = 1 << 24) -> int | None:
+    """The offset of the first byte that is not UTF-8, decoding in pieces to save memory."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
+    for start in range(0, len(raw), chunk):
+        piece = view[start : start + chunk]
+        try:
+            decoder.decode(piece, final=start + chunk >= len(raw))
+        except UnicodeDecodeError as exc:
+            # The decoder may hold back up to 3 bytes of a character begun in the last piece.
+            held = len(exc.object) - len(piece)
+            return start - held + exc.start
+    return None
+
+
+def parse_bytes(name: str, data: bytes) -> pl.DataFrame:
+    """`parse` for the bytes `decode_bytes` gives."""
+    header = _header_problems(_head(data))
     if header:
         raise InvalidFile(name, header)
-    data = text.encode()
     try:
         frame = pl.read_csv(data, infer_schema=False, has_header=True, raise_if_empty=True)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError):
         # Polars does not say where a ragged row is; the csv module does.
-        raise InvalidFile(name, _locate_csv_problem(text)) from None
+        raise InvalidFile(name, _locate_csv_problem(data.decode("utf-8"))) from None
     if not _layout_ok(data, frame):
         # Polars pads short rows with blanks; the csv module finds them (and unclosed quotes).
-        problems = _locate_csv_problem(text, required=False)
+        problems = _locate_csv_problem(data.decode("utf-8"), required=False)
         if problems:
             raise InvalidFile(name, problems)
     return frame
+
+
+def _head(data: bytes, size: int = 1 << 16) -> str:
+    """Enough of the file to hold the header (all of it when the header is that long)."""
+    head = data[:size].decode("utf-8", errors="ignore")
+    if len(data) > size and "\n" not in head:
+        return data.decode("utf-8")
+    return head
 
 
 def _header_problems(text: str) -> list[Problem]:
@@ -120,11 +156,12 @@ def _header_problems(text: str) -> list[Problem]:
 
 
 def _layout_ok(data: bytes, frame: pl.DataFrame) -> bool:
-    """True when every record has as many fields as the header (a fast, vectorised check).
+    """True when every record has as many cells as the header (a fast, vectorised check).
 
-    Records are found from the lines: a line starts a record unless an odd number of
-    quotes came before it. A record without quotes has one field more than it has commas;
-    for the few with quotes, quoted parts are removed before counting.
+    Records are found from the lines: a line continues a record when an odd number of
+    quotes came before it. Commas inside quotes are not separators, so quoted parts are
+    removed before counting (a doubled quote `""` inside a cell closes and reopens the
+    quotes, which comes to the same). A record has one cell more than it has commas.
     """
     try:
         lines = pl.read_csv(
@@ -132,35 +169,48 @@ def _layout_ok(data: bytes, frame: pl.DataFrame) -> bool:
         )
     except pl.exceptions.PolarsError:
         return False  # a line holding the unit separator: let the csv module decide
-    counted = lines.with_columns(
-        pl.col("line").str.count_matches('"', literal=True).fill_null(0).alias("quotes"),
-        pl.col("line").str.count_matches(",", literal=True).fill_null(0).alias("commas"),
-    ).with_columns(
-        ((pl.col("quotes").cum_sum() - pl.col("quotes")) % 2 == 1).alias("continues"),
-    )
-    if counted["quotes"].sum() % 2:
-        return False  # a quote is never closed
-    counted = counted.with_columns((~pl.col("continues")).cum_sum().alias("record"))
     width = frame.width
-    plain = counted.filter(
-        ~pl.col("record").is_in(
-            counted.filter((pl.col("quotes") > 0) | pl.col("continues"))["record"].implode()
-        )
+    line = pl.col("line").fill_null("")
+    quotes = pl.col("quotes")
+    counted = lines.select(
+        pl.col("line"),
+        line.str.count_matches('"', literal=True).alias("quotes"),
+        line.str.count_matches(",", literal=True).alias("commas"),
     )
-    if plain.filter(pl.col("line").is_not_null() & (pl.col("commas") + 1 != width)).height:
+    del lines
+    if int(counted["quotes"].sum()) % 2:
+        return False  # a quote is never closed
+    counted = counted.with_columns(
+        ((quotes.cum_sum() - quotes) % 2 == 1).alias("continues")
+    ).with_columns((~pl.col("continues")).cum_sum().alias("record"))
+    records = int(counted["record"].max() or 0)  # type: ignore[arg-type]
+    # Most lines are whole records without quotes: their commas are all separators.
+    plain = (quotes == 0) & ~pl.col("continues")
+    # A line without quotes cannot be continued by the next, so these are whole records.
+    single = counted.filter(plain & pl.col("line").is_not_null() & (pl.col("commas") + 1 != width))
+    if single.height:
         return False
-    quoted = (
-        counted.filter(~pl.col("record").is_in(plain["record"].implode()))
-        .group_by("record", maintain_order=True)
-        .agg(pl.col("line").fill_null("").str.join("\n"))
-        .with_columns(
-            pl.col("line").str.replace_all('"[^"]*"', "").str.count_matches(",", literal=True)
-        )
+    quoted = counted.filter(
+        pl.col("record").is_in(counted.filter(~plain)["record"].unique().implode())
+    ).drop("commas")
+    outside = (
+        pl.when(pl.col("continues") & (quotes == 0))
+        .then(pl.lit(""))  # wholly inside a cell begun on an earlier line
+        .when(pl.col("continues"))
+        .then(line.str.replace(r'^[^"]*"', ""))
+        .otherwise(line)
+        .str.replace_all(r'"[^"]*"', "")
+        .str.replace(r'"[^"]*$', "")
     )
-    if quoted.filter(pl.col("line") + 1 != width).height:
-        return False
-    records: int = counted.height and counted.select(pl.col("record").max()).item()
-    return records == frame.height + 1
+    wrong = (
+        quoted.select(
+            pl.col("record"), outside.str.count_matches(",", literal=True).alias("commas")
+        )
+        .group_by("record")
+        .agg(pl.col("commas").sum())
+        .filter(pl.col("commas") + 1 != width)
+    )
+    return wrong.height == 0 and records == frame.height + 1
 
 
 def _locate_csv_problem(text: str, required: bool = True) -> list[Problem]:
@@ -193,7 +243,9 @@ def _locate_csv_problem(text: str, required: bool = True) -> list[Problem]:
                     )
             if len(row) != len(header) and any(cell.strip() for cell in row):
                 problems.append(
-                    Problem(number, None, f"has {_cells(len(row))} but the header has {len(header)}")
+                    Problem(
+                        number, None, f"has {_cells(len(row))} but the header has {len(header)}"
+                    )
                 )
                 if len(problems) >= MAX_LAYOUT_PROBLEMS:
                     break

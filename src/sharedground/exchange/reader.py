@@ -52,10 +52,13 @@ def read_exchange_csv(
         raise InvalidFile(name, [Problem(None, None, "no such file")]) from None
     except IsADirectoryError:
         raise InvalidFile(name, [Problem(None, None, "is a folder, not a file")]) from None
-    text = csvparse.decode(name, raw, notes)
-    frame = csvparse.parse(name, text)
+    data = csvparse.decode_bytes(name, raw, notes)
+    del raw  # the same bytes when nothing was changed; else a gigabyte to give back
+    frame = csvparse.parse_bytes(name, data)
+    del data
     frame = _check_header(name, frame, instrument)
-    frame = _drop_blank_rows(frame.with_row_index(_ROW, offset=2), notes)
+    frame = _clean(frame.with_row_index(_ROW, offset=2), instrument)
+    frame = _drop_blank_rows(frame, instrument, notes)
     if frame.height == 0:
         raise InvalidFile(name, [Problem(None, None, "the file has a header but no rows")])
     frame, problems = _validate(frame, instrument, default_mode)
@@ -85,10 +88,27 @@ def _check_header(name: str, frame: pl.DataFrame, instrument: Instrument) -> pl.
     return frame
 
 
-def _drop_blank_rows(frame: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
+def _clean(frame: pl.DataFrame, instrument: Instrument) -> pl.DataFrame:
+    """Empty cells as null; spaces around values removed, except in free text."""
+    text = {c.name for c in item_columns(instrument) if c.kind == "text"}
+    cleaned: list[pl.Expr] = []
+    for name in frame.columns:
+        if name == _ROW:
+            continue
+        col = pl.col(name)
+        value = col if name in text else col.str.strip_chars()
+        cleaned.append(pl.when(value == "").then(None).otherwise(value).alias(name))
+    return frame.with_columns(cleaned)
+
+
+def _drop_blank_rows(frame: pl.DataFrame, instrument: Instrument, notes: list[str]) -> pl.DataFrame:
     """Leave out rows with nothing in any cell (spreadsheets often save a few at the end)."""
-    cells = [c for c in frame.columns if c != _ROW]
-    blank = pl.all_horizontal(pl.col(c).str.strip_chars().fill_null("") == "" for c in cells)
+    text = {c.name for c in item_columns(instrument) if c.kind == "text"}
+    blank = pl.all_horizontal(
+        (pl.col(c).str.strip_chars() == "").fill_null(True) if c in text else pl.col(c).is_null()
+        for c in frame.columns
+        if c != _ROW
+    )
     kept = frame.filter(~blank)
     if kept.height < frame.height:
         skipped = frame.height - kept.height
@@ -99,20 +119,9 @@ def _drop_blank_rows(frame: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
 def _validate(
     frame: pl.DataFrame, instrument: Instrument, default_mode: str
 ) -> tuple[pl.DataFrame, list[Problem]]:
-    """Check every cell of a frame numbered in `_ROW`; canonical values, and the problems."""
+    """Check every (cleaned) cell of a frame numbered in `_ROW`: canonical values, problems."""
     problems: list[Problem] = []
     columns = {c.name: c for c in item_columns(instrument)}
-    cleaned: list[pl.Expr] = []
-    for name in frame.columns:
-        if name == _ROW:
-            continue
-        col = pl.col(name)
-        if name in columns and columns[name].kind == "text":
-            cleaned.append(pl.when(col == "").then(None).otherwise(col).alias(name))
-        else:
-            stripped = col.str.strip_chars()
-            cleaned.append(pl.when(stripped == "").then(None).otherwise(stripped).alias(name))
-    frame = frame.with_columns(cleaned)
     if "mode" not in frame.columns:
         frame = frame.with_columns(pl.lit(default_mode).alias("mode"))
 
@@ -144,7 +153,7 @@ def _validate(
             ]
         else:
             problems += _check_allowed(frame, column)
-    if canonical:
+    if canonical and not problems:
         frame = frame.with_columns(canonical)
     return frame.drop(_ROW), problems
 
