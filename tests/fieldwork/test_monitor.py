@@ -105,7 +105,4 @@ def test_status_counts_each_person_once(frame: Frame, mailserver: MailServer) ->
         main, ["status", "--wave", frame.wave, "--database", frame.store.url]
     )
     assert result.exit_code == 0, result.output
-    assert (
-        "By role" in result.output
-        and "Completed by mode: online 6, postal 1" in result.output
-    )
+    assert "By role" in result.output and "Completed by mode: online 6, postal 1" in result.output

@@ -144,6 +144,13 @@ def _day(_ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
     default=None,
     help=f"Key that seals personal links [${personal.KEY_ENV}; ./{personal.DEFAULT_KEY_FILE}].",
 )
+@click.option(
+    "--connections",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="SMTP connections used at once.",
+)
 @click.option("--watch", is_flag=True, help="Keep running, sending what falls due.")
 @click.option(
     "--interval",
@@ -169,6 +176,7 @@ def send(
     from_address: str,
     templates_dir: Path | None,
     link_key_file: Path | None,
+    connections: int,
     watch: bool,
     interval: int,
     cycles: int | None,
@@ -199,6 +207,7 @@ def send(
                     templates=templates,
                     sealer=personal.Sealer(key),
                     reminder_days=reminder_days,
+                    connections=connections,
                 )
                 with progress_bar("Sending", enabled=console_err.is_terminal) as update:
                     report = sending.send_due(

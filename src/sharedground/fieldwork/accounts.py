@@ -199,7 +199,9 @@ def audit_entries(session: Session, limit: int = 200) -> list[AuditEntry]:
 def _principal(session: Session, user: AdminUser) -> Principal:
     code = None
     if user.organisation_id is not None:
-        code = session.scalar(select(Organisation.code).where(Organisation.id == user.organisation_id))
+        code = session.scalar(
+            select(Organisation.code).where(Organisation.id == user.organisation_id)
+        )
     return Principal(user.id, user.username, user.role, code)
 
 

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime, parseaddr
 from importlib import resources
 from pathlib import Path
@@ -123,7 +126,7 @@ def build_message(
     anonymous: bool,
     message_id: str,
     now: dt.datetime | None = None,
-) -> EmailMessage:
+) -> Message:
     """The complete MIME message (plain text with an HTML alternative)."""
     survey = link_url(base_url, letter.token)
     optout = optout_url(base_url, letter.token)
@@ -139,8 +142,10 @@ def build_message(
         reminder=letter.reminder,
         sender_name=sender.name,
     )
-    message = EmailMessage()
-    message["Subject"] = subject
+    # The compat32 MIME classes: several times faster than EmailMessage's header registry,
+    # which matters at 10,000 messages, and the bytes on the wire are the same standard MIME.
+    message = MIMEMultipart("alternative")
+    message["Subject"] = str(Header(subject, "utf-8")) if not subject.isascii() else subject
     message["From"] = sender.header()
     message["To"] = letter.to
     message["Date"] = format_datetime((now or dt.datetime.now()).astimezone())
@@ -148,8 +153,8 @@ def build_message(
     message["List-Unsubscribe"] = f"<{optout}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
+    message.attach(MIMEText(text, "plain", "utf-8"))
+    message.attach(MIMEText(html, "html", "utf-8"))
     return message
 
 

@@ -27,11 +27,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sharedground.fieldwork.links import create_links, hash_token
-from sharedground.store import Contact, Organisation, StoreError, Wave
+from sharedground.store import Contact, StoreError, Wave
 from sharedground.store.schema import Link, PersonalLink, Setting
 
 KEY_ENV = "SHAREDGROUND_LINK_KEY"
@@ -131,30 +131,39 @@ def ensure_links(
     missing = [c for c in contacts if c.id not in tokens]
     if not missing:
         return tokens
-    codes = dict(session.execute(select(Organisation.id, Organisation.code)).all())
-    groups: dict[tuple[str, int | None], list[int]] = {}
+    groups: dict[str, list[Contact]] = {}
     for contact in missing:
-        groups.setdefault((contact.role, contact.organisation_id), []).append(contact.id)
-    for (role, organisation_id), members in groups.items():
-        trust = codes.get(organisation_id) if organisation_id is not None else None
+        groups.setdefault(contact.role, []).append(contact)
+    for role, members in groups.items():
+        # One call per role (each checks the role against the instrument); the trust is set
+        # on the new links afterwards, from each contact, rather than one call per trust.
         made = create_links(
-            session, wave, len(members), role=role, trust=trust, contact_ids=members
+            session, wave, len(members), role=role, contact_ids=[c.id for c in members]
         )
-        hashes = {hash_token(token): token for token in made}
-        link_ids = dict(
-            session.execute(
-                select(Link.token_hash, Link.id).where(Link.token_hash.in_(hashes))
-            ).all()
-        )
-        for contact_id, token in zip(members, made, strict=True):
+        by_hash = {hash_token(token): token for token in made}
+        link_ids: dict[str, int] = {}
+        hashes = list(by_hash)
+        for start in range(0, len(hashes), 500):
+            link_ids.update(
+                session.execute(
+                    select(Link.token_hash, Link.id).where(
+                        Link.token_hash.in_(hashes[start : start + 500])
+                    )
+                ).all()
+            )
+        trusts = []
+        for contact, token in zip(members, made, strict=True):
+            link_id = link_ids[hash_token(token)]
+            if contact.organisation_id is not None:
+                trusts.append({"id": link_id, "organisation_id": contact.organisation_id})
             session.add(
                 PersonalLink(
-                    contact_id=contact_id,
-                    link_id=link_ids[hash_token(token)],
-                    sealed_token=sealer.seal(token),
+                    contact_id=contact.id, link_id=link_id, sealed_token=sealer.seal(token)
                 )
             )
-            tokens[contact_id] = token
+            tokens[contact.id] = token
+        if trusts:
+            session.execute(update(Link), trusts)  # bulk UPDATE by primary key
     session.flush()
     return tokens
 

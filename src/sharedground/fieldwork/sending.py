@@ -26,6 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -175,6 +177,7 @@ class Mailer:
     templates: Templates
     sealer: Sealer
     reminder_days: Sequence[int] = DEFAULT_REMINDER_DAYS
+    connections: int = 4  # SMTP connections used at once
 
 
 def send_due(
@@ -238,55 +241,82 @@ def _run(
         facts = (wave.name, wave.closes, wave.anonymous)
     domain = mailer.sender.address.rsplit("@", 1)[-1].strip(">") or "localhost"
     assert mailer.transport is not None
-    transport = mailer.transport
-    pending_outcome: tuple[int, Outcome, str] | None = None
-    done = 0
-    for item in due:
-        contact = contacts[item.contact_id]
-        assert contact.email is not None
-        mid = message_id(wave_id, contact.id, item.kind, domain)
-        with store.session() as session:
-            if pending_outcome is not None:
-                _record(session, *pending_outcome)
-                pending_outcome = None
-            row_id = _claim(session, wave_id, item, contact.email, mid)
-        if row_id is None:
-            continue  # another run claimed it (only possible with --break-lock)
-        letter = Letter(
-            kind=kind_of(item.kind),
-            to=contact.email,
-            name=contact.name,
-            token=tokens[contact.id],
-            reminder=int(item.kind.split("-")[1]) if "-" in item.kind else 0,
-        )
-        message = build_message(
-            mailer.templates,
-            letter,
-            sender=mailer.sender,
-            base_url=mailer.base_url,
-            title=title,
-            wave=facts[0],
-            closes=facts[1],
-            anonymous=facts[2],
-            message_id=mid,
-        )
-        try:
-            outcome, detail = transport.send(message, mailer.sender.address, contact.email)
-        except ServerUnavailable as exc:
-            # Nothing of this message reached the server: mark it failed, stop the batch.
+    queue = deque(due)
+    lock = threading.Lock()
+    stop = threading.Event()
+    done = [0]
+
+    def work(transport: SmtpTransport) -> None:
+        # Each connection claims, sends and records its own messages; with several, the
+        # waits for the server's replies overlap (most of the time of a transaction).
+        pending: tuple[int, Outcome, str] | None = None
+        while not stop.is_set():
+            with lock:
+                if not queue:
+                    break
+                item = queue.popleft()
+            contact = contacts[item.contact_id]
+            assert contact.email is not None
+            mid = message_id(wave_id, contact.id, item.kind, domain)
             with store.session() as session:
-                _record(session, row_id, Outcome.FAILED, str(exc))
-            report.failed += 1
-            report.stopped = str(exc)
-            break
-        pending_outcome = (row_id, outcome, detail)
-        setattr(report, outcome.value, getattr(report, outcome.value) + 1)
-        done += 1
-        if progress is not None:
-            progress(done, len(due))
-    if pending_outcome is not None:
-        with store.session() as session:
-            _record(session, *pending_outcome)
+                if pending is not None:
+                    _record(session, *pending)
+                    pending = None
+                row_id = _claim(session, wave_id, item, contact.email, mid)
+            if row_id is None:
+                continue  # another run claimed it (only possible with --break-lock)
+            letter = Letter(
+                kind=kind_of(item.kind),
+                to=contact.email,
+                name=contact.name,
+                token=tokens[contact.id],
+                reminder=int(item.kind.split("-")[1]) if "-" in item.kind else 0,
+            )
+            message = build_message(
+                mailer.templates,
+                letter,
+                sender=mailer.sender,
+                base_url=mailer.base_url,
+                title=title,
+                wave=facts[0],
+                closes=facts[1],
+                anonymous=facts[2],
+                message_id=mid,
+            )
+            try:
+                outcome, detail = transport.send(message, mailer.sender.address, contact.email)
+            except ServerUnavailable as exc:
+                # Nothing of this message reached the server: mark it failed, stop the batch.
+                with store.session() as session:
+                    _record(session, row_id, Outcome.FAILED, str(exc))
+                with lock:
+                    report.failed += 1
+                    report.stopped = str(exc)
+                stop.set()
+                break
+            pending = (row_id, outcome, detail)
+            with lock:
+                setattr(report, outcome.value, getattr(report, outcome.value) + 1)
+                done[0] += 1
+                if progress is not None:
+                    progress(done[0], len(due))
+        if pending is not None:
+            with store.session() as session:
+                _record(session, *pending)
+
+    count = max(1, min(mailer.connections, len(due)))
+    transports = [mailer.transport] + [
+        SmtpTransport(mailer.transport.settings) for _ in range(count - 1)
+    ]
+    threads = [threading.Thread(target=work, args=(t,), daemon=True) for t in transports]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for extra in transports[1:]:
+            extra.close()
 
 
 def _claim(session: Session, wave_id: int, item: Due, address: str, mid: str) -> int | None:
@@ -381,8 +411,11 @@ def _examples(session: Session, wave: Wave, due: list[Due], mailer: Mailer) -> l
             anonymous=wave.anonymous,
             message_id="<dry-run@localhost>",
         )
-        body = message.get_body(("plain",))
-        text = body.get_content() if body is not None else ""
+        text = ""
+        for part in message.walk():
+            if part.get_content_type() == "text/plain":
+                payload = part.get_payload(decode=True)
+                text = payload.decode("utf-8") if isinstance(payload, bytes) else ""
         shown.append(f"To: {contact.email}\nSubject: {message['Subject']}\n\n{text}")
     return shown
 

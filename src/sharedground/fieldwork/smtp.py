@@ -14,7 +14,7 @@ import os
 import smtplib
 import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
 from enum import Enum
 
 from sharedground.store import StoreError
@@ -26,6 +26,8 @@ ENV = {
     "password": "SHAREDGROUND_SMTP_PASSWORD",
     "starttls": "SHAREDGROUND_SMTP_STARTTLS",
 }
+# CRLF line ends as SMTP requires (smtplib does not convert bytes it is given).
+_WIRE = email.policy.compat32.clone(linesep="\r\n")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -142,7 +144,7 @@ class SmtpTransport:
         self._smtp = smtp
         return smtp
 
-    def send(self, message: EmailMessage, sender: str, recipient: str) -> tuple[Outcome, str]:
+    def send(self, message: Message, sender: str, recipient: str) -> tuple[Outcome, str]:
         """Run one transaction; the outcome and the server's words."""
         smtp = self.connect()
         try:
@@ -161,7 +163,7 @@ class SmtpTransport:
             self._drop()
             return Outcome.FAILED, f"connection lost before the message was sent: {exc}"
         try:
-            code, reply = smtp.data(message.as_bytes(policy=email.policy.SMTP))
+            code, reply = smtp.data(message.as_bytes(policy=_WIRE))
         except smtplib.SMTPDataError as exc:
             smtp.rset()
             return Outcome.FAILED, f"{exc.smtp_code} {_decode(exc.smtp_error)}"
