@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from sharedground import stats
 from sharedground.analysis import published
 from sharedground.analysis.counting import count
 from sharedground.analysis.grouping import grouping
@@ -39,11 +40,11 @@ class VersusRest:
     diff: float
     ci_low: float
     ci_high: float
-    p_value: float
+    p_value: float | None  # None: everyone gave the same answer, so nothing to test
 
     @property
     def flag(self) -> str:
-        if self.p_value >= 0.05:
+        if self.p_value is None or self.p_value >= 0.05:
             return "similar"
         return "above" if self.diff > 0 else "below"
 
@@ -237,12 +238,9 @@ def _limits(p0: float, denominators: list[int]) -> dict[int, dict[str, float]]:
     """Lower and upper limits (proportions) at each level, per denominator."""
     if not denominators:
         return {}
-    from sharedground import stats
-
     out: dict[int, dict[str, float]] = {n: {} for n in denominators}
-    n_array = np.asarray(denominators, dtype=np.int64)
-    for level in LEVELS:
-        lower, upper = stats.funnel_limits(p0, n_array, [level])[level]
+    limits = stats.funnel_limits(p0, np.asarray(denominators, dtype=np.int64), LEVELS)
+    for level, (lower, upper) in limits.items():
         tag = "95" if level == 0.95 else "998"
         for k, n in enumerate(denominators):
             out[n][f"lower_{tag}"] = float(lower[k])

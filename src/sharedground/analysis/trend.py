@@ -57,7 +57,8 @@ class Change:
     diff: float
     ci_low: float
     ci_high: float
-    p_value: float
+    #: None when no test is possible (everyone gave the same answer, then and now).
+    p_value: float | None
 
     @property
     def approximate(self) -> bool:
@@ -65,7 +66,7 @@ class Change:
 
     @property
     def significant(self) -> bool:
-        return self.p_value < 0.05
+        return self.p_value is not None and self.p_value < 0.05
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -242,6 +243,6 @@ def describe(change: Change | None) -> str:
     text = (
         f"{half_up(change.then.pct)}% → {half_up(change.now.pct)}% "
         f"({sign}{change.diff:.0f}, {change.ci_low:.0f} to {change.ci_high:.0f}) "
-        f"{stars(change.p_value)}"
+        f"{stars(change.p_value) or 'no test'}"
     )
     return text + (" ≈" if change.approximate else "")
