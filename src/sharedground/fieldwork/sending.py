@@ -250,6 +250,13 @@ def _run(
         # Each connection claims, sends and records its own messages; with several, the
         # waits for the server's replies overlap (most of the time of a transaction).
         pending: tuple[int, Outcome, str] | None = None
+        try:
+            transport.connect()  # a server that is down: stop before claiming anything
+        except ServerUnavailable as exc:
+            with lock:
+                report.stopped = str(exc)
+            stop.set()
+            return
         while not stop.is_set():
             with lock:
                 if not queue:
