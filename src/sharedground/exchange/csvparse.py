@@ -105,15 +105,18 @@ def _first_bad_utf8(raw: bytes, chunk: int = 1 << 24) -> int | None:
 
 def parse_bytes(name: str, data: bytes) -> pl.DataFrame:
     """`parse` for the bytes `decode_bytes` gives."""
-    header = _header_problems(_head(data))
+    head = _head(data)
+    header = _header_problems(head)
     if header:
         raise InvalidFile(name, header)
+    # Checked before the frame is read so that the two never take memory at once.
+    records = _layout_records(data, len(next(csv.reader(io.StringIO(head)))))
     try:
         frame = pl.read_csv(data, infer_schema=False, has_header=True, raise_if_empty=True)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError):
         # Polars does not say where a ragged row is; the csv module does.
         raise InvalidFile(name, _locate_csv_problem(data.decode("utf-8"))) from None
-    if not _layout_ok(data, frame):
+    if records != frame.height + 1:
         # Polars pads short rows with blanks; the csv module finds them (and unclosed quotes).
         problems = _locate_csv_problem(data.decode("utf-8"), required=False)
         if problems:
@@ -156,7 +159,14 @@ def _header_problems(text: str) -> list[Problem]:
 
 
 def _layout_ok(data: bytes, frame: pl.DataFrame) -> bool:
-    """True when every record has as many cells as the header (a fast, vectorised check).
+    """True when every record of `data` has as many cells as `frame` has columns."""
+    return _layout_records(data, frame.width) == frame.height + 1
+
+
+def _layout_records(data: bytes, width: int) -> int | None:
+    """The number of records, header included, when every one has `width` cells; else None.
+
+    A fast, vectorised check.
 
     Records are found from the lines: a line continues a record when an odd number of
     quotes came before it. Commas inside quotes are not separators, so quoted parts are
@@ -168,8 +178,7 @@ def _layout_ok(data: bytes, frame: pl.DataFrame) -> bool:
             data, has_header=False, separator="\x1f", quote_char=None, schema={"line": pl.String}
         )
     except pl.exceptions.PolarsError:
-        return False  # a line holding the unit separator: let the csv module decide
-    width = frame.width
+        return None  # a line holding the unit separator: let the csv module decide
     line = pl.col("line").fill_null("")
     quotes = pl.col("quotes")
     counted = lines.select(
@@ -179,7 +188,7 @@ def _layout_ok(data: bytes, frame: pl.DataFrame) -> bool:
     )
     del lines
     if int(counted["quotes"].sum()) % 2:
-        return False  # a quote is never closed
+        return None  # a quote is never closed
     counted = counted.with_columns(
         ((quotes.cum_sum() - quotes) % 2 == 1).alias("continues")
     ).with_columns((~pl.col("continues")).cum_sum().alias("record"))
@@ -189,7 +198,7 @@ def _layout_ok(data: bytes, frame: pl.DataFrame) -> bool:
     # A line without quotes cannot be continued by the next, so these are whole records.
     single = counted.filter(plain & pl.col("line").is_not_null() & (pl.col("commas") + 1 != width))
     if single.height:
-        return False
+        return None
     quoted = counted.filter(
         pl.col("record").is_in(counted.filter(~plain)["record"].unique().implode())
     ).drop("commas")
@@ -210,7 +219,7 @@ def _layout_ok(data: bytes, frame: pl.DataFrame) -> bool:
         .agg(pl.col("commas").sum())
         .filter(pl.col("commas") + 1 != width)
     )
-    return wrong.height == 0 and records == frame.height + 1
+    return records if wrong.height == 0 else None
 
 
 def _locate_csv_problem(text: str, required: bool = True) -> list[Problem]:
