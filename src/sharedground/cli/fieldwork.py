@@ -425,10 +425,10 @@ def postal_enter(path: Path, database: str | None) -> None:
     metavar="FIELD=VALUE",
     help="The right value of a field the keyings disagree on (VALUE blank: no answer).",
 )
-@click.option("--reviewer", required=True, help="Who resolved the differences.")
+@click.option("--reviewer", default=None, help="Who resolved the differences (with --set).")
 @database_option
 def postal_reconcile(
-    serial: str, settings: tuple[str, ...], reviewer: str, database: str | None
+    serial: str, settings: tuple[str, ...], reviewer: str | None, database: str | None
 ) -> None:
     """Show the fields two keyings disagree on, or resolve them all with --set."""
     from sharedground.fieldwork import paper
@@ -445,6 +445,8 @@ def postal_reconcile(
                         f"  {name}: first {first or '(blank)'!r}, second {second or '(blank)'!r}"
                     )
                 return
+            if not reviewer:
+                raise click.UsageError("--set needs --reviewer (who resolved the differences)")
             resolutions: dict[str, str | None] = {}
             for item in settings:
                 name, sep, value = item.partition("=")

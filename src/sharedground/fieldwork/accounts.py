@@ -10,6 +10,7 @@ administrative action is written to the audit log: who, what, when.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -112,10 +113,8 @@ def login(session: Session, username: str, password: str, *, client: str = "") -
     now = _now()
     user = session.scalar(select(AdminUser).where(AdminUser.username == username))
     if user is None:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
         audit(session, username or "?", "login failed", detail={"client": client, "why": "unknown"})
         return LoginResult(None, None)
     if user.locked_until is not None and user.locked_until > now:
