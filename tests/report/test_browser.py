@@ -110,7 +110,7 @@ def test_every_chart_is_drawn_and_labelled(report: tuple[Page, str], tab: Any) -
             return {id: svg.id, role: svg.getAttribute('role'), width: box.width,
                     height: box.height,
                     names: ids.map(i => (document.getElementById(i) || {}).textContent || ''),
-                    marks: svg.querySelectorAll('rect, circle, line, polyline').length};
+                    marks: svg.querySelectorAll('rect, circle, line, polyline, path').length};
         })"""
     )
     assert [c["id"] for c in charts] == [c.id for c in page.charts]
@@ -119,8 +119,8 @@ def test_every_chart_is_drawn_and_labelled(report: tuple[Page, str], tab: Any) -
     for chart in charts:
         assert chart["role"] == "img"
         assert all(name.strip() for name in chart["names"]) and len(chart["names"]) == 2
-        assert chart["width"] > 300 and chart["height"] > 80, chart["id"]
-        assert chart["marks"] > 10, chart["id"]
+        assert chart["width"] > 300 and chart["height"] > 40, chart["id"]
+        assert chart["marks"] > 8, chart["id"]
 
 
 @pytest.mark.parametrize("width", [1280, 820])

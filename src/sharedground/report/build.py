@@ -7,6 +7,7 @@ document for the whole wave and, per trust, for the trust and by trust (the funn
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from sharedground.analysis import trend as analysis_trend
 from sharedground.analysis.benchmark import benchmark
 from sharedground.analysis.source import WaveData, load_wave
 from sharedground.analysis.tables import analyse
+from sharedground.exchange.columns import MODES
 from sharedground.instrument import Instrument, Likert, LikertItem
 from sharedground.report import comments as comment_module
 from sharedground.report import trend
@@ -33,7 +35,14 @@ from sharedground.report.model import (
     ReportInput,
 )
 from sharedground.report.published import published_analysis
-from sharedground.store import Contact, Organisation, Response, Store
+from sharedground.store import Contact, Organisation, Store
+
+#: Most comments printed per question in a trust report: a board reads a handful; every
+#: printed comment is also a little more risk of recognising its author.
+TRUST_COMMENTS = 5
+
+#: Most responses whose free text is read; larger waves are sampled (see `_scan`).
+SCAN_LIMIT = 50_000
 
 #: (table, row index) of the key ratings drawn as funnel plots.
 FUNNEL_ROWS = (("table_2.1", 0), ("table_2.1", 2), ("table_2.1", 4))
@@ -116,43 +125,97 @@ def distributions(
     return found
 
 
-def _texts(store: Store, wave_id: int, instrument: Instrument) -> pl.DataFrame:
-    """Role, trust and the free-text answers of those who wrote any (only these columns)."""
+@dataclass
+class _Scan:
+    """What one pass over a wave's stored responses gives beyond the coded frame."""
+
+    #: Responses read when only a sample was (None: all of them).
+    sampled: int | None
+    texts: pl.DataFrame
+    first: dt.date | None
+    last: dt.date | None
+
+
+def _scan(store: Store, wave_id: int, instrument: Instrument, responses: int) -> _Scan:
+    """Role, trust and free-text answers of those who wrote any, and the date range.
+
+    One pass over the wave's responses: all of them up to `SCAN_LIMIT`, beyond that an
+    evenly spread sample of about `SCAN_LIMIT` (every k-th response by id), because the
+    comments live inside each response's answers document and reading a million documents
+    takes far longer than the rest of the report; the report prints a dozen comments per
+    question and says they come from a sample. On SQLite, `json_extract` with several paths
+    parses each document once and returns the texts as one JSON array.
+    """
+    stride = max(1, -(-responses // SCAN_LIMIT))
     items = [i.id for i in comment_module.text_items(instrument)]
     if store.backend == "postgresql":
-        pick = [f"r.answers ->> '{item}'" for item in items]
+        pick = "json_build_array(" + ", ".join(f"r.answers ->> '{i}'" for i in items) + ")::text"
     else:
-        pick = [f"json_extract(r.answers, '$.{item}')" for item in items]
-    columns = ", ".join(f"{expr} AS c{i}" for i, expr in enumerate(pick))
-    anything = " OR ".join(f"{expr} IS NOT NULL" for expr in pick) or "FALSE"
+        pick = "json_extract(r.answers, " + ", ".join(f"'$.\"{i}\"'" for i in items) + ")"
+    if not items:
+        pick = "NULL"
     query = text(
-        f"SELECT r.role, o.code, {columns} FROM response r "
+        f"SELECT r.role, o.code, r.submitted_on, {pick} FROM response r "
         "LEFT JOIN organisation o ON o.id = r.organisation_id "
-        f"WHERE r.wave_id = :wave AND ({anything}) ORDER BY r.id"
+        "WHERE r.wave_id = :wave AND r.id % :stride = 0 ORDER BY r.id"
     )
     with store.engine.connect() as connection:
-        rows = connection.execute(query, {"wave": wave_id}).all()
-    schema = {"role": pl.String, "trust": pl.String, **{item: pl.String for item in items}}
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+        rows = connection.execute(query, {"wave": wave_id, "stride": stride}).all()
+    frame = pl.DataFrame(
+        [(r[0], r[1], None if r[2] is None else str(r[2]), r[3]) for r in rows],
+        schema={"role": pl.String, "trust": pl.String, "submitted": pl.String, "texts": pl.String},
+        orient="row",
+    )
+    # SQLite gives dates as text, PostgreSQL as dates: both as ISO text here.
+    dates = frame["submitted"].drop_nulls().str.to_date("%Y-%m-%d")
+    first = dates.min() if dates.len() else None
+    last = dates.max() if dates.len() else None
+    texts = frame.filter(pl.col("texts").is_not_null()).select(
+        "role",
+        "trust",
+        pl.col("texts").str.json_decode(pl.List(pl.String)).alias("texts"),
+    )
+    texts = texts.select(
+        "role",
+        "trust",
+        *(
+            pl.col("texts").list.get(i, null_on_oob=True).alias(item)
+            for i, item in enumerate(items)
+        ),
+    )
+    if items:
+        texts = texts.filter(pl.any_horizontal(pl.col(item).is_not_null() for item in items))
+    return _Scan(
+        len(rows) if stride > 1 else None,
+        texts,
+        first if isinstance(first, dt.date) else None,
+        last if isinstance(last, dt.date) else None,
+    )
 
 
-def _fieldwork(store: Store, wave_name: str, instrument: Instrument) -> Fieldwork:
+def _fieldwork(
+    store: Store,
+    wave_name: str,
+    data: WaveData,
+    first: dt.date | None,
+    last: dt.date | None,
+    sampled: int | None,
+) -> Fieldwork:
+    """Fieldwork facts: the wave's dates, its sample frame (contacts) and responses."""
+    instrument = data.instrument
+    roles = _role_codes(instrument)
+    by_role = {
+        roles[int(code)]: int(n)
+        for code, n in data.frame["role"].value_counts().iter_rows()
+        if code is not None and int(code) in roles
+    }
+    by_mode = {
+        MODES[int(code) - 1]: int(n)
+        for code, n in data.frame["mode"].value_counts().iter_rows()
+        if code is not None and 0 < int(code) <= len(MODES)
+    }
     with store.session() as session:
         wave = store.get_wave(session, wave_name)
-        by_role = dict(
-            session.execute(
-                select(Response.role, func.count())
-                .where(Response.wave_id == wave.id)
-                .group_by(Response.role)
-            ).all()
-        )
-        by_mode = dict(
-            session.execute(
-                select(Response.mode, func.count())
-                .where(Response.wave_id == wave.id)
-                .group_by(Response.mode)
-            ).all()
-        )
         contacts = dict(
             session.execute(
                 select(Contact.role, func.count())
@@ -160,19 +223,18 @@ def _fieldwork(store: Store, wave_name: str, instrument: Instrument) -> Fieldwor
                 .group_by(Contact.role)
             ).all()
         )
-        first, last = session.execute(
-            select(func.min(Response.submitted_on), func.max(Response.submitted_on)).where(
-                Response.wave_id == wave.id
-            )
-        ).one()
         opens, closes = wave.opens or first, wave.closes or last
+        recorded = bool(wave.opens and wave.closes)
     if not contacts and instrument.id == "dmr-2015" and wave_name == "2015":
         fieldwork = published_fieldwork()
     else:
         fieldwork = Fieldwork()
     fieldwork.opens, fieldwork.closes = opens, closes
-    fieldwork.responses_by_group = {k: int(v) for k, v in by_role.items()}
-    fieldwork.responses_by_mode = {k: int(v) for k, v in by_mode.items()}
+    if sampled is not None and not recorded:
+        fieldwork.dates_note = f"first and last response in a sample of {sampled:,}"
+    fieldwork.comments_sample = sampled
+    fieldwork.responses_by_group = by_role
+    fieldwork.responses_by_mode = by_mode
     if contacts:
         invited = sum(contacts.values())
         fieldwork.invitations = invited
@@ -220,13 +282,14 @@ def load(
         wave_id = store.get_wave(session, wave).id
         names = dict(session.execute(select(Organisation.code, Organisation.name)).all())
         stored = {w.name for w in store.list_waves(session)}
+    scan = _scan(store, wave_id, data.instrument, data.frame.height)
     context = WaveContext(
         wave=wave,
         data=data,
         national=national,
         groups=_groups(national, 0),
-        fieldwork=_fieldwork(store, wave, data.instrument),
-        texts=_texts(store, wave_id, data.instrument),
+        fieldwork=_fieldwork(store, wave, data, scan.first, scan.last, scan.sampled),
+        texts=scan.texts,
         trust_names=names,
         comment_limit=comment_limit,
     )
@@ -309,7 +372,11 @@ def national_input(context: WaveContext) -> ReportInput:
         funnels=_funnels(context, None),
         fieldwork=context.fieldwork,
         comments=comment_module.collect(
-            context.texts, context.instrument, context.groups, limit=context.comment_limit
+            context.texts,
+            context.instrument,
+            context.groups,
+            limit=context.comment_limit,
+            sampled_from=context.fieldwork.comments_sample,
         ),
     )
 
@@ -395,7 +462,11 @@ def trust_input(context: WaveContext, trust: str) -> ReportInput:
             responses_by_group={g.id: g.respondents for g in groups if g.shown},
         ),
         comments=comment_module.collect(
-            texts, context.instrument, groups, limit=context.comment_limit
+            texts,
+            context.instrument,
+            groups,
+            limit=min(context.comment_limit, TRUST_COMMENTS),
+            sampled_from=context.fieldwork.comments_sample,
         ),
         trust=trust,
         trust_name=context.trust_names.get(trust),

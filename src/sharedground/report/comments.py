@@ -29,6 +29,7 @@ def collect(
     *,
     limit: int = DEFAULT_LIMIT,
     seed: int = 0,
+    sampled_from: int | None = None,
 ) -> list[CommentSection]:
     """Comments per text item, from the shown groups only, at most `limit` each.
 
@@ -69,6 +70,7 @@ def collect(
                 question=item.text,
                 comments=[Comment(item.id, shown[role], anonymise(text)) for role, text in chosen],
                 total=total,
+                sampled_from=sampled_from,
             )
         )
     return sections

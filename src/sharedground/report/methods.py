@@ -65,7 +65,8 @@ def published_fieldwork() -> Fieldwork:
 
 def _date_range(fieldwork: Fieldwork) -> str:
     if fieldwork.opens and fieldwork.closes:
-        return f"{fieldwork.opens:%d %B %Y} to {fieldwork.closes:%d %B %Y}"
+        dates = f"{fieldwork.opens:%d %B %Y} to {fieldwork.closes:%d %B %Y}"
+        return f"{dates} ({fieldwork.dates_note})" if fieldwork.dates_note else dates
     if fieldwork.opens:
         return f"from {fieldwork.opens:%d %B %Y}"
     return NOT_RECORDED

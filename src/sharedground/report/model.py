@@ -124,6 +124,8 @@ class CommentSection:
     question: str
     comments: list[Comment]
     total: int
+    #: Responses the comments were drawn from, when a large wave was sampled.
+    sampled_from: int | None = None
 
 
 @dataclass
@@ -142,6 +144,10 @@ class Fieldwork:
     rate_by_mode: dict[str, float] | None = None
     rate_overall: float | None = None
     source_note: str | None = None
+    #: How the fieldwork dates were found, when not from the wave's own record.
+    dates_note: str | None = None
+    #: Responses whose comments were read, when only a sample was.
+    comments_sample: int | None = None
 
 
 @dataclass

@@ -189,12 +189,8 @@ def _footnotes(
             "discovery rate)."
         )
     if trust:
-        notes.append(
-            f"{SUPPRESSED} withheld: fewer than {threshold} answers, or withheld so that a small "
-            "cell cannot be worked out by subtraction. Groups with fewer than "
-            f"{threshold} respondents in this trust have no column. Benchmark columns show "
-            "percentages only."
-        )
+        # Said once, at the head of the results (`_trust_reading.html`); a short pointer here.
+        notes.append(f"{SUPPRESSED} withheld; ▲ / ▼ see “Reading the tables” above.")
     return notes
 
 
@@ -213,7 +209,6 @@ def build_table(table: dict[str, Any], data: ReportInput) -> TableView:
     rows: list[RowView] = []
     kinds: set[str] = set()
     rules: set[str] = set()
-    flags: set[str] = set()
     for key, row in zip(row_keys(table["id"], table["rows"]), table["rows"], strict=True):
         definition = definitions.get(key[1:]) or definitions.get((key[1], None, 0))
         measure = str(row.get("measure") or (definition.measure if definition else "agree"))
@@ -230,7 +225,6 @@ def build_table(table: dict[str, Any], data: ReportInput) -> TableView:
             flag = (benchmark_rows["Other trusts"].get(key) or {}).get("flag")
             if flag in FLAGS:
                 overall.text += f" {FLAGS[flag]}"
-                flags.add(flag)
         benchmarks = [
             format_cell(
                 (benchmark_rows[label].get(key) or {}).get("overall"), data.threshold, counts=False
@@ -274,11 +268,6 @@ def build_table(table: dict[str, Any], data: ReportInput) -> TableView:
     if view.has_q:
         view.columns.append("q")
     view.footnotes = _footnotes(kinds, rules, view, data.threshold, trust, data.instrument)
-    if flags:
-        view.footnotes.append(
-            f"{FLAGS['above']} / {FLAGS['below']} this trust is significantly above / below "
-            "the other trusts (two-proportion test, p < 0.05)."
-        )
     return view
 
 

@@ -40,22 +40,22 @@ def grouped_bars(
     plot_w = svg.WIDTH - LABEL_W - 40
     y = top
     table_rows: list[list[str]] = []
+    marks = svg.Marks()
     for label, values in rows:
         block_h = len(series) * (BAR_H + BAR_GAP)
         lines = svg.wrap(
             label, LABEL_W - 10, size=svg.SMALL + 0.5, max_lines=max(1, int(block_h // 10))
         )
         parts.append(svg.lines_text(0, y + 9, lines, size=svg.SMALL + 0.5))
-        for sid, slabel in series:
+        for sid, _ in series:
             value = values.get(sid)
             if value is not None:
                 width = value * plot_w / 100
-                parts.append(
-                    svg.rect(LABEL_W, y, width, BAR_H, colours[sid], f"{slabel}: {svg.pct(value)}")
-                )
+                marks.rect(LABEL_W, y, width, BAR_H, colours[sid])
             y += BAR_H + BAR_GAP
         table_rows.append([label, *(svg.pct(values.get(sid)) for sid, _ in series)])
         y += BLOCK_GAP
+    parts.append(marks.svg())
     for tick in (0, 25, 50, 75, 100):
         x = LABEL_W + tick * plot_w / 100
         parts.append(

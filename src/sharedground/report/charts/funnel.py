@@ -125,13 +125,15 @@ def funnel_chart(chart_id: str, title: str, funnel: Funnel) -> Chart:
             parts.append(svg.polyline(upper, colour, 1, dash))
     outside = 0
     own = None
+    marks = svg.Marks()
     for pt in points:
         where = position(p, pt)
         outside += where in ("above", "below")
         if pt.trust == funnel.highlight:
             own = (pt, where)
             continue
-        parts.append(svg.circle(sx(pt.valid), sy(pt.pct), 2.6, "#56B4E9", "#1f6f9f"))
+        marks.dot(sx(pt.valid), sy(pt.pct), 2.6, "#56B4E9", "#1f6f9f")
+    parts.append(marks.svg())
     if own is not None:
         pt, where = own
         parts.append(

@@ -58,6 +58,7 @@ def diverging(
     top = 12 + legend_h + 6
     y = top
     rows: list[list[str]] = []
+    marks = svg.Marks()
     for label, by_series in statements:
         block_h = len(series) * (BAR_H + BAR_GAP)
         lines = svg.wrap(
@@ -76,16 +77,15 @@ def diverging(
                 rows.append([f"{label} — {slabel}", *(["–"] * 4)])
             else:
                 x = centre - (values[0] + values[1]) * half / 100
-                for value, colour, name in zip(values, svg.LIKERT_COLOURS, LABELS, strict=True):
+                for value, colour in zip(values, svg.LIKERT_COLOURS, strict=True):
                     width = value * half / 100
-                    parts.append(
-                        svg.rect(x, y, width, BAR_H, colour, f"{slabel}: {name} {svg.pct(value)}")
-                    )
+                    marks.rect(x, y, width, BAR_H, colour)
                     x += width
                 rows.append([f"{label} — {slabel}", *(svg.pct(v) for v in values)])
             y += BAR_H + BAR_GAP
         y += BLOCK_GAP
         parts.append(svg.line(0, y - BLOCK_GAP / 2, svg.WIDTH, y - BLOCK_GAP / 2, "#eeeeee"))
+    parts.append(marks.svg())
     parts.append(svg.line(centre, top - 4, centre, y - BLOCK_GAP, svg.INK, 1))
     for tick in (-100, -50, 50, 100):
         x = centre + tick * half / 100
