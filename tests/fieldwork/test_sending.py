@@ -213,3 +213,38 @@ def test_dry_run_sends_nothing_and_records_nothing(
     with frame.store.session() as session:
         assert session.scalar(select(Message.id)) is None
         assert session.scalar(select(Link.id)) is None
+
+
+def test_watch_mode_runs_cycles_and_sends_once(
+    frame: Frame, mailserver: MailServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+    from cryptography.fernet import Fernet
+
+    from sharedground.cli import main
+
+    monkeypatch.setenv("SHAREDGROUND_LINK_KEY", Fernet.generate_key().decode())
+    args = [
+        "send",
+        "--wave",
+        frame.wave,
+        "--database",
+        frame.store.url,
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(mailserver.port),
+        "--no-starttls",
+        "--from",
+        "survey@example.org",
+        "--watch",
+        "--interval",
+        "1",
+        "--cycles",
+        "3",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Due: 40 invitation") == 1
+    assert result.output.count("Due: nothing") == 2
+    assert len(mailserver.handler.received) == 40
