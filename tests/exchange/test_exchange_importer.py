@@ -111,7 +111,14 @@ def test_a_longer_file_adds_only_the_new_respondents(
 
 @pytest.mark.parametrize(
     ("column", "value"),
-    [("local_rating", "1"), ("trust", "RZZ"), ("mode", "paper"), ("submitted", "2015-12-01")],
+    [
+        ("local_rating", "1"),
+        ("trust", "RZZ"),
+        ("mode", "paper"),
+        ("submitted", "2015-12-01"),
+        ("comments_final", "a comment added later"),
+        ("role", "medical_director"),
+    ],
 )
 def test_reimport_with_a_changed_answer_is_refused_naming_the_row(
     store: Store, rows_file: RowsFile, dmr2015: Instrument, column: str, value: str
@@ -121,6 +128,8 @@ def test_reimport_with_a_changed_answer_is_refused_naming_the_row(
     rows[7]["trust"] = "RXA"
     rows[7]["mode"] = "online"
     rows[7]["submitted"] = "2015-06-01"
+    rows[7]["role"] = "chief_executive"
+    rows[7]["comments_final"] = None
     import_file(store, rows_file(rows), "2015")
     before = table_counts(store)
     rows[7][column] = value

@@ -115,11 +115,22 @@ def _organisation_ids(session: Session, store: Store, codes: list[str]) -> dict[
     return store.organisation_ids(session, codes)
 
 
+def _digest(frame: pl.DataFrame) -> pl.Series:
+    """A 64-bit digest of each row's cells (same cells, same digest, within one process)."""
+    return frame.hash_rows(seed=2015).alias("digest")
+
+
 def _existing(session: Session, store: Store, wave_id: int, names: list[str]) -> pl.DataFrame:
-    """The rows already in the wave, in the import frame's layout (answers decoded)."""
+    """The respondent ids already in the wave, with a digest of each stored row.
+
+    Stored documents are decoded a batch at a time into the import frame's layout and kept
+    only as digests, so a re-import of a national file holds ids and numbers, not a second
+    copy of every answer.
+    """
     schema = {c: pl.String for c in (*FIXED, "answers")}
+    result_schema = {"respondent_id": pl.String, "digest": pl.UInt64}
     if session.scalar(select(Response.id).where(Response.wave_id == wave_id).limit(1)) is None:
-        return pl.DataFrame(schema={c: pl.String for c in (*FIXED, *names)})
+        return pl.DataFrame(schema=result_schema)
     postgres = store.backend == "postgresql"
     answers_sql = "r.answers::text" if postgres else "r.answers"
     submitted_sql = "to_char(r.submitted_on, 'YYYY-MM-DD')" if postgres else "r.submitted_on"
@@ -135,7 +146,8 @@ def _existing(session: Session, store: Store, wave_id: int, names: list[str]) ->
     while rows := result.fetchmany(BATCH * 5):
         chunk = pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
         decoded = answers.decode(chunk["answers"], names)
-        chunks.append(pl.concat([chunk.drop("answers"), decoded], how="horizontal"))
+        stored = pl.concat([chunk.drop("answers"), decoded], how="horizontal")
+        chunks.append(stored.select("respondent_id", _digest(stored)))
     return pl.concat(chunks)
 
 
@@ -144,16 +156,17 @@ def _compare(
 ) -> tuple[pl.DataFrame, int, list[Problem]]:
     """The rows not yet stored, how many were stored already, and the ones that changed.
 
-    A stored respondent counts as the same when every cell is the same, blanks included.
+    A stored respondent counts as the same when every cell is the same, blanks included
+    (compared by digest: `frame` has the stored rows' layout, fixed columns then items).
     """
     if existing.height == 0:
         return frame, 0, []
-    joined = frame.with_row_index("row", offset=2).join(
-        existing, on="respondent_id", how="inner", suffix="_stored"
+    joined = (
+        frame.select("respondent_id", _digest(frame))
+        .with_row_index("row", offset=2)
+        .join(existing, on="respondent_id", how="inner", suffix="_stored")
     )
-    compared = [c for c in frame.columns if c != "respondent_id"]
-    same = pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"{c}_stored")) for c in compared)
-    differing = joined.select("row", "respondent_id", same.alias("same")).filter(~pl.col("same"))
+    differing = joined.filter(pl.col("digest") != pl.col("digest_stored")).sort("row")
     problems = [
         Problem(
             row,
@@ -161,7 +174,7 @@ def _compare(
             f"{rid!r} is already in this wave with different answers; "
             "give it a new id or remove the row",
         )
-        for row, rid, _ in differing.sort("row").head(50).iter_rows()
+        for row, rid in differing.select("row", "respondent_id").head(50).iter_rows()
     ]
     new = frame.join(existing.select("respondent_id"), on="respondent_id", how="anti")
     return new, joined.height, problems
