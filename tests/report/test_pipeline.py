@@ -220,3 +220,77 @@ def test_all_trust_reports_in_parallel(loaded: Store, tmp_path: Path) -> None:
     assert written == [
         f"trust-{c}.html" for c in ["T001", "T002", "T003", "T004", "T005", "T006", SMALL]
     ]
+
+
+def test_methods_from_the_fieldwork_records(store: Store, tmp_path: Path) -> None:
+    """Invitations, reminders, postal sample and response rates come from the store."""
+    import datetime as dt
+
+    from sharedground.store import Contact
+    from sharedground.store.schema import Message
+
+    frame = synth.generate("2015", seed=3, respondents=60, trusts=2)
+    path = tmp_path / "wave.csv"
+    synth.write(frame, synth.instrument_for("2015"), path)
+    import_file(store, path, "fw", synth.instrument_for("2015"))
+    sent = dt.datetime(2015, 5, 11, 9, 0)
+    with store.session() as session:
+        wave = store.get_wave(session, "fw")
+        wave.opens, wave.closes = dt.date(2015, 5, 11), dt.date(2015, 6, 30)
+        people = []
+        for i in range(40):
+            role = "chief_executive" if i < 10 else "clinical_director"
+            done = i % 4 == 0  # 3 of 10 chief executives, 7 of 30 clinical directors
+            people.append(
+                Contact(
+                    wave_id=wave.id,
+                    name=f"P{i}",
+                    email=f"p{i}@example.org",
+                    role=role,
+                    completed_on=dt.date(2015, 5, 20) if done else None,
+                    completed_mode=("postal" if i == 0 else "online") if done else None,
+                    serial=f"S{i:04d}" if i < 8 else None,
+                )
+            )
+        session.add_all(people)
+        session.flush()
+        for person in people:
+            session.add(
+                Message(
+                    wave_id=wave.id,
+                    contact_id=person.id,
+                    kind="invitation",
+                    status="sent",
+                    address=person.email,
+                    message_id=f"<i{person.id}>",
+                    attempts=1,
+                    started_at=sent,
+                    finished_at=sent,
+                )
+            )
+        for person in people[:25]:
+            session.add(
+                Message(
+                    wave_id=wave.id,
+                    contact_id=person.id,
+                    kind="reminder-1",
+                    status="sent",
+                    address=person.email,
+                    message_id=f"<r{person.id}>",
+                    attempts=1,
+                    started_at=sent + dt.timedelta(days=9),
+                    finished_at=sent + dt.timedelta(days=9),
+                )
+            )
+    methods = compose(build.national_input(build.load(store, "fw"))).methods
+    facts = {f.label: f.value for f in methods.facts}
+    assert facts["Sample frame"] == "40 contacts"
+    assert facts["Invitations sent"] == "40"
+    assert facts["Reminders"] == "reminder 1: 25 on 20 May 2015"
+    assert facts["Postal sample"].startswith("8 questionnaires posted")
+    assert facts["Fieldwork dates"] == "11 May 2015 to 30 June 2015"
+    assert facts["Response rate"] == "25%"  # 10 of 40
+    rates = {row[0]: row[2] for row in methods.groups_rows}
+    assert rates["Chief executive"] == "30%" and rates["Clinical director (or similar)"] == "23%"
+    modes = {row[0]: row[2] for row in methods.modes_rows}
+    assert modes["Online"] == "23%" and modes["Postal"] == "13%"  # 9 of 40, 1 of 8: halves up

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from sharedground.analysis import trend as analysis_trend
 from sharedground.analysis.benchmark import benchmark
@@ -22,6 +22,7 @@ from sharedground.analysis.tables import analyse
 from sharedground.exchange.columns import MODES
 from sharedground.instrument import Instrument, Likert, LikertItem
 from sharedground.report import comments as comment_module
+from sharedground.report import fieldwork as fieldwork_records
 from sharedground.report import trend
 from sharedground.report.compose import OTHERS, TRUST
 from sharedground.report.methods import published_fieldwork
@@ -35,7 +36,7 @@ from sharedground.report.model import (
     ReportInput,
 )
 from sharedground.report.published import published_analysis
-from sharedground.store import Contact, Organisation, Store
+from sharedground.store import Organisation, Store
 
 #: Most comments printed per question in a trust report: a board reads a handful; every
 #: printed comment is also a little more risk of recognising its author.
@@ -216,16 +217,13 @@ def _fieldwork(
     }
     with store.session() as session:
         wave = store.get_wave(session, wave_name)
-        contacts = dict(
-            session.execute(
-                select(Contact.role, func.count())
-                .where(Contact.wave_id == wave.id)
-                .group_by(Contact.role)
-            ).all()
-        )
+        found = fieldwork_records.recorded(session, wave)
         opens, closes = wave.opens or first, wave.closes or last
         recorded = bool(wave.opens and wave.closes)
-    if not contacts and instrument.id == "dmr-2015" and wave_name == "2015":
+    if found is not None:
+        fieldwork = found
+    elif instrument.id == "dmr-2015" and wave_name == "2015":
+        # The synthetic 2015 cohort: no fieldwork was run here, so the published design.
         fieldwork = published_fieldwork()
     else:
         fieldwork = Fieldwork()
@@ -235,14 +233,6 @@ def _fieldwork(
     fieldwork.comments_sample = sampled
     fieldwork.responses_by_group = by_role
     fieldwork.responses_by_mode = by_mode
-    if contacts:
-        invited = sum(contacts.values())
-        fieldwork.invitations = invited
-        fieldwork.invitations_by_group = {k: int(v) for k, v in contacts.items()}
-        fieldwork.rate_by_group = {
-            role: by_role.get(role, 0) / n for role, n in contacts.items() if n
-        }
-        fieldwork.rate_overall = sum(by_role.values()) / invited if invited else None
     return fieldwork
 
 

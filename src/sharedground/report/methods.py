@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sharedground.reference import published_2015
-from sharedground.report.model import Fieldwork, Group, ReportInput
+from sharedground.report.model import Fieldwork, Group, ReportInput, whole
 
 NOT_RECORDED = "not recorded"
 
@@ -73,7 +73,7 @@ def _date_range(fieldwork: Fieldwork) -> str:
 
 
 def _rate(value: float | None) -> str:
-    return NOT_RECORDED if value is None else f"{value:.0%}"
+    return NOT_RECORDED if value is None else f"{whole(100 * value)}%"
 
 
 def _tests(analysis: dict[str, Any]) -> list[str]:
@@ -114,6 +114,10 @@ def build_methods(data: ReportInput, groups: list[Group]) -> Methods:
         Fact("Wave", data.wave),
         Fact("Questionnaire", f"{data.instrument.title} ({data.instrument.key})"),
         Fact("Fieldwork dates", _date_range(fieldwork)),
+        Fact(
+            "Sample frame",
+            NOT_RECORDED if fieldwork.contacts is None else f"{fieldwork.contacts:,} contacts",
+        ),
         Fact(
             "Invitations sent",
             NOT_RECORDED if fieldwork.invitations is None else f"{fieldwork.invitations:,}",

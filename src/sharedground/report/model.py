@@ -134,6 +134,7 @@ class Fieldwork:
 
     opens: dt.date | None = None
     closes: dt.date | None = None
+    contacts: int | None = None
     invitations: int | None = None
     invitations_by_group: dict[str, int] | None = None
     reminders: str | None = None
