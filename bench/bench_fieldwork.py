@@ -117,9 +117,7 @@ def _bare_smtplib(port: int, n: int) -> float:
         anonymous=False,
         message_id="<peer@example.org>",
     )
-    import email.policy
-
-    data = message.as_bytes(policy=email.policy.SMTP)
+    data = message.data
     with smtplib.SMTP("127.0.0.1", port) as smtp:
         started = time.perf_counter()
         for _ in range(n):

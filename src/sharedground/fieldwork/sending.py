@@ -291,7 +291,7 @@ def _run(
                 message_id=mid,
             )
             try:
-                outcome, detail = transport.send(message, mailer.sender.address, contact.email)
+                outcome, detail = transport.send(message.data, mailer.sender.address, contact.email)
             except ServerUnavailable as exc:
                 # Nothing of this message reached the server: mark it failed, stop the batch.
                 with store.session() as session:
@@ -418,12 +418,7 @@ def _examples(session: Session, wave: Wave, due: list[Due], mailer: Mailer) -> l
             anonymous=wave.anonymous,
             message_id="<dry-run@localhost>",
         )
-        text = ""
-        for part in message.walk():
-            if part.get_content_type() == "text/plain":
-                payload = part.get_payload(decode=True)
-                text = payload.decode("utf-8") if isinstance(payload, bytes) else ""
-        shown.append(f"To: {contact.email}\nSubject: {message['Subject']}\n\n{text}")
+        shown.append(f"To: {contact.email}\nSubject: {message.subject}\n\n{message.text}")
     return shown
 
 

@@ -9,12 +9,10 @@ resent when asked explicitly.
 
 from __future__ import annotations
 
-import email.policy
 import os
 import smtplib
 import ssl
 from dataclasses import dataclass
-from email.message import Message
 from enum import Enum
 
 from sharedground.store import StoreError
@@ -26,8 +24,6 @@ ENV = {
     "password": "SHAREDGROUND_SMTP_PASSWORD",
     "starttls": "SHAREDGROUND_SMTP_STARTTLS",
 }
-# CRLF line ends as SMTP requires (smtplib does not convert bytes it is given).
-_WIRE = email.policy.compat32.clone(linesep="\r\n")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -144,7 +140,7 @@ class SmtpTransport:
         self._smtp = smtp
         return smtp
 
-    def send(self, message: Message, sender: str, recipient: str) -> tuple[Outcome, str]:
+    def send(self, message: bytes, sender: str, recipient: str) -> tuple[Outcome, str]:
         """Run one transaction; the outcome and the server's words."""
         smtp = self.connect()
         try:
@@ -163,7 +159,7 @@ class SmtpTransport:
             self._drop()
             return Outcome.FAILED, f"connection lost before the message was sent: {exc}"
         try:
-            code, reply = smtp.data(message.as_bytes(policy=_WIRE))
+            code, reply = smtp.data(message)
         except smtplib.SMTPDataError as exc:
             smtp.rset()
             return Outcome.FAILED, f"{exc.smtp_code} {_decode(exc.smtp_error)}"
