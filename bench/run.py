@@ -62,6 +62,8 @@ def collect(paths: list[Path], console: Console) -> list[tuple[str, dict[str, An
 
 def main(argv: list[str]) -> int:
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=220)  # a log file: no need to squeeze the table into 80
     wanted = {Path(a).stem for a in argv}
     paths = [p for p in sorted(HERE.glob("bench_*.py")) if not wanted or p.stem in wanted]
     if not paths:

@@ -14,7 +14,6 @@ from rich.text import Text
 
 from sharedground.analysis.results import Analysis, Cell, RowResult, TableResult, half_up
 
-FORMATS = ("table", "json", "csv", "xlsx")
 WITHHELD = "withheld"
 
 CSV_COLUMNS = [

@@ -1,19 +1,24 @@
-"""Analysis commands: analyse, trend, benchmark."""
+"""Analysis commands: analyse, trend, benchmark.
+
+The analysis stack (Polars, the statistics, SciPy) is imported inside the commands, so
+that every other command, and `--help`, starts without paying for it.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import orjson
 from rich.console import Console, RenderableType
 
-from sharedground.analysis import render
-from sharedground.analysis.source import WaveData, default_cache_dir, invalidate, load_wave
-from sharedground.analysis.tables import Options
-from sharedground.analysis.tables import analyse as run_analysis
 from sharedground.cli._common import console, database_option, open_store, progress_bar
+
+if TYPE_CHECKING:
+    from sharedground.analysis.source import WaveData
+
+FORMATS = ("table", "json", "csv", "xlsx")
 
 _BY_HELP = "Compare groups by role, trust, mode, or any single-choice item (e.g. country)."
 
@@ -41,6 +46,8 @@ def _cache_options(func: click.decorators.FC) -> click.decorators.FC:
 def _load(
     database: str | None, wave: str, cache_dir: Path | None, no_cache: bool, refresh: bool
 ) -> WaveData:
+    from sharedground.analysis.source import default_cache_dir, invalidate, load_wave
+
     store = open_store(database)
     try:
         folder = None if no_cache else (cache_dir or default_cache_dir(store))
@@ -70,9 +77,7 @@ def _emit(text: str | bytes, out: Path | None) -> None:
 @click.command()
 @click.option("--wave", required=True, help="The wave to analyse.")
 @click.option("--by", default="role", show_default=True, help=_BY_HELP)
-@click.option(
-    "--format", "fmt", type=click.Choice(render.FORMATS), default="table", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -122,6 +127,10 @@ def analyse(
     database: str | None,
 ) -> None:
     """Every table of the report for a wave: counts, denominators, percentages, tests."""
+    from sharedground.analysis import render
+    from sharedground.analysis.tables import Options
+    from sharedground.analysis.tables import analyse as run_analysis
+
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx needs --out FILE")
     data = _load(database, wave, cache_dir, no_cache, refresh)
@@ -198,6 +207,8 @@ def trend(
     database: str | None,
 ) -> None:
     """Each row now and then: percentages, the change in points (95% CI) and its test."""
+    import orjson
+
     from sharedground.analysis import published, views
     from sharedground.analysis import trend as lib
 
@@ -257,6 +268,8 @@ def benchmark(
     database: str | None,
 ) -> None:
     """Each trust against everyone else, the national figure and a funnel plot's limits."""
+    import orjson
+
     from sharedground.analysis import views
     from sharedground.analysis.benchmark import benchmark as run_benchmark
 
