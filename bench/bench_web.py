@@ -73,6 +73,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of a process and its children so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        pid = int(stat.parent.name)
+        if pid == root or int(fields[1]) == root:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def _prepare(url: str, respondents: int) -> list[str]:
     from sharedground.fieldwork.links import create_links
     from sharedground.instrument import builtin
@@ -308,6 +323,7 @@ def _phase(tally: Tally, elapsed: float) -> dict[str, Any]:
         "completed": tally.completed,
         "surveys_per_s": tally.completed / elapsed,
         "submits_per_s": tally.count("submit", "send") / elapsed,
+        "requests": tally.count(*kinds),
         "requests_per_s": tally.count(*kinds) / elapsed,
         "submit_p50_ms": 1000 * tally.quantile(0.50, "submit", "send"),
         "submit_p99_ms": 1000 * tally.quantile(0.99, "submit", "send"),
@@ -331,8 +347,14 @@ def measure(
             asyncio.run(_wait_ready(base, server))
             # The ceiling is measured before and after the saturated run and averaged: on a
             # shared machine the load of other processes drifts within a minute.
+            # Server CPU per request does not depend on what else the machine is doing, so
+            # it is printed beside the rates, which do.
+            cpu = _cpu_seconds(server.pid)
             before, ceiling = asyncio.run(_ceiling(base, respondents, ceiling_seconds / 2))
+            cpu_ceiling = _cpu_seconds(server.pid) - cpu
+            cpu = _cpu_seconds(server.pid)
             saturated = _phase(*reversed(asyncio.run(_survey(base, tokens[:respondents], 0.0))))
+            cpu_survey = _cpu_seconds(server.pid) - cpu
             after, ceiling_2 = asyncio.run(_ceiling(base, respondents, ceiling_seconds / 2))
             ceiling_rate = (before + after) / 2
             for kind, values in ceiling_2.latencies.items():
@@ -353,6 +375,8 @@ def measure(
         "think_s": think,
         "ceiling_per_s": ceiling_rate,
         "ceiling_before_after": (before, after),
+        "cpu_ms_per_healthz": 1000 * cpu_ceiling / max(1, ceiling.count("healthz")),
+        "cpu_ms_per_survey_request": 1000 * cpu_survey / max(1, saturated["requests"]),
         "ceiling_p50_ms": 1000 * ceiling.quantile(0.5, "healthz"),
         "ceiling_p99_ms": 1000 * ceiling.quantile(0.99, "healthz"),
         "ceiling_errors": list(ceiling.errors),
@@ -421,6 +445,11 @@ def rows(m: dict[str, Any]) -> list[dict[str, Any]]:
         {
             "name": "page view p50 / p99, pausing",
             "value": ms(paced["view_p50_ms"], paced["view_p99_ms"]),
+            "unit": "ms",
+        },
+        {
+            "name": "server CPU per request: survey page / bare /healthz",
+            "value": f"{m['cpu_ms_per_survey_request']:.2f} / {m['cpu_ms_per_healthz']:.2f}",
             "unit": "ms",
         },
         {
