@@ -41,12 +41,11 @@ def grouped_bars(
     y = top
     table_rows: list[list[str]] = []
     marks = svg.Marks()
+    labels: list[svg.Label] = []
     for label, values in rows:
         block_h = len(series) * (BAR_H + BAR_GAP)
-        lines = svg.wrap(
-            label, LABEL_W - 10, size=svg.SMALL + 0.5, max_lines=max(1, int(block_h // 10))
-        )
-        parts.append(svg.lines_text(0, y + 9, lines, size=svg.SMALL + 0.5))
+        labels.append(svg.Label(0, y, LABEL_W - 10, label))
+        extra = max(0.0, svg.label_height(label, LABEL_W - 10) - block_h)
         for sid, _ in series:
             value = values.get(sid)
             if value is not None:
@@ -54,7 +53,7 @@ def grouped_bars(
                 marks.rect(LABEL_W, y, width, BAR_H, colours[sid])
             y += BAR_H + BAR_GAP
         table_rows.append([label, *(svg.pct(values.get(sid)) for sid, _ in series)])
-        y += BLOCK_GAP
+        y += BLOCK_GAP + extra
     parts.append(marks.svg())
     for tick in (0, 25, 50, 75, 100):
         x = LABEL_W + tick * plot_w / 100
@@ -80,4 +79,5 @@ def grouped_bars(
         svg=svg.svg_document(chart_id, title, description, height, "".join(parts)),
         data_header=["Option", *(label for _, label in series)],
         data_rows=table_rows,
+        labels=labels,
     )

@@ -34,19 +34,18 @@ def then_now(
     top = 26
     plot_x = LABEL_W + GROUP_W
     plot_w = svg.WIDTH - plot_x - 12
-    y = top
+    y: float = top
     table_rows: list[list[str]] = []
     colours = {
         sid: svg.GROUP_COLOURS[i % len(svg.GROUP_COLOURS)] for i, (sid, _) in enumerate(series)
     }
     colours["overall"] = svg.OVERALL_COLOUR
+    labels: list[svg.Label] = []
     for row in rows:
         present = [(sid, label) for sid, label in series if sid in row.points]
         block_h = len(present) * ROW_H
-        lines = svg.wrap(
-            row.label, LABEL_W - 8, size=svg.SMALL + 0.5, max_lines=max(1, int(block_h // 10))
-        )
-        parts.append(svg.lines_text(0, y + 9, lines, size=svg.SMALL + 0.5))
+        labels.append(svg.Label(0, y, LABEL_W - 8, row.label))
+        extra = max(0.0, svg.label_height(row.label, LABEL_W - 8) - block_h)
         for sid, slabel in present:
             point = row.points[sid]
             cy = y + ROW_H / 2
@@ -85,7 +84,7 @@ def then_now(
                 [f"{row.label} — {slabel}", svg.pct(point.then), svg.pct(point.now), change]
             )
             y += ROW_H
-        y += BLOCK_GAP
+        y += BLOCK_GAP + extra
     for tick in (0, 25, 50, 75, 100):
         x = plot_x + tick * plot_w / 100
         parts.append(svg.line(x, top - 2, x, y - BLOCK_GAP, svg.GRID, 0.5, "2,2"))
@@ -97,8 +96,8 @@ def then_now(
         if "overall" in row.points and row.points["overall"].significant
     ]
     description = (
-        f"Dot plot of {len(rows)} figures in {then_label} (hollow dots) and {now_label} "
-        "(filled dots) by group."
+        f"Dot plot of {len(rows)} figure{'' if len(rows) == 1 else 's'} in {then_label} "
+        f"(hollow dots) and {now_label} (filled dots) by group."
     )
     if significant:
         label, point = max(significant, key=lambda s: abs(s[1].diff or 0))
@@ -114,4 +113,5 @@ def then_now(
         svg=svg.svg_document(chart_id, title, description, height, "".join(parts)),
         data_header=["Figure — group", then_label, now_label, "Change (points)"],
         data_rows=table_rows,
+        labels=labels,
     )

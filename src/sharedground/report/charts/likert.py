@@ -58,13 +58,12 @@ def diverging(
     top = 12 + legend_h + 6
     y = top
     rows: list[list[str]] = []
+    labels: list[svg.Label] = []
     marks = svg.Marks()
     for label, by_series in statements:
         block_h = len(series) * (BAR_H + BAR_GAP)
-        lines = svg.wrap(
-            label, LABEL_W - 8, size=svg.SMALL + 0.5, max_lines=max(1, int(block_h // 10))
-        )
-        parts.append(svg.lines_text(0, y + 9, lines, size=svg.SMALL + 0.5))
+        labels.append(svg.Label(0, y, LABEL_W - 8, label))
+        extra = max(0.0, svg.label_height(label, LABEL_W - 8) - block_h)
         for sid, slabel in series:
             values = by_series.get(sid)
             parts.append(
@@ -83,7 +82,7 @@ def diverging(
                     x += width
                 rows.append([f"{label} — {slabel}", *(svg.pct(v) for v in values)])
             y += BAR_H + BAR_GAP
-        y += BLOCK_GAP
+        y += BLOCK_GAP + extra
         parts.append(svg.line(0, y - BLOCK_GAP / 2, svg.WIDTH, y - BLOCK_GAP / 2, "#eeeeee"))
     parts.append(marks.svg())
     parts.append(svg.line(centre, top - 4, centre, y - BLOCK_GAP, svg.INK, 1))
@@ -119,4 +118,5 @@ def diverging(
         svg=svg.svg_document(chart_id, title, description, height, "".join(parts)),
         data_header=["Statement — group", *LABELS],
         data_rows=rows,
+        labels=labels,
     )

@@ -35,6 +35,30 @@ INK = "#222222"
 GRID = "#bbbbbb"
 
 
+#: Line height of the chart labels set in HTML (CSS px, as the SVG's units).
+LABEL_LINE = 10.5
+
+
+@dataclass(frozen=True)
+class Label:
+    """A long row label set as HTML over the chart, at SVG coordinates (px).
+
+    WeasyPrint lays out SVG text one letter at a time (each its own Pango layout), which
+    made row labels a quarter of a report's rendering time; as HTML over the drawing they
+    cost a line layout each, and wrap by themselves.
+    """
+
+    x: float
+    y: float
+    width: float
+    text: str
+
+
+def label_height(text: str, width: float) -> float:
+    """The height a label takes when set at `width` (approximate metrics, as `wrap`)."""
+    return len(wrap(text, width, size=SMALL + 0.5, max_lines=8)) * LABEL_LINE
+
+
 @dataclass
 class Chart:
     """A chart ready for the `_chart.html` template.
@@ -55,6 +79,8 @@ class Chart:
     svg: Markup
     data_header: list[str] = field(default_factory=list)
     data_rows: list[list[str]] = field(default_factory=list)
+    labels: list[Label] = field(default_factory=list)
+    width: int = WIDTH
 
 
 def wrap(text: str, width_px: float, size: float = FONT_SIZE, max_lines: int = 4) -> list[str]:
