@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from math import comb
+
 import pytest
 from analysis_helpers import attack, make_rows, newcombe, tally, wave_from_rows
 
@@ -67,9 +69,16 @@ def test_each_trust_against_everyone_else(hand_rows: list[dict[str, str]]) -> No
     assert compared == (len(TRUSTS) - 1) * sum(len(t.rows) for t in result.tables)
 
 
-def test_funnel_bands_follow_the_tabulated_limits(hand_rows: list[dict[str, str]]) -> None:
+def _tails(count: int, n: int, p0: float) -> tuple[float, float]:
+    """P(R >= count) and P(R <= count) for R ~ Binomial(n, p0), summed term by term."""
+    terms = [comb(n, r) * p0**r * (1 - p0) ** (n - r) for r in range(n + 1)]
+    return sum(terms[count:]), sum(terms[: count + 1])
+
+
+def test_funnel_limits_and_bands(hand_rows: list[dict[str, str]]) -> None:
     instrument = builtin("dmr-2015")
     result = benchmark(wave_from_rows(instrument, hand_rows))
+    banded = set()
     for table in result.tables:
         for row in table.rows:
             limits = {entry["n"]: entry for entry in row.funnel["limits"]}
@@ -85,18 +94,20 @@ def test_funnel_bands_follow_the_tabulated_limits(hand_rows: list[dict[str, str]
                 cell = row.trusts[trust]
                 if cell.cell.suppressed:
                     continue
-                pct, bounds = cell.cell.pct, limits[cell.cell.valid]  # type: ignore[index]
-                assert pct is not None
-                if pct > bounds["upper_998"]:
-                    assert cell.funnel == "above_998"
-                elif pct > bounds["upper_95"]:
-                    assert cell.funnel == "above_95"
-                elif pct < bounds["lower_998"]:
-                    assert cell.funnel == "below_998"
-                elif pct < bounds["lower_95"]:
-                    assert cell.funnel == "below_95"
-                else:
-                    assert cell.funnel == "within"
+                assert cell.cell.valid in limits  # every trust's denominator is tabulated
+                up, low = _tails(cell.cell.count, cell.cell.valid, p0 / 100)  # type: ignore[arg-type]
+                expected = "within"
+                if up < 0.025:
+                    expected = "above_95"
+                if low < 0.025:
+                    expected = "below_95"
+                if up < 0.001:
+                    expected = "above_998"
+                if low < 0.001:
+                    expected = "below_998"
+                assert cell.funnel == expected, (row.spec.item, trust, up, low)
+                banded.add(expected)
+    assert {"within", "above_95"} <= banded or {"within", "below_95"} <= banded
 
 
 def test_published_national_figure_is_beside_each_row(hand_rows: list[dict[str, str]]) -> None:

@@ -200,8 +200,10 @@ def _row(
     national = Cell.withheld() if national_withheld else Cell(total_count, total_valid)
     p0 = total_count / total_valid if total_valid else None
     shown_n = sorted({int(v) for j, v in enumerate(valid) if not withheld[j] and v > 0})
-    wave_limits = _limits(p0, shown_n) if p0 is not None and not national_withheld else {}
-    published_limits = _limits(published_pct / 100.0, shown_n) if published_pct is not None else {}
+    wave_p0 = p0 if p0 is not None and not national_withheld else None
+    published_p0 = None if published_pct is None else published_pct / 100.0
+    wave_bands = _bands(counted, valid, wave_p0)
+    published_bands = _bands(counted, valid, published_p0)
     cells: dict[str, TrustCell] = {}
     for j, trust in enumerate(trusts):
         if withheld[j]:
@@ -213,12 +215,7 @@ def _row(
         if not national_withheld and v > 0 and rest_v > 0:
             diff, low, high, p_value = two_proportions(c, v, rest_c, rest_v)
             versus = VersusRest(Cell(rest_c, rest_v), diff, low, high, p_value)
-        cells[trust] = TrustCell(
-            Cell(c, v),
-            versus,
-            _band(c, v, wave_limits),
-            _band(c, v, published_limits),
-        )
+        cells[trust] = TrustCell(Cell(c, v), versus, wave_bands[j], published_bands[j])
     funnel: dict[str, Any] = {"p0_pct": None if p0 is None else 100 * p0, "limits": []}
     if p0 is not None and not national_withheld and shown_n:
         grid = _grid(shown_n)
@@ -248,18 +245,33 @@ def _limits(p0: float, denominators: list[int]) -> dict[int, dict[str, float]]:
     return out
 
 
-def _band(count_: int, valid: int, limits: dict[int, dict[str, float]]) -> str | None:
-    """above_998 | above_95 | within | below_95 | below_998 (None without limits)."""
-    bounds = limits.get(valid)
-    if not bounds or valid == 0:
-        return None
-    p = count_ / valid
-    if p > bounds["upper_998"]:
-        return "above_998"
-    if p > bounds["upper_95"]:
-        return "above_95"
-    if p < bounds["lower_998"]:
-        return "below_998"
-    if p < bounds["lower_95"]:
-        return "below_95"
-    return "within"
+def _bands(
+    counted: np.ndarray[Any, np.dtype[np.int64]],
+    valid: np.ndarray[Any, np.dtype[np.int64]],
+    p0: float | None,
+) -> list[str | None]:
+    """Per trust: above_998 | above_95 | within | below_95 | below_998 (None without p0).
+
+    Judged by the exact binomial tail of the trust's count around `p0`: above_95 when
+    P(R >= count) < 2.5%, above_998 when it is < 0.1% (below likewise with P(R <= count)).
+    The tabulated limits are interpolated between counts, as funnel plots draw them (a
+    smooth line); at small denominators a count can sit just outside the drawn line
+    without its tail being that small, so the band never comes from the line.
+    """
+    if p0 is None:
+        return [None] * len(valid)
+    from scipy.stats import binom
+
+    upper = binom.sf(counted - 1, valid, p0)
+    lower = binom.cdf(counted, valid, p0)
+    bands: list[str | None] = []
+    for up, low, n in zip(upper, lower, valid, strict=True):
+        band: str | None = "within"
+        for level, tag in ((LEVELS[0], "95"), (LEVELS[1], "998")):
+            tail = (1 - level) / 2
+            if up < tail:
+                band = f"above_{tag}"
+            elif low < tail:
+                band = f"below_{tag}"
+        bands.append(band if n > 0 else None)
+    return bands

@@ -239,10 +239,9 @@ def describe(change: Change | None) -> str:
     """`44% → 64% (+20, 95% CI 10 to 29) ***` for the terminal."""
     if change is None:
         return "-"
-    sign = "+" if change.diff >= 0 else ""
+    diff, low, high = (half_up(v) for v in (change.diff, change.ci_low, change.ci_high))
     text = (
         f"{half_up(change.then.pct)}% → {half_up(change.now.pct)}% "
-        f"({sign}{change.diff:.0f}, {change.ci_low:.0f} to {change.ci_high:.0f}) "
-        f"{stars(change.p_value) or 'no test'}"
+        f"({diff:+d}, {low} to {high}) {stars(change.p_value) or 'no test'}"
     )
     return text + (" ≈" if change.approximate else "")

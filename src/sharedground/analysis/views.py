@@ -120,7 +120,7 @@ def benchmark_tables(benchmarks: Benchmarks, trust: str | None = None) -> Render
                 row.spec.label,
                 cell_text(cell.cell),
                 cell_text(versus.rest) if versus else WITHHELD,
-                f"{versus.diff:+.0f} ({versus.ci_low:.0f} to {versus.ci_high:.0f})"
+                f"{half_up(versus.diff):+d} ({half_up(versus.ci_low)} to {half_up(versus.ci_high)})"
                 if versus
                 else "-",
                 versus.flag if versus else "-",
