@@ -119,4 +119,4 @@ def test_cache_option_writes_a_snapshot(store: Store, loaded: HandMade, tmp_path
     second = CliRunner().invoke(main, [*args, "--refresh"])
     assert first.exit_code == second.exit_code == 0
     assert json.loads(first.output)["tables"] == json.loads(second.output)["tables"]
-    assert list(cache.glob("*.parquet"))
+    assert list(cache.glob("*.arrow"))

@@ -40,7 +40,7 @@ def test_cache_is_built_then_reused(store: Store, loaded: HandMade, tmp_path: Pa
     second = load_wave(store, "w", cache)
     assert (first.cache, second.cache) == ("built", "hit")
     assert second.frame.equals(_expected(loaded))
-    snapshot = next(cache.glob("*.parquet"))
+    snapshot = next(cache.glob("*.arrow"))
     assert snapshot.stat().st_mode & 0o077 == 0  # owner-only, like the database
 
 
