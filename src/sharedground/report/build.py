@@ -7,25 +7,22 @@ document for the whole wave and, per trust, for the trust and by trust (the funn
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from sharedground.analysis import trend as analysis_trend
 from sharedground.analysis.benchmark import benchmark
 from sharedground.analysis.source import WaveData, load_wave
 from sharedground.analysis.tables import analyse
-from sharedground.exchange.columns import MODES
-from sharedground.instrument import Instrument, Likert, LikertItem
+from sharedground.instrument import Instrument
 from sharedground.report import comments as comment_module
-from sharedground.report import fieldwork as fieldwork_records
 from sharedground.report import trend
 from sharedground.report.compose import OTHERS, TRUST
-from sharedground.report.methods import published_fieldwork
+from sharedground.report.gather import Distributions, distributions, scan, wave_fieldwork
 from sharedground.report.model import (
     OVERALL,
     Comparison,
@@ -42,14 +39,8 @@ from sharedground.store import Organisation, Store
 #: printed comment is also a little more risk of recognising its author.
 TRUST_COMMENTS = 5
 
-#: Most responses whose free text is read; larger waves are sampled (see `_scan`).
-SCAN_LIMIT = 50_000
-
 #: (table, row index) of the key ratings drawn as funnel plots.
 FUNNEL_ROWS = (("table_2.1", 0), ("table_2.1", 2), ("table_2.1", 4))
-_LIKERT_CODES = {v.value: i + 1 for i, v in enumerate(Likert)}
-
-Distributions = dict[str, dict[str, dict[str, int]]]
 
 
 class ReportError(ValueError):
@@ -94,148 +85,6 @@ class WaveContext:
         return sorted(c for c in self.data.frame["trust"].unique().to_list() if c is not None)
 
 
-def _role_codes(instrument: Instrument) -> dict[int, str]:
-    return {i + 1: role for i, role in enumerate(instrument.role_ids())}
-
-
-def distributions(
-    frame: pl.DataFrame, instrument: Instrument
-) -> dict[str, dict[str, dict[str, int]]]:
-    """Likert answers per item and role group (codes as in the coded frame)."""
-    likert = [
-        i.id for i in instrument.items() if isinstance(i, LikertItem) and i.id in frame.columns
-    ]
-    if not likert or frame.height == 0:
-        return {}
-    aggregations = [
-        (pl.col(item) == code).sum().alias(f"{item}\t{value}")
-        for item in likert
-        for value, code in _LIKERT_CODES.items()
-        if value != Likert.DONT_KNOW
-    ]
-    counted = frame.group_by("role").agg(aggregations)
-    roles = _role_codes(instrument)
-    found: dict[str, dict[str, dict[str, int]]] = {item: {} for item in likert}
-    for record in counted.iter_rows(named=True):
-        role = roles.get(record.pop("role"))
-        if role is None:
-            continue
-        for name, n in record.items():
-            item, value = name.split("\t")
-            found[item].setdefault(role, {})[value] = int(n)
-    return found
-
-
-@dataclass
-class _Scan:
-    """What one pass over a wave's stored responses gives beyond the coded frame."""
-
-    #: Responses read when only a sample was (None: all of them).
-    sampled: int | None
-    texts: pl.DataFrame
-    first: dt.date | None
-    last: dt.date | None
-
-
-def _scan(store: Store, wave_id: int, instrument: Instrument, responses: int) -> _Scan:
-    """Role, trust and free-text answers of those who wrote any, and the date range.
-
-    One pass over the wave's responses: all of them up to `SCAN_LIMIT`, beyond that an
-    evenly spread sample of about `SCAN_LIMIT` (every k-th response by id), because the
-    comments live inside each response's answers document and reading a million documents
-    takes far longer than the rest of the report; the report prints a dozen comments per
-    question and says they come from a sample. On SQLite, `json_extract` with several paths
-    parses each document once and returns the texts as one JSON array.
-    """
-    stride = max(1, -(-responses // SCAN_LIMIT))
-    items = [i.id for i in comment_module.text_items(instrument)]
-    if store.backend == "postgresql":
-        pick = "json_build_array(" + ", ".join(f"r.answers ->> '{i}'" for i in items) + ")::text"
-    else:
-        pick = "json_extract(r.answers, " + ", ".join(f"'$.\"{i}\"'" for i in items) + ")"
-    if not items:
-        pick = "NULL"
-    query = text(
-        f"SELECT r.role, o.code, r.submitted_on, {pick} FROM response r "
-        "LEFT JOIN organisation o ON o.id = r.organisation_id "
-        "WHERE r.wave_id = :wave AND r.id % :stride = 0 ORDER BY r.id"
-    )
-    with store.engine.connect() as connection:
-        rows = connection.execute(query, {"wave": wave_id, "stride": stride}).all()
-    frame = pl.DataFrame(
-        [(r[0], r[1], None if r[2] is None else str(r[2]), r[3]) for r in rows],
-        schema={"role": pl.String, "trust": pl.String, "submitted": pl.String, "texts": pl.String},
-        orient="row",
-    )
-    # SQLite gives dates as text, PostgreSQL as dates: both as ISO text here.
-    dates = frame["submitted"].drop_nulls().str.to_date("%Y-%m-%d")
-    first = dates.min() if dates.len() else None
-    last = dates.max() if dates.len() else None
-    texts = frame.filter(pl.col("texts").is_not_null()).select(
-        "role",
-        "trust",
-        pl.col("texts").str.json_decode(pl.List(pl.String)).alias("texts"),
-    )
-    texts = texts.select(
-        "role",
-        "trust",
-        *(
-            pl.col("texts").list.get(i, null_on_oob=True).alias(item)
-            for i, item in enumerate(items)
-        ),
-    )
-    if items:
-        texts = texts.filter(pl.any_horizontal(pl.col(item).is_not_null() for item in items))
-    return _Scan(
-        len(rows) if stride > 1 else None,
-        texts,
-        first if isinstance(first, dt.date) else None,
-        last if isinstance(last, dt.date) else None,
-    )
-
-
-def _fieldwork(
-    store: Store,
-    wave_name: str,
-    data: WaveData,
-    first: dt.date | None,
-    last: dt.date | None,
-    sampled: int | None,
-) -> Fieldwork:
-    """Fieldwork facts: the wave's dates, its sample frame (contacts) and responses."""
-    instrument = data.instrument
-    roles = _role_codes(instrument)
-    by_role = {
-        roles[int(code)]: int(n)
-        for code, n in data.frame["role"].value_counts().iter_rows()
-        if code is not None and int(code) in roles
-    }
-    by_mode = {
-        MODES[int(code) - 1]: int(n)
-        for code, n in data.frame["mode"].value_counts().iter_rows()
-        if code is not None and 0 < int(code) <= len(MODES)
-    }
-    with store.session() as session:
-        wave = store.get_wave(session, wave_name)
-        found = fieldwork_records.recorded(session, wave)
-        opens, closes = wave.opens or first, wave.closes or last
-        recorded = bool(wave.opens and wave.closes)
-    if found is not None:
-        fieldwork = found
-    elif instrument.id == "dmr-2015" and wave_name == "2015":
-        # The synthetic 2015 cohort: no fieldwork was run here, so the published design.
-        fieldwork = published_fieldwork()
-    else:
-        fieldwork = Fieldwork()
-    fieldwork.opens, fieldwork.closes = opens, closes
-    if sampled is not None and not recorded:
-        fieldwork.dates_note = f"first and last response in a sample of {sampled:,}"
-    fieldwork.comments_sample = sampled
-    fieldwork.responses_by_group = by_role
-    fieldwork.responses_by_mode = by_mode
-    return fieldwork
-
-
 def _groups(document: dict[str, Any], threshold: int) -> list[Group]:
     return [
         Group(
@@ -272,14 +121,14 @@ def load(
         wave_id = store.get_wave(session, wave).id
         names = dict(session.execute(select(Organisation.code, Organisation.name)).all())
         stored = {w.name for w in store.list_waves(session)}
-    scan = _scan(store, wave_id, data.instrument, data.frame.height)
+    scanned = scan(store, wave_id, data.instrument, data.frame.height)
     context = WaveContext(
         wave=wave,
         data=data,
         national=national,
         groups=_groups(national, 0),
-        fieldwork=_fieldwork(store, wave, data, scan.first, scan.last, scan.sampled),
-        texts=scan.texts,
+        fieldwork=wave_fieldwork(store, wave, data, scanned.first, scanned.last, scanned.sampled),
+        texts=scanned.texts,
         trust_names=names,
         comment_limit=comment_limit,
     )
