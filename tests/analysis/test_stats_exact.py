@@ -277,9 +277,13 @@ def test_too_large_exact_test_gives_no_p_value_with_a_reason(
         fisher_pvalue(counts, max_work=10_000)
     # compare_groups turns the condition into p_value None and an explanation.
     monkeypatch.setattr(
-        compare_module, "fisher_pvalue", lambda c: fisher_pvalue(c, max_work=10_000)
+        compare_module, "fisher_pvalue", lambda c, _work: fisher_pvalue(c, max_work=10_000)
     )
     result = compare_groups(table)
+    assert result.test == "fisher"
+    assert result.p_value is None
+    assert "too large to compute exactly" in result.reason
+    result = fisher_exact(table, max_work=10_000)
     assert result.test == "fisher"
     assert result.p_value is None
     assert "too large to compute exactly" in result.reason

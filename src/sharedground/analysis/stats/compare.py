@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .chi2 import chi2_pvalue, pearson_statistic
-from .fisher import ExactTestTooLarge, fisher_pvalue
+from .fisher import DEFAULT_MAX_WORK, ExactTestTooLarge, fisher_pvalue
 from .result import TestResult
 from .table import CleanTable, Counts, clean_table, expected_at_least, smallest_expected
 
@@ -38,11 +38,11 @@ def _run_chi2(table: CleanTable, why: str) -> TestResult:
     return TestResult("chi2", statistic, df, p, reason)
 
 
-def _run_fisher(table: CleanTable, why: str) -> TestResult:
+def _run_fisher(table: CleanTable, why: str, max_work: int = DEFAULT_MAX_WORK) -> TestResult:
     r, c = len(table.counts), len(table.counts[0])
     name = "Fisher's exact test" if (r, c) == (2, 2) else "Exact Fisher–Freeman–Halton test"
     try:
-        p: float | None = fisher_pvalue(table.counts)
+        p: float | None = fisher_pvalue(table.counts, max_work)
     except ExactTestTooLarge:
         return TestResult(
             "fisher",
@@ -103,13 +103,15 @@ def chi_square(counts: Counts) -> TestResult:
     return _run_chi2(table, "requested; " + _expected_note(table))
 
 
-def fisher_exact(counts: Counts) -> TestResult:
+def fisher_exact(counts: Counts, *, max_work: int = DEFAULT_MAX_WORK) -> TestResult:
     """The exact Fisher–Freeman–Halton test (Fisher's exact test for 2 × 2), always.
 
     Same input handling as :func:`compare_groups`. When the table is too large to
-    enumerate exactly, ``p_value`` is None and the ``reason`` says so.
+    enumerate exactly within ``max_work`` (see
+    :data:`~sharedground.analysis.stats.fisher_network.DEFAULT_MAX_WORK`; the default
+    allows roughly 10-30 seconds), ``p_value`` is None and the ``reason`` says so.
     """
     table = clean_table(counts)
     if table.problem is not None:
         return _degenerate(table)
-    return _run_fisher(table, "requested; " + _expected_note(table))
+    return _run_fisher(table, "requested; " + _expected_note(table), max_work)

@@ -29,7 +29,13 @@ TWO_BY_TWO_REL_ERR = 1.0 + 1e-7
 #: FEXACT's ``TOL`` for larger tables, added to the observed log-probability.
 FEXACT_LOG_TOL = 3.45254e-7
 
-__all__ = ["FEXACT_LOG_TOL", "TWO_BY_TWO_REL_ERR", "ExactTestTooLarge", "fisher_pvalue"]
+__all__ = [
+    "DEFAULT_MAX_WORK",
+    "FEXACT_LOG_TOL",
+    "TWO_BY_TWO_REL_ERR",
+    "ExactTestTooLarge",
+    "fisher_pvalue",
+]
 
 
 def fisher_pvalue(counts: tuple[tuple[int, ...], ...], max_work: int = DEFAULT_MAX_WORK) -> float:

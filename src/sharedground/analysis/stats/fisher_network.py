@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -39,12 +39,16 @@ from .logprob import FloatArray, log_factorials
 
 IntArray = npt.NDArray[np.int64]
 
-# Limits on the size of the computation: the number of (path, continuation) pairs looked
-# at in total, and held at once between two stages. They keep a hopeless request (say an
-# exact test on a 6 × 5 table with thousands of people) from running for hours or
-# exhausting memory; the caller reports that the exact test was not feasible.
-DEFAULT_MAX_WORK = 60_000_000
+# Limits on the size of the computation: units of work (stage fillings generated, pasts
+# and paths handled; roughly 0.1-0.3 microseconds each) and distinct paths held between
+# two stages (24 bytes each). They keep a hopeless request (say an exact test on a 4 × 5
+# table with hundreds of people) from running for hours or exhausting memory; the caller
+# then reports that the exact test was not feasible. The default allows about 10-30 s of
+# computation: a 6 × 4 table with 80 people takes ~4e7 units, one with 100 people ~3e8
+# (too many).
+DEFAULT_MAX_WORK = 100_000_000
 _MAX_HELD = 8_000_000
+_MERGE_EVERY = 4_000_000
 
 
 class ExactTestTooLarge(RuntimeError):
@@ -73,6 +77,69 @@ def _compositions(total: int, caps: Sequence[int]) -> IntArray:
     return parts
 
 
+def _sort_rows(a: IntArray) -> IntArray:
+    """Sort each row ascending (odd-even transposition: fast for the few columns here)."""
+    out = a.copy()
+    q = out.shape[1]
+    for step in range(q):
+        for i in range(step % 2, q - 1, 2):
+            low = np.minimum(out[:, i], out[:, i + 1])
+            np.maximum(out[:, i], out[:, i + 1], out=out[:, i + 1])
+            out[:, i] = low
+    return out
+
+
+def _count_fillings(total: int, caps: Sequence[int]) -> int:
+    """Number of vectors :func:`_compositions` would list (by polynomial multiplication)."""
+    ways = np.zeros(total + 1)
+    ways[0] = 1.0
+    for cap in caps:
+        # Multiply by 1 + z + ... + z^cap, truncated at z^total (floats: only a size).
+        cum = np.cumsum(ways)
+        shifted = np.zeros(total + 1)
+        if cap + 1 <= total:
+            shifted[cap + 1 :] = cum[: total - cap]
+        ways = cum - shifted
+    return int(min(ways[total], 1e18))
+
+
+class _Registry:
+    """The child nodes met at one stage: their states and bounds, by number."""
+
+    def __init__(self, network: _Network, stage: int) -> None:
+        self.network = network
+        self.stage = stage
+        self.index: dict[Hashable, int] = {}
+        self.states: list[tuple[int, ...]] = []
+        self._bounds = np.empty((64, 3))
+
+    def lookup(self, keys: list[Hashable], rows: IntArray) -> IntArray:
+        """Number of each child node, registering (and bounding) the new ones."""
+        out = []
+        index = self.index
+        for j, key in enumerate(keys):
+            at = index.get(key)
+            if at is None:
+                at = len(self.states)
+                index[key] = at
+                state = tuple(rows[j].tolist())
+                self.states.append(state)
+                if at >= self._bounds.shape[0]:
+                    grown = np.empty((2 * self._bounds.shape[0], 3))
+                    grown[:at] = self._bounds[:at]
+                    self._bounds = grown
+                # Bounding a node costs about as much as a few hundred units of work.
+                self.network._charge(200 + 5 * self.network.stages[self.stage])
+                self._bounds[at] = self.network._bounds(self.stage, state)
+            out.append(at)
+        return np.array(out, dtype=np.int64)
+
+    def bounds(self, child: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(upper bound, lower bound, log total weight) of the futures of each child."""
+        b = self._bounds[child]
+        return b[:, 0], b[:, 1], b[:, 2]
+
+
 class _Network:
     def __init__(self, table: npt.NDArray[np.int64], log_tol: float, max_work: int) -> None:
         # Stages run along the longer side so that nodes (multisets of row totals) are short.
@@ -90,6 +157,7 @@ class _Network:
         self.constant = math.fsum(lf[self.rows].tolist()) - lf[self.total]
         self.threshold = observed + log_tol
         self.max_work = max_work
+        self.key_base = max(self.rows) + 1
         self.work = 0
         # Sum of log c_j! over the stages from k on.
         self.stage_lf_tail = [
@@ -171,23 +239,49 @@ class _Network:
 
     def _daughters(
         self, k: int, state: tuple[int, ...]
-    ) -> tuple[list[tuple[int, ...]], FloatArray, FloatArray]:
+    ) -> tuple[list[Hashable], IntArray, FloatArray, FloatArray]:
         """Distinct (child node, stage log-weight) pairs reachable from a node.
 
-        Returns the child states, the stage log-weights ``log c! - sum log x_i!`` and how
-        many stage fillings give each pair.
+        Returns a hashable key per child node, the child states (one sorted row each), the
+        stage log-weights ``log c! - sum log x_i!`` and how many stage fillings give each
+        pair.
         """
         c = self.stages[k]
         fills = _compositions(c, state)
-        children = np.sort(np.asarray(state, dtype=np.int64)[None, :] - fills, axis=1)
+        children = _sort_rows(np.asarray(state, dtype=np.int64)[None, :] - fills)
         # Sorting each filling makes equal multisets add up in the same order, so their
         # weights are bit-for-bit equal and merge below.
-        weights = self.lf[c] - self.lf[np.sort(fills, axis=1)].sum(axis=1)
-        keyed = np.concatenate([children, weights.view(np.int64)[:, None]], axis=1)
-        unique, counts = np.unique(keyed, axis=0, return_counts=True)
-        child_states = list(map(tuple, unique[:, :-1].tolist()))
-        stage_weights = np.ascontiguousarray(unique[:, -1]).view(np.float64)
-        return child_states, stage_weights, counts.astype(np.float64)
+        logs = self.lf[_sort_rows(fills)]
+        total = logs[:, 0].copy()
+        for col in range(1, logs.shape[1]):
+            total += logs[:, col]
+        weights = self.lf[c] - total
+        bits = weights.view(np.int64)
+        # The same base for every node, so that a key means the same state everywhere.
+        base = self.key_base
+        if base ** len(state) < 2**62:
+            # One integer per child state (mixed radix).
+            key = children[:, 0].copy()
+            for col in range(1, children.shape[1]):
+                key = key * base + children[:, col]
+            order = np.lexsort((bits, key))
+            key, bits_sorted = key[order], bits[order]
+            first = np.ones(key.size, dtype=bool)
+            first[1:] = (key[1:] != key[:-1]) | (bits_sorted[1:] != bits_sorted[:-1])
+            starts = np.flatnonzero(first)
+            picked = order[starts]
+            keys: list[Hashable] = key[starts].tolist()
+        else:  # pragma: no cover - only for very wide tables with large margins
+            keyed = np.concatenate([children, bits[:, None]], axis=1)
+            _, picked, inverse = np.unique(keyed, axis=0, return_index=True, return_inverse=True)
+            starts = np.arange(picked.size)
+            keys = list(map(tuple, children[picked].tolist()))
+        counts = (
+            np.bincount(np.repeat(np.arange(starts.size), np.diff(np.r_[starts, fills.shape[0]])))
+            if base ** len(state) < 2**62
+            else np.bincount(inverse.ravel(), minlength=picked.size)
+        )
+        return keys, children[picked], weights[picked], counts.astype(np.float64)
 
     def pvalue(self) -> float:
         thr = self.threshold
@@ -200,58 +294,56 @@ class _Network:
             root: (np.zeros(1), np.ones(1))
         }
         for k in range(last):
-            bounds: dict[tuple[int, ...], tuple[float, float, float]] = {}
-            ids: dict[tuple[int, ...], int] = {}
+            registry = _Registry(self, k + 1)
             held: list[tuple[IntArray, FloatArray, FloatArray]] = []
             n_held = 0
+            merge_at = _MERGE_EVERY
             for state, (past, mult) in nodes.items():
+                # Charge the work before doing it, so that a hopeless table fails fast.
+                self._charge(_count_fillings(self.stages[k], state) + past.size)
+                keys, rows, stage_w, fill_n = self._daughters(k, state)
+                self._charge(3 * len(keys))
+                child = registry.lookup(keys, rows)
+                upper, lower, log_total = registry.bounds(child)
                 # Pasts arrive sorted (see _merge), so for each child the pasts whose every
                 # completion counts form a prefix, and those still open the next stretch.
-                child_states, stage_w, fill_n = self._daughters(k, state)
-                child_b = np.array(
-                    [
-                        bounds[ch] if ch in bounds else self._child_bounds(bounds, k + 1, ch)
-                        for ch in child_states
-                    ]
-                )
                 top = float(past[-1])
                 prefix = np.zeros(past.size + 1)
                 np.cumsum(mult * np.exp(past - top), out=prefix[1:])
-                n_every = np.searchsorted(past, thr - stage_w - child_b[:, 0], side="right")
-                n_alive = np.searchsorted(past, thr - stage_w - child_b[:, 1], side="right")
+                n_every = np.searchsorted(past, thr - stage_w - upper, side="right")
+                n_alive = np.searchsorted(past, thr - stage_w - lower, side="right")
                 some = n_every > 0
                 if np.any(some):
                     counted.append(
                         np.log(fill_n[some] * prefix[n_every[some]])
                         + top
                         + stage_w[some]
-                        + child_b[some, 2]
+                        + log_total[some]
                     )
                 lengths = np.maximum(n_alive - n_every, 0)
                 n_open = int(lengths.sum())
-                self.work += len(child_states) + n_open
-                if self.work > self.max_work:
-                    raise ExactTestTooLarge(
-                        "the exact test needs more work than allowed for this table"
-                    )
+                self._charge(4 * n_open)
                 if n_open == 0 or k + 1 == last:
                     # At the last stage the bounds are exact, so nothing stays open.
                     continue
-                which = np.repeat(np.arange(len(child_states)), lengths)
+                which = np.repeat(np.arange(len(keys)), lengths)
                 starts = np.cumsum(lengths) - lengths
                 at = np.repeat(n_every, lengths) + np.arange(n_open) - np.repeat(starts, lengths)
-                child_ids = np.array(
-                    [ids.setdefault(ch, len(ids)) for ch in child_states], dtype=np.int64
-                )
-                held.append((child_ids[which], past[at] + stage_w[which], mult[at] * fill_n[which]))
+                held.append((child[which], past[at] + stage_w[which], mult[at] * fill_n[which]))
                 n_held += n_open
-                if n_held > _MAX_HELD:
-                    raise ExactTestTooLarge(
-                        "the exact test needs more memory than allowed for this table"
-                    )
+                if n_held > merge_at:
+                    # Many paths repeat (same child, same past): merge as we go to bound memory.
+                    held = [self._compact(held)]
+                    n_held = held[0][0].size
+                    self._charge(2 * merge_at)
+                    merge_at = max(_MERGE_EVERY, 2 * n_held)
+                    if n_held > _MAX_HELD:
+                        raise ExactTestTooLarge(
+                            "the exact test needs more memory than allowed for this table"
+                        )
             if not held:
                 break
-            nodes = self._merge(ids, held)
+            nodes = self._merge(registry.states, held)
         if not counted:  # pragma: no cover - the observed table itself always counts
             return 0.0
         logs = np.concatenate(counted)
@@ -259,21 +351,16 @@ class _Network:
         log_p = top + math.log(float(np.exp(logs - top).sum())) + self.constant
         return min(1.0, math.exp(log_p))
 
-    def _child_bounds(
-        self,
-        cache: dict[tuple[int, ...], tuple[float, float, float]],
-        k: int,
-        state: tuple[int, ...],
-    ) -> tuple[float, float, float]:
-        value = self._bounds(k, state)
-        cache[state] = value
-        return value
+    def _charge(self, amount: int) -> None:
+        self.work += amount
+        if self.work > self.max_work:
+            raise ExactTestTooLarge("the exact test needs more work than allowed for this table")
 
     @staticmethod
-    def _merge(
-        ids: dict[tuple[int, ...], int], held: list[tuple[IntArray, FloatArray, FloatArray]]
-    ) -> dict[tuple[int, ...], tuple[FloatArray, FloatArray]]:
-        """Group paths by child node and by exactly equal past, adding their counts."""
+    def _compact(
+        held: list[tuple[IntArray, FloatArray, FloatArray]],
+    ) -> tuple[IntArray, FloatArray, FloatArray]:
+        """Paths sorted by child node then past, exactly equal pasts merged (counts added)."""
         child = np.concatenate([h[0] for h in held])
         past = np.concatenate([h[1] for h in held])
         mult = np.concatenate([h[2] for h in held])
@@ -282,11 +369,16 @@ class _Network:
         new_group = np.ones(child.size, dtype=bool)
         new_group[1:] = (child[1:] != child[:-1]) | (past[1:] != past[:-1])
         starts = np.flatnonzero(new_group)
-        child, past = child[starts], past[starts]
-        mult = np.add.reduceat(mult, starts)
+        return child[starts], past[starts], np.add.reduceat(mult, starts)
+
+    @classmethod
+    def _merge(
+        cls, states: list[tuple[int, ...]], held: list[tuple[IntArray, FloatArray, FloatArray]]
+    ) -> dict[tuple[int, ...], tuple[FloatArray, FloatArray]]:
+        """Group paths by child node and by exactly equal past, adding their counts."""
+        child, past, mult = cls._compact(held)
         node_starts = np.flatnonzero(np.r_[True, child[1:] != child[:-1]])
         node_ends = np.r_[node_starts[1:], child.size]
-        states = list(ids)
         return {
             states[int(child[s])]: (past[s:e], mult[s:e])
             for s, e in zip(node_starts.tolist(), node_ends.tolist(), strict=True)
