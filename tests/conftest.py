@@ -25,8 +25,10 @@ POSTGRES_URL = os.environ.get(
 
 
 def _postgres_admin_url() -> str:
-    return make_url(POSTGRES_URL).set(drivername="postgresql+psycopg").render_as_string(
-        hide_password=False
+    return (
+        make_url(POSTGRES_URL)
+        .set(drivername="postgresql+psycopg")
+        .render_as_string(hide_password=False)
     )
 
 
@@ -44,11 +46,9 @@ def postgres_url() -> Iterator[str]:
         admin = create_engine(_postgres_admin_url(), isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the server
+    except Exception as exc:
         _postgres_unavailable(str(exc).splitlines()[0])
-    url = make_url(_postgres_admin_url()).update_query_dict(
-        {"options": f"-csearch_path={schema}"}
-    )
+    url = make_url(_postgres_admin_url()).update_query_dict({"options": f"-csearch_path={schema}"})
     try:
         yield url.render_as_string(hide_password=False)
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from rich.console import Console
 from sqlalchemy import func, select
@@ -33,22 +34,25 @@ class DemoSummary:
     next_steps: list[str] = field(default_factory=list)
 
 
-def run(database: str | None, out: Path, seed: int = 2015, console: Console | None = None) -> DemoSummary:
+def run(
+    database: str | None, out: Path, seed: int = 2015, console: Console | None = None
+) -> DemoSummary:
     """Build the demo database and files under `out`; returns what is there."""
     console = console or Console(quiet=True)
     out.mkdir(parents=True, exist_ok=True)
     store = Store(database or str(out / "demo.db"))
     store.init()
     summary = DemoSummary(database=str(store), roles=[])
-    for which, wave in (("2015", "2015"), ("2002", "2002")):
+    cohorts: tuple[tuple[Literal["2015", "2002"], str], ...] = (("2015", "2015"), ("2002", "2002"))
+    for which, wave_name in cohorts:
         path = out / f"synthetic-{which}.csv"
         with console.status(f"Generating the synthetic {which} cohort"):
-            frame = synth.generate(which, seed=seed)  # type: ignore[arg-type]
-            synth.write(frame, synth.instrument_for(which), path)  # type: ignore[arg-type]
-        result = import_file(store, path, wave, synth.instrument_for(which))  # type: ignore[arg-type]
+            frame = synth.generate(which, seed=seed)
+            synth.write(frame, synth.instrument_for(which), path)
+        result = import_file(store, path, wave_name, synth.instrument_for(which))
         console.print(
-            f"Wave {wave}: {result.added} responses imported, {result.unchanged} already there "
-            f"({path})"
+            f"Wave {wave_name}: {result.added} responses imported, "
+            f"{result.unchanged} already there ({path})"
         )
     with store.session() as session:
         for wave in store.list_waves(session):

@@ -6,8 +6,7 @@ import pytest
 from sqlalchemy import inspect
 
 from sharedground.instrument import builtin
-from sharedground.store import Store, StoreError
-from sharedground.store import migrate
+from sharedground.store import Store, StoreError, migrate
 
 
 def test_init_creates_every_table_at_head(store: Store) -> None:

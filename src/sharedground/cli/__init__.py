@@ -22,8 +22,9 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except KNOWN_ERRORS as exc:
-            console_err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False,
-                              soft_wrap=True)
+            console_err.print(
+                f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+            )
             sys.exit(1)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Literal, cast
 
 import click
 from rich.table import Table
@@ -29,14 +30,24 @@ def init(database: str | None) -> None:
 @click.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--wave", required=True, help="The wave to import into (created if new).")
-@click.option("--instrument", "instrument_name", default=None,
-              help="Instrument of a new wave: a built-in id or a YAML file [default: dmr-2015].")
-@click.option("--mode", "default_mode", type=click.Choice(["online", "postal", "paper"]),
-              default="online", show_default=True,
-              help="Mode for files without a mode column.")
+@click.option(
+    "--instrument",
+    "instrument_name",
+    default=None,
+    help="Instrument of a new wave: a built-in id or a YAML file [default: dmr-2015].",
+)
+@click.option(
+    "--mode",
+    "default_mode",
+    type=click.Choice(["online", "postal", "paper"]),
+    default="online",
+    show_default=True,
+    help="Mode for files without a mode column.",
+)
 @database_option
-def import_(file: Path, wave: str, instrument_name: str | None, default_mode: str,
-            database: str | None) -> None:
+def import_(
+    file: Path, wave: str, instrument_name: str | None, default_mode: str, database: str | None
+) -> None:
     """Import responses from an exchange CSV file (all rows or none).
 
     The whole file is checked first; if any row is wrong nothing is written and every
@@ -64,8 +75,9 @@ def import_(file: Path, wave: str, instrument_name: str | None, default_mode: st
 @click.command()
 @click.option("--wave", required=True, help="The wave to export.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write.")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write."
+)
 @database_option
 def export(wave: str, fmt: str, out: Path, database: str | None) -> None:
     """Export a wave's responses (CSV in the import format, Excel, SPSS, Stata, Parquet)."""
@@ -78,13 +90,27 @@ def export(wave: str, fmt: str, out: Path, database: str | None) -> None:
 
 
 @click.command()
-@click.option("--wave", "which", type=click.Choice(["2015", "2002"]), default="2015",
-              show_default=True, help="Which published survey to imitate.")
+@click.option(
+    "--wave",
+    "which",
+    type=click.Choice(["2015", "2002"]),
+    default="2015",
+    show_default=True,
+    help="Which published survey to imitate.",
+)
 @click.option("--seed", type=int, default=2015, show_default=True)
-@click.option("--respondents", type=click.IntRange(min=1), default=None,
-              help="Cohort size [default: the published size, 472 or 1,092].")
-@click.option("--trusts", type=click.IntRange(min=1), default=None,
-              help="Number of trusts [default: scales with the cohort].")
+@click.option(
+    "--respondents",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Cohort size [default: the published size, 472 or 1,092].",
+)
+@click.option(
+    "--trusts",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Number of trusts [default: scales with the cohort].",
+)
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def synth(which: str, seed: int, respondents: int | None, trusts: int | None, out: Path) -> None:
     """Write a synthetic cohort calibrated to the published survey, in the import format."""
@@ -92,9 +118,11 @@ def synth(which: str, seed: int, respondents: int | None, trusts: int | None, ou
 
     started = time.perf_counter()
     with progress_bar("Generating") as update:
-        frame = lib.generate(which, seed=seed, respondents=respondents, trusts=trusts,  # type: ignore[arg-type]
-                             progress=update)
-        lib.write(frame, lib.instrument_for(which), out)  # type: ignore[arg-type]
+        wave = cast(Literal["2015", "2002"], which)
+        frame = lib.generate(
+            wave, seed=seed, respondents=respondents, trusts=trusts, progress=update
+        )
+        lib.write(frame, lib.instrument_for(wave), out)
     console.print(
         f"[green]Wrote[/] {frame.height} synthetic respondents to {out} "
         f"[dim]({time.perf_counter() - started:.1f} s)[/]"
@@ -102,8 +130,13 @@ def synth(which: str, seed: int, respondents: int | None, trusts: int | None, ou
 
 
 @click.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
-              show_default=True, help="Folder for the demo's files.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo"),
+    show_default=True,
+    help="Folder for the demo's files.",
+)
 @click.option("--seed", type=int, default=2015, show_default=True)
 @database_option
 def demo(out: Path, seed: int, database: str | None) -> None:
@@ -111,10 +144,16 @@ def demo(out: Path, seed: int, database: str | None) -> None:
     from sharedground.demo import run
 
     summary = run(database, out, seed=seed, console=console)
-    table = Table("wave", "instrument", "responses", *summary.roles, title="What is in the database")
+    table = Table(
+        "wave", "instrument", "responses", *summary.roles, title="What is in the database"
+    )
     for wave in summary.waves:
-        table.add_row(wave.name, wave.instrument, str(wave.responses),
-                      *(str(wave.by_role.get(r, 0)) for r in summary.roles))
+        table.add_row(
+            wave.name,
+            wave.instrument,
+            str(wave.responses),
+            *(str(wave.by_role.get(r, 0)) for r in summary.roles),
+        )
     console.print(table)
     for line in summary.next_steps:
         console.print(line)

@@ -22,8 +22,9 @@ def list_() -> None:
     table = Table("id", "version", "title", "sections", "items")
     for name in lib.list_builtin():
         inst = lib.builtin(name)
-        table.add_row(inst.id, str(inst.version), inst.title, str(len(inst.sections)),
-                      str(len(inst.items())))
+        table.add_row(
+            inst.id, str(inst.version), inst.title, str(len(inst.sections)), str(len(inst.items()))
+        )
     console.print(table)
 
 
@@ -43,8 +44,9 @@ def show(name: str, as_yaml: bool) -> None:
             extra = ""
             if getattr(item, "reverse", False):
                 extra = " [dim](reverse-scored)[/]"
-            console.print(f"  [cyan]{item.id}[/] [dim]{item.type}[/]{extra}: {item.text}",
-                          highlight=False)
+            console.print(
+                f"  [cyan]{item.id}[/] [dim]{item.type}[/]{extra}: {item.text}", highlight=False
+            )
 
 
 @instrument.command()
@@ -60,8 +62,13 @@ def validate(file: Path) -> None:
 
 @instrument.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--from", "source", default="dmr-2015", show_default=True,
-              help="The built-in instrument to copy.")
+@click.option(
+    "--from",
+    "source",
+    default="dmr-2015",
+    show_default=True,
+    help="The built-in instrument to copy.",
+)
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
 def new(file: Path, source: str, force: bool) -> None:
     """Write an editable copy of a built-in instrument to FILE.
@@ -78,6 +85,9 @@ def new(file: Path, source: str, force: bool) -> None:
     copy = base.model_copy(update={"id": new_id, "version": 1, "based_on": base.key})
     text = lib.dumps(copy)
     lib.loads(text, source=str(file))  # what we write must load back
-    file.write_text(f"# Based on the built-in {base.key}; edit and check with "
-                    f"`sharedground instrument validate {file}`.\n" + text, encoding="utf-8")
+    file.write_text(
+        f"# Based on the built-in {base.key}; edit and check with "
+        f"`sharedground instrument validate {file}`.\n" + text,
+        encoding="utf-8",
+    )
     console.print(f"[green]Wrote[/] {file} ({new_id}@1, based on {base.key})")

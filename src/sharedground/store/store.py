@@ -46,9 +46,10 @@ class Store:
     def check(self) -> None:
         """Raise StoreError unless the database holds the current schema."""
         database = self.engine.url.database
-        if self.backend == "sqlite" and database and database != ":memory:":
-            if not Path(database).exists():
-                raise StoreError(f"no database at {database}: run `sharedground init` first")
+        # Connecting would create an empty SQLite file; say what to do instead.
+        on_disk = self.backend == "sqlite" and database and database != ":memory:"
+        if on_disk and not Path(str(database)).exists():
+            raise StoreError(f"no database at {database}: run `sharedground init` first")
         current = migrate.current_revision(self.engine)
         head = migrate.head_revision(self.engine)
         where = self.engine.url.render_as_string(hide_password=True)
@@ -124,7 +125,9 @@ class Store:
             raise StoreError(f"no wave {name!r} (waves: {known})")
         return wave
 
-    def create_wave(self, session: Session, name: str, instrument: Instrument, **fields: object) -> Wave:
+    def create_wave(
+        self, session: Session, name: str, instrument: Instrument, **fields: object
+    ) -> Wave:
         if self.find_wave(session, name) is not None:
             raise StoreError(f"a wave called {name!r} exists already")
         record = self.save_instrument(session, instrument)
