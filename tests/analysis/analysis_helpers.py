@@ -219,3 +219,10 @@ def newcombe(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float, float]:
     low = d - ((p1 - l1) ** 2 + (u2 - p2) ** 2) ** 0.5
     high = d + ((u1 - p1) ** 2 + (p2 - l2) ** 2) ** 0.5
     return 100 * d, 100 * low, 100 * high
+
+
+def where(column: str, value: str, equal: bool = True) -> Callable[[dict[str, str]], bool]:
+    """A filter on respondents: `column` equal (or not equal) to `value`."""
+    if equal:
+        return lambda row: row[column] == value
+    return lambda row: row[column] != value

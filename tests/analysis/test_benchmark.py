@@ -5,7 +5,7 @@ from __future__ import annotations
 from math import comb
 
 import pytest
-from analysis_helpers import attack, make_rows, newcombe, tally, wave_from_rows
+from analysis_helpers import attack, make_rows, newcombe, tally, wave_from_rows, where
 
 from sharedground.analysis.benchmark import benchmark
 from sharedground.instrument import builtin
@@ -37,7 +37,7 @@ def test_each_trust_against_everyone_else(hand_rows: list[dict[str, str]]) -> No
                     spec.item,
                     spec.option,
                     spec.measure,
-                    keep=lambda r, t=trust: r["trust"] == t,
+                    keep=where("trust", trust),
                 )
                 rest = tally(
                     hand_rows,
@@ -45,7 +45,7 @@ def test_each_trust_against_everyone_else(hand_rows: list[dict[str, str]]) -> No
                     spec.item,
                     spec.option,
                     spec.measure,
-                    keep=lambda r, t=trust: r["trust"] != t,
+                    keep=where("trust", trust, equal=False),
                 )
                 if cell.cell.suppressed:
                     # The tiny trust RZ9 is withheld, so one more must be (secondary).
@@ -60,9 +60,8 @@ def test_each_trust_against_everyone_else(hand_rows: list[dict[str, str]]) -> No
                 assert (versus.diff, versus.ci_low, versus.ci_high) == pytest.approx(
                     (diff, low, high), abs=1e-9
                 )
-                expected_flag = (
-                    "similar" if versus.p_value >= 0.05 else "above" if diff > 0 else "below"
-                )
+                significant = versus.p_value is not None and versus.p_value < 0.05
+                expected_flag = "similar" if not significant else "above" if diff > 0 else "below"
                 assert versus.flag == expected_flag
                 compared += 1
     # One of the four trusts is withheld beside RZ9 on each row; the rest are compared.

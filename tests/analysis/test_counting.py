@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from analysis_helpers import HandMade, tally
+from analysis_helpers import HandMade, tally, where
 
 from sharedground.analysis.counting import count
 from sharedground.analysis.encoding import encode
@@ -33,7 +33,7 @@ def test_every_row_and_group_matches_a_plain_count(store: Store, loaded: HandMad
                 spec.item,
                 spec.option,
                 spec.measure,
-                keep=lambda r, g=group: r[by] == g,
+                keep=where(by, group),
             )
             assert (counts.counted[i, j], counts.valid[i, j]) == expected, (spec.key, group)
 

@@ -45,7 +45,8 @@ def document(store: Store, tmp_path: Path) -> dict[str, Any]:
 
 
 def _rows(document: dict[str, Any], table_id: str) -> list[dict[str, Any]]:
-    return next(t for t in document["tables"] if t["id"] == table_id)["rows"]
+    rows: list[dict[str, Any]] = next(t for t in document["tables"] if t["id"] == table_id)["rows"]
+    return rows
 
 
 def test_every_count_and_denominator_of_tables_2_1_to_2_11(document: dict[str, Any]) -> None:

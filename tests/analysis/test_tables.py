@@ -19,6 +19,7 @@ from analysis_helpers import (
     make_rows,
     tally,
     wave_from_rows,
+    where,
 )
 from scipy.stats import chi2_contingency
 
@@ -33,7 +34,8 @@ SCHEMA = json.loads(
 )
 
 
-def _stars(p: float) -> str:
+def _stars(p: float | None) -> str:
+    assert p is not None
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else "n.s."
 
 
@@ -52,7 +54,7 @@ def test_every_cell_from_the_store_matches_a_plain_count(store: Store, loaded: H
                     spec.item,
                     spec.option,
                     spec.measure,
-                    keep=lambda r, g=role: r["role"] == g,
+                    keep=where("role", role),
                 )
                 assert (row.groups[role].count, row.groups[role].valid) == (count, valid)
             overall = tally(loaded.rows, loaded.instrument, spec.item, spec.option, spec.measure)

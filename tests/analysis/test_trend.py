@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from analysis_helpers import HandMade, make_rows, newcombe, tally, wave_from_rows, write_rows
+from analysis_helpers import (
+    HandMade,
+    make_rows,
+    newcombe,
+    tally,
+    wave_from_rows,
+    where,
+    write_rows,
+)
 from scipy.stats import chi2_contingency
 
 from sharedground import synth
@@ -125,7 +133,7 @@ def test_a_wave_against_another_stored_wave(store: Store, loaded: HandMade, tmp_
     for role in loaded.instrument.role_ids():
         change = row.cells[role]
         assert change is not None
-        keep = lambda r, g=role: r["role"] == g  # noqa: E731
+        keep = where("role", role)
         now = tally(loaded.rows, loaded.instrument, "doctors_autonomy", None, "agree", keep)
         then = tally(earlier, loaded.instrument, "doctors_autonomy", None, "agree", keep)
         assert (change.now.count, change.now.valid) == now
