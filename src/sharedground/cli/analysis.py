@@ -23,6 +23,32 @@ FORMATS = ("table", "json", "csv", "xlsx")
 _BY_HELP = "Compare groups by role, trust, mode, or any single-choice item (e.g. country)."
 
 
+def _suppress_option(func: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--suppress-below",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Withhold cells with fewer valid answers [default: the wave's setting].",
+    )(func)
+
+
+def _text_output_options(func: click.decorators.FC) -> click.decorators.FC:
+    """`--format table|json|csv` and `--out`, shared by trend and benchmark."""
+    func = click.option(
+        "--out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="File to write (default: the terminal).",
+    )(func)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "json", "csv"]),
+        default="table",
+        show_default=True,
+    )(func)
+
+
 def _cache_options(func: click.decorators.FC) -> click.decorators.FC:
     func = click.option(
         "--refresh",
@@ -104,12 +130,7 @@ def _emit(text: str | bytes, out: Path | None) -> None:
     show_default=True,
     help="Per cent disagreeing overall for the widespread-disagreement list.",
 )
-@click.option(
-    "--suppress-below",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Withhold cells with fewer valid answers [default: the wave's setting].",
-)
+@_suppress_option
 @_cache_options
 @database_option
 def analyse(
@@ -173,25 +194,8 @@ def analyse(
     show_default=True,
     help="Grouping, for a stored wave (published waves are by role).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="File to write (default: the terminal).",
-)
-@click.option(
-    "--suppress-below",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Withhold cells with fewer valid answers [default: the wave's setting].",
-)
+@_text_output_options
+@_suppress_option
 @_cache_options
 @database_option
 def trend(
@@ -235,25 +239,8 @@ def trend(
 @click.command()
 @click.option("--wave", required=True, help="The wave to benchmark.")
 @click.option("--trust", default=None, help="Show one trust row by row (terminal only).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="File to write (default: the terminal).",
-)
-@click.option(
-    "--suppress-below",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Withhold cells with fewer valid answers [default: the wave's setting].",
-)
+@_text_output_options
+@_suppress_option
 @_cache_options
 @database_option
 def benchmark(
