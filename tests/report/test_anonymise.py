@@ -13,8 +13,10 @@ from sharedground.report.anonymise import (
     NAME,
     NHS_NUMBER,
     NUMBER,
+    ORDINARY_WORDS,
     PHONE,
     anonymise,
+    given_names,
     nhs_number_valid,
 )
 
@@ -153,3 +155,97 @@ def test_idempotent_and_leaves_no_email(text: str) -> None:
     once = anonymise(text)
     assert anonymise(once) == once
     assert not re.search(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z]{2,}", once)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # More titles.
+        ("Mx Taylor chairs the group", f"{NAME} chairs the group"),
+        ("Sir Robert Francis wrote it all down", f"{NAME} wrote it all down"),
+        ("Dame Carol Black spoke", f"{NAME} spoke"),
+        ("Nurse Jones was right", f"{NAME} was right"),
+        ("Sister Patel runs ward 4", f"{NAME} runs ward 4"),
+        ("Ward Sister Evans knew", f"Ward {NAME} knew"),
+        ("MX TAYLOR again", f"{NAME} again"),
+        # A title keeps the role words after the name.
+        ("Dr Smith Medical Director since 2010", f"{NAME} Medical Director since 2010"),
+        # No title: a known first name and a capitalised surname.
+        ("John Smith never listens.", f"{NAME} never listens."),
+        ("I told Priya Sharma twice", f"I told {NAME} twice"),
+        ("Anne Marie Stewart and Declan O'Neill", f"{NAME} and {NAME}"),
+        ("ask Ewan McDonald or Fiona MacLeod", f"ask {NAME} or {NAME}"),
+        ("Sarah Smith-Jones's team", f"{NAME}'s team"),
+        ("Mary Smith John Jones", f"{NAME} {NAME}"),
+        ("our Chief Executive, Jane Doherty, left", f"our Chief Executive, {NAME}, left"),
+        ("Medical Director Alan Hughes", f"Medical Director {NAME}"),
+        # Names that are ordinary words too, where only a name fits.
+        ("I spoke to Will Smith about it", f"I spoke to {NAME} about it"),
+        ("our manager Grace Okafor", f"our manager {NAME}"),
+        ("and Hope Williams agreed", f"and {NAME} agreed"),
+        ("then May Chen said no", f"then {NAME} said no"),
+    ],
+)
+def test_names_removed(text: str, expected: str) -> None:
+    assert anonymise(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Ordinary words that are also first names.
+        "Will Managers ever listen to us?",
+        "May God help the next chief executive.",
+        "Grace under pressure is rare here.",
+        "Hope Springs eternal, but not in this trust.",
+        "Faith In the board has gone.",
+        "We will see. Will Consultants stay?",
+        "Faith, hope and grace: all gone.",
+        "Mark my words.",
+        # Months and dates.
+        "In May Trust boards met weekly.",
+        "Since June Clinical directors have had no say.",
+        "in May Smith left",  # a date, or a name: the date is the safer reading
+        "On 3 May Consultants walked out",
+        # Roles, titles without a name, trusts and places.
+        "The Medical Director and the Chief Executive disagree.",
+        "Nurse Practitioner posts were cut.",
+        "The Sister Trust across the river does better.",
+        "John Radcliffe Hospital is twenty miles away.",
+        "We send patients to Milton Keynes University Hospital.",
+        "Princess Alexandra Hospital and Royal Victoria Infirmary.",
+        "St John Ambulance crews wait outside.",
+        "Queen Mary University runs the course.",
+        "Chelsea and Westminster have a better model.",
+        "Mary Seacole Ward reopened.",
+        "Guy's and St Thomas' is different.",
+        # A lone first name, or a surname alone, is not enough.
+        "Sarah was helpful.",
+        "Smith and Jones are surnames.",
+        "Doctors and Managers need time.",
+    ],
+)
+def test_ordinary_words_roles_and_places_stay(text: str) -> None:
+    assert anonymise(text) == text
+
+
+def test_gazetteer_is_a_few_hundred_capitalised_names() -> None:
+    names = given_names()
+    assert 300 <= len(names) <= 1000
+    assert all(re.fullmatch(r"[A-Z][a-z]+", name) for name in names)
+    assert {"John", "Sarah", "Priya", "Will", "May", "Grace", "Hope", "Faith"} <= names
+    # Every ordinary-word name the anonymiser guards is in the list it guards.
+    assert ORDINARY_WORDS.issubset(names)
+
+
+SURNAMES = ["Smith", "Jones", "Patel", "O'Brien", "McKenzie", "Okonkwo", "Nguyen", "Evans-Hart"]
+
+
+@given(
+    st.sampled_from(sorted(given_names())),
+    st.sampled_from(SURNAMES),
+    st.sampled_from(["We asked {} twice.", "Thanks to {}, nothing changed", "(see {})"]),
+)
+def test_any_listed_first_name_with_a_surname_goes(first: str, surname: str, frame: str) -> None:
+    text = frame.format(f"{first} {surname}")
+    assert anonymise(text) == frame.format(NAME)
