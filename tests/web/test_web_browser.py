@@ -50,7 +50,8 @@ def test_complete_the_whole_survey(
     survey: Survey, live: LiveServer, new_context: Callable[..., Any]
 ) -> None:
     token = survey.link()
-    page = new_context().new_page()
+    context = new_context()
+    page = context.new_page()
     page.goto(f"{live.url}/s/{token}")
     assert page.evaluate("document.body.classList.contains('js-enabled')")
     assert page.inner_text("h1") == "Doctor–manager relationships survey (2015)"
@@ -70,6 +71,8 @@ def test_complete_the_whole_survey(
     (stored,) = responses(survey)
     assert stored.answers == STORED
     assert stored.role == "clinical_director"
+    # No cookie was set along the way: a browser that refuses cookies answers the same way.
+    assert context.cookies() == []
 
 
 def test_leave_halfway_and_resume_in_a_fresh_browser(

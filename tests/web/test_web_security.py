@@ -80,8 +80,18 @@ def test_static_files_are_typed_for_nosniff(client: TestClient) -> None:
     assert "assets.nhs.uk" not in css and "//" not in css.replace("http://www.w3.org", "")
 
 
-def test_csrf_cookie_is_httponly_and_lax(survey: Survey, client: TestClient) -> None:
-    response = client.get(f"/s/{survey.link()}")
+def test_survey_pages_set_no_cookie(survey: Survey, client: TestClient) -> None:
+    # Forms reached through a personal link are bound to the link, not to a cookie.
+    token = survey.link()
+    for path in (f"/s/{token}", f"/s/{token}/intro", f"/s/{token}/page/overall"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "set-cookie" not in response.headers, path
+    assert not client.cookies
+
+
+def test_csrf_cookie_elsewhere_is_httponly_and_lax(client: TestClient) -> None:
+    response = client.get("/")
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("sg_csrf=")
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
@@ -177,6 +187,7 @@ def test_redact_filter_hides_exception_messages() -> None:
 
 def test_forms_need_a_page_from_this_site(survey: Survey, client: TestClient) -> None:
     token = survey.link()
+    other = survey.link()
     page = get_page(client, f"/s/{token}/page/overall")
     good = client.post(
         f"/s/{token}/page/overall",
@@ -185,8 +196,33 @@ def test_forms_need_a_page_from_this_site(survey: Survey, client: TestClient) ->
         headers={"Sec-Fetch-Site": "same-origin"},
     )
     assert good.status_code == 303
-    with TestClient(survey.app()) as stranger:  # no cookie: a form posted from elsewhere
-        forged = stranger.post(
-            f"/s/{token}/page/overall", data={"csrf_token": csrf_of(page), "local_rating": "1"}
+    # A form token is good for its own link only: another link's page cannot post here.
+    elsewhere = get_page(client, f"/s/{other}/page/overall")
+    forged = client.post(
+        f"/s/{token}/page/overall",
+        data={"csrf_token": csrf_of(elsewhere), "local_rating": "1"},
+    )
+    assert forged.status_code == 403
+    # A browser that says the form came from another site is refused whatever it carries.
+    crossed = client.post(
+        f"/s/{token}/page/overall",
+        data={"csrf_token": csrf_of(page), "local_rating": "1"},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert crossed.status_code == 403
+    assert survey.draft(token)["local_rating"] == "3"
+
+
+def test_a_browser_without_cookies_can_answer(survey: Survey) -> None:
+    token = survey.link()
+    with TestClient(survey.app()) as client:
+        page = get_page(client, f"/s/{token}/page/overall")
+        client.cookies.clear()
+        saved = client.post(
+            f"/s/{token}/page/overall",
+            follow_redirects=False,
+            data={"csrf_token": csrf_of(page), "local_rating": "2"},
         )
-        assert forged.status_code == 403
+        assert saved.status_code == 303
+        assert not client.cookies
+    assert survey.draft(token)["local_rating"] == "2"

@@ -16,9 +16,10 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from sharedground.fieldwork.links import create_links
+from sharedground.fieldwork.links import create_links, find_link
 from sharedground.instrument import builtin
 from sharedground.store import Store
+from sharedground.store.schema import Draft
 from sharedground.web import create_app
 from sharedground.web.security import RateLimiter
 
@@ -50,6 +51,14 @@ class Survey:
 
     def link(self, role: str | None = None, trust: str | None = None) -> str:
         return self.links(1, role=role, trust=trust)[0]
+
+    def draft(self, token: str) -> dict[str, str]:
+        """The answers saved so far under a link ({} when nothing is saved)."""
+        with self.store.session() as session:
+            link = find_link(session, token)
+            assert link is not None
+            draft = session.get(Draft, link.id)
+            return dict(draft.answers) if draft is not None else {}
 
     def app(self, limiter: RateLimiter | None = None) -> Starlette:
         return create_app(self.store, key=b"test-key", limiter=limiter, today=lambda: self.today[0])

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse
 
 from sharedground.instrument import Instrument, loads
 from sharedground.store import InstrumentRecord, Store
+from sharedground.web.fragments import FieldDrawer
 from sharedground.web.security import CSRF_COOKIE, CSRF_FIELD, Csrf, RateLimiter
 
 SERVICE_NAME = "Doctor–manager relationships survey"
@@ -45,6 +46,16 @@ class TooManyAttempts(Exception):
         self.retry_after = retry_after
 
 
+def _link_binding(request: Request) -> str | None:
+    """What a page's CSRF token is bound to when the page belongs to a personal link.
+
+    A random cookie value never contains ':' (URL-safe base64), so a link binding can never
+    be mistaken for one.
+    """
+    token = request.path_params.get("token")
+    return f"link:{token}" if isinstance(token, str) and token else None
+
+
 def templates() -> jinja2.Environment:
     folder = resources.files("sharedground.web") / "templates"
     env = jinja2.Environment(
@@ -68,9 +79,13 @@ class WebContext:
     limiter: RateLimiter
     today: Callable[[], dt.date] = dt.date.today
     env: jinja2.Environment = field(default_factory=templates)
+    fields: FieldDrawer = field(init=False)
     _instruments: dict[int, Instrument] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.fields = FieldDrawer(self.env)
 
     # -- database -----------------------------------------------------------------------------
 
@@ -144,29 +159,40 @@ class WebContext:
                 if isinstance(value, str):
                     raw.setdefault(key, []).append(value)
         token = raw.pop(CSRF_FIELD, [None])[-1]
-        if not self.csrf.valid(request.cookies.get(CSRF_COOKIE), token):
+        link = _link_binding(request)
+        bound_to = link if link is not None else request.cookies.get(CSRF_COOKIE)
+        if not self.csrf.valid(bound_to, token):
             raise CsrfRejected()
         return raw
 
     def render(
         self, request: Request, template: str, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
-        """A page, with a CSRF token for its forms (and the cookie it is bound to, if new)."""
-        cookie = request.cookies.get(CSRF_COOKIE)
-        new_cookie = cookie is None or len(cookie) > 64
-        if new_cookie:
-            cookie = Csrf.new_cookie()
-        assert cookie is not None
+        """A page, with a CSRF token for its forms (and the cookie it is bound to, if new).
+
+        A page reached through a personal link binds its forms to the link instead of a
+        cookie: only someone holding the link can read the page or post to its address, so
+        the link does what the cookie would, and a browser that refuses cookies can still
+        answer the survey.
+        """
+        bound_to = _link_binding(request)
+        new_cookie = False
+        if bound_to is None:
+            bound_to = request.cookies.get(CSRF_COOKIE)
+            new_cookie = bound_to is None or len(bound_to) > 64
+            if new_cookie:
+                bound_to = Csrf.new_cookie()
+        assert bound_to is not None
         context.setdefault("problems", [])
         context.setdefault("back_url", None)
         html = self.env.get_template(template).render(
-            csrf_token=self.csrf.token_for(cookie), **context
+            csrf_token=self.csrf.token_for(bound_to), **context
         )
         response = HTMLResponse(html, status_code=status_code)
         if new_cookie:
             response.set_cookie(
                 CSRF_COOKIE,
-                cookie,
+                bound_to,
                 httponly=True,
                 samesite="lax",
                 secure=request.url.scheme == "https",

@@ -265,13 +265,19 @@ def build_fields(
             as a statement, not asked.
     """
     errors = {p.name: p.message for p in problems}
-    fields: list[Field] = []
-    for item in section.items:
-        if item.id == ROLE and fixed_role is not None:
-            fields.append(Field("fixed", ROLE, field_id(ROLE), item.text, text=fixed_role[1]))
-            continue
-        fields.append(_field(item, raw, errors))
-    return fields
+    return [build_field(item, raw, errors, fixed_role) for item in section.items]
+
+
+def build_field(
+    item: AnyItem,
+    raw: Raw,
+    errors: Mapping[str, str],
+    fixed_role: tuple[str, str] | None = None,
+) -> Field:
+    """One question's field (see `build_fields`); `errors` maps field names to problems."""
+    if item.id == ROLE and fixed_role is not None:
+        return Field("fixed", ROLE, field_id(ROLE), item.text, text=fixed_role[1])
+    return _field(item, raw, errors)
 
 
 def _field(item: AnyItem, raw: Raw, errors: Mapping[str, str]) -> Field:

@@ -18,7 +18,6 @@ from sharedground.web.questions import (
     ROLE,
     Problem,
     Raw,
-    build_fields,
     raw_from_answers,
     read_section,
     section_names,
@@ -48,6 +47,7 @@ def fixed_role(instrument: Instrument, visit: Visit) -> tuple[str, str] | None:
 
 
 def _page(
+    ctx: WebContext,
     token: str,
     instrument: Instrument,
     visit: Visit,
@@ -69,7 +69,9 @@ def _page(
         "section": section,
         "number": index + 1,
         "total": len(instrument.sections),
-        "fields": build_fields(section, raw, problems, fixed_role(instrument, visit)),
+        "fields_html": ctx.fields.html(
+            visit.instrument_id, section, raw, problems, fixed_role(instrument, visit)
+        ),
         "problems": problems,
         "back_url": back,
         "action": action,
@@ -100,7 +102,7 @@ def _show(
         return Outcome(redirect=redirect)
     section = instrument.sections[index]
     raw = raw_from_answers(section, visit.answers)
-    return Outcome(context=_page(token, instrument, visit, index, raw, [], return_to))
+    return Outcome(context=_page(ctx, token, instrument, visit, index, raw, [], return_to))
 
 
 def _save(
@@ -123,7 +125,7 @@ def _save(
     names = [n for n in section_names(section) if n not in wrong]
     save_section(session, visit, names, answers, None if problems else section.id, ctx.today())
     if problems:
-        context = _page(token, instrument, visit, index, raw, problems, return_to)
+        context = _page(ctx, token, instrument, visit, index, raw, problems, return_to)
         return Outcome(context=context, status=422)
     following = flow.first_unanswered(instrument, visit.sections_done)
     if return_to == RETURN_TO_CHECK or following is None:
