@@ -1,4 +1,4 @@
-"""Fieldwork commands: `contacts`, `send`, `postal`, `status` and `admin`."""
+"""Fieldwork commands: `contacts`, `send`, `bounces`, `postal`, `status` and `admin`."""
 
 from __future__ import annotations
 
@@ -281,6 +281,53 @@ class _Stop:
 
 
 COMMANDS.append(send)
+
+
+@click.command()
+@click.argument(
+    "paths", metavar="PATH...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
+@click.option("--wave", "wave_name", required=True, help="The wave the messages were sent for.")
+@database_option
+def bounces(paths: tuple[Path, ...], wave_name: str, database: str | None) -> None:
+    """Record the bounces reported by e-mail after sending (delivery reports).
+
+    PATH is an mbox file, a Maildir folder, a folder of .eml files or an .eml file.
+    Permanent failures (Action: failed, status 5.x.x) mark the contact bounced: no more
+    reminders go to them. Delays (4.x.x) are listed, not recorded. Running it again on
+    the same mail records nothing new.
+    """
+    from sharedground.fieldwork import bounces as bounces_lib
+
+    store = open_store(database)
+    try:
+        summary = bounces_lib.bounces_from(store, wave_name, paths)
+    finally:
+        store.dispose()
+    console.print(f"Read {summary.messages} message(s) from {len(paths)} path(s)")
+    rows = [
+        ("bounces recorded", len(summary.recorded)),
+        ("already recorded", len(summary.already)),
+        ("delayed, not recorded", len(summary.delayed)),
+        (f"not in wave {wave_name}", len(summary.not_in_wave)),
+        ("not delivery reports", summary.not_bounces),
+        ("unreadable", len(summary.unreadable)),
+    ]
+    for label, count in rows:
+        console.print(f"  {label:<32} {count:>6}", markup=False, highlight=False)
+    for notice in summary.delayed:
+        who = notice.address or notice.original_to or notice.message_id
+        console.print(
+            f"  delayed: {who} ({notice.status or 'no status'})", markup=False, soft_wrap=True
+        )
+    for address in summary.not_in_wave:
+        console.print(f"  not in wave {wave_name}: {address}", markup=False, soft_wrap=True)
+    for item in summary.unreadable:
+        # Paths are long: a line each, never wrapped, so that they can be copied.
+        console.print(f"  unreadable {item.source}: {item.reason}", markup=False, soft_wrap=True)
+
+
+COMMANDS.append(bounces)
 
 
 # -- postal -----------------------------------------------------------------------------------

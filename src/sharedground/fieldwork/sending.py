@@ -375,23 +375,35 @@ def _record(session: Session, row_id: int, outcome: Outcome, detail: str) -> Non
         )
 
 
-def record_bounce(session: Session, wave: Wave, address: str, detail: str) -> bool:
-    """Record a bounce reported after the server accepted a message (a DSN, a colleague)."""
-    from sharedground.fieldwork.contacts import find_contact
+def record_bounce(
+    session: Session, contact: Contact, detail: str, message: Message | None = None
+) -> bool:
+    """Record a bounce reported after the server accepted a message (a delivery report).
 
-    contact = find_contact(session, wave, address)
-    if contact is None:
-        return False
+    The contact is marked bounced (nothing more is sent to them), and so is the message:
+    the one given, else their latest one the server may have accepted. A report about a
+    message whose outcome was unknown settles it: the server had accepted it. Returns
+    False, changing nothing, when the contact was already marked bounced.
+    """
     now = dt.datetime.now().replace(microsecond=0)
-    contact.bounced_at = contact.bounced_at or now
-    latest = session.scalar(
-        select(Message)
-        .where(Message.contact_id == contact.id, Message.status == "sent")
-        .order_by(Message.id.desc())
+    marked = session.execute(
+        update(Contact)
+        .where(Contact.id == contact.id, Contact.bounced_at.is_(None))
+        .values(bounced_at=now)
+        .execution_options(synchronize_session="fetch")
     )
-    if latest is not None:
-        latest.status = "bounced"
-        latest.detail = detail[:1000]
+    if not marked.rowcount:  # type: ignore[attr-defined]
+        return False
+    if message is None:
+        message = session.scalar(
+            select(Message)
+            .where(Message.contact_id == contact.id, Message.status.in_(("sent", *IN_DOUBT)))
+            .order_by(Message.id.desc())
+        )
+    if message is not None:
+        message.status = "bounced"
+        message.detail = detail[:1000]
+        message.finished_at = message.finished_at or now
     session.flush()
     return True
 
