@@ -114,6 +114,12 @@ def _day(_ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
 @click.option("--smtp-port", type=int, default=None, help="SMTP port [$SHAREDGROUND_SMTP_PORT].")
 @click.option("--smtp-user", default=None, help="SMTP login [$SHAREDGROUND_SMTP_USER].")
 @click.option(
+    "--smtp-cafile",
+    default=None,
+    help="CA certificates (PEM) to verify the SMTP server with, instead of the system's "
+    "[$SHAREDGROUND_SMTP_CAFILE].",
+)
+@click.option(
     "--starttls/--no-starttls",
     default=None,
     help="Require (or refuse) STARTTLS [$SHAREDGROUND_SMTP_STARTTLS; default: when offered].",
@@ -171,6 +177,7 @@ def send(
     smtp_host: str | None,
     smtp_port: int | None,
     smtp_user: str | None,
+    smtp_cafile: str | None,
     starttls: bool | None,
     base_url: str,
     from_address: str,
@@ -190,7 +197,9 @@ def send(
     Messages interrupted inside a transaction are reported and sent again only with
     --retry-unknown. The SMTP password comes from $SHAREDGROUND_SMTP_PASSWORD.
     """
-    settings = smtp.SmtpSettings.resolve(smtp_host, smtp_port, starttls, smtp_user)
+    settings = smtp.SmtpSettings.resolve(
+        smtp_host, smtp_port, starttls, smtp_user, cafile=smtp_cafile
+    )
     templates = mail.Templates(templates_dir)
     key = personal.load_key(link_key_file, create=not dry_run)
     store = open_store(database)
@@ -478,7 +487,7 @@ def postal_reconcile(
     serial: str, settings: tuple[str, ...], reviewer: str | None, database: str | None
 ) -> None:
     """Show the fields two keyings disagree on, or resolve them all with --set."""
-    from sharedground.fieldwork import paper
+    from sharedground.fieldwork import anonymity, paper
 
     store = open_store(database)
     try:
@@ -501,6 +510,8 @@ def postal_reconcile(
                     raise click.BadParameter(f"{item!r}: use FIELD=VALUE", param_hint="--set")
                 resolutions[name.strip()] = value
             paper.reconcile(session, serial, resolutions, reviewer)
+        with store.session() as session:  # a transaction of its own (fieldwork/anonymity.py)
+            anonymity.release_due(session)
     finally:
         store.dispose()
     console.print(f"[green]Reconciled[/] {serial}: stored as a response")

@@ -5,6 +5,11 @@ a failure can be placed: a refusal or a broken connection before DATA means the 
 was certainly not accepted (it may be tried again), while a connection lost during DATA
 leaves its fate unknown (the server may have accepted it), and such a message is only
 resent when asked explicitly.
+
+The server's certificate is always verified, against the system's trusted authorities or,
+for a server whose certificate an organisation signs itself, against the CA file given
+with `--smtp-cafile` / $SHAREDGROUND_SMTP_CAFILE. There is no way to turn verification
+off: a password sent to a server that cannot prove who it is may as well be sent in clear.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ ENV = {
     "user": "SHAREDGROUND_SMTP_USER",
     "password": "SHAREDGROUND_SMTP_PASSWORD",
     "starttls": "SHAREDGROUND_SMTP_STARTTLS",
+    "cafile": "SHAREDGROUND_SMTP_CAFILE",
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -53,6 +59,11 @@ class SmtpSettings:
     user: str | None = None
     password: str | None = None
     timeout: float = 60.0
+    cafile: str | None = None  # trust this CA (PEM) instead of the system's
+
+    def tls_context(self) -> ssl.SSLContext:
+        """The context STARTTLS uses: certificate and host name always verified."""
+        return ssl.create_default_context(cafile=self.cafile)
 
     @classmethod
     def resolve(
@@ -62,6 +73,7 @@ class SmtpSettings:
         starttls: bool | None = None,
         user: str | None = None,
         password: str | None = None,
+        cafile: str | None = None,
     ) -> SmtpSettings:
         """Settings from the flags given, else the environment, else localhost:25."""
         env = os.environ
@@ -86,7 +98,16 @@ class SmtpSettings:
         password = password or env.get(ENV["password"]) or None
         if user and not password:
             raise SmtpConfigError(f"an SMTP user is given but no password (${ENV['password']})")
-        return cls(host, port, starttls, user, password)
+        cafile = cafile or env.get(ENV["cafile"]) or None
+        if cafile is not None:
+            try:
+                ssl.create_default_context(cafile=cafile)
+            except (OSError, ssl.SSLError) as exc:
+                raise SmtpConfigError(
+                    f"--smtp-cafile {cafile}: not a readable PEM file of certificates "
+                    f"({getattr(exc, 'strerror', None) or exc})"
+                ) from None
+        return cls(host, port, starttls, user, password, cafile=cafile)
 
 
 class SmtpTransport:
@@ -115,30 +136,50 @@ class SmtpTransport:
         if self._smtp is not None:
             return self._smtp
         s = self.settings
+        smtp: smtplib.SMTP | None = None
         try:
             smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
             smtp.ehlo()
             use_tls = s.starttls if s.starttls is not None else smtp.has_extn("starttls")
             if use_tls:
                 if not smtp.has_extn("starttls"):
-                    smtp.close()
-                    raise ServerUnavailable(f"{s.host}:{s.port} does not offer STARTTLS")
-                smtp.starttls(context=ssl.create_default_context())
+                    raise ServerUnavailable(
+                        f"{s.host}:{s.port} does not offer STARTTLS, which is required "
+                        f"(--starttls or ${ENV['starttls']}); nothing was sent to it"
+                    )
+                smtp.starttls(context=s.tls_context())
                 smtp.ehlo()
             if s.user:
                 if not use_tls:
-                    smtp.close()
                     raise ServerUnavailable(
                         "refusing to send the SMTP password over an unencrypted connection; "
                         "use a server that offers STARTTLS"
                     )
                 smtp.login(s.user, s.password or "")
-        except smtplib.SMTPAuthenticationError as exc:
-            raise ServerUnavailable(f"{s.host}:{s.port} refused the login: {_text(exc)}") from None
-        except (smtplib.SMTPException, OSError) as exc:
-            raise ServerUnavailable(f"cannot reach SMTP server {s.host}:{s.port}: {exc}") from None
+        except BaseException as exc:
+            if smtp is not None:
+                smtp.close()
+            raise self._explain(exc) from None
         self._smtp = smtp
         return smtp
+
+    def _explain(self, exc: BaseException) -> BaseException:
+        """A failure to connect, secure or log in, in words an operator can act on."""
+        s = self.settings
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            return ServerUnavailable(
+                f"{s.host}:{s.port} refused the login of {s.user!r}: {_text(exc)}; "
+                "check the SMTP user and password"
+            )
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return ServerUnavailable(
+                f"the certificate of SMTP server {s.host}:{s.port} cannot be verified "
+                f"({exc.verify_message}); if your organisation signs its own, give its CA "
+                f"with --smtp-cafile or ${ENV['cafile']}"
+            )
+        if isinstance(exc, smtplib.SMTPException | OSError):
+            return ServerUnavailable(f"cannot reach SMTP server {s.host}:{s.port}: {exc}")
+        return exc
 
     def send(self, message: bytes, sender: str, recipient: str) -> tuple[Outcome, str]:
         """Run one transaction; the outcome and the server's words."""
