@@ -4,8 +4,14 @@ Two roles: a study `administrator` may do everything; an organisation `lead` see
 their own trust's monitoring and aggregate results, never individual responses or
 contacts. After MAX_FAILURES wrong passwords in a row an account is locked for
 LOCK_MINUTES. A session is a random token in an HttpOnly cookie; the database keeps only
-its hash, so sessions can be ended (logout, lockout) and a database copy opens none. Each
-administrative action is written to the audit log: who, what, when.
+its hash, so sessions can be ended (logout, lockout, deactivation, a new password) and a
+database copy opens none. Each administrative action is written to the audit log: who,
+what, when.
+
+Administrators manage the accounts (`create_account`, `unlock`, `deactivate`,
+`reset_password`). An account is deactivated, never deleted, so the audit log keeps
+naming a real account; the last active administrator cannot be deactivated, so that
+someone can always sign in to manage the rest.
 """
 
 from __future__ import annotations
@@ -41,7 +47,11 @@ _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 
 class AccountError(StoreError):
-    """An account cannot be made or used as asked."""
+    """An account cannot be made or used as asked; `field` names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -67,23 +77,25 @@ def create_user(
     """Make an account; AccountError says what is wrong with the name, password or role."""
     if not _USERNAME.match(username):
         raise AccountError(
-            f"{username!r} is not a username (2-100 letters, digits and . _ @ -, no spaces)"
+            f"{username!r} is not a username (2-100 letters, digits and . _ @ -, no spaces)",
+            "username",
         )
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password must be at least {MIN_PASSWORD} characters")
+    _check_password(password)
     if role not in ROLES:
-        raise AccountError(f"role {role!r}: use {' or '.join(ROLES)}")
+        raise AccountError(f"role {role!r}: use {' or '.join(ROLES)}", "role")
     if role == "lead" and not trust:
-        raise AccountError("an organisation lead needs --trust (their organisation's code)")
+        raise AccountError(
+            "an organisation lead needs a trust (their organisation's code, --trust)", "trust"
+        )
     if role == "administrator" and trust:
-        raise AccountError("an administrator sees every trust: do not give --trust")
+        raise AccountError("an administrator sees every trust: give no trust (--trust)", "trust")
     if session.scalar(select(AdminUser.id).where(AdminUser.username == username)):
-        raise AccountError(f"there is already an account {username!r}")
+        raise AccountError(f"there is already an account {username!r}", "username")
     organisation_id = None
     if trust:
         organisation_id = session.scalar(select(Organisation.id).where(Organisation.code == trust))
         if organisation_id is None:
-            raise AccountError(f"no organisation {trust!r} (import its contacts first)")
+            raise AccountError(f"no organisation {trust!r} (import its contacts first)", "trust")
     user = AdminUser(
         username=username,
         password_hash=_hasher.hash(password),
@@ -117,6 +129,12 @@ def login(session: Session, username: str, password: str, *, client: str = "") -
             _hasher.verify(_DUMMY_HASH, password)
         audit(session, username or "?", "login failed", detail={"client": client, "why": "unknown"})
         return LoginResult(None, None)
+    if user.deactivated_at is not None:
+        # Answered like a wrong password: a closed account is not confirmed to exist.
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+        audit(session, username, "login refused", detail={"client": client, "why": "deactivated"})
+        return LoginResult(None, None)
     if user.locked_until is not None and user.locked_until > now:
         audit(session, username, "login refused", detail={"client": client, "why": "locked"})
         return LoginResult(None, None, locked=True)
@@ -140,6 +158,7 @@ def login(session: Session, username: str, password: str, *, client: str = "") -
         user.password_hash = _hasher.hash(password)
     user.failed_logins = 0
     user.locked_until = None
+    user.last_login_at = now
     token = secrets.token_urlsafe(32)
     session.add(AdminSession(token_hash=_hash(token), user_id=user.id, created_at=now, seen_at=now))
     audit(session, username, "login", detail={"client": client})
@@ -158,7 +177,7 @@ def principal_for(session: Session, token: str | None) -> Principal | None:
     idle = now - row.seen_at > dt.timedelta(minutes=IDLE_MINUTES)
     old = now - row.created_at > dt.timedelta(hours=MAX_SESSION_HOURS)
     user = session.get(AdminUser, row.user_id)
-    if idle or old or user is None or (user.locked_until is not None and user.locked_until > now):
+    if idle or old or user is None or not _usable(user, now):
         session.delete(row)
         return None
     if now - row.seen_at > dt.timedelta(minutes=1):
@@ -193,6 +212,162 @@ def audit(
 
 def audit_entries(session: Session, limit: int = 200) -> list[AuditEntry]:
     return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+# -- managing accounts (administrators) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    """One account as the account management page lists it."""
+
+    username: str
+    role: str
+    trust: str | None
+    locked: bool
+    active: bool
+    last_login: dt.datetime | None
+    created: dt.datetime
+
+
+def accounts_list(session: Session) -> list[Account]:
+    """Every account, active ones first, then by name."""
+    now = _now()
+    rows = session.execute(
+        select(AdminUser, Organisation.code)
+        .outerjoin(Organisation, Organisation.id == AdminUser.organisation_id)
+        .order_by(AdminUser.deactivated_at.is_not(None), AdminUser.username)
+    )
+    return [_account(user, code, now) for user, code in rows]
+
+
+def find_account(session: Session, username: str) -> Account | None:
+    row = session.execute(
+        select(AdminUser, Organisation.code)
+        .outerjoin(Organisation, Organisation.id == AdminUser.organisation_id)
+        .where(AdminUser.username == username)
+    ).first()
+    return _account(row[0], row[1], _now()) if row else None
+
+
+def generate_password() -> str:
+    """A random password to give a person once: 20 characters without look-alikes (l, 1, O, 0)."""
+    letters = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    groups = ["".join(secrets.choice(letters) for _ in range(5)) for _ in range(4)]
+    return "-".join(groups)  # about 114 bits
+
+
+def create_account(
+    session: Session,
+    actor: str,
+    username: str,
+    role: str,
+    trust: str | None = None,
+    password: str | None = None,
+) -> str | None:
+    """Make an account for someone; returns the generated password when none was given."""
+    generated = generate_password() if not password else None
+    create_user(session, username, password or str(generated), role, trust)
+    detail: dict[str, object] = {"role": role, "password": "generated" if generated else "set"}
+    if trust:
+        detail["trust"] = trust
+    audit(session, actor, "create account", username, detail)
+    return generated
+
+
+def unlock(session: Session, actor: str, username: str) -> None:
+    """Lift a lockout now, instead of after LOCK_MINUTES."""
+    user = _active_user(session, username)
+    if user.locked_until is None or user.locked_until <= _now():
+        raise AccountError(f"the account {username!r} is not locked")
+    user.locked_until = None
+    user.failed_logins = 0
+    audit(session, actor, "unlock account", username)
+
+
+def deactivate(session: Session, actor: str, username: str) -> None:
+    """Close an account for good: it cannot sign in, and its sessions end at once."""
+    user = _active_user(session, username)
+    last = AccountError(
+        f"{username!r} is the last active administrator and cannot be deactivated: "
+        "create another administrator first"
+    )
+    if user.role == "administrator" and _active_administrators(session, lock=True) <= 1:
+        raise last
+    user.deactivated_at = _now()
+    session.flush()
+    # Counted again after the change, for SQLite, which ignores FOR UPDATE: a concurrent
+    # deactivation waits for ours to commit before it can write, and then counts none.
+    if user.role == "administrator" and _active_administrators(session) == 0:
+        raise last
+    session.execute(delete(AdminSession).where(AdminSession.user_id == user.id))
+    audit(session, actor, "deactivate account", username)
+
+
+def _active_administrators(session: Session, *, lock: bool = False) -> int:
+    query = select(AdminUser.id).where(
+        AdminUser.role == "administrator", AdminUser.deactivated_at.is_(None)
+    )
+    # Locking the active administrators' rows makes two administrators deactivating each
+    # other at the same moment take turns on PostgreSQL: the second then sees the first's
+    # change and is refused.
+    return len(session.scalars(query.with_for_update() if lock else query).all())
+
+
+def reset_password(
+    session: Session, actor: str, username: str, password: str | None = None
+) -> str | None:
+    """Give an account a new password (generated and returned when none is given).
+
+    The account's sessions end, so whoever knew the old password is signed out too; a
+    lockout stays until it runs out or is lifted with `unlock`.
+    """
+    user = _active_user(session, username)
+    generated = generate_password() if not password else None
+    new = password or str(generated)
+    _check_password(new)
+    user.password_hash = _hasher.hash(new)
+    user.failed_logins = 0
+    session.execute(delete(AdminSession).where(AdminSession.user_id == user.id))
+    audit(
+        session,
+        actor,
+        "reset password",
+        username,
+        {"password": "generated" if generated else "set"},
+    )
+    return generated
+
+
+def _active_user(session: Session, username: str) -> AdminUser:
+    user = session.scalar(select(AdminUser).where(AdminUser.username == username))
+    if user is None:
+        raise AccountError(f"there is no account {username!r}")
+    if user.deactivated_at is not None:
+        raise AccountError(f"the account {username!r} is deactivated")
+    return user
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must be at least {MIN_PASSWORD} characters", "password")
+
+
+def _usable(user: AdminUser, now: dt.datetime) -> bool:
+    locked = user.locked_until is not None and user.locked_until > now
+    return user.deactivated_at is None and not locked
+
+
+def _account(user: AdminUser, code: str | None, now: dt.datetime) -> Account:
+    return Account(
+        username=user.username,
+        role=user.role,
+        trust=code,
+        locked=user.locked_until is not None and user.locked_until > now,
+        active=user.deactivated_at is None,
+        last_login=user.last_login_at,
+        created=user.created_at,
+    )
 
 
 def _principal(session: Session, user: AdminUser) -> Principal:

@@ -284,6 +284,10 @@ class AdminUser(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    deactivated_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime, doc="Set when the account was closed: it can no longer sign in."
+    )
 
 
 class AdminSession(Base):

@@ -101,3 +101,36 @@ def test_double_entry_and_reconciliation_in_the_browser(
         "power_balance_right": "tend_to_agree",
         "barriers": "lack_trust",
     }
+
+
+def test_create_and_deactivate_an_account_in_the_browser(
+    site: Site, server: LiveServer, new_context: Callable[..., Any]
+) -> None:
+    admin = _sign_in(new_context, server, "admin")
+    admin.click("#manage-accounts")
+    admin.wait_for_url("**/admin/accounts")
+    admin.fill("#username", "lead-new")
+    admin.check("#role-lead")
+    admin.select_option("#trust", "RA1")
+    admin.click("#create-button")
+    password = admin.locator("#new-password-value").inner_text()
+    assert admin.locator('tr[data-username="lead-new"] td[data-column="trust"]').inner_text() == (
+        "RA1"
+    )
+
+    lead = new_context().new_page()
+    lead.goto(f"{server.url}/admin/login")
+    lead.fill("#username", "lead-new")
+    lead.fill("#password", password)
+    lead.click("#sign-in")
+    lead.wait_for_url(f"{server.url}/admin")
+    assert lead.locator("#manage-accounts").count() == 0
+    response = lead.goto(f"{server.url}/admin/accounts")
+    assert response is not None and response.status == 403
+
+    admin.click('#accounts a[href="/admin/accounts/lead-new"]')
+    admin.wait_for_url("**/admin/accounts/lead-new")
+    admin.click("#deactivate")
+    assert admin.locator('[data-field="state"]').inner_text() == "Deactivated"
+    lead.goto(f"{server.url}/admin/waves/w/trusts/RA1/monitor")
+    assert "/admin/login" in lead.url  # signed out at once

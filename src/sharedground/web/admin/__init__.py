@@ -1,6 +1,6 @@
 """The admin area: fieldwork monitoring, paper data entry, results for organisation leads.
 
 One views module per page type (`login`, `home`, `monitor`, `results`, `contacts`,
-`paper`, `audit`) plus the respondents' opt-out page (`optout`), which belongs to
+`paper`, `audit`, `accounts`) plus the respondents' opt-out page (`optout`), which belongs to
 fieldwork rather than to the survey. `routes` is what `web.app` mounts.
 """

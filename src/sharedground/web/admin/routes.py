@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from sharedground.web.admin import (
+    accounts,
     audit,
     contacts,
     home,
@@ -23,5 +24,6 @@ routes: list[BaseRoute] = [
     *contacts.routes,
     *paper.routes,
     *audit.routes,
+    *accounts.routes,
     *optout.routes,
 ]
