@@ -63,6 +63,10 @@ class WaveContext:
     published: dict[str, Any] | None = None
     comment_limit: int = comment_module.DEFAULT_LIMIT
     extras: dict[str, Any] = field(default_factory=dict)
+    #: The stored wave compared with, for trust-level change (None: none, or published).
+    earlier: WaveData | None = None
+    #: The published figures compared with ("2002" or "2015"), which exist only nationally.
+    published_year: str | None = None
 
     @property
     def instrument(self) -> Instrument:
@@ -142,10 +146,12 @@ def load(
             context.comparison = trend.from_analysis(
                 analysis_trend.against_wave(data, then), compare
             )
+            context.earlier = then
         elif compare in ("2002", "2015"):
             context.comparison = trend.from_analysis(
                 analysis_trend.against_published(data, compare), f"{compare} (published)"
             )
+            context.published_year = compare
         else:
             known = ", ".join(sorted(stored)) or "none"
             raise ReportError(
@@ -269,6 +275,18 @@ def _trust_distributions(own: Distributions, everyone: Distributions) -> Distrib
     return found
 
 
+def _trust_comparison(
+    context: WaveContext, subset: WaveData, trust: str, shown: list[str]
+) -> Comparison | None:
+    """The trust's change since the comparison wave, or the published national context."""
+    if context.earlier is not None:
+        then = trend.trust_subset(context.earlier, trust)
+        return trend.trust_change(subset, then, context.earlier.name, shown, context.threshold)
+    if context.published_year is not None:
+        return trend.national_context(subset, context.published_year, shown, context.threshold)
+    return None
+
+
 def trust_input(context: WaveContext, trust: str) -> ReportInput:
     """One trust's report: its own tables, suppressed, benchmarked against the rest."""
     if trust not in context.trusts:
@@ -277,8 +295,8 @@ def trust_input(context: WaveContext, trust: str) -> ReportInput:
             f"no responses from trust {trust!r} in wave {context.wave} "
             f"(trusts: {known or 'none recorded'})"
         )
-    frame = context.data.frame.filter(pl.col("trust") == trust)
-    subset = WaveData(context.wave, context.instrument, context.threshold, frame, "subset")
+    subset = trend.trust_subset(context.data, trust)
+    frame = subset.frame
     own = analyse(subset).to_json()
     groups = _groups(own, context.threshold)
     benchmarks = {"Other trusts": _others(context, trust)}
@@ -293,7 +311,7 @@ def trust_input(context: WaveContext, trust: str) -> ReportInput:
         groups=groups,
         threshold=context.threshold,
         distributions=dist,
-        comparison=None,
+        comparison=_trust_comparison(context, subset, trust, [g.id for g in groups if g.shown]),
         funnels=_funnels(context, trust),
         fieldwork=Fieldwork(
             opens=context.fieldwork.opens,

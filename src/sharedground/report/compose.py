@@ -11,8 +11,10 @@ from sharedground.report.charts import Chart
 from sharedground.report.keypoints import KeyPoint, key_points, plural
 from sharedground.report.methods import Methods, build_methods
 from sharedground.report.model import (
+    NATIONAL_CONTEXT,
     OVERALL,
     CommentSection,
+    Comparison,
     Group,
     ReportInput,
     TrendRow,
@@ -53,6 +55,13 @@ class TrendSection:
     header: list[str]
     rows: list[TrendTableRow]
     charts: list[Chart]
+    heading: str = ""
+    #: Plain sentences before the table (what is compared with what).
+    intro: list[str] = field(default_factory=list)
+    #: How to read a cell, under the table.
+    reading: str = ""
+    #: Why nothing is compared, when there are no rows.
+    unavailable: str = ""
 
 
 @dataclass
@@ -165,11 +174,65 @@ def _table_charts(table: TableView, data: ReportInput) -> list[Chart]:
     return [likert] if likert else []
 
 
+def _trend_texts(data: ReportInput, comparison: Comparison) -> tuple[str, list[str], str]:
+    """Heading, introduction and cell reading of the comparison section."""
+    label, wave = comparison.label, data.wave
+    tested = "* the change is statistically significant (p < 0.05)."
+    approximate = any(p.approximate for r in comparison.rows for p in r.points.values())
+    if comparison.scope == NATIONAL_CONTEXT:
+        year = label.removesuffix(" (published)")
+        intro = [
+            f"Published figures for {year} exist only for the country as a whole: there are "
+            f"none for this trust, so this report cannot show how the trust has changed since "
+            f"{year}.",
+            f"The table sets this trust's figures in wave {wave} beside the national figures "
+            f"published for {year}, as national context only: a difference may come from the "
+            "trust as much as from the years between.",
+        ]
+        reading = (
+            f"Cells read: national percentage in {year} → this trust's percentage in wave "
+            f"{wave} (difference in percentage points). * the trust's figure differs "
+            "significantly from the national one (p < 0.05)."
+        )
+        if approximate:
+            reading += (
+                " ≈ the published count was rebuilt from a rounded percentage: no test is "
+                "made there."
+            )
+        reading += " The last two columns are for everyone in this trust."
+        return f"Beside the national figures of {label}", intro, reading
+    if data.trust:
+        intro = [
+            f"This trust's answers in wave {wave} against its own answers in wave {label}, "
+            f"for each group with at least {data.threshold} respondents in both waves, and "
+            f"for everyone in the trust. Figures with fewer than {data.threshold} answers in "
+            "either wave are withheld (–)."
+        ]
+        reading = (
+            f"Cells read: percentage in {label} → percentage in {wave} (change in percentage "
+            f"points). {tested} The last two columns are for everyone in this trust: the 95% "
+            "confidence interval of the change in percentage points and its p-value."
+        )
+        return f"Change in this trust since {label}", intro, reading
+    reading = (
+        f"Cells read: percentage in {label} → percentage now (change in percentage points). "
+        f"{tested} The last two columns are for all respondents: the 95% confidence interval "
+        "of the change in percentage points and its p-value."
+    )
+    if approximate:
+        reading += " ≈ the earlier count was rebuilt from a rounded published percentage."
+    return f"Change since {label}", [], reading
+
+
 def _trend(data: ReportInput, groups: list[Group]) -> TrendSection | None:
     comparison = data.comparison
     if comparison is None:
         return None
+    if comparison.groups is not None:
+        groups = [g for g in groups if g.id in comparison.groups]
     series = _series(groups)
+    if data.trust:
+        series[-1] = (OVERALL, "This trust")
     keys = [sid for sid, _ in series]
     rows: list[TrendTableRow] = []
     for row in comparison.rows:
@@ -181,6 +244,7 @@ def _trend(data: ReportInput, groups: list[Group]) -> TrendSection | None:
                 continue
             diff = point.diff if point.diff is not None else point.now - point.then
             mark = "*" if point.significant else ""
+            mark += " ≈" if point.approximate else ""
             cells.append(
                 TrendCell(
                     f"{whole(point.then)} → {whole(point.now)}",
@@ -205,19 +269,40 @@ def _trend(data: ReportInput, groups: list[Group]) -> TrendSection | None:
             {k: v for k, v in row.points.items() if k in keys},
         )
         by_table.setdefault(row.table_id, []).append(shown)
+    context = comparison.scope == NATIONAL_CONTEXT
+    then_label = f"National {comparison.label}" if context else comparison.label
+    now_label = f"This trust, {data.wave}" if data.trust else data.wave
     dot_charts = [
         charts.then_now(
             f"chart-trend-{table_id.replace('.', '-')}",
-            f"Table {table_id.removeprefix('table_')}: {comparison.label} and {data.wave}",
+            f"Table {table_id.removeprefix('table_')}: {then_label} and {now_label}",
             rows_of_table,
             series,
-            comparison.label,
-            data.wave,
+            then_label,
+            now_label,
+            what="difference" if context else "change",
         )
         for table_id, rows_of_table in by_table.items()
     ]
-    header = ["Figure", *(label for _, label in series), "All: 95% CI of change", "All: p"]
-    return TrendSection(comparison.label, comparison.source, header, rows, dot_charts)
+    who = "This trust" if data.trust else "All"
+    header = [
+        "Figure",
+        *(label for _, label in series),
+        f"{who}: 95% CI of {'difference' if context else 'change'}",
+        f"{who}: p",
+    ]
+    heading, intro, reading = _trend_texts(data, comparison)
+    return TrendSection(
+        comparison.label,
+        comparison.source,
+        header,
+        rows,
+        dot_charts,
+        heading=heading,
+        intro=intro,
+        reading=reading,
+        unavailable=comparison.unavailable,
+    )
 
 
 def _funnels(data: ReportInput) -> list[Chart]:
@@ -254,7 +339,9 @@ def compose(data: ReportInput, *, generated: dt.date | None = None) -> Page:
     else:
         title = "Doctor–manager relationships in hospitals"
         subtitle = f"National report for wave {data.wave}"
-    if data.comparison:
+    if data.comparison and data.comparison.scope == NATIONAL_CONTEXT:
+        subtitle += f", with the national figures of {data.comparison.label} as context"
+    elif data.comparison and not data.comparison.unavailable:
         subtitle += f", compared with {data.comparison.label}"
     contents = [
         Contents("key-points", "Key points", 1),
@@ -265,7 +352,7 @@ def compose(data: ReportInput, *, generated: dt.date | None = None) -> Page:
         Contents(b.table.anchor, f"Table {b.table.number}: {b.table.title}", 2) for b in blocks
     ]
     if trend:
-        contents.append(Contents("trend", f"Change since {trend.label}", 1))
+        contents.append(Contents("trend", trend.heading, 1))
     if funnels:
         contents.append(Contents("benchmarks", "Trusts compared", 1))
     if data.comments:
@@ -281,7 +368,7 @@ def compose(data: ReportInput, *, generated: dt.date | None = None) -> Page:
         trust=data.trust,
         groups=groups,
         hidden_groups=[g for g in data.groups if not g.shown],
-        key_points=key_points(tables, data.comparison, data.groups),
+        key_points=key_points(tables, data.comparison, data.groups, trust=data.trust is not None),
         methods=build_methods(data, data.groups if not data.trust else groups),
         blocks=blocks,
         trend=trend,

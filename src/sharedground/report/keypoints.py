@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sharedground.report.model import OVERALL, Comparison, Group, signed, whole
+from sharedground.report.model import NATIONAL_CONTEXT, OVERALL, Comparison, Group, signed, whole
 from sharedground.report.tables import REVERSE_MARK, RowView, TableView
 
 #: Overall agreement at or above this is "widespread agreement", at or below 100 minus it
@@ -68,13 +68,34 @@ def most_least_positive(tables: list[TableView]) -> KeyPoint | None:
 
 
 def largest_changes(
-    comparison: Comparison | None, groups: list[Group], top: int = 3
+    comparison: Comparison | None, groups: list[Group], top: int = 3, *, trust: bool = False
 ) -> KeyPoint | None:
-    """The largest statistically significant changes since the comparison wave."""
+    """The largest statistically significant changes since the comparison wave.
+
+    In a trust report: the trust's own changes, for the groups its trend shows (already
+    limited to groups and cells above the suppression threshold in both waves). Against
+    published figures, which exist only nationally, there is no change to report for a
+    trust, and the key point says so.
+    """
     if comparison is None:
         return None
-    names = {g.id: plural(g.label) for g in groups if g.shown}
-    names[OVERALL] = "all respondents"
+    if comparison.scope == NATIONAL_CONTEXT:
+        year = comparison.label.removesuffix(" (published)")
+        return KeyPoint(
+            f"Change since {year}",
+            f"Published figures for {year} exist only for the country as a whole, so this "
+            "report cannot say how this trust has changed; its figures are set beside the "
+            "national ones as context only.",
+        )
+    where = " in this trust" if trust else ""
+    if comparison.unavailable:
+        return KeyPoint(f"Change{where} since {comparison.label}", comparison.unavailable)
+    names = {
+        g.id: plural(g.label)
+        for g in groups
+        if g.shown and (comparison.groups is None or g.id in comparison.groups)
+    }
+    names[OVERALL] = "all respondents here" if trust else "all respondents"
     changes = [
         (row, key, point)
         for row in comparison.rows
@@ -83,8 +104,9 @@ def largest_changes(
     ]
     if not changes:
         return KeyPoint(
-            f"Change since {comparison.label}",
-            f"No difference from {comparison.label} was statistically significant (p < 0.05).",
+            f"Change{where} since {comparison.label}",
+            f"No difference{where} from {comparison.label} was statistically significant "
+            "(p < 0.05).",
         )
     changes.sort(key=lambda c: -abs(c[2].diff or 0))
     parts = []
@@ -99,8 +121,8 @@ def largest_changes(
             f"({signed(point.diff or 0)} points{ci})"
         )
     return KeyPoint(
-        f"Largest changes since {comparison.label}",
-        "Of the statistically significant changes, the largest: " + "; ".join(parts) + ".",
+        f"Largest changes{where} since {comparison.label}",
+        f"Of the statistically significant changes{where}, the largest: " + "; ".join(parts) + ".",
     )
 
 
@@ -216,13 +238,17 @@ def trust_versus_rest(tables: list[TableView]) -> KeyPoint | None:
 
 
 def key_points(
-    tables: list[TableView], comparison: Comparison | None, groups: list[Group]
+    tables: list[TableView],
+    comparison: Comparison | None,
+    groups: list[Group],
+    *,
+    trust: bool = False,
 ) -> list[KeyPoint]:
     """All key points that the data supports, in reading order."""
     found = [
         trust_versus_rest(tables),
         most_least_positive(tables),
-        largest_changes(comparison, groups),
+        largest_changes(comparison, groups, trust=trust),
         *widespread(tables),
         widest_divide(tables),
         top_barriers(tables),

@@ -54,6 +54,8 @@ class TrendPoint:
     ci_low: float | None = None
     ci_high: float | None = None
     p_value: float | None = None
+    #: The earlier count was rebuilt from a rounded published percentage.
+    approximate: bool = False
 
     @property
     def significant(self) -> bool:
@@ -71,13 +73,29 @@ class TrendRow:
     points: dict[str, TrendPoint]
 
 
+#: Values of `Comparison.scope`.
+SAME, NATIONAL_CONTEXT = "same", "national context"
+
+
 @dataclass(frozen=True)
 class Comparison:
-    """The comparison wave (2002, 2015 or another stored wave) and the matched rows."""
+    """The comparison wave (2002, 2015 or another stored wave) and the matched rows.
+
+    `scope` says whose earlier figures these are: SAME, the report's own population (the
+    whole wave, or the trust in the earlier wave), so a difference is a change; or
+    NATIONAL_CONTEXT, national published figures set beside a trust's (published figures
+    exist only nationally), so a difference is context, not change.
+    """
 
     label: str
     rows: list[TrendRow]
     source: str = ""
+    scope: str = SAME
+    #: Groups compared (None: every group the report shows). A trust's change is shown
+    #: only for groups with enough respondents in both waves.
+    groups: tuple[str, ...] | None = None
+    #: Why nothing can be compared (the earlier wave has no responses from the trust).
+    unavailable: str = ""
 
 
 @dataclass(frozen=True)

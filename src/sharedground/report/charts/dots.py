@@ -19,8 +19,13 @@ def then_now(
     series: list[tuple[str, str]],
     then_label: str,
     now_label: str,
+    what: str = "change",
 ) -> Chart:
-    """Hollow dot = comparison wave, filled dot = this wave; bold line = significant change."""
+    """Hollow dot = comparison wave, filled dot = this wave; bold line = significant change.
+
+    `what` names the gap between the dots: "change" (the same people, then and now) or
+    "difference" (a trust beside national figures).
+    """
     parts: list[str] = []
     lx = LABEL_W + GROUP_W
     parts.append(svg.circle(lx + 5, 9, 4, "#ffffff", svg.INK))
@@ -30,7 +35,7 @@ def then_now(
     parts.append(svg.text(lx + 14, 12, now_label, size=svg.SMALL))
     lx += 30 + len(now_label) * 5
     parts.append(svg.line(lx, 9, lx + 16, 9, svg.INK, 2.5))
-    parts.append(svg.text(lx + 20, 12, "significant change (p < 0.05)", size=svg.SMALL))
+    parts.append(svg.text(lx + 20, 12, f"significant {what} (p < 0.05)", size=svg.SMALL))
     top = 26
     plot_x = LABEL_W + GROUP_W
     plot_w = svg.WIDTH - plot_x - 12
@@ -102,7 +107,7 @@ def then_now(
     if significant:
         label, point = max(significant, key=lambda s: abs(s[1].diff or 0))
         description += (
-            f" Largest significant change overall: “{label}”, {svg.pct(point.then)} to "
+            f" Largest significant {what} overall: “{label}”, {svg.pct(point.then)} to "
             f"{svg.pct(point.now)}."
         )
     return Chart(
@@ -111,7 +116,7 @@ def then_now(
         title=title,
         description=description,
         svg=svg.svg_document(chart_id, title, description, height, "".join(parts)),
-        data_header=["Figure — group", then_label, now_label, "Change (points)"],
+        data_header=["Figure — group", then_label, now_label, f"{what.capitalize()} (points)"],
         data_rows=table_rows,
         labels=labels,
     )
