@@ -42,6 +42,10 @@ def contacts_import(path: Path, wave_name: str, database: str | None) -> None:
         f"[green]Added[/] {summary.added} contacts to wave {wave_name!r} "
         f"from {summary.trusts} organisations ({roles})"
     )
+    for problem in summary.warnings[:20]:
+        console.print(f"  warning: {path}: {problem}", markup=False, soft_wrap=True)
+    if len(summary.warnings) > 20:
+        console.print(f"  ... and {len(summary.warnings) - 20} more warnings")
 
 
 @contacts.command("opt-out")
@@ -443,6 +447,10 @@ def postal_print(
         f"[green]Printed[/] {summary.people} questionnaires into {out} "
         f"(one PDF each, and {summary.merged.name} for the mailing house)"
     )
+    for warning in summary.warnings[:20]:
+        console.print(f"  warning: {warning}", markup=False, soft_wrap=True)
+    if len(summary.warnings) > 20:
+        console.print(f"  ... and {len(summary.warnings) - 20} more warnings")
 
 
 @postal.command("enter")

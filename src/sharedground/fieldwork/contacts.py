@@ -4,7 +4,9 @@ A contacts file has one row per person: `name, email, postal_address, role, trus
 directorate`. It is checked whole before anything is written, like a response import:
 every problem is listed with its row and column, and a file with any problem adds nobody.
 The same person (the same e-mail address, compared without regard to case) may be in a
-wave once.
+wave once. A postal address, with the name above it, must show whole through the window of
+the envelope the printed pack goes in (`envelope`); one that does not end in a postcode
+is imported with a warning.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 from sharedground.exchange import csvparse
 from sharedground.exchange.problems import InvalidFile, Problem
 from sharedground.exchange.reader import TRUST_CODE
+from sharedground.fieldwork import envelope
 from sharedground.instrument import Instrument, loads
 from sharedground.store import Contact, Organisation, Store, Wave
 
@@ -199,6 +202,12 @@ def _check_row(number: int, values: dict[str, str | None], roles: list[str]) -> 
         value = values.get(column)
         if value is not None and len(value) > limit:
             problems.append(Problem(number, column, f"{len(value)} characters, at most {limit}"))
+    address = values.get("postal_address")
+    if address:
+        problems += [
+            Problem(number, misfit.field, misfit.message)
+            for misfit in envelope.misfits(values.get("name"), address)
+        ]
     return problems
 
 
@@ -209,6 +218,7 @@ class ImportSummary:
     added: int
     by_role: dict[str, int]
     trusts: int
+    warnings: tuple[Problem, ...] = ()  # imported all the same
 
 
 def import_contacts(store: Store, path: str | Path, wave_name: str) -> ImportSummary:
@@ -247,7 +257,12 @@ def import_contacts(store: Store, path: str | Path, wave_name: str) -> ImportSum
     by_role: dict[str, int] = {}
     for r in rows:
         by_role[r.role] = by_role.get(r.role, 0) + 1
-    return ImportSummary(len(rows), by_role, len(organisations))
+    warnings = tuple(
+        Problem(r.row, "postal_address", warning)
+        for r in rows
+        if (warning := envelope.postcode_warning(r.postal_address)) is not None
+    )
+    return ImportSummary(len(rows), by_role, len(organisations), warnings)
 
 
 def _existing_emails(session: Session, wave: Wave, emails: Iterable[str]) -> set[str]:

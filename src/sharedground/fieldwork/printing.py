@@ -11,6 +11,10 @@ questionnaire are laid out once per run, and per person only two light pages of 
 placed blocks (address, date, salutation, serial and QR code) are laid out, a chunk of
 people per WeasyPrint run. pypdf then composes each person's pages from shared Form
 XObjects (see `_Stamper`). Chunks run in parallel worker processes.
+
+Before anything is laid out, every address is checked again against the envelope window
+(`envelope`): it may have been imported before that check existed, or changed since. One
+that would not show whole stops the run, naming the contact and serial.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 import jinja2
 import segno
 
+from sharedground.fieldwork import envelope
 from sharedground.fieldwork.postal import PostalError, sampled_contacts
 from sharedground.instrument import (
     GRID_VALUES,
@@ -268,6 +273,7 @@ class PrintSummary:
     people: int
     files: list[Path]
     merged: Path
+    warnings: tuple[str, ...] = ()  # printed all the same (an address without a postcode)
 
 
 def print_packs(
@@ -299,7 +305,29 @@ def print_packs(
         )
     if limit is not None:
         contacts = contacts[:limit]
-    people = [(c.serial or "", c.name, c.postal_address or "") for c in contacts]
+    misfits = [
+        f"serial {c.serial}, contact {c.id} ({c.name or c.email or 'no name'}): {m.message}"
+        for c in contacts
+        for m in envelope.misfits(c.name, c.postal_address)
+    ]
+    if misfits:
+        shown = "\n".join(f"  {m}" for m in misfits[:50])
+        more = f"\n  ... and {len(misfits) - 50} more" if len(misfits) > 50 else ""
+        raise PostalError(
+            f"{len(misfits)} address problem(s): these would not show whole through the "
+            f"envelope window, so nothing was printed; correct the contacts and print "
+            f"again:\n{shown}{more}"
+        )
+    warnings = tuple(
+        f"serial {c.serial}, contact {c.id} ({c.name or c.email or 'no name'}): {warning}"
+        for c in contacts
+        if (warning := envelope.postcode_warning(c.postal_address)) is not None
+    )
+    # The name and address as they print: blank lines dropped, each line trimmed.
+    people = [
+        (c.serial or "", c.name, "\n".join(envelope.address_lines(None, c.postal_address)))
+        for c in contacts
+    ]
     env = _environment(templates)
     context: dict[str, Any] = {
         "title": instrument.title,
@@ -348,7 +376,7 @@ def print_packs(
                     progress(len(files), len(people))
     merged = out / MERGED_NAME
     _merge([out / job.part for job in jobs], merged)
-    return PrintSummary(len(people), files, merged)
+    return PrintSummary(len(people), files, merged, warnings)
 
 
 def _merge(parts: list[Path], target: Path) -> None:
