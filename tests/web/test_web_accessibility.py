@@ -8,12 +8,11 @@ contexts are opened with `bypass_csp=True`; the CSP itself is tested in test_sec
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from webhelpers import ANSWERS, AXE, LiveServer, Survey, make_survey
+from webhelpers import ANSWERS, LiveServer, Survey, axe_problems, make_survey
 
 from sharedground.instrument import builtin
 from sharedground.store import Store
@@ -22,19 +21,6 @@ pytestmark = pytest.mark.slow
 
 SECTIONS = [s.id for s in builtin("dmr-2015").sections]
 CONTINUE = "button:has-text('Save and continue')"
-BLOCKING = {"serious", "critical"}
-
-
-def axe_problems(page: Any) -> list[str]:
-    """The serious and critical axe violations on the page, one line each."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at "
-        + json.dumps([n["target"] for n in v["nodes"]][:3])
-        for v in result["violations"]
-        if v["impact"] in BLOCKING
-    ]
 
 
 def check(page: Any, what: str, seen: dict[str, list[str]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import socket
 import threading
@@ -34,6 +35,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+#: axe-core impacts that fail an accessibility test.
+AXE_BLOCKING = frozenset({"serious", "critical"})
 
 
 @dataclass
@@ -68,6 +71,25 @@ def make_survey(store: Store, name: str = "pilot", **wave: Any) -> Survey:
     with store.session() as session:
         store.create_wave(session, name, builtin("dmr-2015"), **wave)
     return Survey(store, name)
+
+
+# -- accessibility -----------------------------------------------------------------------------
+
+
+def axe_problems(page: Any) -> list[str]:
+    """The serious and critical axe-core violations on a Playwright page, one line each.
+
+    axe is injected from the vendored `vendor/axe.min.js`: open the page's context with
+    `bypass_csp=True`, as the pages' Content-Security-Policy rightly refuses injected scripts.
+    """
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + json.dumps([n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in AXE_BLOCKING
+    ]
 
 
 # -- HTML helpers ------------------------------------------------------------------------------

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
-from webhelpers import csrf_of, parse
+from webhelpers import LiveServer, csrf_of, parse
 
 from sharedground.fieldwork import accounts
 from sharedground.fieldwork.contacts import import_contacts
@@ -69,3 +70,14 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> int:
         follow_redirects=False,
     )
     return response.status_code
+
+
+def sign_in(page: Any, server: LiveServer, username: str, password: str = PASSWORD) -> Any:
+    """Sign a Playwright page in through the login form; returns it on the admin home."""
+    page.goto(f"{server.url}/admin")
+    assert "/admin/login" in page.url
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#sign-in")
+    page.wait_for_url(f"{server.url}/admin")
+    return page

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from adminhelpers import Site, make_site
 from starlette.testclient import TestClient
+from webhelpers import LiveServer
 
 from sharedground.store import Store
 
@@ -21,3 +22,10 @@ def site(store: Store, tmp_path: Path) -> Site:
 def admin_client(site: Site) -> Iterator[TestClient]:
     with TestClient(site.app(), base_url="https://testserver") as client:
         yield client
+
+
+@pytest.fixture
+def server(site: Site) -> Iterator[LiveServer]:
+    """The admin pages served by uvicorn, for the browser tests."""
+    with LiveServer(site.app()) as live:
+        yield live

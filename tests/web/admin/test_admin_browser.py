@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-from adminhelpers import PASSWORD, Site
+from adminhelpers import PASSWORD, Site, sign_in
 from sqlalchemy import select
 from webhelpers import LiveServer
 
@@ -14,21 +13,8 @@ from sharedground.fieldwork import accounts
 from sharedground.store import Response
 
 
-@pytest.fixture
-def server(site: Site) -> Iterator[LiveServer]:
-    with LiveServer(site.app()) as live:
-        yield live
-
-
 def _sign_in(new_context: Callable[..., Any], server: LiveServer, username: str) -> Any:
-    page = new_context().new_page()
-    page.goto(f"{server.url}/admin")
-    assert "/admin/login" in page.url
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#sign-in")
-    page.wait_for_url(f"{server.url}/admin")
-    return page
+    return sign_in(new_context().new_page(), server, username)
 
 
 def test_lead_reaches_only_their_own_trust(
