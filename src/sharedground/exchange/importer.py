@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from sharedground.exchange import answers
@@ -15,7 +15,7 @@ from sharedground.exchange.columns import item_columns
 from sharedground.exchange.problems import InvalidFile, Problem
 from sharedground.exchange.reader import read_exchange_csv
 from sharedground.instrument import Instrument, builtin
-from sharedground.store import Organisation, Response, Store
+from sharedground.store import Response, Store
 
 Progress = Callable[[int, int], None]
 BATCH = 20_000
@@ -89,7 +89,7 @@ def import_file(
         if problems:
             raise InvalidFile(str(path), problems)
         codes = [c for c in frame["trust"].unique().to_list() if c is not None]
-        org_ids = _organisation_ids(session, store, codes)
+        org_ids = store.organisation_ids(session, codes)
         _insert(session, store, wave_id, frame, org_ids, names, verbatim, progress)
     return ImportResult(
         wave=wave_name,
@@ -100,19 +100,6 @@ def import_file(
         created_wave=created,
         notes=parsed.notes,
     )
-
-
-def _organisation_ids(session: Session, store: Store, codes: list[str]) -> dict[str, int]:
-    """Ids for trust codes, the new ones created in one statement.
-
-    `Store.organisation_ids` flushes one new organisation at a time, which took most of
-    an import of a national file (10,000 trusts); it then finds them all.
-    """
-    known = set(session.scalars(select(Organisation.code).where(Organisation.code.in_(codes))))
-    new = [{"code": code} for code in codes if code not in known]
-    if new:
-        session.execute(insert(Organisation), new)
-    return store.organisation_ids(session, codes)
 
 
 def _digest(frame: pl.DataFrame) -> pl.Series:

@@ -6,14 +6,20 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import inspect, select
+from sqlalchemy import Table, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from sharedground.instrument import Instrument, dumps, loads
 from sharedground.store import migrate
 from sharedground.store.engine import database_url, make_engine
 from sharedground.store.schema import InstrumentRecord, Organisation, Wave
+
+# One bind parameter per code: well under SQLite's (32,766 since 3.32) and PostgreSQL's
+# (65,535) limits, and more organisations than any national survey has.
+_CODES_PER_STATEMENT = 30_000
 
 
 class StoreError(RuntimeError):
@@ -142,20 +148,39 @@ class Store:
     # -- organisations ------------------------------------------------------------------------
 
     def organisation_ids(self, session: Session, codes: Iterable[str]) -> dict[str, int]:
-        """Ids for organisation codes, creating the ones not seen before."""
+        """Ids for organisation codes, creating the ones not seen before.
+
+        The missing codes go in with one statement that skips any code another transaction
+        has added meanwhile (`ON CONFLICT DO NOTHING`), and then every id is read back: two
+        imports naming the same new trust at once both get its one id instead of one of
+        them failing on the unique code. On PostgreSQL the second insert waits for the
+        first transaction to end; the codes go in sorted, so two such inserts always wait
+        for each other in the same order and cannot deadlock.
+        """
         wanted = sorted(set(codes))
         if not wanted:
             return {}
-        existing: dict[str, int] = {
-            code: ident
-            for code, ident in session.execute(
-                select(Organisation.code, Organisation.id).where(Organisation.code.in_(wanted))
+        found = self._organisations(session, wanted)
+        missing = [code for code in wanted if code not in found]
+        if missing:
+            insert_ = postgresql.insert if self.backend == "postgresql" else sqlite.insert
+            table = cast(Table, Organisation.__table__)
+            for start in range(0, len(missing), _CODES_PER_STATEMENT):
+                chunk = missing[start : start + _CODES_PER_STATEMENT]
+                session.execute(
+                    insert_(table)
+                    .values([{"code": code} for code in chunk])
+                    .on_conflict_do_nothing(index_elements=["code"])
+                )
+            found.update(self._organisations(session, missing))
+        return found
+
+    def _organisations(self, session: Session, codes: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(codes), _CODES_PER_STATEMENT):
+            chunk = codes[start : start + _CODES_PER_STATEMENT]
+            rows = session.execute(
+                select(Organisation.code, Organisation.id).where(Organisation.code.in_(chunk))
             )
-        }
-        for code in wanted:
-            if code not in existing:
-                organisation = Organisation(code=code)
-                session.add(organisation)
-                session.flush()
-                existing[code] = organisation.id
-        return existing
+            found.update((code, ident) for code, ident in rows)
+        return found
