@@ -4,6 +4,11 @@ Everything is counted per contact, from the contact and its personal link (never
 responses, which in an anonymous wave cannot be tied to anyone): completion is the
 contact's own mark (a paper return) or their link's (an online submission), whichever
 came first, so a person is counted once whatever they did.
+
+The postal figures include the online drafts superseded by paper: people completed by
+post whose personal link had been started online (a half-finished survey, deleted when
+the paper claimed them; see `paper`). Counted from the contact and the link alone, this
+says nothing about any response, in an anonymous wave too.
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ class _Person:
     opted_out: bool = False
     bounced: bool = False
     started: bool = False
+    started_online: bool = False
     completed_on: dt.date | None = None
     mode: str | None = None
 
@@ -100,6 +106,7 @@ def wave_status(
         person = _Person(role, code or "(none)", opted_out=opted is not None)
         person.bounced = bounced is not None
         person.started = started is not None or done is not None
+        person.started_online = started is not None
         if done is not None:
             person.completed_on, person.mode = done, mode or "postal"
         elif link_done is not None:
@@ -176,6 +183,9 @@ def _postal(session: Session, wave: Wave, people: dict[int, _Person]) -> dict[st
         "awaiting_keying": statuses.get("keying", 0),
         "discrepant": statuses.get("discrepant", 0),
         "duplicates": statuses.get("duplicate", 0),
+        "online_drafts_superseded": sum(
+            1 for p in people.values() if p.mode == "postal" and p.started_online
+        ),
     }
 
 

@@ -14,6 +14,13 @@ later attempt), and the contact is marked completed by post. A questionnaire key
 contact who had already completed online is kept as a `duplicate`, listed in reports,
 and never becomes a response. Nothing is dropped silently.
 
+A contact may also have a half-finished online survey (a draft) when their paper comes
+back. The paper is then the first completed response and wins: the draft is deleted when
+the return claims the contact, and its answers never join a response. That it happened
+stays countable without the answers: a contact completed by post whose personal link
+was started online (`monitor` counts these as online drafts superseded by paper). When
+the person opens their link again they are told they have already completed the survey.
+
 Anonymous waves: the response gets a random key and nothing in it points back at the
 serial; once reconciled, the keyed answers kept with the serial are cleared, so that only
 the fact of completion stays with the contact.
@@ -27,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from sharedground.exchange import csvparse
@@ -36,7 +43,7 @@ from sharedground.exchange.problems import InvalidFile, Problem
 from sharedground.fieldwork.postal import PostalError, parse_serial
 from sharedground.instrument import NONE_CHOSEN, Instrument, loads
 from sharedground.store import Contact, Response, Store, Wave
-from sharedground.store.schema import Link, PaperKeying, PaperReturn, PersonalLink
+from sharedground.store.schema import Draft, Link, PaperKeying, PaperReturn, PersonalLink
 
 MODE = "postal"
 ROLE = "role"
@@ -210,6 +217,10 @@ def _log_return(session: Session, contact: Contact, serial: str, received: dt.da
         claimed = result.rowcount == 1  # type: ignore[attr-defined]
     if contact.completed_on is not None:
         claimed = False
+    if claimed and link_id is not None:
+        # Superseded by this paper. Left in place the draft would be answers beside the
+        # person's link for good (in an anonymous wave too) that can never be used.
+        session.execute(delete(Draft).where(Draft.link_id == link_id))
     paper = PaperReturn(
         wave_id=contact.wave_id,
         contact_id=contact.id,
@@ -224,6 +235,16 @@ def _log_return(session: Session, contact: Contact, serial: str, received: dt.da
         contact.completed_mode = MODE
     session.flush()
     return paper
+
+
+def completed_on_paper(session: Session, link_id: int) -> bool:
+    """Whether a personal link was completed by its contact's paper questionnaire."""
+    mode = session.scalar(
+        select(Contact.completed_mode)
+        .join(PersonalLink, PersonalLink.contact_id == Contact.id)
+        .where(PersonalLink.link_id == link_id)
+    )
+    return mode == MODE
 
 
 def discrepancies(session: Session, serial_text: str) -> dict[str, tuple[str, str]]:
