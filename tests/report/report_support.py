@@ -186,3 +186,79 @@ def _published_comparison() -> Comparison:
         label = [r for r in table["rows"] if r["item"] == key[1]][key[3]]["label"]
         rows.append(TrendRow(key[0], key[1], key[2], label, points))
     return Comparison("2002", rows, "2002 figures as published.")
+
+
+#: A4 with the print stylesheet's top and bottom margins (the running head and the page
+#: number sit in them, so they are left out of what counts as the page's content).
+PAGE_MM, TOP_MM, BOTTOM_MM = 297, 16, 18
+#: Below this share of its height filled, a page counts as nearly empty.
+NEARLY_EMPTY = 0.15
+
+
+def page_fill(png: Path) -> float:
+    """How far down the text area a rendered page's content reaches, from 0 to 1.
+
+    Non-white pixels are counted row by row; the page is filled down to its last row with
+    ink. (The ink fraction of the whole page says little: a page full of text is about 8%
+    ink, a cover with a large title not much less.)
+    """
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(png) as image:
+        grey = np.asarray(image.convert("L"))
+    top = round(grey.shape[0] * TOP_MM / PAGE_MM)
+    bottom = round(grey.shape[0] * (PAGE_MM - BOTTOM_MM) / PAGE_MM)
+    inked = np.flatnonzero((grey[top:bottom] < 200).sum(axis=1) > 0)
+    return 0.0 if inked.size == 0 else float(inked[-1] + 1) / (bottom - top)
+
+
+def pdf_page_lines(pdf: Path) -> list[list[str]]:
+    """Each page's non-empty text lines, as poppler lays them out."""
+    import subprocess
+
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pages = text.split("\f")
+    if pages and not pages[-1].strip():
+        pages.pop()
+    return [
+        [" ".join(line.split()) for line in page.splitlines() if line.strip()] for page in pages
+    ]
+
+
+def nearly_empty_pages(
+    pdf: Path, chapters: set[str], running_head: str, dpi: int = 30
+) -> list[tuple[int, float]]:
+    """Pages (1-based, with their fill) that are nearly empty without good reason.
+
+    A page may be nearly empty only when it is the last one, or when it holds a whole
+    chapter (the chapter's heading is on it) and the next page begins another chapter, as a
+    cover or a short contents list does. A page that a part merely spilled onto, followed
+    by more of the report, is a layout fault: the spill of the methods onto a page of its
+    own before a forced break, or a heading left alone above a chart pushed to the next
+    page.
+
+    Args:
+        pdf: the report.
+        chapters: the headings that begin chapters (level-1 headings and "Contents").
+        running_head: the text printed at the top of every page but the first.
+        dpi: resolution of the rendered pages.
+    """
+    import subprocess
+    import tempfile
+
+    lines = pdf_page_lines(pdf)
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), f"{folder}/page"], check=True)
+        fills = [page_fill(png) for png in sorted(Path(folder).glob("page-*.png"))]
+    assert len(fills) == len(lines), "poppler's text and pictures disagree on the pages"
+    body = [[line for line in page if line != running_head] for page in lines]
+    holds_start = [i == 0 or any(line in chapters for line in page) for i, page in enumerate(body)]
+    begins = [i == 0 or (bool(page) and page[0] in chapters) for i, page in enumerate(body)]
+    return [
+        (i + 1, fill)
+        for i, fill in enumerate(fills[:-1])
+        if fill < NEARLY_EMPTY and not (holds_start[i] and begins[i + 1])
+    ]

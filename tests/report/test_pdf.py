@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from pypdf import PdfReader
-from report_support import full_input
+from report_support import full_input, nearly_empty_pages
 
 from sharedground.instrument import Instrument
 from sharedground.report.compose import Page, compose
@@ -123,6 +123,13 @@ def test_nothing_is_drawn_in_the_side_margins(report: tuple[Page, Path]) -> None
             ):
                 darkest = grey.crop(box).getextrema()[0]
                 assert darkest > 245, f"{png.name}: something is drawn in a side margin"
+
+
+def test_no_page_is_left_nearly_empty(report: tuple[Page, Path]) -> None:
+    """Parts follow on from each other; see test_page_breaks for the check itself."""
+    page, pdf = report
+    chapters = {c.title for c in page.contents if c.level == 1} | {"Contents"}
+    assert nearly_empty_pages(pdf, chapters, page.title) == []
 
 
 def test_a_too_wide_table_would_be_caught(tmp_path: Path) -> None:
