@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,6 +13,14 @@ from sharedground.cli._common import console, database_option, open_store
 from sharedground.fieldwork import links as lib
 from sharedground.instrument import resolve
 from sharedground.store import StoreError
+
+if TYPE_CHECKING:
+    from sharedground.web.security import RateLimit
+
+# Spelt out here rather than imported: importing sharedground.web loads the whole app, and
+# every other command would pay for it at start-up. The app reads the same names.
+RATE_LIMIT_ENV = "SHAREDGROUND_RATE_LIMIT"
+TIMEZONE_ENV = "SHAREDGROUND_TIMEZONE"
 
 
 def _date(_ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -113,6 +123,41 @@ def links(
     click.echo("\n".join(lib.link_url(base_url, token) for token in tokens))
 
 
+def _rate_limit(_ctx: click.Context, param: click.Parameter, value: str) -> RateLimit:
+    from sharedground.web.security import RateLimit
+
+    try:
+        return RateLimit.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
+
+
+def _timezone(_ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from sharedground.web.clock import study_zone
+
+    try:
+        return study_zone(value).key
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
+
+
+def _proxies(_ctx: click.Context, param: click.Parameter, value: str) -> str:
+    # uvicorn takes any word it cannot read as an address as a literal host name, so a
+    # typo would silently trust nobody (or the wrong host): refuse it here instead.
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    for item in items:
+        if item == "*":
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise click.BadParameter(
+                f"{item!r} is not an IP address or network (like 127.0.0.1, 10.0.0.0/8 or *)",
+                param=param,
+            ) from None
+    return ",".join(items)
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
@@ -121,7 +166,37 @@ def links(
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Worker processes (each keeps its own rate-limit counts).",
+    help="Worker processes (they share one rate-limit count through the database).",
+)
+@click.option(
+    "--rate-limit",
+    envvar=RATE_LIMIT_ENV,
+    default="20/600",
+    show_default=True,
+    metavar="FAILURES/SECONDS",
+    callback=_rate_limit,
+    help="Wrong links one client may try in a window before every survey page answers 429 "
+    f"(${RATE_LIMIT_ENV}); counted across all workers.",
+)
+@click.option(
+    "--timezone",
+    envvar=TIMEZONE_ENV,
+    default="Europe/London",
+    show_default=True,
+    metavar="ZONE",
+    callback=_timezone,
+    help="The study's time zone: waves open and close, and anonymous responses are dated, "
+    f"by the date there (${TIMEZONE_ENV}).",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    envvar="FORWARDED_ALLOW_IPS",
+    default="127.0.0.1,::1",
+    show_default=True,
+    metavar="IPS",
+    callback=_proxies,
+    help="Reverse proxies trusted to name the client in X-Forwarded-For (comma-separated "
+    "addresses or networks; $FORWARDED_ALLOW_IPS). Only these; never * on an open port.",
 )
 @click.option(
     "--access-log/--no-access-log",
@@ -130,16 +205,37 @@ def links(
     help="Log each request (survey tokens are replaced by <token>).",
 )
 @database_option
-def serve(host: str, port: int, workers: int, access_log: bool, database: str | None) -> None:
-    """Serve the web survey (respondents open the links printed by `sharedground links`)."""
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    rate_limit: RateLimit,
+    timezone: str,
+    forwarded_allow_ips: str,
+    access_log: bool,
+    database: str | None,
+) -> None:
+    """Serve the web survey (respondents open the links printed by `sharedground links`).
+
+    Rate limits count per client address. Behind a reverse proxy every request comes from
+    the proxy, so name it with --forwarded-allow-ips: the client is then the address the
+    proxy puts in X-Forwarded-For (the nearest one it did not get from another trusted
+    proxy). A header from anyone else is ignored, so clients cannot pick their own address.
+    """
     import uvicorn
 
     from sharedground.web.security import install_log_redaction
 
     store = open_store(database)  # fail here, clearly, before the server starts
     store.dispose()
+    # Each worker builds its app from the environment (see sharedground.web.server).
     os.environ["SHAREDGROUND_DATABASE_URL"] = store.url
-    console.print(f"Serving the survey on http://{host}:{port} from {store}")
+    os.environ[RATE_LIMIT_ENV] = str(rate_limit)
+    os.environ[TIMEZONE_ENV] = timezone
+    console.print(
+        f"Serving the survey on http://{host}:{port} from {store}; dates in {timezone}; "
+        f"at most {rate_limit.failures} wrong links per client in {rate_limit.seconds} s"
+    )
     install_log_redaction()
     uvicorn.run(
         "sharedground.web.server:app",
@@ -148,19 +244,36 @@ def serve(host: str, port: int, workers: int, access_log: bool, database: str | 
         port=port,
         workers=workers,
         access_log=access_log,
-        log_config=_log_config(),
+        log_config=_log_config(with_process=workers > 1),
         server_header=False,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
         # People pause between pages for longer than uvicorn's default 5 s; a connection
         # closed just as a form is sent makes the browser send it again on a new one.
         timeout_keep_alive=30,
+        # A new worker imports sharedground before it answers the parent's health check;
+        # on a busy two-core machine that can take longer than uvicorn's 5 s, and the
+        # parent then kills and restarts it again and again.
+        timeout_worker_healthcheck=30,
     )
 
 
-def _log_config() -> dict[str, object]:
-    """uvicorn's logging, with the token-redacting filter on its loggers."""
+def _log_config(*, with_process: bool = False) -> dict[str, object]:
+    """uvicorn's logging, with the token-redacting filter on its loggers.
+
+    With several workers each line also names the worker process that wrote it.
+    """
     from uvicorn.config import LOGGING_CONFIG
 
     config: dict[str, object] = {**LOGGING_CONFIG}
+    if with_process:
+        config["formatters"] = {
+            name: {
+                **spec,
+                "fmt": spec["fmt"].replace("%(levelprefix)s", "%(levelprefix)s [%(process)d]"),
+            }
+            for name, spec in LOGGING_CONFIG["formatters"].items()
+        }
     config["filters"] = {"redact": {"()": "sharedground.web.security.RedactTokens"}}
     handlers = {
         name: {**spec, "filters": ["redact"]} for name, spec in LOGGING_CONFIG["handlers"].items()

@@ -17,7 +17,9 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Double,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -312,3 +314,22 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(300))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+# -- web survey: token guessing (migration 0005) -----------------------------------------------
+
+
+class Guess(Base):
+    """One failed attempt to name a link, shared by every worker for the rate limit.
+
+    The client is kept only as a keyed hash of its address (the key is the app's secret),
+    and rows older than the limit's window are deleted: the table says no more than "some
+    client failed at this instant" for as long as that matters.
+    """
+
+    __tablename__ = "guess"
+    __table_args__ = (Index("ix_guess_client_key_at", "client_key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_key: Mapped[str] = mapped_column(String(32))
+    at: Mapped[float] = mapped_column(Double, index=True, doc="Seconds since the epoch (UTC).")

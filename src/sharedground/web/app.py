@@ -10,6 +10,7 @@ import datetime as dt
 import mimetypes
 from collections.abc import Callable
 from importlib import resources
+from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -19,8 +20,16 @@ from starlette.staticfiles import StaticFiles
 from sharedground.fieldwork.links import SURVEY_PATH
 from sharedground.store import Store
 from sharedground.web.admin.routes import routes as admin_routes
+from sharedground.web.clock import DEFAULT_TIMEZONE, StudyCalendar, study_zone, utc_now
 from sharedground.web.context import STATIC_PATH, WebContext
-from sharedground.web.security import Csrf, RateLimiter, SecurityHeaders, secret_key
+from sharedground.web.security import (
+    Csrf,
+    DatabaseLedger,
+    RateLimit,
+    RateLimiter,
+    SecurityHeaders,
+    secret_key,
+)
 from sharedground.web.views import check, done, errors, home, section, start
 
 # Python's table lacks .mjs on some systems; with `nosniff` a module script must be typed.
@@ -37,24 +46,42 @@ def create_app(
     *,
     key: bytes | None = None,
     limiter: RateLimiter | None = None,
-    today: Callable[[], dt.date] = dt.date.today,
+    rate_limit: RateLimit | None = None,
+    timezone: ZoneInfo | str = DEFAULT_TIMEZONE,
+    now: Callable[[], dt.datetime] = utc_now,
+    today: Callable[[], dt.date] | None = None,
 ) -> Starlette:
     """The survey app for a store (which must hold the current schema).
 
     Args:
         store: Where waves, links, drafts and responses are.
         key: The CSRF signing key; by default $SHAREDGROUND_SECRET_KEY or the one kept in
-            the database.
-        limiter: The token-guessing limit (default 20 failures per client in 10 minutes).
-        today: The date the app works with (tests move it to check opening and closing).
+            the database. The rate limit's keyed hash of client addresses derives from it.
+        limiter: The token-guessing limit; by default one counted in the database, shared
+            by every app (worker) on the same database.
+        rate_limit: Failures and window of the default limiter (20 in 600 seconds).
+        timezone: The study's time zone: waves open and close, and anonymous responses are
+            dated, by the date there (default Europe/London).
+        now: The current instant, time-zone aware (tests move it across midnight); the
+            default limiter's clock too.
+        today: The date the app works with, overriding `timezone` and `now` (tests move it
+            to check opening and closing).
     """
     store.check()
-    context = WebContext(
-        store=store,
-        csrf=Csrf(key if key is not None else secret_key(store)),
-        limiter=limiter or RateLimiter(),
-        today=today,
-    )
+    secret = key if key is not None else secret_key(store)
+    if limiter is None:
+        rate_limit = rate_limit or RateLimit()
+        limiter = RateLimiter(
+            rate_limit.failures,
+            rate_limit.seconds,
+            ledger=DatabaseLedger(store, secret),
+            clock=lambda: now().timestamp(),
+        )
+        limiter.prune()  # failures older than the window, left by servers that have stopped
+    if today is None:
+        zone = study_zone(timezone) if isinstance(timezone, str) else timezone
+        today = StudyCalendar(zone, now).today
+    context = WebContext(store=store, csrf=Csrf(secret), limiter=limiter, today=today)
     static = StaticFiles(directory=str(resources.files("sharedground.web") / "static"))
     routes: list[BaseRoute] = [
         *home.routes,

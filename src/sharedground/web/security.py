@@ -10,7 +10,10 @@
   inline script or style), `nosniff`, `Referrer-Policy: no-referrer` so the token in the
   address never leaks to another site, no framing, no caching of survey pages.
 * Token guessing: each client (IP address) may fail to name a valid link only so often
-  in a window; after that every survey page answers 429 until the window has passed.
+  in a window ($SHAREDGROUND_RATE_LIMIT, default 20 in 600 seconds); after that every
+  survey page answers 429 until the window has passed. The failures are counted in the
+  database, so all workers share one count; the client's address is stored only as a
+  keyed hash, and only for the length of the window.
 * Logs: the access log shows `/s/<token>` with the token replaced; answers are never logged,
   and a logged exception keeps its traceback but not its message (which may quote SQL
   parameters).
@@ -29,15 +32,19 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sharedground.store import Store
-from sharedground.store.schema import Setting
+from sharedground.store.schema import Guess, Setting
 
 SECRET_ENV = "SHAREDGROUND_SECRET_KEY"
+RATE_LIMIT_ENV = "SHAREDGROUND_RATE_LIMIT"
 CSRF_COOKIE = "sg_csrf"
 CSRF_FIELD = "csrf_token"
 
@@ -143,48 +150,226 @@ def apply_headers(headers: MutableHeaders, *, no_store: bool = True) -> None:
         headers.setdefault("cache-control", "no-store")
 
 
-class RateLimiter:
-    """Counts failed link look-ups per client in a sliding window.
+@dataclass(frozen=True)
+class RateLimit:
+    """How many failed link look-ups a client may make in a window of seconds."""
 
-    Kept in memory: a guesser needs about 2**191 tries, so the limit only has to make
-    guessing noisy and slow, not be exact across workers or restarts.
-    """
+    failures: int = 20
+    seconds: int = 600
 
-    def __init__(self, limit: int = 20, window: float = 600.0, max_clients: int = 100_000) -> None:
-        self.limit = limit
-        self.window = window
+    def __str__(self) -> str:
+        return f"{self.failures}/{self.seconds}"
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        """`20/600`: failures/seconds, both whole numbers above zero."""
+        failures, slash, seconds = text.strip().partition("/")
+        if slash and failures.strip().isdigit() and seconds.strip().isdigit():
+            limit = cls(int(failures), int(seconds))
+            if limit.failures > 0 and limit.seconds > 0:
+                return limit
+        raise ValueError(
+            f"{text!r} is not a rate limit: give FAILURES/SECONDS, whole numbers above "
+            "zero, like 20/600"
+        )
+
+    @classmethod
+    def from_env(cls) -> RateLimit:
+        """$SHAREDGROUND_RATE_LIMIT, or 20 failures in 600 seconds when it is not set."""
+        text = os.environ.get(RATE_LIMIT_ENV)
+        if not text:
+            return cls()
+        try:
+            return cls.parse(text)
+        except ValueError as exc:
+            raise ValueError(f"${RATE_LIMIT_ENV}: {exc}") from None
+
+
+class Ledger(Protocol):
+    """Where a rate limiter keeps the instants at which each client failed."""
+
+    def recent(self, client: str, since: float, count: int) -> list[float]:
+        """The client's newest `count` failures after `since`, newest first."""
+        ...
+
+    def record(self, client: str, at: float, since: float, count: int) -> list[float]:
+        """Record a failure at `at`, then return what `recent` would."""
+        ...
+
+    def prune(self, before: float) -> None:
+        """Forget every failure at or before `before`."""
+        ...
+
+
+class MemoryLedger:
+    """Failures kept in this process only (one worker, or tests)."""
+
+    def __init__(self, max_clients: int = 100_000) -> None:
         self.max_clients = max_clients
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def blocked(self, client: str, now: float | None = None) -> float:
-        """Seconds until `client` may try again (0 when it may try now)."""
-        now = time.monotonic() if now is None else now
+    def recent(self, client: str, since: float, count: int) -> list[float]:
         with self._lock:
-            failures = self._failures.get(client)
-            if not failures:
-                return 0.0
-            while failures and failures[0] <= now - self.window:
-                failures.popleft()
-            if len(failures) < self.limit:
-                return 0.0
-            return failures[0] + self.window - now
+            failures = self._failures.get(client, ())
+            return [at for at in reversed(failures) if at > since][:count]
 
-    def failed(self, client: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
+    def record(self, client: str, at: float, since: float, count: int) -> list[float]:
         with self._lock:
             if len(self._failures) >= self.max_clients and client not in self._failures:
-                self._prune(now)
-            self._failures.setdefault(client, deque()).append(now)
+                self._prune_locked(since)
+            failures = self._failures.setdefault(client, deque())
+            failures.append(at)
+            while failures and failures[0] <= since:
+                failures.popleft()
+        return self.recent(client, since, count)
 
-    def _prune(self, now: float) -> None:
-        cutoff = now - self.window
-        for client in [c for c, d in self._failures.items() if not d or d[-1] <= cutoff]:
+    def prune(self, before: float) -> None:
+        with self._lock:
+            self._prune_locked(before)
+
+    def _prune_locked(self, before: float) -> None:
+        for client in [c for c, d in self._failures.items() if not d or d[-1] <= before]:
             del self._failures[client]
         if len(self._failures) >= self.max_clients:
             # Still full of recent guessers: forget the oldest half rather than grow forever.
             for client in list(self._failures)[: self.max_clients // 2]:
                 del self._failures[client]
+
+
+class DatabaseLedger:
+    """Failures kept in the database (table `guess`), shared by every worker and server.
+
+    A client is stored as an HMAC of its address under a key derived from the app's secret,
+    never as the address: an unkeyed hash of an IPv4 address is undone by hashing all 2**32
+    of them. Rows are deleted once they are older than the limit's window.
+    """
+
+    def __init__(self, store: Store, key: bytes) -> None:
+        self._engine = store.engine
+        self._key = hmac.new(key, b"rate-limit client key", hashlib.sha256).digest()
+
+    def client_key(self, client: str) -> str:
+        return hmac.new(self._key, client.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def recent(self, client: str, since: float, count: int) -> list[float]:
+        with self._engine.connect() as connection:
+            return self._recent(connection, self.client_key(client), since, count)
+
+    def record(self, client: str, at: float, since: float, count: int) -> list[float]:
+        key = self.client_key(client)
+        with self._engine.begin() as connection:
+            connection.execute(insert(Guess).values(client_key=key, at=at))
+            return self._recent(connection, key, since, count)
+
+    def prune(self, before: float) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(delete(Guess).where(Guess.at <= before))
+
+    @staticmethod
+    def _recent(connection: Connection, key: str, since: float, count: int) -> list[float]:
+        newest = (
+            select(Guess.at)
+            .where(Guess.client_key == key, Guess.at > since)
+            .order_by(Guess.at.desc())
+            .limit(count)
+        )
+        return [float(at) for at in connection.scalars(newest)]
+
+
+class RateLimiter:
+    """Counts failed link look-ups per client in a sliding window.
+
+    A guesser needs about 2**191 tries, so the limit is there to make guessing slow and
+    noisy. With the default ledger the counts live in this process; the app gives it a
+    DatabaseLedger so that `serve --workers N` (or several servers on one PostgreSQL
+    database) allow a client `limit` failures in all, not `limit` per worker.
+
+    Cost. `blocked` runs before every survey page, and nearly every client has never
+    failed: what this process learnt about such a client is trusted for `recheck` seconds,
+    so a page view costs one indexed read per client every few seconds and never a write.
+    A client with failures in the window is read afresh on each request (those are few:
+    guessers, and people who mistyped a link), and a blocked client stays blocked from
+    memory until its wait is over. `failed` records the failure and re-reads the count in
+    the same transaction. The price of the memory is a bounded overshoot: a worker that
+    learnt "never failed" less than `recheck` seconds ago lets one more failure through
+    before it learns otherwise, so a client fails at most limit + workers - 1 times in a
+    window (never workers x limit), and may still open a valid link there for those
+    seconds.
+    """
+
+    def __init__(
+        self,
+        limit: int = 20,
+        window: float = 600.0,
+        *,
+        ledger: Ledger | None = None,
+        clock: Callable[[], float] = time.time,
+        recheck: float = 5.0,
+        max_clients: int = 100_000,
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self.recheck = recheck
+        self.max_clients = max_clients
+        self.ledger: Ledger = ledger if ledger is not None else MemoryLedger(max_clients)
+        # Wall-clock seconds: a database ledger is shared by processes (and machines), whose
+        # monotonic clocks do not agree.
+        self._clock = clock
+        # client -> (blocked until, learnt at, had no failures in the window)
+        self._known: dict[str, tuple[float, float, bool]] = {}
+        self._next_prune = 0.0
+        self._lock = threading.Lock()
+
+    def blocked(self, client: str, now: float | None = None) -> float:
+        """Seconds until `client` may try again (0 when it may try now)."""
+        now = self._clock() if now is None else now
+        with self._lock:
+            known = self._known.get(client)
+        if known is not None:
+            until, learnt, clean = known
+            if until > now:
+                return until - now
+            if clean and 0 <= now - learnt < self.recheck:
+                return 0.0
+        return self._learn(client, self.ledger.recent(client, now - self.window, self.limit), now)
+
+    def failed(self, client: str, now: float | None = None) -> None:
+        """Record that `client` named a link that does not exist."""
+        now = self._clock() if now is None else now
+        newest = self.ledger.record(client, now, now - self.window, self.limit)
+        self._learn(client, newest, now)
+        if now >= self._next_prune:
+            # Only on failures, and at most once a minute per process: page views never write.
+            self._next_prune = now + min(self.window, 60.0)
+            self.ledger.prune(now - self.window)
+
+    def prune(self, now: float | None = None) -> None:
+        """Forget the failures that no longer count (the app does this when it starts)."""
+        now = self._clock() if now is None else now
+        self.ledger.prune(now - self.window)
+
+    def _learn(self, client: str, newest: list[float], now: float) -> float:
+        # Blocked while `limit` failures lie in the window: until the limit-th newest leaves.
+        until = newest[self.limit - 1] + self.window if len(newest) >= self.limit else 0.0
+        with self._lock:
+            if len(self._known) >= self.max_clients and client not in self._known:
+                self._forget(now)
+            self._known.pop(client, None)  # re-inserted last: the dict stays oldest first
+            self._known[client] = (until, now, not newest)
+        return max(0.0, until - now)
+
+    def _forget(self, now: float) -> None:
+        stale = [
+            c
+            for c, (until, learnt, clean) in self._known.items()
+            if until <= now and not (clean and 0 <= now - learnt < self.recheck)
+        ]
+        for client in stale:
+            del self._known[client]
+        if len(self._known) >= self.max_clients:
+            for client in list(self._known)[: self.max_clients // 2]:
+                del self._known[client]
 
 
 _TOKEN_IN_PATH = re.compile(r"(/s/)[^/\s?\"]+")
