@@ -11,6 +11,7 @@ from fieldhelpers import Frame
 from sqlalchemy import select
 
 from sharedground.exchange.problems import InvalidFile
+from sharedground.fieldwork import anonymity
 from sharedground.fieldwork.paper import (
     KeyingError,
     discrepancies,
@@ -21,7 +22,7 @@ from sharedground.fieldwork.paper import (
 )
 from sharedground.fieldwork.personal import Sealer, ensure_links
 from sharedground.fieldwork.postal import PostalError, draw_sample
-from sharedground.store import Contact, Response
+from sharedground.store import Contact, Response, Wave
 from sharedground.store.schema import PaperKeying, PaperReturn
 from sharedground.web.survey import LinkRefused, LinkState, open_visit
 
@@ -173,6 +174,12 @@ def test_anonymous_wave_keeps_no_answers_by_serial(anonymous_frame: Frame) -> No
     with anonymous_frame.store.session() as session:
         key_questionnaire(session, serial, ANSWERS, "a")
         key_questionnaire(session, serial, ANSWERS, "b")
+    # Held until a batch is waiting (fieldwork/anonymity.py), then released.
+    assert _responses(anonymous_frame) == []
+    with anonymous_frame.store.session() as session:
+        assert anonymity.held(session, session.scalar(select(Wave.id))) == 1
+        assert anonymity.release_due(session) == 0
+        assert anonymity.release_due(session, minimum=1) == 1
     [response] = _responses(anonymous_frame)
     assert serial not in response.respondent_key and response.mode == "postal"
     with anonymous_frame.store.session() as session:

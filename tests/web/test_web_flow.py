@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from pathlib import Path
 
-from sqlalchemy import func, select
+from click.testing import CliRunner
+from sqlalchemy import func, select, text
 from starlette.testclient import TestClient
 from webhelpers import (
     ANSWERS,
@@ -19,11 +21,13 @@ from webhelpers import (
     submit,
 )
 
+from sharedground.cli import main
 from sharedground.exchange.columns import item_columns
+from sharedground.fieldwork import anonymity
 from sharedground.fieldwork.links import find_link
 from sharedground.instrument import builtin
-from sharedground.store import Organisation, Response
-from sharedground.store.schema import Draft, Link
+from sharedground.store import Organisation, Response, Store
+from sharedground.store.schema import Draft, HeldResponse, Link
 
 SECTIONS = [s.id for s in builtin("dmr-2015").sections]
 
@@ -207,13 +211,25 @@ def test_concurrent_submits_make_one_response(survey: Survey) -> None:
     assert len(_responses(survey)) == 1
 
 
-def test_anonymous_wave_keeps_no_link_to_the_token(anonymous_survey: Survey) -> None:
-    survey = anonymous_survey
-    tokens = survey.links(2, trust="R0A")
+def _complete(survey: Survey, count: int) -> list[str]:
+    """`count` new links of trust R0A, each answered in full and submitted."""
+    tokens = survey.links(count, trust="R0A")
     with TestClient(survey.app()) as client:
         for token in tokens:
             answer_sections(client, token, SECTIONS)
             submit(client, token)
+    return tokens
+
+
+def test_anonymous_wave_keeps_no_link_to_the_token(anonymous_survey: Survey) -> None:
+    survey = anonymous_survey
+    tokens = _complete(survey, 2)
+    # Held until a batch is waiting (fieldwork/anonymity.py); the end of fieldwork forces it.
+    assert _responses(survey) == []
+    with survey.store.session() as session:
+        wave = survey.store.get_wave(session, survey.wave)
+        assert anonymity.held(session, wave) == 2
+        assert anonymity.release(session, wave, force=True) == 2
     responses = _responses(survey)
     assert len(responses) == 2
     with survey.store.session() as session:
@@ -241,3 +257,65 @@ def test_anonymous_wave_keeps_no_link_to_the_token(anonymous_survey: Survey) -> 
         "submitted_on",
         "answers",
     }
+
+
+def test_anonymous_responses_join_in_a_batch_of_their_own(
+    anonymous_survey: Survey, store: Store
+) -> None:
+    """No response shares its writing transaction with the link it came from.
+
+    On PostgreSQL each row's `xmin` names the transaction that wrote it: the check is done
+    on the real values there. On both backends the batch must arrive whole, once.
+    """
+    survey = anonymous_survey
+    batch = anonymity.RELEASE_BATCH
+    tokens = survey.links(batch + 2, trust="R0A")
+    with TestClient(survey.app()) as client:
+        for count, token in enumerate(tokens, start=1):
+            answer_sections(client, token, SECTIONS)
+            submit(client, token)
+            # Nothing joins the responses until a whole batch is waiting.
+            expected = batch if count >= batch else 0
+            assert len(_responses(survey)) == expected, count
+    with survey.store.session() as session:
+        assert session.scalar(select(func.count()).select_from(HeldResponse)) == 2
+        if store.backend == "postgresql":
+            responses_xmin = set(session.execute(text("SELECT xmin::text FROM response")).scalars())
+            links_xmin = set(session.execute(text("SELECT xmin::text FROM link")).scalars())
+            assert len(responses_xmin) == 1  # the whole batch in one transaction
+            assert not responses_xmin & links_xmin
+        keys = [r.respondent_key for r in session.scalars(select(Response))]
+        assert len(set(keys)) == batch and all(k.startswith("web-") for k in keys)
+
+
+def test_wave_release_moves_the_last_few(
+    anonymous_survey: Survey, database_url: str, tmp_path: Path
+) -> None:
+    survey = anonymous_survey
+    _complete(survey, 3)
+    assert _responses(survey) == []
+    runner = CliRunner()
+    out = tmp_path / "held.csv"
+    exported = runner.invoke(
+        main,
+        [
+            "export",
+            "--wave",
+            survey.wave,
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+            "--database",
+            database_url,
+        ],
+    )
+    assert exported.exit_code == 0, exported.output
+    assert "3 completed questionnaire(s) of anon are held for anonymity" in exported.stderr
+    released = runner.invoke(main, ["wave", "release", survey.wave, "--database", database_url])
+    assert released.exit_code == 0, released.output
+    assert "Released 3 held questionnaire(s)" in released.output
+    assert len(_responses(survey)) == 3
+    again = runner.invoke(main, ["wave", "release", survey.wave, "--database", database_url])
+    assert "Released 0 held questionnaire(s)" in again.output
+    assert len(_responses(survey)) == 3

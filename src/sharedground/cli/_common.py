@@ -53,6 +53,21 @@ def open_store(database: str | None, *, check: bool = True) -> Store:
     return store
 
 
+def note_held(store: Store, wave: str) -> None:
+    """Say on stderr when an anonymous wave has questionnaires not yet among its responses."""
+    from sharedground.fieldwork import anonymity
+
+    with store.session() as session:
+        row = store.get_wave(session, wave)
+        held = anonymity.held(session, row) if row.anonymous else 0
+    if held:
+        console_err.print(
+            f"[yellow]Note:[/] {held} completed questionnaire(s) of {wave} are held for "
+            f"anonymity and not counted here; `sharedground wave release {wave}` adds them "
+            "(at the end of fieldwork)."
+        )
+
+
 @contextmanager
 def progress_bar(description: str, *, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
     """A Rich progress bar driven by a `(done, total)` callback; silent when not a terminal."""

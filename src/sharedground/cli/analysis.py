@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console, RenderableType
 
-from sharedground.cli._common import console, database_option, open_store, progress_bar
+from sharedground.cli._common import (
+    console,
+    database_option,
+    note_held,
+    open_store,
+    progress_bar,
+)
 
 if TYPE_CHECKING:
     from sharedground.analysis.source import WaveData
@@ -80,7 +86,9 @@ def _load(
         if refresh and folder is not None:
             invalidate(store, wave, folder)
         with progress_bar(f"Reading wave {wave}") as update:
-            return load_wave(store, wave, folder, progress=update)
+            data = load_wave(store, wave, folder, progress=update)
+        note_held(store, wave)
+        return data
     finally:
         store.dispose()
 

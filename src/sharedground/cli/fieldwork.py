@@ -539,13 +539,14 @@ def status(wave_name: str, trust: str | None, database: str | None) -> None:
     """Fieldwork so far: invited, reminded, opted out, bounced, started, completed."""
     from rich.table import Table
 
-    from sharedground.fieldwork import monitor
+    from sharedground.fieldwork import anonymity, monitor
 
     store = open_store(database)
     try:
         with store.session() as session:
             wave = store.get_wave(session, wave_name)
             figures = monitor.wave_status(session, wave, trust)
+            held = anonymity.held(session, wave) if wave.anonymous else 0
     finally:
         store.dispose()
     for title, rows in (("By role", figures.by_role), ("By trust", figures.by_trust)):
@@ -560,6 +561,12 @@ def status(wave_name: str, trust: str | None, database: str | None) -> None:
         console.print(table)
     modes = ", ".join(f"{mode} {n}" for mode, n in figures.by_mode.items())
     console.print(f"Completed by mode: {modes}")
+    if held:
+        console.print(
+            f"Held for anonymity: {held} completed questionnaire(s) join the responses when "
+            f"{anonymity.RELEASE_BATCH} are waiting (`sharedground wave release {wave_name}` "
+            "at the end of fieldwork)"
+        )
     console.print(
         "Postal: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in figures.postal.items())
     )

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from sharedground.cli._common import console, database_option, open_store, progress_bar
+from sharedground.cli._common import (
+    console,
+    database_option,
+    note_held,
+    open_store,
+    progress_bar,
+)
 
 
 @click.command()
@@ -65,6 +71,7 @@ def report(
     try:
         with console.status("Analysing the wave"):
             context = build.load(store, wave, compare=compare)
+        note_held(store, wave)
         if all_trusts or trust:
             codes = None if trust is None else [trust]
             if trust is not None and trust not in context.trusts:

@@ -83,6 +83,31 @@ def wave_create(
     console.print(f"[green]Created[/] {kind} wave {name!r} on {instrument.key}, open {window}")
 
 
+@wave.command("release")
+@click.argument("name")
+@database_option
+def wave_release(name: str, database: str | None) -> None:
+    """Move an anonymous wave's held questionnaires into its responses now.
+
+    Anonymous questionnaires join the responses in batches of ten so that none can be
+    paired with its link; run this at the end of fieldwork for the last few (before
+    analysing or exporting the wave).
+    """
+    from sharedground.fieldwork import anonymity
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            wave_row = store.get_wave(session, name)
+            if not wave_row.anonymous:
+                console.print(f"{name} is not anonymous: its responses are never held")
+                return
+            moved = anonymity.release(session, wave_row, force=True)
+    finally:
+        store.dispose()
+    console.print(f"Released {moved} held questionnaire(s) of {name} to its responses")
+
+
 @click.command()
 @click.argument("wave_name", metavar="WAVE")
 @click.option(

@@ -29,7 +29,6 @@ the fact of completion stays with the contact.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +39,7 @@ from sqlalchemy.orm import Session
 from sharedground.exchange import csvparse
 from sharedground.exchange.columns import MULTI_SEPARATOR, Column, item_columns
 from sharedground.exchange.problems import InvalidFile, Problem
+from sharedground.fieldwork import anonymity
 from sharedground.fieldwork.postal import PostalError, parse_serial
 from sharedground.instrument import NONE_CHOSEN, Instrument, loads
 from sharedground.store import Contact, Response, Store, Wave
@@ -314,18 +314,30 @@ def _make_response(
 ) -> None:
     answers = dict(answers)
     role = answers.pop(ROLE, None) or contact.role
-    key = f"postal-{secrets.token_hex(10)}" if wave.anonymous else f"postal-{paper.serial}"
-    session.add(
-        Response(
-            wave_id=wave.id,
-            respondent_key=key,
+    if wave.anonymous:
+        # Held and released later in a batch (anonymity.py): written here, the response
+        # would share this transaction with the contact's completion and the serial.
+        anonymity.hold(
+            session,
+            wave,
             role=role,
             organisation_id=contact.organisation_id,
             mode=MODE,
             submitted_on=paper.received_on,
             answers=answers,
         )
-    )
+    else:
+        session.add(
+            Response(
+                wave_id=wave.id,
+                respondent_key=f"postal-{paper.serial}",
+                role=role,
+                organisation_id=contact.organisation_id,
+                mode=MODE,
+                submitted_on=paper.received_on,
+                answers=answers,
+            )
+        )
     paper.status = "reconciled"
     paper.reviewer = reviewer
     paper.reconciled_at = now
@@ -442,4 +454,6 @@ def enter_file(store: Store, path: str | Path) -> EntrySummary:
                 summary.discrepant.append(result.serial)
             elif result.status == "duplicate" and result.keying == 1:
                 summary.duplicates.append(result.serial)
+    with store.session() as session:  # after the keyings' own transaction (anonymity.py)
+        anonymity.release_due(session)
     return summary

@@ -110,6 +110,27 @@ class Response(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(AnswersJSON)
 
 
+class HeldResponse(Base):
+    """An anonymous wave's completed questionnaire waiting to join the responses.
+
+    Written in the transaction that records the completion against the link or the paper
+    return, so on PostgreSQL it shares that transaction's id (`xmin`) with the completed
+    link; `sharedground.fieldwork.anonymity.release` later moves held questionnaires into
+    `response` in batches, in random order, in a transaction of their own, so that no
+    response shares anything with the link or contact it came from (see migration 0006).
+    """
+
+    __tablename__ = "held_response"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), index=True)
+    role: Mapped[str] = mapped_column(String(64))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    mode: Mapped[str] = mapped_column(String(16))
+    submitted_on: Mapped[dt.date | None] = mapped_column(Date)
+    answers: Mapped[dict[str, Any]] = mapped_column(AnswersJSON)
+
+
 class Contact(Base):
     """A person in a wave's sample frame. Responses never point here."""
 

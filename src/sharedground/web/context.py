@@ -79,13 +79,17 @@ class WebContext:
     limiter: RateLimiter
     today: Callable[[], dt.date] = dt.date.today
     env: jinja2.Environment = field(default_factory=templates)
-    fields: FieldDrawer = field(init=False)
+    _fields: FieldDrawer | None = None
     _instruments: dict[int, Instrument] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __post_init__(self) -> None:
-        self.fields = FieldDrawer(self.env)
+    @property
+    def fields(self) -> FieldDrawer:
+        """Draws section pages' questions (made on first use, with this context's templates)."""
+        if self._fields is None:
+            self._fields = FieldDrawer(self.env)
+        return self._fields
 
     # -- database -----------------------------------------------------------------------------
 

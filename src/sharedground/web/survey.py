@@ -8,14 +8,14 @@ The rules that make answers safe live here, in one place, behind plain functions
   NULL`) in the same transaction that inserts the response and deletes the draft: a
   double click, a retried POST or a back-button resubmission finds the link completed and
   adds nothing, on SQLite and PostgreSQL alike;
-* in an anonymous wave the response gets a random key and no reference to the link, and
-  the link keeps only the day of completion; the response keeps only the day of submission.
+* in an anonymous wave the answers are held and join the responses later in a batch, with
+  a random key and no reference to the link (fieldwork/anonymity.py); the link keeps only
+  the day of completion, the response only the day of submission.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -24,6 +24,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from sharedground.fieldwork import anonymity
 from sharedground.fieldwork.links import hash_token, looks_like_token
 from sharedground.store import Response, Wave
 from sharedground.store.schema import Draft, Link
@@ -229,18 +230,30 @@ def submit(session: Session, visit: Visit, today: dt.date) -> bool:
     answers.pop(ROLE, None)
     if role is None:
         raise ValueError("a response needs a role")
-    key = f"web-{secrets.token_hex(10)}" if visit.anonymous else f"web-link-{visit.link_id}"
-    session.execute(
-        insert(Response).values(
-            wave_id=visit.wave_id,
-            respondent_key=key,
+    if visit.anonymous:
+        # Held, and released to the responses later in a batch of its own (anonymity.py):
+        # written here it would share this transaction with the completed link.
+        anonymity.hold(
+            session,
+            visit.wave_id,
             role=role,
             organisation_id=visit.organisation_id,
             mode=MODE,
             submitted_on=today,
             answers=answers,
         )
-    )
+    else:
+        session.execute(
+            insert(Response).values(
+                wave_id=visit.wave_id,
+                respondent_key=f"web-link-{visit.link_id}",
+                role=role,
+                organisation_id=visit.organisation_id,
+                mode=MODE,
+                submitted_on=today,
+                answers=answers,
+            )
+        )
     session.execute(delete(Draft).where(Draft.link_id == visit.link_id))
     visit.completed = True
     return True

@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from sharedground.exchange.columns import GRID_SEPARATOR, MULTI_SEPARATOR
+from sharedground.fieldwork import anonymity
 from sharedground.fieldwork import paper as lib
 from sharedground.fieldwork.accounts import Principal
 from sharedground.fieldwork.postal import PostalError, parse_serial
@@ -159,6 +160,11 @@ def _key(
     return lib.key_questionnaire(session, serial, answers, keyer)
 
 
+def _release_held(session: Session) -> int:
+    # After the keying's own transaction, never in it (fieldwork/anonymity.py).
+    return anonymity.release_due(session)
+
+
 @page("key questionnaire", admin_only=True)
 async def key_submit(request: Request, ctx: AdminContext, user: Principal) -> Response:
     form = await ctx.web.check_csrf(request)
@@ -190,6 +196,8 @@ async def key_submit(request: Request, ctx: AdminContext, user: Principal) -> Re
         if not problems:
             problems = [Problem("serial", "serial", str(exc))]
         return _render_form(request, ctx, user, state, problems, status_code=422)
+    if result.status == "reconciled":
+        await ctx.run(_release_held)
     notice = {
         "keying": "First keying saved. A second person must now key this questionnaire.",
         "reconciled": "Second keying agrees with the first: stored as a response.",
@@ -290,6 +298,7 @@ async def reconcile_submit(request: Request, ctx: AdminContext, user: Principal)
             resolutions[name] = (form.get(f"other:{name}") or [""])[-1]
     try:
         await ctx.run(_reconcile, serial, resolutions, user.username)
+        await ctx.run(_release_held)
     except lib.KeyingError as exc:
         problems = [
             Problem(

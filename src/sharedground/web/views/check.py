@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from sharedground.fieldwork import anonymity
 from sharedground.instrument import Instrument
 from sharedground.web import flow
 from sharedground.web.context import WebContext
 from sharedground.web.questions import Problem, field_id, missing_required, names_of, summary_rows
 from sharedground.web.survey import Visit, open_visit, submit
 from sharedground.web.views.section import RETURN_TO_CHECK, fixed_role
+
+log = logging.getLogger(__name__)
 
 
 def _context(
@@ -70,7 +75,11 @@ def _submit(session: Session, ctx: WebContext, token: str) -> tuple[str | None, 
     if problems:
         return None, _context(token, instrument, visit, problems)
     submit(session, visit, ctx.today())
-    return done_url, {}
+    return done_url, {"released_wave": visit.wave_id} if visit.anonymous else {}
+
+
+def _release(session: Session, wave_id: int) -> int:
+    return anonymity.release(session, wave_id)
 
 
 async def show(request: Request) -> Response:
@@ -87,6 +96,14 @@ async def send(request: Request) -> Response:
     ctx.check_rate(request)
     await ctx.check_csrf(request)
     redirect, context = await ctx.run(_submit, ctx, request.path_params["token"], write=True)
+    if "released_wave" in context:
+        # A transaction of its own, after the one that completed the link (anonymity.py).
+        # The answers are already safe in the hold: if this fails, the next submission or
+        # `sharedground wave release` moves them, so the respondent still sees "done".
+        try:
+            await ctx.run(_release, context["released_wave"], write=True)
+        except SQLAlchemyError as error:
+            log.warning("releasing held anonymous responses failed (%s)", type(error).__name__)
     if redirect:
         return RedirectResponse(redirect, status_code=303)
     return ctx.render(request, "check.html", 422, **context)
