@@ -38,6 +38,15 @@ def _postgres_unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL unavailable: {reason}")
 
 
+@pytest.fixture(autouse=True)
+def _analysis_cache_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Analysis snapshots a test writes (`sharedground import` writes one) stay in its tmp folder.
+
+    Without this, a command run against PostgreSQL would write under ~/.cache/sharedground.
+    """
+    monkeypatch.setenv("SHAREDGROUND_CACHE_DIR", str(tmp_path / "analysis-cache"))
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """The URL of a fresh, empty schema on the PostgreSQL test server."""

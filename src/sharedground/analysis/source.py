@@ -7,19 +7,29 @@ snapshot in a cache folder and reused while the wave's responses are unchanged.
 
 How the cache knows it is stale. A snapshot records the wave's responses as (count, highest
 id, sum of ids, respondent key of the highest id). Responses are only ever added or deleted
-(imports and the web survey insert; nothing in sharedground edits a stored answer), and a
-new response gets a higher id than any stored one (SQLite may reuse the id of a deleted last
-row: the respondent key tells them apart), so:
+(imports, web submissions, reconciled paper returns and released anonymous questionnaires
+insert; nothing in sharedground edits a stored answer), and a new response gets a higher id
+than any stored one (SQLite may reuse the id of a deleted last row: the respondent key tells
+them apart), so:
 
 * the same record now means the same rows: the snapshot is used as it is;
 * when the rows up to the snapshot's highest id still have the snapshot's count and sum,
   only newer responses were added: those are decoded and appended;
-* anything else (a deletion, a wave re-imported) rebuilds the snapshot from scratch.
+* anything else (a deletion, a wave re-imported, a PostgreSQL transaction that took a lower
+  id but committed after the snapshot was written) rebuilds the snapshot from scratch.
 
-A feature that edits answers in place must call `invalidate` (or the store should grow a
-change counter that becomes part of the record). `sharedground analyse --refresh` rebuilds
-by hand. Snapshots hold coded answers but never free text; they are written with owner-only
-permissions, like the database they come from.
+The record is taken before the rows are read, and only rows up to its highest id are read;
+a snapshot is written only when the rows read are as many as the record says, so a response
+committed or deleted in between is never counted in a snapshot that does not record it.
+The snapshot also names its database and the wave's creation time: a database file deleted
+and made again at the same path, with a new wave of the same size, is not mistaken for the
+old one.
+
+`refresh_cache` brings a snapshot up to date ahead of the first analysis (`sharedground
+import` calls it). A feature that edits answers in place must call `invalidate` (or the
+store should grow a change counter that becomes part of the record). `sharedground analyse
+--refresh` rebuilds by hand. Snapshots hold coded answers but never free text; they are
+written with owner-only permissions, like the database they come from.
 """
 
 from __future__ import annotations
@@ -60,6 +70,17 @@ class WaveData:
 
 
 @dataclass(frozen=True)
+class CacheRefresh:
+    """What `refresh_cache` did."""
+
+    wave: str
+    #: "hit" (already up to date), "appended" or "built".
+    how: str
+    respondents: int
+    folder: Path
+
+
+@dataclass(frozen=True)
 class _State:
     count: int
     max_id: int
@@ -96,22 +117,38 @@ def load_wave(
         wave = store.get_wave(session, wave_name)
         instrument = store.instrument_of(wave)
         wave_id, threshold = wave.id, wave.suppression_threshold
-        instrument_digest = wave.instrument.sha256
+        identity = {
+            "format": _FORMAT,
+            "database": _database_key(store),
+            "instrument": wave.instrument.sha256,
+            "wave_created": wave.created_at.isoformat() if wave.created_at else None,
+        }
     with store.engine.connect() as connection:
         state = _state(connection, wave_id)
 
         def decode(after_id: int, expected: int) -> pl.DataFrame:
             return _decode_rows(
-                store, connection, instrument, wave_id, after_id, expected, progress
+                store, connection, instrument, wave_id, (after_id, state.max_id), expected, progress
             )
 
         if cache_dir is None:
             frame, how = decode(0, state.count), "uncached"
         else:
-            frame, how = _through_cache(
-                store, connection, wave_id, state, cache_dir, instrument_digest, decode
-            )
+            frame, how = _through_cache(connection, wave_id, state, cache_dir, identity, decode)
     return WaveData(wave_name, instrument, threshold, frame, how)
+
+
+def refresh_cache(
+    store: Store, wave_name: str, cache_dir: Path | None = None, progress: Progress | None = None
+) -> CacheRefresh:
+    """Bring a wave's snapshot up to date with its responses, so the next analysis reads it.
+
+    Decodes only what the snapshot lacks (nothing when it is current, the new responses when
+    some were added, everything otherwise). `cache_dir` defaults to `default_cache_dir`.
+    """
+    folder = cache_dir or default_cache_dir(store)
+    data = load_wave(store, wave_name, folder, progress)
+    return CacheRefresh(wave_name, data.cache, data.frame.height, folder)
 
 
 def invalidate(store: Store, wave_name: str, cache_dir: Path | None = None) -> bool:
@@ -128,21 +165,17 @@ def invalidate(store: Store, wave_name: str, cache_dir: Path | None = None) -> b
 
 
 def _through_cache(
-    store: Store,
     connection: Connection,
     wave_id: int,
     state: _State,
     folder: Path,
-    instrument_digest: str,
+    identity: dict[str, Any],
     decode: Callable[[int, int], pl.DataFrame],
 ) -> tuple[pl.DataFrame, str]:
     meta = _read_meta(folder, wave_id)
-    database = _database_key(store)
     usable = (
         meta is not None
-        and meta.get("format") == _FORMAT
-        and meta.get("database") == database
-        and meta.get("instrument") == instrument_digest
+        and all(meta.get(key) == value for key, value in identity.items())
         and _data_path(folder, wave_id).exists()
     )
     if usable and meta is not None:
@@ -153,10 +186,16 @@ def _through_cache(
             old = pl.read_ipc(_data_path(folder, wave_id))
             new = decode(cached.max_id, state.count - cached.count)
             frame = pl.concat([old, new])
-            _write(folder, wave_id, frame, state, instrument_digest, database)
+            if frame.height == state.count:
+                _write(folder, wave_id, frame, state, identity)
             return frame, "appended"
     frame = decode(0, state.count)
-    _write(folder, wave_id, frame, state, instrument_digest, database)
+    if frame.height == state.count:
+        _write(folder, wave_id, frame, state, identity)
+    else:
+        # Rows came or went between the record and the reading: keep no snapshot that
+        # could disagree with its record; the next load builds again.
+        _meta_path(folder, wave_id).unlink(missing_ok=True)
     return frame, "built"
 
 
@@ -178,11 +217,11 @@ def _decode_rows(
     connection: Connection,
     instrument: Instrument,
     wave_id: int,
-    after_id: int,
+    ids: tuple[int, int],
     expected: int,
     progress: Progress | None,
 ) -> pl.DataFrame:
-    """Decode the responses with id > `after_id`, in id order, a chunk at a time.
+    """Decode the responses with `ids[0]` < id <= `ids[1]`, in id order, a chunk at a time.
 
     The documents come back as bytes (no round trip through Python strings) and each chunk
     is decoded in a worker thread while the next one is fetched: both the database driver
@@ -196,10 +235,10 @@ def _decode_rows(
     query = text(
         f"SELECT r.role, o.code, r.mode, {answers_sql} FROM response r "
         "LEFT JOIN organisation o ON o.id = r.organisation_id "
-        "WHERE r.wave_id = :wave AND r.id > :after ORDER BY r.id"
+        "WHERE r.wave_id = :wave AND r.id > :after AND r.id <= :up_to ORDER BY r.id"
     )
     result = connection.execution_options(stream_results=True, yield_per=CHUNK).execute(
-        query, {"wave": wave_id, "after": after_id}
+        query, {"wave": wave_id, "after": ids[0], "up_to": ids[1]}
     )
     parts: list[pl.DataFrame] = []
     with ThreadPoolExecutor(max_workers=1) as worker:
@@ -266,8 +305,7 @@ def _write(
     wave_id: int,
     frame: pl.DataFrame,
     state: _State,
-    instrument_digest: str,
-    database: str,
+    identity: dict[str, Any],
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     data, meta = _data_path(folder, wave_id), _meta_path(folder, wave_id)
@@ -281,9 +319,7 @@ def _write(
     partial.chmod(0o600)
     partial.replace(data)
     record = {
-        "format": _FORMAT,
-        "database": database,
-        "instrument": instrument_digest,
+        **identity,
         "count": state.count,
         "max_id": state.max_id,
         "id_sum": state.id_sum,

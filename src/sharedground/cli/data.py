@@ -13,6 +13,7 @@ from sharedground.cli._common import console, database_option, open_store, progr
 from sharedground.exchange.exporter import FORMATS, export_wave
 from sharedground.exchange.importer import import_file
 from sharedground.instrument import resolve
+from sharedground.store import Store
 
 
 @click.command()
@@ -44,14 +45,34 @@ def init(database: str | None) -> None:
     show_default=True,
     help="Mode for files without a mode column.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Leave the wave's analysis cache alone (the next analysis brings it up to date).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the analysis cache, as given to `analyse` [default: beside an SQLite "
+    "file, else $SHAREDGROUND_CACHE_DIR or ~/.cache/sharedground].",
+)
 @database_option
 def import_(
-    file: Path, wave: str, instrument_name: str | None, default_mode: str, database: str | None
+    file: Path,
+    wave: str,
+    instrument_name: str | None,
+    default_mode: str,
+    no_cache: bool,
+    cache_dir: Path | None,
+    database: str | None,
 ) -> None:
     """Import responses from an exchange CSV file (all rows or none).
 
     The whole file is checked first; if any row is wrong nothing is written and every
-    problem is listed with its row and column. Rows already imported are skipped.
+    problem is listed with its row and column. Rows already imported are skipped. Then the
+    wave's analysis cache is brought up to date, so the first `analyse` need not decode
+    every response (`--no-cache` skips this).
     """
     inst = resolve(instrument_name) if instrument_name else None
     store = open_store(database)
@@ -61,13 +82,37 @@ def import_(
             result = import_file(
                 store, file, wave, inst, default_mode=default_mode, progress=update
             )
+        for note in result.notes:
+            console.print(f"[yellow]Note:[/] {note}")
+        console.print(
+            f"[green]Imported[/] {result.added} response(s) into wave {result.wave!r} "
+            f"({result.instrument}); {result.unchanged} already there "
+            f"[dim]({time.perf_counter() - started:.1f} s)[/]"
+        )
+        if not no_cache:
+            _prepare_for_analysis(store, result.wave, cache_dir)
     finally:
         store.dispose()
-    for note in result.notes:
-        console.print(f"[yellow]Note:[/] {note}")
+
+
+def _prepare_for_analysis(store: Store, wave: str, cache_dir: Path | None) -> None:
+    """Bring the wave's analysis cache up to date after an import (already committed)."""
+    from sharedground.analysis.source import refresh_cache
+
+    started = time.perf_counter()
+    try:
+        with progress_bar(f"Preparing wave {wave} for analysis") as update:
+            done = refresh_cache(store, wave, cache_dir, progress=update)
+    except OSError as exc:
+        # The responses are in; only the shortcut for the next analysis is missing.
+        console.print(
+            f"[yellow]Note:[/] the analysis cache was not written ({exc}); "
+            "`sharedground analyse` will build it"
+        )
+        return
+    what = {"hit": "already up to date", "appended": "extended", "built": "built"}[done.how]
     console.print(
-        f"[green]Imported[/] {result.added} response(s) into wave {result.wave!r} "
-        f"({result.instrument}); {result.unchanged} already there "
+        f"Analysis cache {what}: {done.respondents} response(s) in {done.folder} "
         f"[dim]({time.perf_counter() - started:.1f} s)[/]"
     )
 
