@@ -9,7 +9,13 @@ from typing import Literal, cast
 import click
 from rich.table import Table
 
-from sharedground.cli._common import console, database_option, open_store, progress_bar
+from sharedground.cli._common import (
+    console,
+    database_option,
+    note_held,
+    open_store,
+    progress_bar,
+)
 from sharedground.exchange.exporter import FORMATS, export_wave
 from sharedground.exchange.importer import import_file
 from sharedground.instrument import resolve
@@ -128,6 +134,7 @@ def export(wave: str, fmt: str, out: Path, database: str | None) -> None:
     """Export a wave's responses (CSV in the import format, Excel, SPSS, Stata, Parquet)."""
     store = open_store(database)
     try:
+        note_held(store, wave)
         count = export_wave(store, wave, fmt, out)  # type: ignore[arg-type]
     finally:
         store.dispose()
