@@ -19,6 +19,7 @@ from sqlalchemy import delete, event, select, update
 
 from sharedground.analysis.source import CACHE_ENV, load_wave, refresh_cache
 from sharedground.exchange.importer import import_file
+from sharedground.fieldwork import anonymity
 from sharedground.fieldwork.contacts import import_contacts
 from sharedground.fieldwork.links import create_links
 from sharedground.fieldwork.paper import key_questionnaire
@@ -112,7 +113,23 @@ def _by_paper(store: Store, tmp_path: Path, instrument: Any) -> int:
     return len(serials)
 
 
-@pytest.mark.parametrize("add", [_by_import, _by_web, _by_paper], ids=["import", "web", "paper"])
+def _by_anonymous_release(store: Store, tmp_path: Path, instrument: Any) -> int:
+    # An anonymous wave's web answers are held first (not yet responses: the snapshot stays
+    # current), then released into the responses together, in random order.
+    with store.session() as session:
+        session.execute(update(Wave).where(Wave.name == "w").values(anonymous=True))
+    added = _by_web(store, tmp_path, instrument)
+    assert load_wave(store, "w", tmp_path / "cache").cache == "hit"
+    with store.session() as session:
+        assert anonymity.release(session, store.get_wave(session, "w"), force=True) == added
+    return added
+
+
+@pytest.mark.parametrize(
+    "add",
+    [_by_import, _by_web, _by_paper, _by_anonymous_release],
+    ids=["import", "web", "paper", "anonymous-release"],
+)
 def test_analysis_after_new_responses_sees_them(
     store: Store,
     loaded: HandMade,
