@@ -125,6 +125,9 @@ def _start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
         "uvloop",
         "--timeout-keep-alive",
         str(KEEP_ALIVE_S),
+        # As `serve`: a worker still importing on a busy machine is not killed and restarted.
+        "--timeout-worker-healthcheck",
+        "30",
         "--http",
         "httptools",
         "--no-access-log",
