@@ -147,13 +147,8 @@ def _render_one(
     **extra: Any,
 ) -> Response:
     if context is None:
-        return ctx.render(
-            request,
-            "admin_message.html",
-            user,
-            404,
-            title="No such account",
-            paragraphs=[f"There is no account called {username}."],
+        return ctx.message(
+            request, user, 404, "No such account", [f"There is no account called {username}."]
         )
     extra.setdefault("new_password", None)
     extra.setdefault("errors", {})

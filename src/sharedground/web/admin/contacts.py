@@ -72,14 +72,7 @@ async def contacts(request: Request, ctx: AdminContext, user: Principal) -> Resp
     wave = request.path_params["wave"]
     context = await ctx.run(_load, ctx.web.store, wave, request.query_params.get("trust"))
     if context is None:
-        return ctx.render(
-            request,
-            "admin_message.html",
-            user,
-            404,
-            title="No such wave",
-            paragraphs=[f"There is no wave called {wave}."],
-        )
+        return ctx.message(request, user, 404, "No such wave", [f"There is no wave called {wave}."])
     return ctx.render(request, "contacts.html", user, **context)
 
 

@@ -73,16 +73,26 @@ class AdminContext:
         response.headers["cache-control"] = "no-store"
         return response
 
-    def forbidden(self, request: Request, user: Principal) -> Response:
+    def message(
+        self,
+        request: Request,
+        user: Principal | None,
+        status_code: int,
+        title: str,
+        paragraphs: list[str],
+    ) -> Response:
+        """A page that only says something: not found, no access, done."""
         return self.render(
+            request, "admin_message.html", user, status_code, title=title, paragraphs=paragraphs
+        )
+
+    def forbidden(self, request: Request, user: Principal) -> Response:
+        return self.message(
             request,
-            "admin_message.html",
             user,
             403,
-            title="You do not have access to this page",
-            paragraphs=[
-                "Your account can see only your own organisation's monitoring and results.",
-            ],
+            "You do not have access to this page",
+            ["Your account can see only your own organisation's monitoring and results."],
         )
 
 

@@ -98,14 +98,7 @@ def _load(
 
 
 def _not_found(ctx: AdminContext, request: Request, user: Principal, wave: str) -> Response:
-    return ctx.render(
-        request,
-        "admin_message.html",
-        user,
-        404,
-        title="No such wave",
-        paragraphs=[f"There is no wave called {wave}."],
-    )
+    return ctx.message(request, user, 404, "No such wave", [f"There is no wave called {wave}."])
 
 
 @page("view wave monitoring")

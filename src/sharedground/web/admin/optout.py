@@ -35,13 +35,12 @@ def _opt_out(session: Session, token: str) -> bool:
 
 def _unknown(ctx: AdminContext, request: Request) -> Response:
     ctx.web.limiter.failed(ctx.web.client(request))
-    return ctx.render(
+    return ctx.message(
         request,
-        "admin_message.html",
         None,
         404,
-        title="This link is not recognised",
-        paragraphs=["Check that you copied the whole link from the message."],
+        "This link is not recognised",
+        ["Check that you copied the whole link from the message."],
     )
 
 
@@ -69,12 +68,12 @@ async def confirm(request: Request) -> Response:
         await ctx.web.check_csrf(request)
     if not await ctx.run(_opt_out, token):
         return _unknown(ctx, request)
-    return ctx.render(
+    return ctx.message(
         request,
-        "admin_message.html",
         None,
-        title="You will get no more messages",
-        paragraphs=["You will not be sent any more messages about this survey. Thank you."],
+        200,
+        "You will get no more messages",
+        ["You will not be sent any more messages about this survey. Thank you."],
     )
 
 

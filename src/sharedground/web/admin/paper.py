@@ -105,20 +105,27 @@ def _canonical(text: str) -> str | None:
         return None
 
 
+def _no_such_serial(request: Request, ctx: AdminContext, user: Principal) -> Response:
+    return ctx.message(
+        request,
+        user,
+        404,
+        "Questionnaire not found",
+        ["No questionnaire was printed with that serial."],
+    )
+
+
 @page("open questionnaire for keying", admin_only=True)
 async def key_form(request: Request, ctx: AdminContext, user: Principal) -> Response:
     serial = _canonical(request.path_params["serial"])
     state = await ctx.run(_state, serial) if serial else None
     if state is None:
-        return ctx.render(
+        return ctx.message(
             request,
-            "admin_message.html",
             user,
             404,
-            title="Questionnaire not found",
-            paragraphs=[
-                f"No questionnaire was printed with serial {request.path_params['serial']}."
-            ],
+            "Questionnaire not found",
+            [f"No questionnaire was printed with serial {request.path_params['serial']}."],
         )
     return _render_form(request, ctx, user, state)
 
@@ -171,14 +178,7 @@ async def key_submit(request: Request, ctx: AdminContext, user: Principal) -> Re
     serial = _canonical(request.path_params["serial"])
     state = await ctx.run(_state, serial) if serial else None
     if state is None or serial is None:
-        return ctx.render(
-            request,
-            "admin_message.html",
-            user,
-            404,
-            title="Questionnaire not found",
-            paragraphs=["No questionnaire was printed with that serial."],
-        )
+        return _no_such_serial(request, ctx, user)
     fields = form_fields(state["instrument"])
     try:
         result: lib.KeyResult = await ctx.run(
@@ -223,14 +223,7 @@ async def reconcile_form(request: Request, ctx: AdminContext, user: Principal) -
     serial = _canonical(request.path_params["serial"])
     state = await ctx.run(_state, serial) if serial else None
     if state is None or serial is None:
-        return ctx.render(
-            request,
-            "admin_message.html",
-            user,
-            404,
-            title="Questionnaire not found",
-            paragraphs=["No questionnaire was printed with that serial."],
-        )
+        return _no_such_serial(request, ctx, user)
     return _render_reconcile(request, ctx, user, await ctx.run(_discrepancies, serial))
 
 
@@ -278,14 +271,7 @@ async def reconcile_submit(request: Request, ctx: AdminContext, user: Principal)
     form = await ctx.web.check_csrf(request)
     serial = _canonical(request.path_params["serial"])
     if serial is None:
-        return ctx.render(
-            request,
-            "admin_message.html",
-            user,
-            404,
-            title="Questionnaire not found",
-            paragraphs=["No questionnaire was printed with that serial."],
-        )
+        return _no_such_serial(request, ctx, user)
     state = await ctx.run(_discrepancies, serial)
     resolutions: dict[str, str | None] = {}
     for name in state["found"]:
@@ -333,14 +319,7 @@ async def returns(request: Request, ctx: AdminContext, user: Principal) -> Respo
             return RedirectResponse(f"{ADMIN_PATH}/paper/{serial}", status_code=303)
     context = await ctx.run(_returns, ctx.web.store, request.path_params["wave"])
     if context is None:
-        return ctx.render(
-            request,
-            "admin_message.html",
-            user,
-            404,
-            title="No such wave",
-            paragraphs=["There is no such wave."],
-        )
+        return ctx.message(request, user, 404, "No such wave", ["There is no such wave."])
     problems = (
         [Problem("serial", "serial", f"{wanted!r} is not a serial: check the digits")]
         if wanted

@@ -118,13 +118,12 @@ async def results(request: Request, ctx: AdminContext, user: Principal) -> Respo
         return ctx.forbidden(request, user)
     context = await ctx.run(_load, ctx.web.store, wave, trust)
     if context is None:
-        return ctx.render(
+        return ctx.message(
             request,
-            "admin_message.html",
             user,
             404,
-            title="Not found",
-            paragraphs=[f"There is no wave {wave} or no organisation {trust}."],
+            "Not found",
+            [f"There is no wave {wave} or no organisation {trust}."],
         )
     return ctx.render(request, "results.html", user, **context)
 
