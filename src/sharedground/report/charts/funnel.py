@@ -125,15 +125,15 @@ def funnel_chart(chart_id: str, title: str, funnel: Funnel) -> Chart:
             parts.append(svg.polyline(upper, colour, 1, dash))
     outside = 0
     own = None
-    marks = svg.Marks()
+    centres = []
     for pt in points:
         where = position(p, pt)
         outside += where in ("above", "below")
         if pt.trust == funnel.highlight:
             own = (pt, where)
             continue
-        marks.dot(sx(pt.valid), sy(pt.pct), 2.6, "#56B4E9", "#1f6f9f")
-    parts.append(marks.svg())
+        centres.append((sx(pt.valid), sy(pt.pct)))
+    parts.append(svg.dots(centres, 2.6, "#56B4E9", "#1f6f9f"))
     if own is not None:
         pt, where = own
         parts.append(
