@@ -6,6 +6,7 @@ than the page would spill into them) and that every chart's page carries chart c
 
 from __future__ import annotations
 
+import gc
 import re
 import shutil
 import subprocess
@@ -148,3 +149,32 @@ def test_a_too_wide_table_would_be_caught(tmp_path: Path) -> None:
         grey = image.convert("L")
         strip = round(STRIP_MM / 25.4 * DPI)
         assert grey.crop((grey.width - strip, 0, grey.width, grey.height)).getextrema()[0] < 200
+
+
+def test_rendering_runs_without_collector_passes_and_collects_once(tmp_path: Path) -> None:
+    """The garbage collector is paused while WeasyPrint renders (see render.py) and the
+    render's garbage freed by one young-generation pass; the caller's setting is kept."""
+    rows = "".join(f"<tr><th>Row {i}</th><td>{i}%</td><td>{i} (n)</td></tr>" for i in range(400))
+    html = f"<html><body><table>{rows}</table></body></html>"
+    write_pdf(html, tmp_path / "warm.pdf")  # imports WeasyPrint, loads the fonts
+    passes: list[int] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    gc.callbacks.append(watch)
+    try:
+        assert gc.isenabled()
+        write_pdf(html, tmp_path / "a.pdf")
+        assert passes == [0]  # thousands of boxes would have set off many passes
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            write_pdf(html, tmp_path / "b.pdf")
+            assert not gc.isenabled() and passes == [0]
+        finally:
+            gc.enable()
+    finally:
+        gc.callbacks.remove(watch)
+    assert PdfReader(tmp_path / "a.pdf").pages

@@ -7,7 +7,10 @@ opens anywhere offline; the PDF is drawn from the very same HTML with print rule
 from __future__ import annotations
 
 import base64
+import gc
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -88,8 +91,29 @@ def write_pdf(html: str, path: Path) -> None:
     # WeasyPrint logs every CSS property it does not support at WARNING level (for example
     # `cursor`, a screen-only rule); those are expected and would only clutter the console.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    document = weasyprint.HTML(string=html, url_fetcher=_fetcher(), media_type="print")
-    document.write_pdf(path, font_config=_font_config())
+    with _collector_paused():
+        document = weasyprint.HTML(string=html, url_fetcher=_fetcher(), media_type="print")
+        document.write_pdf(path, font_config=_font_config())
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Run the block with Python's cyclic garbage collector off, then collect once.
+
+    WeasyPrint makes some 150,000 objects for a trust report (boxes, styles, text layouts),
+    many of them in reference cycles. With the collector on, their allocation alone set it
+    off about 350 times a report, each pass re-examining everything still alive: a sixth of
+    the rendering time. Left off, all of them stay in the youngest generation, and one pass
+    over that generation afterwards frees the same garbage at a third of the cost.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+            gc.collect(0)
 
 
 @cache
