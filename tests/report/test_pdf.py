@@ -178,3 +178,36 @@ def test_rendering_runs_without_collector_passes_and_collects_once(tmp_path: Pat
     finally:
         gc.callbacks.remove(watch)
     assert PdfReader(tmp_path / "a.pdf").pages
+
+
+def test_the_stylesheet_parsed_once_draws_what_the_inline_one_does(tmp_path: Path) -> None:
+    """write_pdf swaps a report's inline stylesheet for one parsed once per process; the
+    pages must come out as WeasyPrint draws the document as it stands."""
+    import weasyprint
+
+    from sharedground.report.render import stylesheet
+
+    rows = "".join(
+        f'<tr><th scope="row">Statement {i}</th><td>{i}% ({i})</td><td class="overall">{i}%</td>'
+        f'<td class="bench">{i}%</td></tr>'
+        for i in range(40)
+    )
+    html = (
+        f"<html><head><style>\n{stylesheet()}\n</style></head><body>"
+        '<header class="cover"><h1>Title</h1></header><main><section class="part">'
+        '<h2>Results</h2><table class="data"><thead><tr><th scope="col">Statement</th>'
+        '<th scope="col">Group<span class="n">n = 12</span></th><th scope="col">All</th>'
+        f'<th scope="col" class="bench">Other</th></tr></thead><tbody>{rows}</tbody></table>'
+        "</section></main></body></html>"
+    )
+    write_pdf(html, tmp_path / "swapped.pdf")
+    weasyprint.HTML(string=html, media_type="print").write_pdf(tmp_path / "inline.pdf")
+    images = {}
+    for name in ("swapped", "inline"):
+        subprocess.run(
+            ["pdftoppm", "-r", "40", "-png", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)],
+            check=True,
+        )
+        images[name] = [p.read_bytes() for p in sorted(tmp_path.glob(f"{name}-*.png"))]
+    assert len(images["swapped"]) >= 2  # the cover breaks the page: print rules applied
+    assert images["swapped"] == images["inline"]
