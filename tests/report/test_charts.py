@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -71,3 +72,31 @@ def test_funnel_draws_a_dot_per_other_trust_without_arcs() -> None:
     assert len(centres) == len(points) - 1  # the highlighted trust is drawn apart
     highlighted = [c for c in root.iter(f"{NS}circle") if c.get("fill") == "#D55E00"]
     assert len(highlighted) == 2  # the trust and its legend entry
+
+
+def _distance(point: tuple[float, float], line: list[tuple[float, float]]) -> float:
+    """How far `point` is from the polyline `line`."""
+    best = math.inf
+    for (x1, y1), (x2, y2) in itertools.pairwise(line):
+        dx, dy = x2 - x1, y2 - y1
+        t = max(0.0, min(1.0, ((point[0] - x1) * dx + (point[1] - y1) * dy) / (dx * dx + dy * dy)))
+        best = min(best, math.dist(point, (x1 + t * dx, y1 + t * dy)))
+    return best
+
+
+def test_lines_keep_only_the_points_they_need() -> None:
+    # A funnel limit: steep at small denominators, flat further on.
+    curve = [(10 + 4.8 * i, 150 - 60 / math.sqrt(i)) for i in range(1, 121)]
+    kept = svg.simplify(curve)
+    assert kept[0] == curve[0] and kept[-1] == curve[-1]
+    assert len(kept) < len(curve) / 4
+    assert max(_distance(p, kept) for p in curve) <= 0.2
+    # Dense where it bends: more of the points kept in the first tenth than the last.
+    assert sum(x < 68 for x, _ in kept) > sum(x > 530 for x, _ in kept)
+    corner = [(0.0, 0.0), (5.0, 0.0), (10.0, 0.0), (10.0, 5.0), (10.0, 10.0)]
+    assert svg.simplify(corner) == [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0)]
+    root = ET.fromstring(
+        f'<svg xmlns="http://www.w3.org/2000/svg">{svg.polyline(curve, "#555")}</svg>'
+    )
+    points = root.find(f"{NS}polyline")
+    assert points is not None and len((points.get("points") or "").split()) == len(kept)
