@@ -180,12 +180,18 @@ def test_rendering_runs_without_collector_passes_and_collects_once(tmp_path: Pat
     assert PdfReader(tmp_path / "a.pdf").pages
 
 
-def test_the_stylesheet_parsed_once_draws_what_the_inline_one_does(tmp_path: Path) -> None:
-    """write_pdf swaps a report's inline stylesheet for one parsed once per process; the
-    pages must come out as WeasyPrint draws the document as it stands."""
+def test_report_stylesheets_draw_what_weasyprint_draws_by_default(tmp_path: Path) -> None:
+    """write_pdf swaps a report's inline stylesheet for one parsed once per process, and
+    WeasyPrint's user-agent stylesheet for a copy without its note rules; the pages must
+    come out as plain WeasyPrint draws the document as it stands."""
     import weasyprint
+    from weasyprint import html as weasy_html
 
-    from sharedground.report.render import stylesheet
+    from sharedground.report.render import _html_class, stylesheet
+
+    # The copy is in use (a WeasyPrint that moved its stylesheet would silently lose it).
+    sheets = _html_class()(string="<p>x</p>")._ua_stylesheets()
+    assert sheets and weasy_html.UA_STYLESHEET not in sheets
 
     rows = "".join(
         f'<tr><th scope="row">Statement {i}</th><td>{i}% ({i})</td><td class="overall">{i}%</td>'
@@ -198,6 +204,7 @@ def test_the_stylesheet_parsed_once_draws_what_the_inline_one_does(tmp_path: Pat
         '<h2>Results</h2><table class="data"><thead><tr><th scope="col">Statement</th>'
         '<th scope="col">Group<span class="n">n = 12</span></th><th scope="col">All</th>'
         f'<th scope="col" class="bench">Other</th></tr></thead><tbody>{rows}</tbody></table>'
+        "<ul><li>A key point</li><li>Another</li></ul><ol><li>First</li><li>Second</li></ol>"
         "</section></main></body></html>"
     )
     write_pdf(html, tmp_path / "swapped.pdf")
