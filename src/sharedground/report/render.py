@@ -20,6 +20,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from sharedground.report import svgtext
 from sharedground.report.compose import Page
 
 
@@ -99,6 +100,7 @@ def write_pdf(html: str, path: Path) -> None:
     if (css := stylesheet()) in html:
         html = html.replace(css, "", 1)
         sheets.append(_parsed_stylesheet())
+    svgtext.install()
     with _collector_paused():
         document = _html_class()(string=html, url_fetcher=_fetcher(), media_type="print")
         document.write_pdf(path, font_config=_font_config(), stylesheets=sheets)
