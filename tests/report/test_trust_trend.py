@@ -300,3 +300,33 @@ def test_report_command_writes_the_trust_trend(two_waves: Store, tmp_path: Path)
     header, rows = _trend_table(html)
     assert header[1:3] == ["Medical director", "Directorate manager"]
     assert rows[POSITIVE][0]["text"].startswith("20 → 80")
+
+
+def test_trusts_split_once_hold_what_a_filter_finds(two_waves: Store) -> None:
+    """The wave split by trust once for all trust reports gives each trust exactly the rows
+    (in order) that filtering the whole wave does, in both waves, and the trust's own
+    analysis reused for its trend gives the trend computed from scratch."""
+    from sharedground.analysis import trend as analysis_trend
+    from sharedground.analysis.tables import analyse
+
+    context = build.load(two_waves, NOW, compare=THEN)
+    assert context.earlier is not None
+    codes = sorted(set(context.data.frame["trust"].drop_nulls().to_list()))
+    assert context.trusts == codes and {TRUST, ONLY_NOW} <= set(codes)
+    for code in codes:
+        mine = context.trust_data(code).frame
+        assert mine.equals(context.data.frame.filter(pl.col("trust") == code))
+        then = context.trust_earlier(code)
+        assert then is not None
+        assert then.frame.equals(context.earlier.frame.filter(pl.col("trust") == code))
+        assert then.frame.columns == context.earlier.frame.columns
+    assert context.trust_earlier(ONLY_NOW).frame.height == 0  # type: ignore[union-attr]
+
+    now, then = context.trust_data(TRUST), context.trust_earlier(TRUST)
+    assert then is not None
+    fresh = analysis_trend.against_wave(now, then, threshold=context.threshold)
+    reused = analysis_trend.against_wave(
+        now, then, threshold=context.threshold, current=analyse(now)
+    )
+    assert reused.rows == fresh.rows and len(fresh.rows) > 50
+    assert reused.groups == fresh.groups and reused.notes == fresh.notes

@@ -176,11 +176,20 @@ def against_published(now: WaveData, year: str, threshold: int | None = None) ->
 
 
 def against_wave(
-    now: WaveData, then: WaveData, by: str = "role", threshold: int | None = None
+    now: WaveData,
+    then: WaveData,
+    by: str = "role",
+    threshold: int | None = None,
+    current: Analysis | None = None,
 ) -> Trend:
-    """The wave against another stored wave, rows matched on (table, item, option, measure)."""
+    """The wave against another stored wave, rows matched on (table, item, option, measure).
+
+    `current` is `now`'s analysis with the same `by` and `threshold`, when the caller has
+    it already (a trust report analyses its trust first), so that it is not made twice.
+    """
     options = Options(by=by, suppression_threshold=threshold)
-    current, earlier = analyse(now, options), analyse(then, options)
+    current = current or analyse(now, options)
+    earlier = analyse(then, options)
     index = _index(earlier)
     rows: list[TrendRow] = []
     for table in current.tables:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from sharedground.analysis import trend as analysis_trend
 from sharedground.analysis.benchmark import benchmark
+from sharedground.analysis.results import Analysis
 from sharedground.analysis.source import WaveData, load_wave
 from sharedground.analysis.tables import analyse
 from sharedground.instrument import Instrument
@@ -86,7 +87,33 @@ class WaveContext:
 
     @property
     def trusts(self) -> list[str]:
-        return sorted(c for c in self.data.frame["trust"].unique().to_list() if c is not None)
+        """Codes of the trusts with responses in the wave (computed once)."""
+        if "trusts" not in self.extras:
+            self.extras["trusts"] = sorted(self._parts("data"))
+        found: list[str] = self.extras["trusts"]
+        return found
+
+    def _parts(self, which: str) -> dict[str, pl.DataFrame]:
+        """The wave's (`data`) or the earlier wave's (`earlier`) responses by trust, split
+        once for all the trust reports."""
+        key = f"by_trust_{which}"
+        data = self.data if which == "data" else self.earlier
+        frame = None if data is None else data.frame
+        # Keyed by the frame too: a caller may swap `data` for another (tests do).
+        if key not in self.extras or self.extras[key][0] is not frame:
+            self.extras[key] = (frame, trend.by_trust(data) if data is not None else {})
+        found: dict[str, pl.DataFrame] = self.extras[key][1]
+        return found
+
+    def trust_data(self, trust: str) -> WaveData:
+        """One trust's responses in the wave."""
+        return trend.trust_subset(self.data, trust, self._parts("data"))
+
+    def trust_earlier(self, trust: str) -> WaveData | None:
+        """One trust's responses in the earlier stored wave (None: no stored wave)."""
+        if self.earlier is None:
+            return None
+        return trend.trust_subset(self.earlier, trust, self._parts("earlier"))
 
 
 def _groups(document: dict[str, Any], threshold: int) -> list[Group]:
@@ -276,12 +303,14 @@ def _trust_distributions(own: Distributions, everyone: Distributions) -> Distrib
 
 
 def _trust_comparison(
-    context: WaveContext, subset: WaveData, trust: str, shown: list[str]
+    context: WaveContext, subset: WaveData, trust: str, shown: list[str], analysis: Analysis
 ) -> Comparison | None:
     """The trust's change since the comparison wave, or the published national context."""
-    if context.earlier is not None:
-        then = trend.trust_subset(context.earlier, trust)
-        return trend.trust_change(subset, then, context.earlier.name, shown, context.threshold)
+    then = context.trust_earlier(trust)
+    if then is not None:
+        return trend.trust_change(
+            subset, then, then.name, shown, context.threshold, current=analysis
+        )
     if context.published_year is not None:
         return trend.national_context(subset, context.published_year, shown, context.threshold)
     return None
@@ -295,9 +324,10 @@ def trust_input(context: WaveContext, trust: str) -> ReportInput:
             f"no responses from trust {trust!r} in wave {context.wave} "
             f"(trusts: {known or 'none recorded'})"
         )
-    subset = trend.trust_subset(context.data, trust)
+    subset = context.trust_data(trust)
     frame = subset.frame
-    own = analyse(subset).to_json()
+    analysis = analyse(subset)
+    own = analysis.to_json()
     groups = _groups(own, context.threshold)
     benchmarks = {"Other trusts": _others(context, trust)}
     if context.published is not None:
@@ -311,7 +341,9 @@ def trust_input(context: WaveContext, trust: str) -> ReportInput:
         groups=groups,
         threshold=context.threshold,
         distributions=dist,
-        comparison=_trust_comparison(context, subset, trust, [g.id for g in groups if g.shown]),
+        comparison=_trust_comparison(
+            context, subset, trust, [g.id for g in groups if g.shown], analysis
+        ),
         funnels=_funnels(context, trust),
         fieldwork=Fieldwork(
             opens=context.fieldwork.opens,

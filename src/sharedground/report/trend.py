@@ -26,6 +26,7 @@ import polars as pl
 
 from sharedground.analysis import trend as analysis_trend
 from sharedground.analysis.grouping import grouping
+from sharedground.analysis.results import Analysis
 from sharedground.analysis.source import WaveData
 from sharedground.analysis.suppression import suppress
 from sharedground.report.model import (
@@ -101,14 +102,39 @@ def shown_groups(data: WaveData, threshold: int) -> set[str]:
     return {gid for (gid, _), hidden in zip(present, withheld, strict=True) if not hidden}
 
 
-def trust_subset(data: WaveData, trust: str) -> WaveData:
-    """One trust's responses in a wave, analysed as a wave of their own."""
-    frame = data.frame.filter(pl.col("trust") == trust)
+def trust_subset(
+    data: WaveData, trust: str, parts: dict[str, pl.DataFrame] | None = None
+) -> WaveData:
+    """One trust's responses in a wave, analysed as a wave of their own.
+
+    `parts` is the wave's frame split by trust (`by_trust`), for a caller taking every
+    trust in turn: one split instead of a pass over the whole wave per trust.
+    """
+    if parts is None:
+        frame = data.frame.filter(pl.col("trust") == trust)
+    else:
+        frame = parts.get(trust, data.frame.clear())
     return WaveData(data.name, data.instrument, data.suppression_threshold, frame, "subset")
 
 
+def by_trust(data: WaveData) -> dict[str, pl.DataFrame]:
+    """The wave's responses split by trust (the trust code as key, rows in wave order)."""
+    return {
+        key[0]: frame
+        for key, frame in data.frame.partition_by(
+            "trust", as_dict=True, maintain_order=True
+        ).items()
+        if isinstance(key[0], str)
+    }
+
+
 def trust_change(
-    now: WaveData, then: WaveData, label: str, shown: Iterable[str], threshold: int
+    now: WaveData,
+    then: WaveData,
+    label: str,
+    shown: Iterable[str],
+    threshold: int,
+    current: Analysis | None = None,
 ) -> Comparison:
     """A trust in this wave against the same trust in an earlier stored wave.
 
@@ -117,6 +143,7 @@ def trust_change(
         label: the earlier wave's name as the report prints it.
         shown: the groups the trust report shows.
         threshold: the report's suppression threshold, applied to both waves.
+        current: `now` already analysed by role at `threshold`, if the caller has it.
     """
     if then.frame.height == 0:
         return Comparison(
@@ -129,7 +156,7 @@ def trust_change(
         )
     earlier = shown_groups(then, threshold)
     both = tuple(g for g in shown if g in earlier)
-    trend = analysis_trend.against_wave(now, then, threshold=threshold)
+    trend = analysis_trend.against_wave(now, then, threshold=threshold, current=current)
     return from_analysis(trend, label, groups=both)
 
 
