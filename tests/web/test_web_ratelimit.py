@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
+import threading
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
-from webhelpers import Survey, parse, text_of
+from webhelpers import LiveServer, Survey, parse, text_of
 
 from sharedground.store import Store
 from sharedground.store.schema import Guess
@@ -173,3 +177,85 @@ def test_memory_is_bounded(store: Store) -> None:
     limiter.failed("10.0.1.1", now=100)
     assert limiter.blocked("10.0.1.1", now=101) == 59
     assert len(limiter._known) <= 4
+
+
+class SpyLedger:
+    """A database ledger that notes each call, whether it ran on an event loop, and can
+    hold a read until the test lets it go."""
+
+    def __init__(self, inner: DatabaseLedger) -> None:
+        self.inner = inner
+        self.calls: list[tuple[str, bool]] = []
+        self.hold: threading.Event | None = None
+        self.holding = threading.Event()
+
+    def _note(self, name: str) -> None:
+        try:
+            asyncio.get_running_loop()
+            on_loop = True
+        except RuntimeError:
+            on_loop = False
+        self.calls.append((name, on_loop))
+
+    def recent(self, client: str, since: float, count: int) -> list[float]:
+        self._note("recent")
+        if self.hold is not None:
+            self.holding.set()
+            assert self.hold.wait(10), "the test never let the read go"
+        return self.inner.recent(client, since, count)
+
+    def record(self, client: str, at: float, since: float, count: int) -> list[float]:
+        self._note("record")
+        return self.inner.record(client, at, since, count)
+
+    def prune(self, before: float) -> None:
+        self._note("prune")
+        self.inner.prune(before)
+
+
+def _spied_app(store: Store, clock: Clock) -> tuple[Starlette, SpyLedger]:
+    ledger = SpyLedger(DatabaseLedger(store, b"test-key"))
+    limiter = RateLimiter(3, 600, ledger=ledger, clock=lambda: clock().timestamp())
+    return create_app(store, key=b"test-key", limiter=limiter, now=clock), ledger
+
+
+def test_the_shared_count_is_read_and_written_off_the_event_loop(survey: Survey) -> None:
+    clock = Clock()
+    app, ledger = _spied_app(survey.store, clock)
+    good = f"/s/{survey.link()}"
+    with TestClient(app) as client:
+        assert client.get(good).status_code == 200  # never seen: read
+        assert client.get(good).status_code == 200  # clean, learnt just now: memory only
+        assert ledger.calls == [("recent", False)]
+        assert client.get(WRONG).status_code == 404  # checked from memory, then written
+        assert client.get(good).status_code == 200  # has failed: read on every request
+        assert client.get("/optout/" + "C" * 32).status_code == 404  # the opt-out page too
+    assert ledger.calls == [
+        ("recent", False),
+        ("record", False),
+        ("prune", False),
+        ("recent", False),
+        ("recent", False),
+        ("record", False),
+    ]
+    assert len(_rows(survey.store)) == 2
+
+
+def test_a_slow_read_of_the_shared_count_does_not_hold_up_other_requests(
+    survey: Survey,
+) -> None:
+    """While one request waits for the database's count, the server answers others."""
+    app, ledger = _spied_app(survey.store, Clock())
+    ledger.hold = threading.Event()
+    with LiveServer(app) as server, ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(urllib.request.urlopen, f"{server.url}/s/{survey.link()}", timeout=20)
+        assert ledger.holding.wait(10)
+        try:
+            with urllib.request.urlopen(f"{server.url}/healthz", timeout=5) as response:
+                assert response.read() == b"ok"
+            assert not waiting.done()  # the survey page is still waiting for its count
+        finally:
+            ledger.hold.set()
+        with waiting.result(timeout=20) as response:
+            assert response.status == 200
+    assert ledger.calls == [("recent", False)]

@@ -145,10 +145,32 @@ class WebContext:
     def client(self, request: Request) -> str:
         return request.client.host if request.client else "unknown"
 
-    def check_rate(self, request: Request) -> None:
-        wait = self.limiter.blocked(self.client(request))
+    async def check_rate(self, request: Request) -> None:
+        """Refuse a client that has failed to name a link too often (TooManyAttempts).
+
+        Nearly always answered from the limiter's memory; when it must read the shared
+        count (once a minute per client, or on every request of one that has failed) the
+        read runs in a worker thread, so a slow database never holds up the event loop.
+        """
+        client = self.client(request)
+        wait = self.limiter.remembered(client)
+        if wait is None:
+            wait = await run_in_threadpool(self.limiter.blocked, client)
         if wait > 0:
             raise TooManyAttempts(wait)
+
+    async def record_failure(self, request: Request) -> None:
+        """Count a failed link look-up against the client (a database write: off the loop)."""
+        client = self.client(request)
+        if self.store.backend == "sqlite":
+            # Queue behind this process's other writers, as `run` does, not in SQLite.
+            await run_in_threadpool(self._locked, self.limiter.failed, client)
+        else:
+            await run_in_threadpool(self.limiter.failed, client)
+
+    def _locked(self, work: Callable[..., T], *args: Any) -> T:
+        with self._write_lock:
+            return work(*args)
 
     async def check_csrf(self, request: Request) -> dict[str, list[str]]:
         """The posted form as lists of values, once its CSRF token has been checked."""

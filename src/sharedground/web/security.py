@@ -297,6 +297,10 @@ class RateLimiter:
     one more failure through before it learns otherwise, so a client fails at most
     limit + workers - 1 times in a window (never workers x limit); meanwhile it may still
     open a valid link on that worker, which is no guessing.
+
+    Threads. `blocked` and `failed` may read or write the ledger (a database), so the app
+    calls them in worker threads, never on the event loop; `remembered` answers the common
+    case from memory on the loop. Everything they share is guarded by a lock.
     """
 
     def __init__(
@@ -322,8 +326,13 @@ class RateLimiter:
         self._next_prune = 0.0
         self._lock = threading.Lock()
 
-    def blocked(self, client: str, now: float | None = None) -> float:
-        """Seconds until `client` may try again (0 when it may try now)."""
+    def remembered(self, client: str, now: float | None = None) -> float | None:
+        """What `blocked` would answer from this process's memory alone, or None when it
+        would read the ledger.
+
+        Never touches the ledger, so an event loop may call it; only a None needs the
+        (blocking) `blocked`, which the app runs in a worker thread.
+        """
         now = self._clock() if now is None else now
         with self._lock:
             known = self._known.get(client)
@@ -333,6 +342,14 @@ class RateLimiter:
                 return until - now
             if clean and 0 <= now - learnt < self.recheck:
                 return 0.0
+        return None
+
+    def blocked(self, client: str, now: float | None = None) -> float:
+        """Seconds until `client` may try again (0 when it may try now)."""
+        now = self._clock() if now is None else now
+        wait = self.remembered(client, now)
+        if wait is not None:
+            return wait
         return self._learn(client, self.ledger.recent(client, now - self.window, self.limit), now)
 
     def failed(self, client: str, now: float | None = None) -> None:
@@ -340,9 +357,12 @@ class RateLimiter:
         now = self._clock() if now is None else now
         newest = self.ledger.record(client, now, now - self.window, self.limit)
         self._learn(client, newest, now)
-        if now >= self._next_prune:
+        with self._lock:  # two threads recording failures at once: one of them prunes
+            due = now >= self._next_prune
+            if due:
+                self._next_prune = now + min(self.window, 60.0)
+        if due:
             # Only on failures, and at most once a minute per process: page views never write.
-            self._next_prune = now + min(self.window, 60.0)
             self.ledger.prune(now - self.window)
 
     def prune(self, now: float | None = None) -> None:

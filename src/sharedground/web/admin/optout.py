@@ -33,8 +33,8 @@ def _opt_out(session: Session, token: str) -> bool:
     return True
 
 
-def _unknown(ctx: AdminContext, request: Request) -> Response:
-    ctx.web.limiter.failed(ctx.web.client(request))
+async def _unknown(ctx: AdminContext, request: Request) -> Response:
+    await ctx.web.record_failure(request)
     return ctx.message(
         request,
         None,
@@ -46,10 +46,10 @@ def _unknown(ctx: AdminContext, request: Request) -> Response:
 
 async def show(request: Request) -> Response:
     ctx = AdminContext.of(request)
-    ctx.web.check_rate(request)
+    await ctx.web.check_rate(request)
     token = request.path_params["token"]
     if not await ctx.run(_known, token):
-        return _unknown(ctx, request)
+        return await _unknown(ctx, request)
     return ctx.render(
         request,
         "optout.html",
@@ -61,13 +61,13 @@ async def show(request: Request) -> Response:
 
 async def confirm(request: Request) -> Response:
     ctx = AdminContext.of(request)
-    ctx.web.check_rate(request)
+    await ctx.web.check_rate(request)
     token = request.path_params["token"]
     body = (await request.body())[:200]
     if body.strip() != b"List-Unsubscribe=One-Click":
         await ctx.web.check_csrf(request)
     if not await ctx.run(_opt_out, token):
-        return _unknown(ctx, request)
+        return await _unknown(ctx, request)
     return ctx.message(
         request,
         None,

@@ -84,7 +84,7 @@ def _release(session: Session, wave_id: int) -> int:
 
 async def show(request: Request) -> Response:
     ctx: WebContext = request.app.state.web
-    ctx.check_rate(request)
+    await ctx.check_rate(request)
     redirect, context = await ctx.run(_show, ctx, request.path_params["token"])
     if redirect:
         return RedirectResponse(redirect, status_code=303)
@@ -93,7 +93,7 @@ async def show(request: Request) -> Response:
 
 async def send(request: Request) -> Response:
     ctx: WebContext = request.app.state.web
-    ctx.check_rate(request)
+    await ctx.check_rate(request)
     await ctx.check_csrf(request)
     redirect, context = await ctx.run(_submit, ctx, request.path_params["token"], write=True)
     if "released_wave" in context:

@@ -27,7 +27,7 @@ def _load(session: Session, ctx: WebContext, token: str) -> tuple[bool, bool]:
 
 async def done(request: Request) -> Response:
     ctx: WebContext = request.app.state.web
-    ctx.check_rate(request)
+    await ctx.check_rate(request)
     token = request.path_params["token"]
     completed, anonymous = await ctx.run(_load, ctx, token)
     if not completed:

@@ -51,7 +51,7 @@ async def link_refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LinkRefused)
     ctx: WebContext = request.app.state.web
     if exc.state is LinkState.UNKNOWN:
-        ctx.limiter.failed(ctx.client(request))
+        await ctx.record_failure(request)
         return _page(
             request,
             404,

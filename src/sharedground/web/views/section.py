@@ -147,7 +147,7 @@ def _return_to(value: str | None) -> str | None:
 
 async def show(request: Request) -> Response:
     ctx: WebContext = request.app.state.web
-    ctx.check_rate(request)
+    await ctx.check_rate(request)
     token, section_id = request.path_params["token"], request.path_params["section"]
     return_to = _return_to(request.query_params.get("return"))
     outcome = await ctx.run(_show, ctx, token, section_id, return_to)
@@ -156,7 +156,7 @@ async def show(request: Request) -> Response:
 
 async def save(request: Request) -> Response:
     ctx: WebContext = request.app.state.web
-    ctx.check_rate(request)
+    await ctx.check_rate(request)
     raw = await ctx.check_csrf(request)
     token, section_id = request.path_params["token"], request.path_params["section"]
     returned = raw.pop("return", [])

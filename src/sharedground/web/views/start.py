@@ -31,7 +31,7 @@ def _load(session: Session, ctx: WebContext, token: str) -> dict[str, Any]:
 async def start(request: Request) -> Response:
     """`/s/{token}`: the start page for a new link; a started one resumes where it stopped."""
     ctx: WebContext = request.app.state.web
-    ctx.check_rate(request)
+    await ctx.check_rate(request)
     token = request.path_params["token"]
     page = await ctx.run(_load, ctx, token)
     if page["started"]:
@@ -42,7 +42,7 @@ async def start(request: Request) -> Response:
 async def intro(request: Request) -> Response:
     """`/s/{token}/intro`: the start page again (the first section's back link)."""
     ctx: WebContext = request.app.state.web
-    ctx.check_rate(request)
+    await ctx.check_rate(request)
     page = await ctx.run(_load, ctx, request.path_params["token"])
     return ctx.render(request, "start.html", **page)
 
