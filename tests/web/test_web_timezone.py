@@ -14,6 +14,7 @@ from webhelpers import Survey, answer_sections, make_survey, parse, submit, text
 from sharedground.fieldwork.links import find_link
 from sharedground.instrument import builtin
 from sharedground.store import Response, Store
+from sharedground.store.schema import Draft
 from sharedground.web import create_app
 from sharedground.web.clock import StudyCalendar, study_zone
 
@@ -153,3 +154,18 @@ def test_the_server_factory_reads_the_settings(
     monkeypatch.setenv("SHAREDGROUND_RATE_LIMIT", "7")
     with pytest.raises(ValueError, match="SHAREDGROUND_RATE_LIMIT"):
         server.app()
+
+
+def test_a_draft_is_stamped_with_the_utc_instant_of_the_apps_clock(store: Store) -> None:
+    """Kept in UTC whatever the server's zone: 00:30 in London on 15 July is 23:30 UTC."""
+    survey = make_survey(store, "stamp")
+    token = survey.link()
+    clock = Clock("2027-07-14T23:30:00")
+    with TestClient(_app(store, clock)) as client:
+        answer_sections(client, token, SECTIONS[:1])
+    with store.session() as session:
+        link = find_link(session, token)
+        assert link is not None
+        assert link.started_on == dt.date(2027, 7, 15)  # London's day
+        draft = session.scalars(select(Draft).where(Draft.link_id == link.id)).one()
+        assert draft.updated_at == dt.datetime(2027, 7, 14, 23, 30)  # the UTC instant

@@ -29,6 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from sharedground.fieldwork.clock import stored_now
 from sharedground.store import Organisation, StoreError
 from sharedground.store.schema import AdminSession, AdminUser, AuditEntry
 
@@ -384,4 +385,4 @@ def _hash(token: str) -> str:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
+    return stored_now()  # UTC: the admin pages show it in the study's zone

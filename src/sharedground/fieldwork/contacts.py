@@ -25,6 +25,7 @@ from sharedground.exchange import csvparse
 from sharedground.exchange.problems import InvalidFile, Problem
 from sharedground.exchange.reader import TRUST_CODE
 from sharedground.fieldwork import envelope
+from sharedground.fieldwork.clock import stored_now
 from sharedground.instrument import Instrument, loads
 from sharedground.store import Contact, Organisation, Store, Wave
 
@@ -285,7 +286,7 @@ def opt_out(session: Session, contact_id: int, when: dt.datetime | None = None) 
     result = session.execute(
         update(Contact)
         .where(Contact.id == contact_id, Contact.opted_out_at.is_(None))
-        .values(opted_out_at=when or dt.datetime.now().replace(microsecond=0))
+        .values(opted_out_at=when or stored_now())
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

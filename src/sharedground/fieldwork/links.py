@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sharedground.fieldwork.clock import study_today
 from sharedground.store import Organisation, StoreError, Wave
 from sharedground.store.schema import Contact, Link
 
@@ -68,6 +69,7 @@ def create_links(
     role: str | None = None,
     trust: str | None = None,
     contact_ids: Sequence[int] | None = None,
+    today: dt.date | None = None,
 ) -> list[str]:
     """Make `count` links for a wave and return their tokens (the only time they exist).
 
@@ -80,6 +82,8 @@ def create_links(
         trust: An organisation code carried by every link (created when new).
         contact_ids: One contact per link, in order (len must equal `count`); contacts must
             belong to `wave`.
+        today: The links' creation date; by default today's date in the study's zone
+            (`fieldwork.clock`), not the server's.
 
     Raises:
         LinkError: for a count below 1, an unknown role, or contacts that do not fit.
@@ -99,7 +103,7 @@ def create_links(
             raise LinkError(f"{len(contact_ids)} contact ids given for {count} links")
         _check_contacts(session, wave, contact_ids)
         contacts = list(contact_ids)
-    today = dt.date.today()
+    today = today or study_today()
     tokens = [new_token() for _ in range(count)]
     session.add_all(
         Link(

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import jinja2
 
+from sharedground.fieldwork.clock import study_zone, utc_now
 from sharedground.fieldwork.links import link_url
 from sharedground.store import StoreError
 
@@ -147,7 +148,7 @@ def build_message(
                 ("Subject", _header_text(subject)),
                 ("From", sender.header()),
                 ("To", letter.to),
-                ("Date", format_datetime((now or dt.datetime.now()).astimezone())),
+                ("Date", format_datetime((now or utc_now()).astimezone(study_zone()))),
                 ("Message-ID", message_id),
                 ("List-Unsubscribe", f"<{optout}>"),
                 ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),

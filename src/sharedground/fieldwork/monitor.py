@@ -16,10 +16,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sharedground.fieldwork.clock import study_day, study_today, study_zone
 from sharedground.instrument import loads
 from sharedground.store import Contact, Organisation, Wave
 from sharedground.store.schema import Link, Message, PaperReturn, PersonalLink
@@ -78,10 +80,19 @@ class _Person:
 
 
 def wave_status(
-    session: Session, wave: Wave, trust: str | None = None, today: dt.date | None = None
+    session: Session,
+    wave: Wave,
+    trust: str | None = None,
+    today: dt.date | None = None,
+    zone: ZoneInfo | None = None,
 ) -> WaveStatus:
-    """Count a wave's fieldwork, for every trust or for the one named."""
-    today = today or dt.date.today()
+    """Count a wave's fieldwork, for every trust or for the one named.
+
+    Days are the study's (`zone`, by default the setting's): a message sent at 23:30 UTC
+    in summer counts on the next day in London, as the completions do.
+    """
+    zone = zone or study_zone()
+    today = today or study_today(zone)
     query = (
         select(
             Contact.id,
@@ -126,12 +137,13 @@ def wave_status(
             in_doubt += 1
         if status != "sent":
             continue
+        sent_on = study_day(started_at, zone)
         if kind == "invitation":
             who.invited = True
-            first_sent = min(first_sent or started_at.date(), started_at.date())
+            first_sent = min(first_sent or sent_on, sent_on)
         else:
             who.reminded = True
-            reminders[(started_at.date(), kind)] += 1
+            reminders[(sent_on, kind)] += 1
     roles = loads(wave.instrument.definition).role_ids()
     by_role = {role: Counts(role) for role in roles}
     by_trust: dict[str, Counts] = {}

@@ -40,6 +40,7 @@ from sharedground.exchange import csvparse
 from sharedground.exchange.columns import MULTI_SEPARATOR, Column, item_columns
 from sharedground.exchange.problems import InvalidFile, Problem
 from sharedground.fieldwork import anonymity
+from sharedground.fieldwork.clock import stored_now, study_day
 from sharedground.fieldwork.postal import PostalError, parse_serial
 from sharedground.instrument import NONE_CHOSEN, Instrument, loads
 from sharedground.store import Contact, Response, Store, Wave
@@ -162,7 +163,7 @@ def key_questionnaire(
 ) -> KeyResult:
     """Record one keying of a returned questionnaire (the first or the second)."""
     serial = parse_serial(serial_text)
-    now = now or dt.datetime.now().replace(microsecond=0)
+    now = now or stored_now()
     keyer = keyer.strip()
     if not keyer:
         raise KeyingError("each keying needs the name of the person who keyed it")
@@ -170,7 +171,7 @@ def key_questionnaire(
     instrument = loads(wave.instrument.definition)
     cleaned = clean_answers(instrument, answers)
     if paper is None:
-        paper = _log_return(session, contact, serial, received_on or now.date())
+        paper = _log_return(session, contact, serial, received_on or study_day(now))
     keyings = list(
         session.scalars(
             select(PaperKeying)
@@ -275,7 +276,7 @@ def reconcile(
 ) -> KeyResult:
     """Resolve every discrepant field (value, or blank for no answer) and store the response."""
     serial = parse_serial(serial_text)
-    now = now or dt.datetime.now().replace(microsecond=0)
+    now = now or stored_now()
     contact, wave, paper = _return_for(session, serial)
     if paper is None or paper.status != "discrepant":
         state = paper.status if paper else "not keyed"

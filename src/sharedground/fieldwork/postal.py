@@ -18,7 +18,6 @@ slip is refused rather than filed under someone else.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from sharedground.fieldwork.clock import stored_now
 from sharedground.instrument import loads
 from sharedground.store import Contact, Store, StoreError, Wave
 from sharedground.store.schema import Link, PaperReturn, PersonalLink, PostalDraw
@@ -185,7 +185,7 @@ def draw_sample(
                 fractions=wanted,
                 exclude_completed=exclude_completed,
                 sampled=len(chosen),
-                drawn_at=dt.datetime.now().replace(microsecond=0),
+                drawn_at=stored_now(),
             )
         )
         sampled = {

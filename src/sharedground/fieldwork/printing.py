@@ -34,6 +34,7 @@ import jinja2
 import segno
 
 from sharedground.fieldwork import envelope
+from sharedground.fieldwork.clock import study_today
 from sharedground.fieldwork.postal import PostalError, sampled_contacts
 from sharedground.instrument import (
     GRID_VALUES,
@@ -331,7 +332,7 @@ def print_packs(
     env = _environment(templates)
     context: dict[str, Any] = {
         "title": instrument.title,
-        "today": (today or dt.date.today()).strftime("%-d %B %Y"),
+        "today": (today or study_today()).strftime("%-d %B %Y"),
         "letter_intro": LETTER_INTRO,
         "sender_name": sender_name,
         "anonymous": anonymous,

@@ -30,11 +30,13 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from sharedground.fieldwork.clock import stored_now, study_day, study_today, study_zone
 from sharedground.fieldwork.mail import Letter, Sender, Templates, build_message, message_id
 from sharedground.fieldwork.personal import Sealer, ensure_links
 from sharedground.fieldwork.smtp import Outcome, ServerUnavailable, SmtpTransport
@@ -86,14 +88,17 @@ def plan(
     reminder_days: Sequence[int] = DEFAULT_REMINDER_DAYS,
     *,
     retry_unknown: bool = False,
+    zone: ZoneInfo | None = None,
 ) -> list[Due]:
     """The messages due today, in contact order.
 
     Invitations go out once the wave has opened; reminder k goes `reminder_days[k-1]` days
     after that contact's invitation was sent. A contact who missed a reminder (the sender
     was not run that day) gets only the latest one due. Nobody who has completed (online or
-    on paper), opted out or bounced gets anything.
+    on paper), opted out or bounced gets anything. Days are the study's (`zone`, by
+    default the setting's), both `today` and the day an invitation was sent.
     """
+    zone = zone or study_zone()
     if wave.opens is not None and today < wave.opens:
         return []
     if wave.closes is not None and today > wave.closes:
@@ -135,7 +140,7 @@ def plan(
             continue
         if invitation.status != "sent":
             continue
-        elapsed = (today - invitation.started_at.date()).days
+        elapsed = (today - study_day(invitation.started_at, zone)).days
         reached = [k for k, d in enumerate(days, start=1) if elapsed >= d]
         if not reached:
             continue
@@ -192,7 +197,7 @@ def send_due(
     progress: Callable[[int, int], None] | None = None,
 ) -> SendReport:
     """Send every message due now for a wave (see the module docstring for the guarantees)."""
-    today = today or dt.date.today()
+    today = today or study_today()
     report = SendReport(dry_run=dry_run)
     with store.session() as session:
         wave = store.get_wave(session, wave_name)
@@ -327,7 +332,7 @@ def _run(
 
 
 def _claim(session: Session, wave_id: int, item: Due, address: str, mid: str) -> int | None:
-    now = dt.datetime.now().replace(microsecond=0)
+    now = stored_now()
     if item.retry:
         row = session.scalar(
             select(Message).where(Message.contact_id == item.contact_id, Message.kind == item.kind)
@@ -360,7 +365,7 @@ def _claim(session: Session, wave_id: int, item: Due, address: str, mid: str) ->
 
 
 def _record(session: Session, row_id: int, outcome: Outcome, detail: str) -> None:
-    now = dt.datetime.now().replace(microsecond=0)
+    now = stored_now()
     session.execute(
         update(Message)
         .where(Message.id == row_id)
@@ -385,7 +390,7 @@ def record_bounce(
     message whose outcome was unknown settles it: the server had accepted it. Returns
     False, changing nothing, when the contact was already marked bounced.
     """
-    now = dt.datetime.now().replace(microsecond=0)
+    now = stored_now()
     marked = session.execute(
         update(Contact)
         .where(Contact.id == contact.id, Contact.bounced_at.is_(None))

@@ -60,8 +60,9 @@ def create_app(
         limiter: The token-guessing limit; by default one counted in the database, shared
             by every app (worker) on the same database.
         rate_limit: Failures and window of the default limiter (20 in 600 seconds).
-        timezone: The study's time zone: waves open and close, and anonymous responses are
-            dated, by the date there (default Europe/London).
+        timezone: The study's time zone: waves open and close, and links and responses are
+            dated, by the date there, and admin pages show times there (default
+            Europe/London).
         now: The current instant, time-zone aware (tests move it across midnight); the
             default limiter's clock too.
         today: The date the app works with, overriding `timezone` and `now` (tests move it
@@ -78,10 +79,12 @@ def create_app(
             clock=lambda: now().timestamp(),
         )
         limiter.prune()  # failures older than the window, left by servers that have stopped
+    zone = study_zone(timezone) if isinstance(timezone, str) else timezone
     if today is None:
-        zone = study_zone(timezone) if isinstance(timezone, str) else timezone
         today = StudyCalendar(zone, now).today
-    context = WebContext(store=store, csrf=Csrf(secret), limiter=limiter, today=today)
+    context = WebContext(
+        store=store, csrf=Csrf(secret), limiter=limiter, zone=zone, now=now, today=today
+    )
     static = StaticFiles(directory=str(resources.files("sharedground.web") / "static"))
     routes: list[BaseRoute] = [
         *home.routes,

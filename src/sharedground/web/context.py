@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
 
 import jinja2
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +19,7 @@ from starlette.responses import HTMLResponse
 
 from sharedground.instrument import Instrument, loads
 from sharedground.store import InstrumentRecord, Store
+from sharedground.web.clock import as_stored
 from sharedground.web.fragments import FieldDrawer
 from sharedground.web.security import CSRF_COOKIE, CSRF_FIELD, Csrf, RateLimiter
 
@@ -77,12 +79,21 @@ class WebContext:
     store: Store
     csrf: Csrf
     limiter: RateLimiter
-    today: Callable[[], dt.date] = dt.date.today
+    #: The study's time zone: its dates are the survey's, admin pages show times in it.
+    zone: ZoneInfo
+    #: The current instant, time-zone aware (tests move it).
+    now: Callable[[], dt.datetime]
+    #: The study's date today (StudyCalendar(zone, now).today unless a test fixes it).
+    today: Callable[[], dt.date]
     env: jinja2.Environment = field(default_factory=templates)
     _fields: FieldDrawer | None = None
     _instruments: dict[int, Instrument] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def stamp(self) -> dt.datetime:
+        """The current instant as the database keeps instants (UTC, to the second)."""
+        return as_stored(self.now())
 
     @property
     def fields(self) -> FieldDrawer:

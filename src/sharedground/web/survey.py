@@ -25,6 +25,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from sharedground.fieldwork import anonymity
+from sharedground.fieldwork.clock import stored_now
 from sharedground.fieldwork.links import hash_token, looks_like_token
 from sharedground.store import Response, Wave
 from sharedground.store.schema import Draft, Link
@@ -180,6 +181,7 @@ def save_section(
     answers: Mapping[str, str],
     done: str | None,
     today: dt.date,
+    now: dt.datetime | None = None,
 ) -> None:
     """Replace the answers of one page in the draft, and mark the page done if `done`.
 
@@ -188,6 +190,8 @@ def save_section(
             who un-ticks an answer means it).
         answers: the page's valid answers.
         done: the section id to mark done, or None when the page still has problems.
+        today: the study's date (the link's first save starts it on that day).
+        now: the instant, as stored (UTC); by default the clock's.
     """
     merged = {k: v for k, v in visit.answers.items() if k not in names}
     merged.update(answers)
@@ -199,7 +203,7 @@ def save_section(
         "p_link_id": visit.link_id,
         "p_answers": merged,
         "p_sections_done": sections,
-        "p_updated_at": dt.datetime.now().replace(microsecond=0),
+        "p_updated_at": now or stored_now(),
     }
     # Two first saves at once (a double click) can both insert; the loser's IntegrityError
     # rolls its transaction back and the page is run again (WebContext.run).

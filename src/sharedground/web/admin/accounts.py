@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from starlette.routing import Route
 
 from sharedground.fieldwork import accounts
 from sharedground.fieldwork.accounts import Account, AccountError, Principal
+from sharedground.fieldwork.clock import shown
 from sharedground.store import Organisation
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
 from sharedground.web.questions import Problem
@@ -27,7 +29,7 @@ ACCOUNTS_PATH = f"{ADMIN_PATH}/accounts"
 ROLE_LABELS = {"administrator": "Study administrator", "lead": "Organisation lead"}
 
 
-def _row(account: Account) -> dict[str, Any]:
+def _row(account: Account, zone: ZoneInfo) -> dict[str, Any]:
     return {
         "username": account.username,
         "url": f"{ACCOUNTS_PATH}/{account.username}",
@@ -35,22 +37,22 @@ def _row(account: Account) -> dict[str, Any]:
         "trust": account.trust or "",
         "locked": account.locked,
         "active": account.active,
-        "last_login": account.last_login.isoformat(sep=" ") if account.last_login else "never",
-        "created": account.created.isoformat(sep=" "),
+        "last_login": shown(account.last_login, zone) if account.last_login else "never",
+        "created": shown(account.created, zone),
     }
 
 
-def _list(session: Session) -> dict[str, Any]:
+def _list(session: Session, zone: ZoneInfo) -> dict[str, Any]:
     trusts = session.scalars(select(Organisation.code).order_by(Organisation.code)).all()
     return {
-        "accounts": [_row(a) for a in accounts.accounts_list(session)],
+        "accounts": [_row(a, zone) for a in accounts.accounts_list(session)],
         "trusts": list(trusts),
     }
 
 
-def _one(session: Session, username: str) -> dict[str, Any] | None:
+def _one(session: Session, username: str, zone: ZoneInfo) -> dict[str, Any] | None:
     account = accounts.find_account(session, username)
-    return {"account": _row(account)} if account else None
+    return {"account": _row(account, zone)} if account else None
 
 
 def _form_value(form: dict[str, list[str]], name: str) -> str:
@@ -92,7 +94,7 @@ def _render_list(
 
 @page("view accounts", admin_only=True)
 async def accounts_page(request: Request, ctx: AdminContext, user: Principal) -> Response:
-    return _render_list(request, ctx, user, await ctx.run(_list))
+    return _render_list(request, ctx, user, await ctx.run(_list, ctx.web.zone))
 
 
 @page("manage accounts", admin_only=True)
@@ -118,7 +120,7 @@ async def create(request: Request, ctx: AdminContext, user: Principal) -> Respon
             request,
             ctx,
             user,
-            await ctx.run(_list),
+            await ctx.run(_list, ctx.web.zone),
             422,
             values=values,
             problems=[problem],
@@ -129,7 +131,7 @@ async def create(request: Request, ctx: AdminContext, user: Principal) -> Respon
         request,
         ctx,
         user,
-        await ctx.run(_list),
+        await ctx.run(_list, ctx.web.zone),
         notice=f"Created the account {values['username']} ({role}).",
         new_password=(
             {"username": values["username"], "password": generated} if generated else None
@@ -168,7 +170,7 @@ def _render_one(
 @page("view account", admin_only=True)
 async def account_page(request: Request, ctx: AdminContext, user: Principal) -> Response:
     username = request.path_params["username"]
-    return _render_one(request, ctx, user, await ctx.run(_one, username), username)
+    return _render_one(request, ctx, user, await ctx.run(_one, username, ctx.web.zone), username)
 
 
 Change = Callable[[Session, str, str, dict[str, list[str]]], str | None]
@@ -221,7 +223,7 @@ async def change(request: Request, ctx: AdminContext, user: Principal) -> Respon
             request,
             ctx,
             user,
-            await ctx.run(_one, username),
+            await ctx.run(_one, username, ctx.web.zone),
             username,
             409 if problem.name != "password" else 422,
             problems=[problem],
@@ -231,7 +233,7 @@ async def change(request: Request, ctx: AdminContext, user: Principal) -> Respon
         request,
         ctx,
         user,
-        await ctx.run(_one, username),
+        await ctx.run(_one, username, ctx.web.zone),
         username,
         notice=done,
         new_password={"username": username, "password": generated} if generated else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
@@ -11,13 +12,14 @@ from starlette.routing import Route
 
 from sharedground.fieldwork import accounts
 from sharedground.fieldwork.accounts import Principal
+from sharedground.fieldwork.clock import shown
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
 
 
-def _load(session: Session) -> list[dict[str, Any]]:
+def _load(session: Session, zone: ZoneInfo) -> list[dict[str, Any]]:
     return [
         {
-            "at": e.at.isoformat(sep=" "),
+            "at": shown(e.at, zone),
             "actor": e.actor,
             "action": e.action,
             "target": e.target or "",
@@ -29,7 +31,7 @@ def _load(session: Session) -> list[dict[str, Any]]:
 
 @page("view audit log", admin_only=True)
 async def audit_log(request: Request, ctx: AdminContext, user: Principal) -> Response:
-    entries = await ctx.run(_load)
+    entries = await ctx.run(_load, ctx.web.zone)
     return ctx.render(request, "audit.html", user, title="Audit log", entries=entries)
 
 

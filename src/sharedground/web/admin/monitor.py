@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from sharedground.fieldwork import monitor
 from sharedground.fieldwork.accounts import Principal
-from sharedground.store import Store
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
+from sharedground.web.context import WebContext
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 624, 16, 216
@@ -62,12 +62,12 @@ def chart(figures: monitor.WaveStatus) -> dict[str, Any] | None:
 
 
 def _load(
-    session: Session, store: Store, wave_name: str, trust: str | None, user: Principal
+    session: Session, web: WebContext, wave_name: str, trust: str | None, user: Principal
 ) -> dict[str, Any] | None:
-    wave = store.find_wave(session, wave_name)
+    wave = web.store.find_wave(session, wave_name)
     if wave is None:
         return None
-    figures = monitor.wave_status(session, wave, trust)
+    figures = monitor.wave_status(session, wave, trust, today=web.today(), zone=web.zone)
     base = f"{ADMIN_PATH}/waves/{wave.name}/trusts"
     sent: dict[Any, list[str]] = {}
     for day, kind, n in figures.reminders:
@@ -107,7 +107,7 @@ async def wave_monitor(request: Request, ctx: AdminContext, user: Principal) -> 
     if not user.is_admin:
         # A lead's monitoring is their own trust's page.
         return RedirectResponse(f"{ADMIN_PATH}/waves/{wave}/trusts/{user.trust}/monitor", 303)
-    context = await ctx.run(_load, ctx.web.store, wave, None, user)
+    context = await ctx.run(_load, ctx.web, wave, None, user)
     if context is None:
         return _not_found(ctx, request, user, wave)
     return ctx.render(request, "monitor.html", user, **context)
@@ -118,7 +118,7 @@ async def trust_monitor(request: Request, ctx: AdminContext, user: Principal) ->
     wave, trust = request.path_params["wave"], request.path_params["trust"]
     if not user.may_see_trust(trust):
         return ctx.forbidden(request, user)
-    context = await ctx.run(_load, ctx.web.store, wave, trust, user)
+    context = await ctx.run(_load, ctx.web, wave, trust, user)
     if context is None:
         return _not_found(ctx, request, user, wave)
     return ctx.render(request, "monitor.html", user, **context)

@@ -23,6 +23,7 @@ from sharedground.instrument import GRID_VALUES, LIKERT_LABELS, Instrument, load
 from sharedground.store import Contact, Store, Wave
 from sharedground.store.schema import PaperKeying, PaperReturn
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
+from sharedground.web.context import WebContext
 from sharedground.web.questions import Problem
 
 
@@ -162,9 +163,12 @@ def _render_form(
 
 
 def _key(
-    session: Session, serial: str, answers: dict[str, str | None], keyer: str
+    session: Session, web: WebContext, serial: str, answers: dict[str, str | None], keyer: str
 ) -> lib.KeyResult:
-    return lib.key_questionnaire(session, serial, answers, keyer)
+    # Received today by the study's calendar (a first keying logs the return).
+    return lib.key_questionnaire(
+        session, serial, answers, keyer, received_on=web.today(), now=web.stamp()
+    )
 
 
 def _release_held(session: Session) -> int:
@@ -182,7 +186,7 @@ async def key_submit(request: Request, ctx: AdminContext, user: Principal) -> Re
     fields = form_fields(state["instrument"])
     try:
         result: lib.KeyResult = await ctx.run(
-            _key, serial, _posted_answers(form, fields), user.username
+            _key, ctx.web, serial, _posted_answers(form, fields), user.username
         )
     except lib.KeyingError as exc:
         problems = [
@@ -261,9 +265,13 @@ def _render_reconcile(
 
 
 def _reconcile(
-    session: Session, serial: str, resolutions: dict[str, str | None], reviewer: str
+    session: Session,
+    web: WebContext,
+    serial: str,
+    resolutions: dict[str, str | None],
+    reviewer: str,
 ) -> None:
-    lib.reconcile(session, serial, resolutions, reviewer)
+    lib.reconcile(session, serial, resolutions, reviewer, now=web.stamp())
 
 
 @page("reconcile questionnaire", admin_only=True)
@@ -283,7 +291,7 @@ async def reconcile_submit(request: Request, ctx: AdminContext, user: Principal)
         elif choice == "other":
             resolutions[name] = (form.get(f"other:{name}") or [""])[-1]
     try:
-        await ctx.run(_reconcile, serial, resolutions, user.username)
+        await ctx.run(_reconcile, ctx.web, serial, resolutions, user.username)
         await ctx.run(_release_held)
     except lib.KeyingError as exc:
         problems = [

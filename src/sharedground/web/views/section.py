@@ -123,7 +123,8 @@ def _save(
     # keeps the answer saved before.
     wrong = {p.name for p in problems}
     names = [n for n in section_names(section) if n not in wrong]
-    save_section(session, visit, names, answers, None if problems else section.id, ctx.today())
+    done = None if problems else section.id
+    save_section(session, visit, names, answers, done, ctx.today(), ctx.stamp())
     if problems:
         context = _page(ctx, token, instrument, visit, index, raw, problems, return_to)
         return Outcome(context=context, status=422)
