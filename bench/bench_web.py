@@ -6,7 +6,14 @@ database; the load generator (aiohttp, one cookie jar per respondent, as many br
 in this process on loopback. Everything is bounded in count and time and stops by itself.
 
 1. Ceiling: the same app's `/healthz` (no template, no database), hit by the same number of
-   concurrent clients for a fixed time.
+   concurrent clients for a fixed time. This is the issue's ceiling and its ratio is printed
+   as the issue defines it; on this machine it is bounded by the load generator (one Python
+   process, a few thousand requests a second) more than by the server.
+   Static page: a second, separately labelled peer. The same app, through the same
+   middleware, serving a ready-made page of the same size as a survey section page (the
+   mean of one respondent's section pages, fetched first), so that the generator does per
+   request what it does for the survey. Its route exists only in the bench's own app
+   factory (`bench_app`: the production factory plus that route); production never has it.
 2. Survey: every respondent opens their link, and for each section loads the page and posts
    answers (a page submit, answered by a redirect), then checks and submits, and loads the
    confirmation: 24 requests each, as a browser sends them.
@@ -14,6 +21,10 @@ in this process on loopback. Everything is bounded in count and time and stops b
    and the ratio to the ceiling), and with exponential pauses before each submit (people
    read and answer; still far faster than people): the latency a respondent feels.
 3. Afterwards the database must hold every completed survey exactly once.
+
+Server CPU time per request (the uvicorn processes', from /proc) is printed for the survey,
+the static page and /healthz: unlike the rates, it does not depend on what else the shared
+machine is doing.
 
 With 200 clients and no pauses, latency is queueing (Little's law: 200 / throughput), so
 the p99 target is checked on the paced run and both are printed.
@@ -39,11 +50,52 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 DEADLINE_S = 240.0
 # As `sharedground serve`: people pause between pages longer than uvicorn's default 5 s.
 KEEP_ALIVE_S = 30  # the whole survey phase; a stuck run stops here and counts as errors
+# The bench-only static page (see `bench_app`); its size is in the path.
+STATIC_PATH = "/_bench/page/{size:int}"
+STATIC_MAX_BYTES = 1 << 20
+
+
+def _static_page(size: int) -> bytes:
+    """An HTML page of exactly `size` bytes (at least the skeleton's)."""
+    head, tail = b"<!DOCTYPE html><html lang=en><title>bench</title><p>", b"</p></html>\n"
+    return head + b"x" * max(0, size - len(head) - len(tail)) + tail
+
+
+def bench_app() -> Starlette:
+    """The production app (`sharedground.web.server:app`) plus the bench's static page.
+
+    Only this factory, which uvicorn imports from the bench folder, adds the route; the
+    app `serve` runs has no such route and no setting that adds one. The page is made once
+    per size and sent as it is: no template, no database, no rate limit; the security
+    headers middleware and the exception handlers are the app's own. The route sits right
+    after /healthz, so it costs the router what /healthz does.
+    """
+    from starlette.routing import Route
+
+    from sharedground.web import server
+
+    app = server.app()
+    pages: dict[int, bytes] = {}
+
+    async def static(request: Request) -> Response:
+        size = min(int(request.path_params["size"]), STATIC_MAX_BYTES)
+        body = pages.get(size)
+        if body is None:
+            body = pages.setdefault(size, _static_page(size))
+        return Response(body, media_type="text/html")
+
+    routes = app.router.routes
+    after = next(i for i, r in enumerate(routes) if getattr(r, "path", None) == "/healthz")
+    routes.insert(after + 1, Route(STATIC_PATH, static, methods=["GET"]))
+    return app
 
 
 @dataclass
@@ -51,6 +103,7 @@ class Tally:
     """Latencies (seconds) by kind of request, and errors."""
 
     latencies: dict[str, list[float]] = field(default_factory=dict)
+    sizes: dict[str, list[int]] = field(default_factory=dict)  # response body bytes
     errors: list[str] = field(default_factory=list)
     completed: int = 0
 
@@ -104,16 +157,20 @@ def _prepare(url: str, respondents: int) -> list[str]:
 
 
 def _start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    here = str(Path(__file__).resolve().parent)
+    path = os.environ.get("PYTHONPATH")
     env = {
         **os.environ,
         "SHAREDGROUND_DATABASE_URL": url,
         "SHAREDGROUND_SECRET_KEY": "bench-secret",
+        # Each worker imports `bench_web` (this file) for its app factory.
+        "PYTHONPATH": here + (os.pathsep + path if path else ""),
     }
     command = [
         sys.executable,
         "-m",
         "uvicorn",
-        "sharedground.web.server:app",
+        "bench_web:bench_app",
         "--factory",
         "--host",
         "127.0.0.1",
@@ -153,7 +210,10 @@ async def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not answer /healthz within 30 s")
 
 
-async def _ceiling(base: str, clients: int, seconds: float) -> tuple[float, Tally]:
+async def _ceiling(
+    url: str, kind: str, clients: int, seconds: float, size: int | None = None
+) -> tuple[float, Tally]:
+    """`clients` clients GET `url` back to back for `seconds`: (requests/s, tally)."""
     tally = Tally()
     stop = time.perf_counter() + seconds
 
@@ -162,17 +222,19 @@ async def _ceiling(base: str, clients: int, seconds: float) -> tuple[float, Tall
             while time.perf_counter() < stop:
                 started = time.perf_counter()
                 try:
-                    async with session.get(f"{base}/healthz") as response:
-                        await response.read()
+                    async with session.get(url) as response:
+                        body = await response.read()
                         if response.status != 200:
-                            tally.errors.append(f"healthz {response.status}")
+                            tally.errors.append(f"{kind} {response.status}")
+                        elif size is not None and len(body) != size:
+                            tally.errors.append(f"{kind}: {len(body)} bytes, not {size}")
                 except aiohttp.ClientError as exc:
-                    tally.errors.append(f"healthz {type(exc).__name__}")
-                tally.add("healthz", time.perf_counter() - started)
+                    tally.errors.append(f"{kind} {type(exc).__name__}")
+                tally.add(kind, time.perf_counter() - started)
 
     began = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
-    return tally.count("healthz") / (time.perf_counter() - began), tally
+    return tally.count(kind) / (time.perf_counter() - began), tally
 
 
 _PARSED: list[Any] = []
@@ -247,11 +309,12 @@ async def _respondent(base: str, token: str, seed: int, think: float, tally: Tal
         async def get(url: str, kind: str) -> str:
             started = time.perf_counter()
             async with session.get(url, allow_redirects=False) as response:
-                body = await response.text()
+                body = await response.read()
                 tally.add(kind, time.perf_counter() - started)
+                tally.sizes.setdefault(kind, []).append(len(body))
                 if response.status != 200:
                     raise RuntimeError(f"{kind} {response.status}")
-                return body
+                return body.decode()
 
         async def post(url: str, kind: str, form: list[tuple[str, str]], html: str) -> str:
             found = CSRF.search(html)
@@ -341,33 +404,62 @@ def _phase(tally: Tally, elapsed: float) -> dict[str, Any]:
     }
 
 
+def _merge(into: Tally, other: Tally) -> None:
+    for kind, values in other.latencies.items():
+        into.latencies.setdefault(kind, []).extend(values)
+    into.errors.extend(other.errors)
+
+
 def measure(
     respondents: int = 200, workers: int = 2, think: float = 3.0, ceiling_seconds: float = 6.0
 ) -> dict[str, Any]:
-    """Ceiling, then a saturation run (no pauses), then a paced run (people's pauses)."""
+    """One respondent alone (the pages' size), the peers, a saturation run (no pauses), the
+    peers again, then a paced run (people's pauses)."""
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
-        tokens = _prepare(url, 2 * respondents)
+        tokens = _prepare(url, 2 * respondents + 1)
+        probe_token, tokens = tokens[0], tokens[1:]
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         server = _start_server(url, port, workers)
         try:
             asyncio.run(_wait_ready(base, server))
-            # The ceiling is measured before and after the saturated run and averaged: on a
+            # One respondent completes the survey alone first: the mean size of its section
+            # pages is the static page's size.
+            _elapsed, probe = asyncio.run(_survey(base, [probe_token], 0.0))
+            page_sizes = probe.sizes.get("page") or [0]
+            page_bytes = round(sum(page_sizes) / len(page_sizes))
+            peers = {
+                "healthz": (f"{base}/healthz", None),
+                "static": (base + STATIC_PATH.replace("{size:int}", str(page_bytes)), page_bytes),
+            }
+            # The peers are measured before and after the saturated run and averaged: on a
             # shared machine the load of other processes drifts within a minute.
             # Server CPU per request does not depend on what else the machine is doing, so
             # it is printed beside the rates, which do.
-            cpu = _cpu_seconds(server.pid)
-            before, ceiling = asyncio.run(_ceiling(base, respondents, ceiling_seconds / 2))
-            cpu_ceiling = _cpu_seconds(server.pid) - cpu
+            rates: dict[str, list[float]] = {kind: [] for kind in peers}
+            tallies = {kind: Tally() for kind in peers}
+            cpu_peer = dict.fromkeys(peers, 0.0)
+
+            def hit_peers() -> None:
+                for kind, (peer_url, size) in peers.items():
+                    cpu = _cpu_seconds(server.pid)
+                    rate, tally = asyncio.run(
+                        _ceiling(peer_url, kind, respondents, ceiling_seconds / 2, size)
+                    )
+                    cpu_peer[kind] += _cpu_seconds(server.pid) - cpu
+                    rates[kind].append(rate)
+                    _merge(tallies[kind], tally)
+
+            hit_peers()
             cpu = _cpu_seconds(server.pid)
             saturated = _phase(*reversed(asyncio.run(_survey(base, tokens[:respondents], 0.0))))
             cpu_survey = _cpu_seconds(server.pid) - cpu
-            after, ceiling_2 = asyncio.run(_ceiling(base, respondents, ceiling_seconds / 2))
+            hit_peers()
+            ceiling, static = tallies["healthz"], tallies["static"]
+            before, after = rates["healthz"]
             ceiling_rate = (before + after) / 2
-            for kind, values in ceiling_2.latencies.items():
-                ceiling.latencies.setdefault(kind, []).extend(values)
-            ceiling.errors.extend(ceiling_2.errors)
+            static_rate = sum(rates["static"]) / 2
             paced = _phase(*reversed(asyncio.run(_survey(base, tokens[respondents:], think))))
         finally:
             server.terminate()
@@ -383,11 +475,19 @@ def measure(
         "think_s": think,
         "ceiling_per_s": ceiling_rate,
         "ceiling_before_after": (before, after),
-        "cpu_ms_per_healthz": 1000 * cpu_ceiling / max(1, ceiling.count("healthz")),
+        "static_bytes": page_bytes,
+        "static_per_s": static_rate,
+        "static_before_after": tuple(rates["static"]),
+        "cpu_ms_per_healthz": 1000 * cpu_peer["healthz"] / max(1, ceiling.count("healthz")),
+        "cpu_ms_per_static": 1000 * cpu_peer["static"] / max(1, static.count("static")),
         "cpu_ms_per_survey_request": 1000 * cpu_survey / max(1, saturated["requests"]),
         "ceiling_p50_ms": 1000 * ceiling.quantile(0.5, "healthz"),
         "ceiling_p99_ms": 1000 * ceiling.quantile(0.99, "healthz"),
-        "ceiling_errors": list(ceiling.errors),
+        "static_p50_ms": 1000 * static.quantile(0.5, "static"),
+        "static_p99_ms": 1000 * static.quantile(0.99, "static"),
+        "ceiling_errors": list(ceiling.errors) + list(static.errors),
+        "probe_completed": probe.completed,
+        "probe_errors": list(probe.errors),
         "saturated": saturated,
         "paced": paced,
         "stored_responses": responses,
@@ -399,8 +499,9 @@ def measure(
 def rows(m: dict[str, Any]) -> list[dict[str, Any]]:
     sat, paced = m["saturated"], m["paced"]
     ratio = sat["requests_per_s"] / m["ceiling_per_s"] if m["ceiling_per_s"] else 0.0
-    completed = sat["completed"] + paced["completed"]
-    errors = m["ceiling_errors"] + sat["errors"] + paced["errors"]
+    static_ratio = sat["requests_per_s"] / m["static_per_s"] if m["static_per_s"] else 0.0
+    completed = sat["completed"] + paced["completed"] + m["probe_completed"]
+    errors = m["ceiling_errors"] + m["probe_errors"] + sat["errors"] + paced["errors"]
     once = m["stored_responses"] == m["stored_distinct"] == m["links_completed"] == completed
     n, w = m["respondents"], m["workers"]
 
@@ -427,6 +528,14 @@ def rows(m: dict[str, Any]) -> list[dict[str, Any]]:
             "ratio": ratio,
             "target": ">= 0.5",
             "met": ratio >= 0.5,
+        },
+        {
+            "name": f"survey requests/s vs a static {m['static_bytes']:,}-byte page (bench only)",
+            "value": sat["requests_per_s"],
+            "unit": "req/s",
+            "peer": "same app and middleware, ready-made page of a survey page's size",
+            "peer_value": m["static_per_s"],
+            "ratio": static_ratio,
         },
         {
             "name": "page submit p50 / p99 without pauses (queueing)",
@@ -456,8 +565,10 @@ def rows(m: dict[str, Any]) -> list[dict[str, Any]]:
             "unit": "ms",
         },
         {
-            "name": "server CPU per request: survey page / bare /healthz",
-            "value": f"{m['cpu_ms_per_survey_request']:.2f} / {m['cpu_ms_per_healthz']:.2f}",
+            "name": "server CPU per request: survey / static page / bare /healthz",
+            "value": "{:.3f} / {:.3f} / {:.3f}".format(
+                m["cpu_ms_per_survey_request"], m["cpu_ms_per_static"], m["cpu_ms_per_healthz"]
+            ),
             "unit": "ms",
         },
         {
@@ -471,7 +582,17 @@ def rows(m: dict[str, Any]) -> list[dict[str, Any]]:
             "unit": "ms",
         },
         {
-            "name": "errors (both runs and the ceiling)",
+            "name": "static page req/s before / after the saturated run",
+            "value": "{:,.0f} / {:,.0f}".format(*m["static_before_after"]),
+            "unit": "req/s",
+        },
+        {
+            "name": "static page p50 / p99",
+            "value": ms(m["static_p50_ms"], m["static_p99_ms"]),
+            "unit": "ms",
+        },
+        {
+            "name": "errors (both runs, the first respondent and the peers)",
             "value": len(errors),
             "unit": "",
             "target": "0",
@@ -482,8 +603,8 @@ def rows(m: dict[str, Any]) -> list[dict[str, Any]]:
             "name": "every completed survey stored exactly once",
             "value": f"{m['stored_responses']} stored, {completed} completed",
             "unit": "",
-            "target": f"{2 * n} once each",
-            "met": once and completed == 2 * n,
+            "target": f"{2 * n + 1} once each",
+            "met": once and completed == 2 * n + 1,
         },
     ]
 
@@ -506,7 +627,8 @@ def main() -> None:
         "--ceiling-seconds",
         type=float,
         default=6.0,
-        help="time on /healthz, half before and half after the saturated run",
+        help="time on each peer (/healthz, static page), half before and half after the "
+        "saturated run",
     )
     args = parser.parse_args()
     measured = measure(args.respondents, args.workers, args.think, args.ceiling_seconds)
