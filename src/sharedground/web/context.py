@@ -11,6 +11,7 @@ from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 import jinja2
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -104,26 +105,42 @@ class WebContext:
 
     # -- database -----------------------------------------------------------------------------
 
-    async def run(self, work: Callable[..., T], *args: Any, write: bool = False) -> T:
-        """Run `work(session, *args)` in one transaction, off the event loop.
+    async def run(
+        self, work: Callable[..., T], *args: Any, write: bool = False, plain: bool = False
+    ) -> T:
+        """Run `work(db, *args)` in one transaction, off the event loop.
 
         Args:
             write: the work writes. On SQLite, writers then queue on a lock in this process
                 instead of inside SQLite, whose busy handler sleeps in steps of up to 100 ms
                 and would turn a burst of submits into long waits (and hold pooled
                 connections that page views need meanwhile).
+            plain: `db` is a plain connection instead of an ORM session: for the
+                respondent's pages, whose work is a few prebuilt statements, where a
+                session's set-up and commit cost about as much as the statements.
         """
+        job = self._plain if plain else self._in_transaction
         if self.store.backend == "sqlite":
             if write:
-                return await run_in_threadpool(self._serialised, work, *args)
+                return await run_in_threadpool(self._serialised, job, work, *args)
             # An SQLite read in WAL mode never waits for a lock and takes a fraction of a
             # millisecond: cheaper on the event loop than the hop to a worker thread.
-            return self._in_transaction(work, *args)
-        return await run_in_threadpool(self._in_transaction, work, *args)
+            return job(work, *args)
+        return await run_in_threadpool(job, work, *args)
 
-    def _serialised(self, work: Callable[..., T], *args: Any) -> T:
+    def _serialised(self, job: Callable[..., T], work: Callable[..., T], *args: Any) -> T:
         with self._write_lock:
-            return self._in_transaction(work, *args)
+            return job(work, *args)
+
+    def _plain(self, work: Callable[..., T], *args: Any) -> T:
+        # Committed on success, rolled back on error, and run again after a lost race, as
+        # `_in_transaction` does with a session.
+        try:
+            with self.store.engine.begin() as connection:
+                return work(connection, *args)
+        except IntegrityError:
+            with self.store.engine.begin() as connection:
+                return work(connection, *args)
 
     def _in_transaction(self, work: Callable[..., T], *args: Any) -> T:
         try:
@@ -135,7 +152,7 @@ class WebContext:
             with self.store.session() as session:
                 return work(session, *args)
 
-    def instrument(self, session: Session, instrument_id: int) -> Instrument:
+    def instrument(self, db: Session | Connection, instrument_id: int) -> Instrument:
         """A wave's questionnaire, parsed once per process (stored definitions never change)."""
         cached = self._instruments.get(instrument_id)
         if cached is not None:
@@ -145,9 +162,12 @@ class WebContext:
         with self._lock:
             cached = self._instruments.get(instrument_id)
             if cached is None:
-                record = session.get(InstrumentRecord, instrument_id)
-                assert record is not None
-                cached = loads(record.definition, source=f"<stored {record.key}@{record.version}>")
+                definition, key, version = db.execute(
+                    select(
+                        InstrumentRecord.definition, InstrumentRecord.key, InstrumentRecord.version
+                    ).where(InstrumentRecord.id == instrument_id)
+                ).one()
+                cached = loads(definition, source=f"<stored {key}@{version}>")
                 self._instruments[instrument_id] = cached
         return cached
 

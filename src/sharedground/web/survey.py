@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from sharedground.fieldwork import anonymity
@@ -122,17 +122,19 @@ _START_LINK = (
 
 
 def open_visit(
-    session: Session, token: str, today: dt.date, *, allow_completed: bool = False
+    db: Session | Connection, token: str, today: dt.date, *, allow_completed: bool = False
 ) -> Visit:
     """The visit for a token, with its draft; LinkRefused when it cannot be used today.
 
     Args:
+        db: a session, or a plain connection (a page view needs no ORM session).
         allow_completed: return a completed link's visit instead of refusing it (for the
             confirmation page and for a repeated submission).
     """
     if not looks_like_token(token):
         raise LinkRefused(LinkState.UNKNOWN)
-    row = session.connection().execute(_VISIT, {"token_hash": hash_token(token)}).first()
+    connection = db.connection() if isinstance(db, Session) else db
+    row = connection.execute(_VISIT, {"token_hash": hash_token(token)}).first()
     if row is None:
         raise LinkRefused(LinkState.UNKNOWN)
     (
@@ -175,7 +177,7 @@ def open_visit(
 
 
 def save_section(
-    session: Session,
+    db: Session | Connection,
     visit: Visit,
     names: list[str],
     answers: Mapping[str, str],
@@ -198,7 +200,7 @@ def save_section(
     sections = list(visit.sections_done)
     if done is not None and done not in sections:
         sections.append(done)
-    connection = session.connection()
+    connection = db.connection() if isinstance(db, Session) else db
     params = {
         "p_link_id": visit.link_id,
         "p_answers": merged,

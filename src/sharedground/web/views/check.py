@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.requests import Request
@@ -54,9 +55,9 @@ def _problems(token: str, instrument: Instrument, visit: Visit) -> list[Problem]
     return problems
 
 
-def _show(session: Session, ctx: WebContext, token: str) -> tuple[str | None, dict[str, Any]]:
-    visit = open_visit(session, token, ctx.today())
-    instrument = ctx.instrument(session, visit.instrument_id)
+def _show(connection: Connection, ctx: WebContext, token: str) -> tuple[str | None, dict[str, Any]]:
+    visit = open_visit(connection, token, ctx.today())
+    instrument = ctx.instrument(connection, visit.instrument_id)
     if flow.first_unanswered(instrument, visit.sections_done) is not None:
         return flow.resume_url(token, instrument, visit.sections_done), {}
     return None, _context(token, instrument, visit, [])
@@ -85,7 +86,7 @@ def _release(session: Session, wave_id: int) -> int:
 async def show(request: Request) -> Response:
     ctx: WebContext = request.app.state.web
     await ctx.check_rate(request)
-    redirect, context = await ctx.run(_show, ctx, request.path_params["token"])
+    redirect, context = await ctx.run(_show, ctx, request.path_params["token"], plain=True)
     if redirect:
         return RedirectResponse(redirect, status_code=303)
     return ctx.render(request, "check.html", **context)

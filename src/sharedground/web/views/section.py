@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -80,11 +81,11 @@ def _page(
 
 
 def _locate(
-    session: Session, ctx: WebContext, token: str, section_id: str
+    db: Session | Connection, ctx: WebContext, token: str, section_id: str
 ) -> tuple[Visit, Instrument, int, str | None]:
     """The visit, its instrument, the section's index, and a redirect if it is not open yet."""
-    visit = open_visit(session, token, ctx.today())
-    instrument = ctx.instrument(session, visit.instrument_id)
+    visit = open_visit(db, token, ctx.today())
+    instrument = ctx.instrument(db, visit.instrument_id)
     index = flow.position(instrument, section_id)
     if index is None:
         raise HTTPException(404)
@@ -95,9 +96,9 @@ def _locate(
 
 
 def _show(
-    session: Session, ctx: WebContext, token: str, section_id: str, return_to: str | None
+    connection: Connection, ctx: WebContext, token: str, section_id: str, return_to: str | None
 ) -> Outcome:
-    visit, instrument, index, redirect = _locate(session, ctx, token, section_id)
+    visit, instrument, index, redirect = _locate(connection, ctx, token, section_id)
     if redirect:
         return Outcome(redirect=redirect)
     section = instrument.sections[index]
@@ -106,14 +107,14 @@ def _show(
 
 
 def _save(
-    session: Session,
+    connection: Connection,
     ctx: WebContext,
     token: str,
     section_id: str,
     raw: Raw,
     return_to: str | None,
 ) -> Outcome:
-    visit, instrument, index, redirect = _locate(session, ctx, token, section_id)
+    visit, instrument, index, redirect = _locate(connection, ctx, token, section_id)
     if redirect:
         return Outcome(redirect=redirect)
     section: Section = instrument.sections[index]
@@ -124,7 +125,7 @@ def _save(
     wrong = {p.name for p in problems}
     names = [n for n in section_names(section) if n not in wrong]
     done = None if problems else section.id
-    save_section(session, visit, names, answers, done, ctx.today(), ctx.stamp())
+    save_section(connection, visit, names, answers, done, ctx.today(), ctx.stamp())
     if problems:
         context = _page(ctx, token, instrument, visit, index, raw, problems, return_to)
         return Outcome(context=context, status=422)
@@ -151,7 +152,7 @@ async def show(request: Request) -> Response:
     await ctx.check_rate(request)
     token, section_id = request.path_params["token"], request.path_params["section"]
     return_to = _return_to(request.query_params.get("return"))
-    outcome = await ctx.run(_show, ctx, token, section_id, return_to)
+    outcome = await ctx.run(_show, ctx, token, section_id, return_to, plain=True)
     return _respond(request, ctx, outcome)
 
 
@@ -162,7 +163,7 @@ async def save(request: Request) -> Response:
     token, section_id = request.path_params["token"], request.path_params["section"]
     returned = raw.pop("return", [])
     return_to = _return_to(returned[-1] if returned else None)
-    outcome = await ctx.run(_save, ctx, token, section_id, raw, return_to, write=True)
+    outcome = await ctx.run(_save, ctx, token, section_id, raw, return_to, write=True, plain=True)
     return _respond(request, ctx, outcome)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -14,9 +14,9 @@ from sharedground.web.context import WebContext
 from sharedground.web.survey import open_visit
 
 
-def _load(session: Session, ctx: WebContext, token: str) -> dict[str, Any]:
-    visit = open_visit(session, token, ctx.today())
-    instrument = ctx.instrument(session, visit.instrument_id)
+def _load(connection: Connection, ctx: WebContext, token: str) -> dict[str, Any]:
+    visit = open_visit(connection, token, ctx.today())
+    instrument = ctx.instrument(connection, visit.instrument_id)
     started = visit.started or bool(visit.sections_done)
     return {
         "title": instrument.title,
@@ -33,7 +33,7 @@ async def start(request: Request) -> Response:
     ctx: WebContext = request.app.state.web
     await ctx.check_rate(request)
     token = request.path_params["token"]
-    page = await ctx.run(_load, ctx, token)
+    page = await ctx.run(_load, ctx, token, plain=True)
     if page["started"]:
         return RedirectResponse(page["start_url"], status_code=303)
     return ctx.render(request, "start.html", **page)
@@ -43,7 +43,7 @@ async def intro(request: Request) -> Response:
     """`/s/{token}/intro`: the start page again (the first section's back link)."""
     ctx: WebContext = request.app.state.web
     await ctx.check_rate(request)
-    page = await ctx.run(_load, ctx, request.path_params["token"])
+    page = await ctx.run(_load, ctx, request.path_params["token"], plain=True)
     return ctx.render(request, "start.html", **page)
 
 
