@@ -11,6 +11,7 @@ from mailserver import MailServer
 from sqlalchemy import update
 
 from sharedground.cli import main
+from sharedground.fieldwork.clock import study_today
 from sharedground.fieldwork.contacts import opt_out
 from sharedground.fieldwork.links import find_link
 from sharedground.fieldwork.mail import Sender, Templates
@@ -22,7 +23,8 @@ from sharedground.fieldwork.sending import Mailer, send_due
 from sharedground.fieldwork.smtp import SmtpSettings, SmtpTransport
 from sharedground.store import Contact
 
-TODAY = dt.date.today()
+#: The study's day: messages are dated by when they were really sent, in the study's zone.
+TODAY = study_today()
 
 
 def test_status_counts_each_person_once(frame: Frame, mailserver: MailServer) -> None:

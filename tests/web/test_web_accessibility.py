@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from webhelpers import ANSWERS, LiveServer, Survey, axe_problems, make_survey
 
+from sharedground.fieldwork.clock import study_today
 from sharedground.instrument import builtin
 from sharedground.store import Store
 
@@ -75,7 +76,7 @@ def test_every_page_type_passes_axe(
 
 
 def test_refusal_pages_pass_axe(store: Store, new_context: Callable[..., Any]) -> None:
-    today = dt.date.today()
+    today = study_today()
     seen: dict[str, list[str]] = {}
     page = new_context(bypass_csp=True).new_page()
     for name, wave in [

@@ -143,7 +143,7 @@ def test_submit_stores_one_response_like_an_import(survey: Survey, client: TestC
     assert (response.role, response.mode, response.submitted_on) == (
         "clinical_director",
         "online",
-        dt.date.today(),
+        survey.today[0],
     )
     columns = {c.name: c for c in item_columns(builtin("dmr-2015"))}
     for name, value in response.answers.items():
@@ -153,7 +153,7 @@ def test_submit_stores_one_response_like_an_import(survey: Survey, client: TestC
     with survey.store.session() as session:
         org = session.scalar(select(Organisation.id).where(Organisation.code == "RXX"))
         link = find_link(session, token)
-        assert link is not None and link.completed_on == dt.date.today()
+        assert link is not None and link.completed_on == survey.today[0]
         assert session.get(Draft, link.id) is None  # nothing keyed by the link remains
     assert response.organisation_id == org
     assert response.respondent_key == f"web-link-{link.id}"
@@ -236,7 +236,7 @@ def test_anonymous_wave_keeps_no_link_to_the_token(anonymous_survey: Survey) -> 
         links = list(session.scalars(select(Link)))
         link_ids = {str(link.id) for link in links}
         hashes = {link.token_hash for link in links}
-        assert all(link.completed_on == dt.date.today() for link in links)
+        assert all(link.completed_on == survey.today[0] for link in links)
         assert session.scalar(select(func.count()).select_from(Draft)) == 0
     for response in responses:
         key = response.respondent_key

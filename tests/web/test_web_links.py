@@ -12,6 +12,7 @@ from sqlalchemy import select
 from webhelpers import Survey
 
 from sharedground.cli import main
+from sharedground.fieldwork.clock import study_today
 from sharedground.fieldwork.links import (
     LinkError,
     create_links,
@@ -55,7 +56,7 @@ def test_links_carry_role_and_trust(survey: Survey) -> None:
             link = find_link(session, token)
             assert link is not None
             assert (link.role, link.organisation_id) == ("medical_director", code)
-            assert link.created_on == dt.date.today()
+            assert link.created_on == study_today()  # the study's day, not the server's
             assert (link.started_on, link.completed_on) == (None, None)
 
 

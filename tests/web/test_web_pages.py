@@ -18,6 +18,7 @@ from webhelpers import (
     texts_of,
 )
 
+from sharedground.fieldwork.clock import study_today
 from sharedground.instrument import builtin
 from sharedground.web.security import RateLimiter
 
@@ -196,7 +197,7 @@ def test_method_not_allowed(client: TestClient) -> None:
 def test_wave_not_open_yet_and_closed(store) -> None:  # type: ignore[no-untyped-def]
     from webhelpers import make_survey
 
-    today = dt.date.today()
+    today = study_today()  # the day the server judges opening and closing by
     later = make_survey(store, "later", opens=today + dt.timedelta(days=3))
     with TestClient(later.app()) as client:
         response = client.get(f"/s/{later.link()}")
@@ -209,11 +210,11 @@ def test_wave_not_open_yet_and_closed(store) -> None:  # type: ignore[no-untyped
 
 def test_wave_closing_mid_survey_refuses_the_save(survey: Survey) -> None:
     with survey.store.session() as session:
-        survey.store.get_wave(session, survey.wave).closes = dt.date.today()
+        survey.store.get_wave(session, survey.wave).closes = survey.today[0]
     with TestClient(survey.app()) as client:
         token = survey.link()
         page = get_page(client, f"/s/{token}/page/overall")
-        survey.today[0] = dt.date.today() + dt.timedelta(days=1)
+        survey.today[0] += dt.timedelta(days=1)
         response = client.post(f"/s/{token}/page/overall", data={"csrf_token": csrf_of(page)})
         _error_page(response, 410, "This survey has closed")
 

@@ -23,6 +23,7 @@ from webhelpers import Survey, free_port, make_survey, parse, text_of
 
 from sharedground.cli import main
 from sharedground.cli import web as cli_web
+from sharedground.fieldwork.clock import study_today
 from sharedground.store import Store
 from sharedground.store.schema import Guess
 from sharedground.web import clock, security
@@ -110,9 +111,9 @@ def test_workers_share_the_rate_limit(survey: Survey, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_serve_options_reach_the_workers(store: Store, tmp_path: Path) -> None:
-    # A zone whose date is not the server's: at any instant one of these two differs from
-    # every other zone's date (they are 25 hours apart).
-    local = dt.date.today()
+    # A zone whose date is not the study's (by default Europe/London's): at any instant one
+    # of these two differs from every other zone's date (they are 25 hours apart).
+    local = study_today()
     zone = next(
         z
         for z in ("Pacific/Kiritimati", "Pacific/Pago_Pago")

@@ -17,6 +17,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from sharedground.fieldwork.clock import study_today
 from sharedground.fieldwork.links import create_links, find_link
 from sharedground.instrument import builtin
 from sharedground.store import Store
@@ -45,7 +46,8 @@ class Survey:
 
     store: Store
     wave: str
-    today: list[dt.date] = field(default_factory=lambda: [dt.date.today()])
+    #: The app's today: the study's day (Europe/London unless set), as the server counts it.
+    today: list[dt.date] = field(default_factory=lambda: [study_today()])
 
     def links(self, count: int = 1, role: str | None = None, trust: str | None = None) -> list[str]:
         with self.store.session() as session:

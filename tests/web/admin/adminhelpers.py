@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from starlette.testclient import TestClient
 from webhelpers import LiveServer, csrf_of, parse
 
 from sharedground.fieldwork import accounts
+from sharedground.fieldwork.clock import study_today
 from sharedground.fieldwork.contacts import import_contacts
 from sharedground.fieldwork.postal import draw_sample
 from sharedground.instrument import builtin
@@ -37,7 +37,7 @@ def make_site(store: Store, tmp_path: Path, n: int = 16) -> Site:
     """A wave `w` with n contacts over two trusts, a full postal sample, and three accounts:
     `admin` (administrator), `lead-a` (lead of RA1) and `lead-b` (lead of RB2)."""
     with store.session() as session:
-        store.create_wave(session, "w", builtin("dmr-2015"), opens=dt.date.today())
+        store.create_wave(session, "w", builtin("dmr-2015"), opens=study_today())
     path = tmp_path / "contacts.csv"
     lines = ["name,email,postal_address,role,trust,directorate"]
     for i in range(n):
