@@ -1,30 +1,74 @@
-"""What every command shares: the database option, error types, consoles, progress bars."""
+"""What every command shares: the database option, error types, consoles, progress bars.
+
+Nothing heavy is imported here: this module is loaded by every command, `--help` included.
+Rich's console is made on first use, the store and the progress bar when a command asks.
+"""
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
-from sharedground.exchange.problems import InvalidFile
-from sharedground.instrument import InstrumentError
-from sharedground.store import Store, StoreError
+if TYPE_CHECKING:
+    from rich.console import Console
 
-console = Console()
-console_err = Console(stderr=True)
+    from sharedground.store import Store
 
-KNOWN_ERRORS: tuple[type[Exception], ...] = (InvalidFile, InstrumentError, StoreError)
+
+class _LazyConsole:
+    """A Rich console made when first printed to (importing Rich costs every command)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def _real(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real(), name)
+
+
+console: Console = _LazyConsole()  # type: ignore[assignment]
+console_err: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
+
+# The failures a command reports as one line (exit 1) instead of a traceback, as
+# "module:Class". They are looked up only among modules already imported: an exception of a
+# class can only have been raised if its module was loaded, and this way the command line
+# need not import SQLAlchemy or pydantic to be ready to catch their errors.
+KNOWN_ERROR_NAMES: list[str] = [
+    "sharedground.exchange.problems:InvalidFile",
+    "sharedground.instrument.loader:InstrumentError",
+    "sharedground.store.errors:StoreError",
+]
+
+
+def known_errors() -> tuple[type[BaseException], ...]:
+    """The classes of KNOWN_ERROR_NAMES whose modules are loaded."""
+    found: list[type[BaseException]] = []
+    for name in KNOWN_ERROR_NAMES:
+        module_name, _, attr = name.partition(":")
+        module = sys.modules.get(module_name)
+        if module is not None:
+            found.append(getattr(module, attr))
+    return tuple(found)
+
+
+def load_known_errors() -> tuple[type[BaseException], ...]:
+    """Every class of KNOWN_ERROR_NAMES, importing its module (for tests)."""
+    for name in KNOWN_ERROR_NAMES:
+        importlib.import_module(name.partition(":")[0])
+    return known_errors()
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,6 +87,8 @@ def database_option(func: F) -> F:
 
 def open_store(database: str | None, *, check: bool = True) -> Store:
     """The store, checked to hold the current schema unless `check` is false."""
+    from sharedground.store import Store
+
     store = Store(database)
     if check:
         try:
@@ -71,6 +117,15 @@ def note_held(store: Store, wave: str) -> None:
 @contextmanager
 def progress_bar(description: str, *, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
     """A Rich progress bar driven by a `(done, total)` callback; silent when not a terminal."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console, RenderableType
 
 from sharedground.cli._common import (
     console,
@@ -22,6 +21,8 @@ from sharedground.cli._common import (
 )
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from sharedground.analysis.source import WaveData
 
 FORMATS = ("table", "json", "csv", "xlsx")
@@ -282,6 +283,8 @@ def benchmark(
 
 
 def _print(renderable: RenderableType, out: Path | None) -> None:
+    from rich.console import Console
+
     if out is None:
         console.print(renderable)
         return

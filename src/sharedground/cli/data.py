@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 import click
-from rich.table import Table
 
 from sharedground.cli._common import (
     console,
@@ -16,10 +15,12 @@ from sharedground.cli._common import (
     open_store,
     progress_bar,
 )
-from sharedground.exchange.exporter import FORMATS, export_wave
-from sharedground.exchange.importer import import_file
-from sharedground.instrument import resolve
-from sharedground.store import Store
+from sharedground.exchange.formats import FORMATS
+
+if TYPE_CHECKING:
+    from sharedground.store import Store
+
+# The exchange and store libraries (Polars, SQLAlchemy) are imported inside the commands.
 
 
 @click.command()
@@ -80,6 +81,9 @@ def import_(
     wave's analysis cache is brought up to date, so the first `analyse` need not decode
     every response (`--no-cache` skips this).
     """
+    from sharedground.exchange.importer import import_file
+    from sharedground.instrument import resolve
+
     inst = resolve(instrument_name) if instrument_name else None
     store = open_store(database)
     started = time.perf_counter()
@@ -132,6 +136,8 @@ def _prepare_for_analysis(store: Store, wave: str, cache_dir: Path | None) -> No
 @database_option
 def export(wave: str, fmt: str, out: Path, database: str | None) -> None:
     """Export a wave's responses (CSV in the import format, Excel, SPSS, Stata, Parquet)."""
+    from sharedground.exchange.exporter import export_wave
+
     store = open_store(database)
     try:
         note_held(store, wave)
@@ -193,6 +199,8 @@ def synth(which: str, seed: int, respondents: int | None, trusts: int | None, ou
 @database_option
 def demo(out: Path, seed: int, database: str | None) -> None:
     """Create a database, load the synthetic 2015 and 2002 cohorts and summarise them."""
+    from rich.table import Table
+
     from sharedground.demo import run
 
     summary = run(database, out, seed=seed, console=console)

@@ -6,15 +6,19 @@ import datetime as dt
 import signal
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sharedground.cli._common import console, console_err, database_option, open_store, progress_bar
-from sharedground.fieldwork import contacts as contacts_lib
-from sharedground.fieldwork import links as links_lib
-from sharedground.fieldwork import mail, personal, sending, smtp
-from sharedground.fieldwork import postal as postal_lib
-from sharedground.store import StoreError
+from sharedground.fieldwork.defaults import DEFAULT_BASE_URL, DEFAULT_KEY_FILE, KEY_ENV
+from sharedground.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from sharedground.fieldwork import sending
+
+# The fieldwork library (SQLAlchemy, cryptography, Jinja) is imported inside each command, so
+# that `--help` and every other command start without it.
 
 
 @click.group()
@@ -32,6 +36,8 @@ def contacts_import(path: Path, wave_name: str, database: str | None) -> None:
     Columns: name, email, postal_address, role, trust, directorate. The whole file is
     checked first; if any row has a problem nothing is added and every problem is listed.
     """
+    from sharedground.fieldwork import contacts as contacts_lib
+
     store = open_store(database)
     try:
         summary = contacts_lib.import_contacts(store, path, wave_name)
@@ -54,6 +60,8 @@ def contacts_import(path: Path, wave_name: str, database: str | None) -> None:
 @database_option
 def contacts_opt_out(emails: tuple[str, ...], wave_name: str, database: str | None) -> None:
     """Record that the people with these e-mail addresses want no more messages."""
+    from sharedground.fieldwork import contacts as contacts_lib
+
     store = open_store(database)
     try:
         with store.session() as session:
@@ -131,7 +139,7 @@ def _day(_ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
 @click.option(
     "--base-url",
     envvar="SHAREDGROUND_BASE_URL",
-    default=links_lib.DEFAULT_BASE_URL,
+    default=DEFAULT_BASE_URL,
     show_default=True,
     help="Where respondents open the survey [$SHAREDGROUND_BASE_URL].",
 )
@@ -152,7 +160,7 @@ def _day(_ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
     "--link-key-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help=f"Key that seals personal links [${personal.KEY_ENV}; ./{personal.DEFAULT_KEY_FILE}].",
+    help=f"Key that seals personal links [${KEY_ENV}; ./{DEFAULT_KEY_FILE}].",
 )
 @click.option(
     "--connections",
@@ -201,6 +209,8 @@ def send(
     Messages interrupted inside a transaction are reported and sent again only with
     --retry-unknown. The SMTP password comes from $SHAREDGROUND_SMTP_PASSWORD.
     """
+    from sharedground.fieldwork import mail, personal, sending, smtp
+
     settings = smtp.SmtpSettings.resolve(
         smtp_host, smtp_port, starttls, smtp_user, cafile=smtp_cafile
     )
@@ -372,6 +382,8 @@ def postal_sample(
     database: str | None,
 ) -> None:
     """Draw a reproducible stratified random sample for the postal phase."""
+    from sharedground.fieldwork import postal as postal_lib
+
     store = open_store(database)
     try:
         wanted = None
@@ -403,7 +415,7 @@ def postal_sample(
 @click.option(
     "--base-url",
     envvar="SHAREDGROUND_BASE_URL",
-    default=links_lib.DEFAULT_BASE_URL,
+    default=DEFAULT_BASE_URL,
     show_default=True,
     help="Where the admin pages are (the QR codes point at the data-entry page).",
 )

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.table import Table
 
-from sharedground import instrument as lib
 from sharedground.cli._common import console
 
 
@@ -19,6 +17,10 @@ def instrument() -> None:
 @instrument.command("list")
 def list_() -> None:
     """List the built-in instruments."""
+    from rich.table import Table
+
+    from sharedground import instrument as lib
+
     table = Table("id", "version", "title", "sections", "items")
     for name in lib.list_builtin():
         inst = lib.builtin(name)
@@ -33,6 +35,8 @@ def list_() -> None:
 @click.option("--yaml", "as_yaml", is_flag=True, help="Print the full YAML definition.")
 def show(name: str, as_yaml: bool) -> None:
     """Show an instrument (a built-in id or a YAML file): sections and items."""
+    from sharedground import instrument as lib
+
     inst = lib.resolve(name)
     if as_yaml:
         click.echo(lib.dumps(inst), nl=False)
@@ -53,6 +57,8 @@ def show(name: str, as_yaml: bool) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def validate(file: Path) -> None:
     """Check an instrument file; errors name the line, section and item."""
+    from sharedground import instrument as lib
+
     inst = lib.load_file(file)
     console.print(
         f"[green]OK[/] {file}: {inst.key}, {len(inst.sections)} sections, "
@@ -76,6 +82,8 @@ def new(file: Path, source: str, force: bool) -> None:
     The copy gets its own id (from the file name) so that it is never confused with the
     built-in questionnaire; keep the item ids you want to compare with published figures.
     """
+    from sharedground import instrument as lib
+
     if file.exists() and not force:
         raise click.UsageError(f"{file} exists; use --force to overwrite it")
     base = lib.builtin(source)

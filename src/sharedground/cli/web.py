@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING
 import click
 
 from sharedground.cli._common import console, database_option, open_store
-from sharedground.fieldwork import links as lib
-from sharedground.instrument import resolve
-from sharedground.store import StoreError
+from sharedground.fieldwork.defaults import BASE_URL_ENV, DEFAULT_BASE_URL
+from sharedground.store.errors import StoreError
 
 if TYPE_CHECKING:
     from sharedground.web.security import RateLimit
@@ -67,6 +66,8 @@ def wave_create(
     database: str | None,
 ) -> None:
     """Create the wave NAME, open for web answers between --opens and --closes."""
+    from sharedground.instrument import resolve
+
     if opens and closes and closes < opens:
         raise StoreError(f"--closes ({closes}) is before --opens ({opens})")
     instrument = resolve(instrument_name)
@@ -120,8 +121,8 @@ def wave_release(name: str, database: str | None) -> None:
 @click.option("--trust", default=None, metavar="CODE", help="Organisation code the links carry.")
 @click.option(
     "--base-url",
-    envvar=lib.BASE_URL_ENV,
-    default=lib.DEFAULT_BASE_URL,
+    envvar=BASE_URL_ENV,
+    default=DEFAULT_BASE_URL,
     show_default=True,
     help="Address the survey is served at ($SHAREDGROUND_BASE_URL).",
 )
@@ -138,6 +139,8 @@ def links(
 
     The links are printed once and never stored (only their hashes are): keep the output.
     """
+    from sharedground.fieldwork import links as lib
+
     store = open_store(database)
     try:
         with store.session() as session:

@@ -7,7 +7,6 @@ SPSS and Stata files, which need variable and value labels, are written by
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import polars as pl
 from sqlalchemy import text
@@ -15,11 +14,11 @@ from sqlalchemy import text
 from sharedground.exchange import answers
 from sharedground.exchange.columns import item_columns
 from sharedground.exchange.csvfile import canonical_frame, write_csv
+from sharedground.exchange.formats import FORMATS, Format
 from sharedground.instrument import Instrument
 from sharedground.store import Store
 
-Format = Literal["csv", "xlsx", "sav", "dta", "parquet"]
-FORMATS: tuple[Format, ...] = ("csv", "xlsx", "sav", "dta", "parquet")
+__all__ = ["FORMATS", "Format", "export_wave", "wave_frame"]
 
 
 def wave_frame(store: Store, wave_name: str) -> tuple[Instrument, pl.DataFrame]:

@@ -26,8 +26,6 @@ TOKEN_BYTES = 24
 TOKEN_LENGTH = 32  # characters of URL-safe base64 for TOKEN_BYTES
 _TOKEN_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}")
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
-BASE_URL_ENV = "SHAREDGROUND_BASE_URL"
 SURVEY_PATH = "/s/"
 
 

@@ -30,12 +30,11 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from sharedground.fieldwork.defaults import DEFAULT_KEY_FILE, KEY_ENV
 from sharedground.fieldwork.links import create_links, hash_token
 from sharedground.store import Contact, StoreError, Wave
 from sharedground.store.schema import Link, PersonalLink, Setting
 
-KEY_ENV = "SHAREDGROUND_LINK_KEY"
-DEFAULT_KEY_FILE = "sharedground-link.key"
 _FINGERPRINT = "link_key_fingerprint"
 
 

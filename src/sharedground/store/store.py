@@ -15,15 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from sharedground.instrument import Instrument, dumps, loads
 from sharedground.store import migrate
 from sharedground.store.engine import database_url, make_engine
+from sharedground.store.errors import StoreError
 from sharedground.store.schema import InstrumentRecord, Organisation, Wave
 
 # One bind parameter per code: well under SQLite's (32,766 since 3.32) and PostgreSQL's
 # (65,535) limits, and more organisations than any national survey has.
 _CODES_PER_STATEMENT = 30_000
-
-
-class StoreError(RuntimeError):
-    """The database cannot be used as asked; the message says what to do."""
 
 
 class Store:

@@ -8,7 +8,6 @@ from typing import Literal, NamedTuple
 import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtri
-from scipy.stats import binom
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -34,6 +33,10 @@ def _exact_quantile(prob: float, n: FloatArray, p0: float) -> FloatArray:
     ``alpha = (P(R <= r) - prob) / (P(R <= r) - P(R <= r - 1))`` and the limit is
     ``(r - alpha) / n``, which moves smoothly with ``n`` instead of in steps.
     """
+    # scipy.stats costs most of a second to import; only funnel plots need it, so the
+    # analysis commands that draw none start without it.
+    from scipy.stats import binom
+
     r = np.asarray(binom.ppf(prob, n, p0), dtype=np.float64)
     # ppf works in floating point; settle r on the exact definition with direct checks.
     for _ in range(3):
