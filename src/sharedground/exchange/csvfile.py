@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from sharedground.exchange.columns import all_column_names
+from sharedground.exchange.formulas import neutralise_frame
 from sharedground.instrument import Instrument
 
 
@@ -31,6 +32,6 @@ def canonical_frame(frame: pl.DataFrame, instrument: Instrument) -> pl.DataFrame
 
 def write_csv(frame: pl.DataFrame, instrument: Instrument, path: str | Path) -> None:
     """Write an exchange file in canonical form."""
-    canonical_frame(frame, instrument).write_csv(
+    neutralise_frame(canonical_frame(frame, instrument)).write_csv(
         Path(path), line_terminator="\n", null_value="", quote_style="necessary"
     )

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from sharedground.exchange import csvparse
+from sharedground.exchange.formulas import restore
 from sharedground.exchange.problems import InvalidFile, Problem
 from sharedground.exchange.reader import TRUST_CODE
 from sharedground.fieldwork import envelope
@@ -117,8 +118,12 @@ def _clean(value: object) -> str | None:
 
 def _read_csv(name: str, path: Path) -> tuple[list[str], list[tuple[int, list[str | None]]]]:
     text = csvparse.decode(name, path.read_bytes(), [])
-    frame = csvparse.parse(name, text)
-    rows = [(i + 2, list(row)) for i, row in enumerate(frame.iter_rows())]
+    frame = csvparse.parse(name, text, known=[*COLUMNS, *ALIASES])
+    # A contacts CSV the system wrote has a quote before cells a spreadsheet would run.
+    rows = [
+        (i + 2, [None if c is None else restore(c) for c in row])
+        for i, row in enumerate(frame.iter_rows())
+    ]
     return list(frame.columns), rows
 
 
