@@ -3,8 +3,9 @@
 Spreadsheets save CSV in many ways. UTF-8 with or without a byte-order mark and Windows
 or old Mac line endings are accepted (and noted, saying which were found); UTF-16, Latin-1,
 workbooks, semicolon-separated files, a first line that is not a header, rows with too few
-or too many cells and broken quoting are refused with the row (or line) to look at. Line breaks inside cells are read as "\\n" whatever the file used,
-so the canonical form has no "\\r".
+or too many cells and broken quoting are refused with the row (or line) to look at. Line
+breaks inside cells are read as "\\n" whatever the file used, so the canonical form has no
+"\\r".
 """
 
 from __future__ import annotations
