@@ -335,6 +335,55 @@ def test_windows_line_endings(write_file: WriteFile, dmr2015: Instrument) -> Non
     assert result.frame["comments_final"].to_list() == ["two\nlines"]
 
 
+def test_old_mac_line_endings_are_named_as_such(write_file: WriteFile, dmr2015: Instrument) -> None:
+    text = 'respondent_id,role,comments_final\rr1,chief_executive,"two\rlines"\r'
+    result = read(write_file(text), dmr2015)
+    assert other_notes(result) == ["old Mac line endings (CR only) were read as plain newlines"]
+    assert result.frame["comments_final"].to_list() == ["two\nlines"]
+
+
+def test_mixed_line_endings_are_counted(write_file: WriteFile, dmr2015: Instrument) -> None:
+    text = "respondent_id,role\r\nr1,chief_executive\rr2,chief_executive\nr3,medical_director\n"
+    result = read(write_file(text), dmr2015)
+    assert other_notes(result) == [
+        "mixed line endings (1 Windows (CR LF), 1 old Mac (CR), 2 Unix (LF)) were all read as "
+        "plain newlines"
+    ]
+    assert result.frame["respondent_id"].to_list() == ["r1", "r2", "r3"]
+
+
+# -- a first line that is not a header -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "first_line",
+    [
+        # The case of the issue: blank cells and repeated values (a TypeError before).
+        "T001,chief_executive,,online,2015-06-02,2,tend_to_agree,tend_to_agree,,",
+        "T001,chief_executive,RXA,online,2015-06-02",
+        "1,2,3",
+    ],
+)
+def test_a_data_row_first_is_a_file_level_no_header_message(
+    write_file: WriteFile, dmr2015: Instrument, first_line: str
+) -> None:
+    width = len(first_line.split(","))
+    second = ",".join(["T002", "medical_director", *[""] * (width - 2)])
+    row, column, message = one_problem(write_file(csv_of(first_line, second)), dmr2015)
+    assert (row, column) == (None, None)
+    assert message.startswith("no header row: the first line (")
+    assert "respondent_id, role, trust, mode" in message
+
+
+def test_a_header_with_one_known_name_is_a_header(
+    write_file: WriteFile, dmr2015: Instrument
+) -> None:
+    """Problems of a real header (a blank and a repeated name) are listed, not 'no header'."""
+    found = problems(write_file(csv_of("respondent_id,,x,x", "r1,a,b,c")), dmr2015)
+    assert (1, None, "column 2 of the header has no name; name it or delete the column") in found
+    assert (1, "x", "this column name appears more than once") in found
+
+
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
 def test_utf16_is_refused_on_line_1(
     write_file: WriteFile, dmr2015: Instrument, encoding: str
