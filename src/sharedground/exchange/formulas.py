@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
+if TYPE_CHECKING:  # Polars is imported where it is used: the csv-module writers need none
+    import polars as pl
 
 #: The first characters that make a spreadsheet read a cell as a formula (OWASP's list).
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -56,6 +57,8 @@ def restore(value: str) -> str:
 
 def neutralise_expr(expr: pl.Expr) -> pl.Expr:
     """`neutralise` for a string column (nulls stay null)."""
+    import polars as pl
+
     flagged = expr.str.contains(_NEEDS_QUOTE) & ~expr.str.contains(_NEGATIVE_NUMBER)
     # `replace("^", ...)` rather than `lit + expr`, which would name the result "literal".
     return pl.when(flagged).then(expr.str.replace("^", QUOTE)).otherwise(expr)
@@ -63,11 +66,15 @@ def neutralise_expr(expr: pl.Expr) -> pl.Expr:
 
 def restore_expr(expr: pl.Expr) -> pl.Expr:
     """`restore` for a string column (nulls stay null)."""
+    import polars as pl
+
     return pl.when(expr.str.starts_with(QUOTE)).then(expr.str.slice(1)).otherwise(expr)
 
 
 def neutralise_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """Every string column neutralised (other types are numbers, dates or booleans)."""
+    import polars as pl
+
     return frame.with_columns(
         neutralise_expr(pl.col(name)).alias(name)
         for name, dtype in frame.schema.items()
