@@ -19,16 +19,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sharedground.analysis.render import csv_text
+from sharedground.exchange.columns import MODES, item_columns
+from sharedground.exchange.csvfile import free_text_columns
 from sharedground.exchange.exporter import export_wave, wave_frame
 from sharedground.exchange.formulas import (
     TRIGGERS,
+    needs_quote,
     neutralise,
     neutralise_expr,
     restore,
     restore_expr,
 )
 from sharedground.exchange.importer import import_file
-from sharedground.instrument import builtin
+from sharedground.instrument import NONE_CHOSEN, builtin
+from sharedground.instrument.model import ID_PATTERN
 from sharedground.store import Store
 
 DMR_2015 = builtin("dmr-2015")
@@ -142,3 +146,20 @@ def test_analysis_csv_neutralises_text_but_keeps_negative_numbers() -> None:
         ["'=cmd|' /C calc'!A0", "-3.5", "1e-05", ""],
         ["'-2+3", "-0.0", "0.5", "''x"],
     ]
+
+
+@pytest.mark.parametrize("key", ["dmr-2015", "dmr-2002"])
+def test_only_free_text_columns_can_need_a_quote(key: str) -> None:
+    """The exchange writer neutralises only `free_text_columns`: every value any other
+    column may hold must be one that never needs it."""
+    instrument = builtin(key)
+    free = set(free_text_columns(instrument))
+    values: set[str] = {*MODES, *instrument.role_ids(), NONE_CHOSEN, "2015-05-01"}
+    for column in item_columns(instrument):
+        if column.name in free:
+            continue
+        assert column.kind != "text"
+        values |= {*column.allowed, *column.options}
+    assert values and not [v for v in values if needs_quote(v)]
+    # Ids are bound to begin with a letter, whatever instrument a user writes.
+    assert ID_PATTERN.startswith("^[a-z]")

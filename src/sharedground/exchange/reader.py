@@ -23,6 +23,7 @@ from sharedground.exchange.columns import (
     Column,
     item_columns,
 )
+from sharedground.exchange.csvfile import free_text_columns
 from sharedground.exchange.formulas import restore_expr
 from sharedground.exchange.problems import InvalidFile, Problem
 from sharedground.instrument import NONE_CHOSEN, Instrument
@@ -125,15 +126,19 @@ def _clean(frame: pl.DataFrame, instrument: Instrument) -> pl.DataFrame:
     """Empty cells as null; spaces around values removed, except in free text.
 
     The quote an export put before a cell a spreadsheet would take for a formula is taken
-    off again (`exchange.formulas`), after the spaces, as the exporter wrote it.
+    off again (`exchange.formulas`), after the spaces, in the columns where the exporter
+    adds it (`csvfile.free_text_columns`); elsewhere a leading quote is a value to refuse.
     """
     text = {c.name for c in item_columns(instrument) if c.kind == "text"}
+    quoted = set(free_text_columns(instrument))
     cleaned: list[pl.Expr] = []
     for name in frame.columns:
         if name == _ROW:
             continue
         col = pl.col(name)
-        value = restore_expr(col if name in text else col.str.strip_chars())
+        value = col if name in text else col.str.strip_chars()
+        if name in quoted:
+            value = restore_expr(value)
         cleaned.append(pl.when(value == "").then(None).otherwise(value).alias(name))
     return frame.with_columns(cleaned)
 
