@@ -145,3 +145,16 @@ def test_opt_out_is_recorded_once(frame: Frame) -> None:
         assert opt_out(session, first.id) is True
         assert opt_out(session, first.id) is False
     assert frame.contacts()[0].opted_out_at is not None
+
+
+def test_a_contacts_csv_without_a_header_row_says_so(frame: Frame, tmp_path: Path) -> None:
+    path = tmp_path / "no-header.csv"
+    path.write_text(
+        "A,a@example.org,chief_executive,RA1,\nB,b@example.org,chief_executive,RA1,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidFile) as caught:
+        import_contacts(frame.store, path, frame.wave)
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column) == (None, None)
+    assert problem.message.startswith("no header row: the first line ('A', 'a@example.org'")
