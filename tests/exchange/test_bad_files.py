@@ -70,7 +70,9 @@ def check(caught: InvalidFile, name: str) -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_bad_file_gives_its_message(dmr2015: Instrument, name: str) -> None:
     with pytest.raises(InvalidFile) as caught:
-        read_exchange_csv(CORPUS / name, dmr2015)
+        # The corpus files hold only the columns their problem needs; a missing item column
+        # is a problem of its own (test_exchange_reader), so it is allowed here.
+        read_exchange_csv(CORPUS / name, dmr2015, allow_missing_items=True)
     check(caught.value, name)
 
 
@@ -84,6 +86,6 @@ def test_no_bad_file_changes_the_database(
     for name in sorted(EXPECTED):
         for wave in ("2015", "new wave"):
             with pytest.raises(InvalidFile) as caught:
-                import_file(store, CORPUS / name, wave)
+                import_file(store, CORPUS / name, wave, allow_missing_items=True)
             check(caught.value, name)
             assert table_counts(store) == before, name

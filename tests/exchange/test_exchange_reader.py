@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import polars as pl
 import pytest
@@ -10,7 +11,7 @@ from exchange_rows import WriteFile
 
 from sharedground.exchange import csvparse
 from sharedground.exchange.problems import InvalidFile
-from sharedground.exchange.reader import read_exchange_csv
+from sharedground.exchange.reader import ExchangeFile, read_exchange_csv
 from sharedground.instrument import Instrument
 
 Found = list[tuple[int | None, str | None, str]]
@@ -19,10 +20,21 @@ HEADER = "respondent_id,role,trust,mode,submitted"
 GOOD = "r1,chief_executive,RXA,online,2015-05-20"
 
 
-def problems(path: object, instrument: Instrument, **kwargs: str) -> Found:
+def read(path: object, instrument: Instrument, **kwargs: Any) -> ExchangeFile:
+    """Read a file that holds only the columns a test needs (the others count as missing)."""
+    kwargs.setdefault("allow_missing_items", True)
+    return read_exchange_csv(str(path), instrument, **kwargs)
+
+
+def other_notes(result: ExchangeFile) -> list[str]:
+    """The notes, without the one naming the missing item columns."""
+    return [n for n in result.notes if "imported as unanswered" not in n]
+
+
+def problems(path: object, instrument: Instrument, **kwargs: Any) -> Found:
     """The (row, column, message) of every problem the reader finds."""
     with pytest.raises(InvalidFile) as caught:
-        read_exchange_csv(str(path), instrument, **kwargs)
+        read(path, instrument, **kwargs)
     assert "nothing was imported" in str(caught.value)
     return [(p.row, p.column, p.message) for p in caught.value.problems]
 
@@ -49,8 +61,8 @@ def test_a_good_file_gives_canonical_strings(write_file: WriteFile, dmr2015: Ins
             "r2,clinical_director,,paper,2015-5-1,,,none,,",
         )
     )
-    result = read_exchange_csv(path, dmr2015)
-    assert result.notes == []
+    result = read(path, dmr2015)
+    assert other_notes(result) == []
     rows = result.frame.to_dicts()
     assert rows[0]["local_rating"] == "4"
     # Options come back in questionnaire order, spaces around them removed.
@@ -65,10 +77,8 @@ def test_a_good_file_gives_canonical_strings(write_file: WriteFile, dmr2015: Ins
 
 def test_mode_column_may_be_left_out(write_file: WriteFile, dmr2015: Instrument) -> None:
     path = write_file(csv_of("respondent_id,role", "r1,medical_director"))
-    assert read_exchange_csv(path, dmr2015).frame["mode"].to_list() == ["online"]
-    assert read_exchange_csv(path, dmr2015, default_mode="postal").frame["mode"].to_list() == [
-        "postal"
-    ]
+    assert read(path, dmr2015).frame["mode"].to_list() == ["online"]
+    assert read(path, dmr2015, default_mode="postal").frame["mode"].to_list() == ["postal"]
 
 
 # -- the header ------------------------------------------------------------------------------
@@ -103,7 +113,7 @@ def test_duplicate_column_names_even_with_spaces(
 
 def test_column_names_are_stripped(write_file: WriteFile, dmr2015: Instrument) -> None:
     path = write_file(csv_of(" respondent_id , role ", "r1,chief_executive"))
-    assert read_exchange_csv(path, dmr2015).frame["respondent_id"].to_list() == ["r1"]
+    assert read(path, dmr2015).frame["respondent_id"].to_list() == ["r1"]
 
 
 def test_unnamed_column(write_file: WriteFile, dmr2015: Instrument) -> None:
@@ -246,7 +256,7 @@ def test_too_many_choices_exact_message(write_file: WriteFile, dmr2015: Instrume
     rows.append("r16,chief_executive,time_doctors;lack_trust;other;time_managers")
     path = write_file(csv_of("respondent_id,role,barriers", *rows))
     with pytest.raises(InvalidFile) as caught:
-        read_exchange_csv(path, dmr2015)
+        read(path, dmr2015)
     assert [str(p) for p in caught.value.problems] == [
         "row 17, column barriers: 4 options chosen, at most 3 allowed"
     ]
@@ -282,7 +292,7 @@ def test_multi_without_a_limit_takes_every_option(
             'r1,chief_executive,"keogh_review;francis_reports;social_media"',
         )
     )
-    frame = read_exchange_csv(path, dmr2015).frame
+    frame = read(path, dmr2015).frame
     assert frame["factors_positive"].to_list() == ["francis_reports;keogh_review;social_media"]
 
 
@@ -304,7 +314,7 @@ def test_text_at_the_limit_is_fine(write_file: WriteFile, dmr2015: Instrument) -
     path = write_file(
         csv_of("respondent_id,role,barriers_other", f"r1,chief_executive,{'é' * 500}")
     )
-    assert read_exchange_csv(path, dmr2015).frame["barriers_other"].str.len_chars()[0] == 500
+    assert read(path, dmr2015).frame["barriers_other"].str.len_chars()[0] == 500
 
 
 # -- encodings and line endings --------------------------------------------------------------
@@ -312,17 +322,66 @@ def test_text_at_the_limit_is_fine(write_file: WriteFile, dmr2015: Instrument) -
 
 def test_utf8_bom_is_accepted_with_a_note(write_file: WriteFile, dmr2015: Instrument) -> None:
     path = write_file(b"\xef\xbb\xbf" + csv_of("respondent_id,role", "r1,chief_executive").encode())
-    result = read_exchange_csv(path, dmr2015)
-    assert result.notes == ["a UTF-8 byte-order mark was skipped"]
+    result = read(path, dmr2015)
+    assert other_notes(result) == ["a UTF-8 byte-order mark was skipped"]
     assert result.frame.columns[0] == "respondent_id"
 
 
 def test_windows_line_endings(write_file: WriteFile, dmr2015: Instrument) -> None:
     text = 'respondent_id,role,comments_final\r\nr1,chief_executive,"two\r\nlines"\r\n'
-    result = read_exchange_csv(write_file(text), dmr2015)
-    assert result.notes == ["Windows line endings were read as plain newlines"]
+    result = read(write_file(text), dmr2015)
+    assert other_notes(result) == ["Windows line endings were read as plain newlines"]
     # The canonical line break inside text is "\n".
     assert result.frame["comments_final"].to_list() == ["two\nlines"]
+
+
+def test_old_mac_line_endings_are_named_as_such(write_file: WriteFile, dmr2015: Instrument) -> None:
+    text = 'respondent_id,role,comments_final\rr1,chief_executive,"two\rlines"\r'
+    result = read(write_file(text), dmr2015)
+    assert other_notes(result) == ["old Mac line endings (CR only) were read as plain newlines"]
+    assert result.frame["comments_final"].to_list() == ["two\nlines"]
+
+
+def test_mixed_line_endings_are_counted(write_file: WriteFile, dmr2015: Instrument) -> None:
+    text = "respondent_id,role\r\nr1,chief_executive\rr2,chief_executive\nr3,medical_director\n"
+    result = read(write_file(text), dmr2015)
+    assert other_notes(result) == [
+        "mixed line endings (1 Windows (CR LF), 1 old Mac (CR), 2 Unix (LF)) were all read as "
+        "plain newlines"
+    ]
+    assert result.frame["respondent_id"].to_list() == ["r1", "r2", "r3"]
+
+
+# -- a first line that is not a header -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "first_line",
+    [
+        # The case of the issue: blank cells and repeated values (a TypeError before).
+        "T001,chief_executive,,online,2015-06-02,2,tend_to_agree,tend_to_agree,,",
+        "T001,chief_executive,RXA,online,2015-06-02",
+        "1,2,3",
+    ],
+)
+def test_a_data_row_first_is_a_file_level_no_header_message(
+    write_file: WriteFile, dmr2015: Instrument, first_line: str
+) -> None:
+    width = len(first_line.split(","))
+    second = ",".join(["T002", "medical_director", *[""] * (width - 2)])
+    row, column, message = one_problem(write_file(csv_of(first_line, second)), dmr2015)
+    assert (row, column) == (None, None)
+    assert message.startswith("no header row: the first line (")
+    assert "respondent_id, role, trust, mode" in message
+
+
+def test_a_header_with_one_known_name_is_a_header(
+    write_file: WriteFile, dmr2015: Instrument
+) -> None:
+    """Problems of a real header (a blank and a repeated name) are listed, not 'no header'."""
+    found = problems(write_file(csv_of("respondent_id,,x,x", "r1,a,b,c")), dmr2015)
+    assert (1, None, "column 2 of the header has no name; name it or delete the column") in found
+    assert (1, "x", "this column name appears more than once") in found
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
@@ -446,9 +505,9 @@ def test_blank_rows_are_skipped_and_later_rows_keep_their_numbers(
     write_file: WriteFile, dmr2015: Instrument
 ) -> None:
     good = csv_of("respondent_id,role", "r1,chief_executive", "", ",", "r2,medical_director", "")
-    result = read_exchange_csv(write_file(good), dmr2015)
+    result = read(write_file(good), dmr2015)
     assert result.frame["respondent_id"].to_list() == ["r1", "r2"]
-    assert result.notes == ["3 blank rows were skipped"]  # two in the middle, one at the end
+    assert other_notes(result) == ["3 blank rows were skipped"]  # two in the middle, one at the end
     bad = csv_of("respondent_id,role", "r1,chief_executive", "", "r2,boss")
     assert one_problem(write_file(bad), dmr2015)[:2] == (4, "role")
 
@@ -458,7 +517,7 @@ def test_problems_are_capped_per_column(write_file: WriteFile, dmr2015: Instrume
     found = problems(write_file(csv_of("respondent_id,role,local_rating", *rows)), dmr2015)
     assert len(found) == 20
     with pytest.raises(InvalidFile) as caught:
-        read_exchange_csv(write_file(csv_of("respondent_id,role,local_rating", *rows)), dmr2015)
+        read(write_file(csv_of("respondent_id,role,local_rating", *rows)), dmr2015)
     # The message lists the problems with the file name, each on its own line.
     lines = str(caught.value).splitlines()
     assert lines[0].endswith("20 problem(s); nothing was imported")

@@ -32,6 +32,10 @@ class Received:
 class Handler:
     """Accepts everything, except recipients whose address starts with `bounce` (550).
 
+    Messages to an address starting with a key of `data_replies` are refused at the end of
+    DATA with its reply (by default `reject...` permanently, `defer...` for now); every
+    DATA is counted by recipient in `data_attempts`.
+
     `hold_after`: once this many messages were accepted, the next DATA is held (never
     answered) and `holding` is set, so that a test can kill the sender mid-transaction.
     """
@@ -41,6 +45,13 @@ class Handler:
     holding: threading.Event = field(default_factory=threading.Event)
     held: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    data_replies: dict[str, str] = field(
+        default_factory=lambda: {
+            "reject": "554 5.7.1 Message refused by policy",
+            "defer": "451 4.3.0 Try again later",
+        }
+    )
+    data_attempts: dict[str, int] = field(default_factory=dict)
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
@@ -56,6 +67,13 @@ class Handler:
         parsed = email.message_from_bytes(content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         item = Received(str(envelope.mail_from), list(envelope.rcpt_tos), parsed)
+        with self.lock:
+            for recipient in envelope.rcpt_tos:
+                self.data_attempts[recipient] = self.data_attempts.get(recipient, 0) + 1
+        for recipient in envelope.rcpt_tos:
+            for prefix, reply in self.data_replies.items():
+                if recipient.split("@")[0].startswith(prefix):
+                    return reply
         with self.lock:
             if self.hold_after is not None and len(self.received) >= self.hold_after:
                 self.held.append(item)

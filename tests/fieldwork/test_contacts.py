@@ -80,9 +80,81 @@ def test_xlsx_is_read_like_csv(store: Store, frame: Frame, tmp_path: Path) -> No
         assert contact is not None and contact.directorate == "Surgery"
 
 
+def _formula_book(path: Path, directorate: str, trust: object = "RA1") -> Path:
+    """A workbook as a script writes it: openpyxl saves formulas without a value."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Frame"
+    sheet.append(["Name", "Email", "Role", "Trust", "Directorate"])
+    sheet.append(["A B", "ab@example.org", "clinical_director", "RA1", "Medicine"])
+    sheet.append(["X Y", "xy@example.org", "clinical_director", trust, directorate])
+    book.save(path)
+    return path
+
+
+def test_xlsx_formula_without_a_value_is_warned_with_its_cell(frame: Frame, tmp_path: Path) -> None:
+    path = _formula_book(tmp_path / "f.xlsx", '=CONCAT("Sur", "gery")')
+    summary = import_contacts(frame.store, path, frame.wave)
+    assert summary.added == 2
+    [warning] = summary.warnings
+    assert (warning.row, warning.column) == (3, "Directorate")
+    assert warning.message.startswith(
+        'sheet \'Frame\', cell E3: the formula =CONCAT("Sur", "gery") has no saved value and '
+        "was read as blank"
+    )
+    with frame.store.session() as session:
+        wave = frame.store.get_wave(session, frame.wave)
+        contact = find_contact(session, wave, "xy@example.org")
+        assert contact is not None and contact.directorate is None
+
+
+def test_xlsx_formula_with_a_saved_value_is_read_without_a_warning(
+    frame: Frame, tmp_path: Path
+) -> None:
+    import xlsxwriter
+
+    path = tmp_path / "saved.xlsx"
+    with xlsxwriter.Workbook(str(path)) as book:
+        sheet = book.add_worksheet("Frame")
+        sheet.write_row(0, 0, ["Name", "Email", "Role", "Trust", "Directorate"])
+        sheet.write_row(1, 0, ["X Y", "xy@example.org", "clinical_director", "RA1"])
+        sheet.write_formula(1, 4, '=CONCAT("Sur", "gery")', None, "Surgery")
+    summary = import_contacts(frame.store, path, frame.wave)
+    assert (summary.added, summary.warnings) == (1, ())
+    with frame.store.session() as session:
+        wave = frame.store.get_wave(session, frame.wave)
+        contact = find_contact(session, wave, "xy@example.org")
+        assert contact is not None and contact.directorate == "Surgery"
+
+
+def test_a_refused_xlsx_lists_the_formula_that_read_as_blank(frame: Frame, tmp_path: Path) -> None:
+    path = _formula_book(tmp_path / "t.xlsx", "Surgery", trust='=LEFT("RA1", 3)')
+    before = len(frame.contacts())
+    with pytest.raises(InvalidFile) as caught:
+        import_contacts(frame.store, path, frame.wave)
+    found = [(p.row, p.column, p.message) for p in caught.value.problems]
+    assert found[0][:2] == (3, "Trust") and "has no saved value" in found[0][2]
+    assert found[1][:2] == (3, "trust") and found[1][2].startswith("missing")
+    assert len(frame.contacts()) == before
+
+
 def test_opt_out_is_recorded_once(frame: Frame) -> None:
     first = frame.contacts()[0]
     with frame.store.session() as session:
         assert opt_out(session, first.id) is True
         assert opt_out(session, first.id) is False
     assert frame.contacts()[0].opted_out_at is not None
+
+
+def test_a_contacts_csv_without_a_header_row_says_so(frame: Frame, tmp_path: Path) -> None:
+    path = tmp_path / "no-header.csv"
+    path.write_text(
+        "A,a@example.org,chief_executive,RA1,\nB,b@example.org,chief_executive,RA1,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidFile) as caught:
+        import_contacts(frame.store, path, frame.wave)
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column) == (None, None)
+    assert problem.message.startswith("no header row: the first line ('A', 'a@example.org'")

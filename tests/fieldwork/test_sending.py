@@ -149,6 +149,40 @@ def test_bounce_is_recorded_and_stops_further_messages(
     assert report.planned == {"reminder-1": 39}
 
 
+def test_permanent_refusal_at_end_of_data_is_a_bounce_never_retried(
+    frame: Frame, mailserver: MailServer, key: bytes
+) -> None:
+    """A 5xx after the message (RFC 5321: permanent) bounces; a 4xx there is tried again."""
+    contacts = frame.contacts()
+    Contact = type(contacts[0])
+    with frame.store.session() as session:
+        for contact, address in zip(
+            contacts, ["reject0@example.org", "defer1@example.org"], strict=False
+        ):
+            session.execute(update(Contact).where(Contact.id == contact.id).values(email=address))
+    report = send(frame, mailserver, key)
+    assert (report.sent, report.bounced, report.failed) == (38, 1, 1)
+    rejected, deferred = frame.contacts()[:2]
+    assert rejected.bounced_at is not None and deferred.bounced_at is None
+    with frame.store.session() as session:
+        by_contact = {
+            m.contact_id: (m.status, m.detail) for m in session.scalars(select(Message)).all()
+        }
+    status, detail = by_contact[rejected.id]
+    assert status == "bounced" and detail is not None and detail.startswith("554 5.7.1")
+    status, detail = by_contact[deferred.id]
+    assert status == "failed" and detail is not None and detail.startswith("451 4.3.0")
+    # Later runs: the deferred message is tried again (up to its limit), the refused never.
+    for _ in range(3):
+        send(frame, mailserver, key)
+    attempts = mailserver.handler.data_attempts
+    assert attempts["reject0@example.org"] == 1
+    assert attempts["defer1@example.org"] == 3
+    # And no reminder goes to the bounced address either.
+    send(frame, mailserver, key, TODAY + dt.timedelta(days=9))
+    assert attempts["reject0@example.org"] == 1
+
+
 def test_server_down_marks_nothing_sent_and_next_run_sends(frame: Frame, key: bytes) -> None:
     from mailserver import free_port
 

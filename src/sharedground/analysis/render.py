@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sharedground.analysis.results import Analysis, Cell, RowResult, TableResult, half_up
+from sharedground.exchange.formulas import neutralise_row
 
 WITHHELD = "withheld"
 
@@ -168,12 +169,12 @@ def to_csv_text(analysis: Analysis) -> str:
 
 
 def csv_text(columns: list[str], lines: list[dict[str, Any]]) -> str:
-    """CSV with a header row; None is written as an empty cell."""
+    """CSV with a header row; None is written as an empty cell, no cell as a formula."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, columns, lineterminator="\n")
     writer.writeheader()
     for line in lines:
-        writer.writerow({k: "" if v is None else v for k, v in line.items()})
+        writer.writerow(neutralise_row(line))
     return buffer.getvalue()
 
 

@@ -53,6 +53,12 @@ def init(database: str | None) -> None:
     help="Mode for files without a mode column.",
 )
 @click.option(
+    "--allow-missing-items",
+    is_flag=True,
+    help="Import a file that lacks some questions' columns, storing them as unanswered "
+    "(the missing columns are listed); without it such a file is refused.",
+)
+@click.option(
     "--no-cache",
     is_flag=True,
     help="Leave the wave's analysis cache alone (the next analysis brings it up to date).",
@@ -70,6 +76,7 @@ def import_(
     wave: str,
     instrument_name: str | None,
     default_mode: str,
+    allow_missing_items: bool,
     no_cache: bool,
     cache_dir: Path | None,
     database: str | None,
@@ -90,7 +97,13 @@ def import_(
     try:
         with progress_bar("Importing") as update:
             result = import_file(
-                store, file, wave, inst, default_mode=default_mode, progress=update
+                store,
+                file,
+                wave,
+                inst,
+                default_mode=default_mode,
+                progress=update,
+                allow_missing_items=allow_missing_items,
             )
         for note in result.notes:
             console.print(f"[yellow]Note:[/] {note}")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import polars as pl
 
-from sharedground.exchange.columns import all_column_names
+from sharedground.exchange.columns import all_column_names, item_columns
+from sharedground.exchange.formulas import neutralise_frame
 from sharedground.instrument import Instrument
 
 
@@ -29,8 +30,20 @@ def canonical_frame(frame: pl.DataFrame, instrument: Instrument) -> pl.DataFrame
     )
 
 
+def free_text_columns(instrument: Instrument) -> list[str]:
+    """The columns whose cells may begin with a formula's first character.
+
+    Every other column holds validated values that cannot: option, role and Likert ids
+    begin with a lowercase letter (`instrument.model.ID_PATTERN`), dates and positive
+    ratings with a digit, and a negative rating is a plain number, which is written as it
+    is anyway (tests/exchange/test_exchange_formulas.py checks this for the instruments).
+    """
+    text = [c.name for c in item_columns(instrument) if c.kind == "text"]
+    return ["respondent_id", "trust", *text]
+
+
 def write_csv(frame: pl.DataFrame, instrument: Instrument, path: str | Path) -> None:
     """Write an exchange file in canonical form."""
-    canonical_frame(frame, instrument).write_csv(
+    neutralise_frame(canonical_frame(frame, instrument), free_text_columns(instrument)).write_csv(
         Path(path), line_terminator="\n", null_value="", quote_style="necessary"
     )

@@ -1,10 +1,11 @@
 """Turning the bytes of a CSV file into a frame of strings, or saying exactly why not.
 
 Spreadsheets save CSV in many ways. UTF-8 with or without a byte-order mark and Windows
-line endings are accepted (and noted); UTF-16, Latin-1, workbooks, semicolon-separated
-files, rows with too few or too many cells and broken quoting are refused with the row
-(or line) to look at. Line breaks inside cells are read as "\\n" whatever the file used,
-so the canonical form has no "\\r".
+or old Mac line endings are accepted (and noted, saying which were found); UTF-16, Latin-1,
+workbooks, semicolon-separated files, a first line that is not a header, rows with too few
+or too many cells and broken quoting are refused with the row (or line) to look at. Line
+breaks inside cells are read as "\\n" whatever the file used, so the canonical form has no
+"\\r".
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections.abc import Collection
 
 import polars as pl
 
@@ -28,9 +30,14 @@ def decode(name: str, raw: bytes, notes: list[str]) -> str:
     return decode_bytes(name, raw, notes).decode("utf-8")
 
 
-def parse(name: str, text: str) -> pl.DataFrame:
-    """Every cell as a string (null when empty), the header giving the column names."""
-    return parse_bytes(name, text.encode("utf-8"))
+def parse(name: str, text: str, known: Collection[str] | None = None) -> pl.DataFrame:
+    """Every cell as a string (null when empty), the header giving the column names.
+
+    With `known` (the column names the file may have, compared without case or
+    surrounding spaces), a first line naming none of them is taken for a data row: the
+    file is refused as having no header row.
+    """
+    return parse_bytes(name, text.encode("utf-8"), known)
 
 
 def decode_bytes(name: str, raw: bytes, notes: list[str]) -> bytes:
@@ -83,9 +90,29 @@ def decode_bytes(name: str, raw: bytes, notes: list[str]) -> bytes:
         )
     if b"\r" in raw:
         # Line breaks inside text cells become "\n" too: the canonical form has no "\r".
+        notes.append(_line_endings_note(raw))
         raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        notes.append("Windows line endings were read as plain newlines")
     return raw
+
+
+def _line_endings_note(raw: bytes) -> str:
+    """What the file's line breaks were, in words (it holds at least one "\r").
+
+    A lone "\n" beside "\r\n" is a line break inside a cell, as Excel writes them.
+    """
+    crlf = raw.count(b"\r\n")
+    cr = raw.count(b"\r") - crlf
+    lf = raw.count(b"\n") - crlf
+    if not cr:
+        return "Windows line endings were read as plain newlines"
+    if not crlf and not lf:
+        return "old Mac line endings (CR only) were read as plain newlines"
+    found = [
+        f"{n} {label}"
+        for n, label in ((crlf, "Windows (CR LF)"), (cr, "old Mac (CR)"), (lf, "Unix (LF)"))
+        if n
+    ]
+    return f"mixed line endings ({', '.join(found)}) were all read as plain newlines"
 
 
 def _first_bad_utf8(raw: bytes, chunk: int = 1 << 24) -> int | None:
@@ -103,10 +130,10 @@ def _first_bad_utf8(raw: bytes, chunk: int = 1 << 24) -> int | None:
     return None
 
 
-def parse_bytes(name: str, data: bytes) -> pl.DataFrame:
+def parse_bytes(name: str, data: bytes, known: Collection[str] | None = None) -> pl.DataFrame:
     """`parse` for the bytes `decode_bytes` gives."""
     head = _head(data)
-    header = _header_problems(head)
+    header = _header_problems(head, known)
     if header:
         raise InvalidFile(name, header)
     # Checked before the frame is read so that the two never take memory at once.
@@ -132,7 +159,7 @@ def _head(data: bytes, size: int = 1 << 16) -> str:
     return head
 
 
-def _header_problems(text: str) -> list[Problem]:
+def _header_problems(text: str, known: Collection[str] | None = None) -> list[Problem]:
     try:
         header = next(csv.reader(io.StringIO(text)), [])
     except csv.Error as exc:
@@ -143,6 +170,16 @@ def _header_problems(text: str) -> list[Problem]:
         separator = "semicolons" if ";" in header[0] else "tabs"
         return [
             Problem(1, None, f"the columns are separated by {separator}, not commas; {_SAVE_AS}")
+        ]
+    if known is not None and _no_header(header, known):
+        shown = ", ".join(repr(h) for h in header[:3]) + (", ..." if len(header) > 3 else "")
+        return [
+            Problem(
+                None,
+                None,
+                f"no header row: the first line ({shown}) names none of the columns; "
+                f"add a first line of column names ({', '.join(list(known)[:4])}, ...)",
+            )
         ]
     problems = [
         Problem(1, None, f"column {i} of the header has no name; name it or delete the column")
@@ -155,7 +192,14 @@ def _header_problems(text: str) -> list[Problem]:
         if h and h in seen:
             problems.append(Problem(1, h, "this column name appears more than once"))
         seen.add(h)
-    return sorted(set(problems))
+    # Sorted by a key: a problem without a column (None) cannot be compared with a name.
+    return sorted(set(problems), key=lambda p: (p.row or 0, p.column or "", p.message))
+
+
+def _no_header(header: list[str], known: Collection[str]) -> bool:
+    """True when no cell of the first line is a known column name."""
+    names = {k.strip().lower() for k in known}
+    return not any(h.strip().lower() in names for h in header)
 
 
 def _layout_ok(data: bytes, frame: pl.DataFrame) -> bool:

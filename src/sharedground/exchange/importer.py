@@ -42,12 +42,14 @@ def import_file(
     instrument: Instrument | None = None,
     default_mode: str = "online",
     progress: Progress | None = None,
+    allow_missing_items: bool = False,
 ) -> ImportResult:
     """Import a whole exchange file into a wave, or nothing at all.
 
     The wave is created with `instrument` (default dmr-2015) when it does not exist. A
     respondent already in the wave with identical answers is skipped, so importing the same
-    file twice adds nothing; one with different answers is an error.
+    file twice adds nothing; one with different answers is an error. A file lacking an
+    item's column is refused unless `allow_missing_items` (the notes then name them).
     """
     with store.session() as session:
         wave = store.find_wave(session, wave_name)
@@ -67,7 +69,9 @@ def import_file(
                 )
             instrument = stored
     instrument = instrument or builtin("dmr-2015")
-    parsed = read_exchange_csv(path, instrument, default_mode=default_mode)
+    parsed = read_exchange_csv(
+        path, instrument, default_mode=default_mode, allow_missing_items=allow_missing_items
+    )
     columns = item_columns(instrument)
     names = [c.name for c in columns]
     verbatim = {c.name for c in columns if c.kind != "text"}  # validated ids and numbers

@@ -23,6 +23,8 @@ from sharedground.exchange.columns import (
     Column,
     item_columns,
 )
+from sharedground.exchange.csvfile import free_text_columns
+from sharedground.exchange.formulas import restore_expr
 from sharedground.exchange.problems import InvalidFile, Problem
 from sharedground.instrument import NONE_CHOSEN, Instrument
 
@@ -41,9 +43,17 @@ class ExchangeFile:
 
 
 def read_exchange_csv(
-    path: str | Path, instrument: Instrument, default_mode: str = "online"
+    path: str | Path,
+    instrument: Instrument,
+    default_mode: str = "online",
+    allow_missing_items: bool = False,
 ) -> ExchangeFile:
-    """Read and validate a whole file; raise InvalidFile listing every problem."""
+    """Read and validate a whole file; raise InvalidFile listing every problem.
+
+    A file without a column for some item is refused (every answer to that question would
+    be stored as blank without a word), unless `allow_missing_items`: then a note names
+    the missing columns.
+    """
     name = str(path)
     notes: list[str] = []
     try:
@@ -54,21 +64,45 @@ def read_exchange_csv(
         raise InvalidFile(name, [Problem(None, None, "is a folder, not a file")]) from None
     data = csvparse.decode_bytes(name, raw, notes)
     del raw  # the same bytes when nothing was changed; else a gigabyte to give back
-    frame = csvparse.parse_bytes(name, data)
+    frame = csvparse.parse_bytes(name, data, known=_known_columns(instrument))
     del data
     frame = _check_header(name, frame, instrument)
+    missing = [c.name for c in item_columns(instrument) if c.name not in frame.columns]
+    header_problems: list[Problem] = []
+    if missing and allow_missing_items:
+        notes.append(
+            f"{_columns(len(missing))} missing, imported as unanswered: {', '.join(missing)}"
+        )
+    elif missing:
+        header_problems.append(
+            Problem(
+                1,
+                None,
+                f"{_columns(len(missing))} missing (instrument {instrument.key}): "
+                f"{', '.join(missing)}; add them (blank cells for questions not answered), "
+                "or import with --allow-missing-items to store those questions as unanswered",
+            )
+        )
     frame = _clean(frame.with_row_index(_ROW, offset=2), instrument)
     frame = _drop_blank_rows(frame, instrument, notes)
     if frame.height == 0:
         raise InvalidFile(name, [Problem(None, None, "the file has a header but no rows")])
     frame, problems = _validate(frame, instrument, default_mode)
-    if problems:
-        raise InvalidFile(name, problems)
+    if problems or header_problems:
+        raise InvalidFile(name, header_problems + problems)
     return ExchangeFile(name, frame, notes)
 
 
+def _columns(n: int) -> str:
+    return "1 item column is" if n == 1 else f"{n} item columns are"
+
+
+def _known_columns(instrument: Instrument) -> list[str]:
+    return [*FIXED_COLUMNS, *(c.name for c in item_columns(instrument))]
+
+
 def _check_header(name: str, frame: pl.DataFrame, instrument: Instrument) -> pl.DataFrame:
-    known = {*FIXED_COLUMNS, *(c.name for c in item_columns(instrument))}
+    known = set(_known_columns(instrument))
     problems = []
     renamed = {c: c.strip() for c in frame.columns if c != c.strip()}
     if renamed:
@@ -89,14 +123,22 @@ def _check_header(name: str, frame: pl.DataFrame, instrument: Instrument) -> pl.
 
 
 def _clean(frame: pl.DataFrame, instrument: Instrument) -> pl.DataFrame:
-    """Empty cells as null; spaces around values removed, except in free text."""
+    """Empty cells as null; spaces around values removed, except in free text.
+
+    The quote an export put before a cell a spreadsheet would take for a formula is taken
+    off again (`exchange.formulas`), after the spaces, in the columns where the exporter
+    adds it (`csvfile.free_text_columns`); elsewhere a leading quote is a value to refuse.
+    """
     text = {c.name for c in item_columns(instrument) if c.kind == "text"}
+    quoted = set(free_text_columns(instrument))
     cleaned: list[pl.Expr] = []
     for name in frame.columns:
         if name == _ROW:
             continue
         col = pl.col(name)
         value = col if name in text else col.str.strip_chars()
+        if name in quoted:
+            value = restore_expr(value)
         cleaned.append(pl.when(value == "").then(None).otherwise(value).alias(name))
     return frame.with_columns(cleaned)
 

@@ -137,6 +137,10 @@ def login(session: Session, username: str, password: str, *, client: str = "") -
         audit(session, username, "login refused", detail={"client": client, "why": "deactivated"})
         return LoginResult(None, None)
     if user.locked_until is not None and user.locked_until > now:
+        # As long as a wrong password takes, so that timing does not tell a locked (hence
+        # real) account from an unknown name either.
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
         audit(session, username, "login refused", detail={"client": client, "why": "locked"})
         return LoginResult(None, None, locked=True)
     try:

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from sharedground.exchange import csvparse
+from sharedground.exchange.formulas import restore
 from sharedground.exchange.problems import InvalidFile, Problem
 from sharedground.exchange.reader import TRUST_CODE
 from sharedground.fieldwork import envelope
@@ -58,15 +59,42 @@ class ContactRow:
     directorate: str | None
 
 
-def read_contacts(path: str | Path, instrument: Instrument) -> list[ContactRow]:
-    """Read and check a whole contacts file; InvalidFile lists every problem found."""
+def read_contacts(
+    path: str | Path, instrument: Instrument, warnings: list[Problem] | None = None
+) -> list[ContactRow]:
+    """Read and check a whole contacts file; InvalidFile lists every problem found.
+
+    What is read all the same but may be wrong (an XLSX formula without a saved value,
+    read as blank) is added to `warnings`; when the file is refused it is listed among
+    the problems, since it may be their cause.
+    """
     name = str(path)
     path = Path(path)
     if not path.exists():
         raise InvalidFile(name, [Problem(None, None, "no such file")])
     if path.is_dir():
         raise InvalidFile(name, [Problem(None, None, "is a folder, not a file")])
-    header, rows = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(name, path)
+    found: list[Problem] = []
+    if path.suffix.lower() == ".xlsx":
+        header, rows, found = _read_xlsx(path)
+    else:
+        header, rows = _read_csv(name, path)
+    if warnings is not None:
+        warnings += found
+    try:
+        return _check_rows(name, header, rows, instrument)
+    except InvalidFile as refused:
+        if not found:
+            raise
+        raise InvalidFile(name, refused.problems + found) from None
+
+
+def _check_rows(
+    name: str,
+    header: list[str],
+    rows: list[tuple[int, list[str | None]]],
+    instrument: Instrument,
+) -> list[ContactRow]:
     columns = _map_header(name, header)
     problems: list[Problem] = []
     parsed: list[ContactRow] = []
@@ -117,16 +145,29 @@ def _clean(value: object) -> str | None:
 
 def _read_csv(name: str, path: Path) -> tuple[list[str], list[tuple[int, list[str | None]]]]:
     text = csvparse.decode(name, path.read_bytes(), [])
-    frame = csvparse.parse(name, text)
-    rows = [(i + 2, list(row)) for i, row in enumerate(frame.iter_rows())]
+    frame = csvparse.parse(name, text, known=[*COLUMNS, *ALIASES])
+    # A contacts CSV the system wrote has a quote before cells a spreadsheet would run.
+    rows = [
+        (i + 2, [None if c is None else restore(c) for c in row])
+        for i, row in enumerate(frame.iter_rows())
+    ]
     return list(frame.columns), rows
 
 
-def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[str | None]]]]:
+def _read_xlsx(
+    path: Path,
+) -> tuple[list[str], list[tuple[int, list[str | None]]], list[Problem]]:
+    """The first sheet's header and rows, and a warning for each formula without a value.
+
+    A workbook keeps each formula's last calculated value beside it; files written by a
+    program that does not calculate (a script, some exports) have none, and the cell would
+    read as blank. Such cells are found by reading the workbook a second time for formulas.
+    """
     import openpyxl
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for a bad file
         raise InvalidFile(
             str(path), [Problem(None, None, f"cannot be read as an Excel workbook ({exc})")]
@@ -134,15 +175,42 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[str | None]]
     try:
         sheet = book.worksheets[0]
         rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        written = [list(r) for r in formulas.worksheets[0].iter_rows(values_only=True)]
+        title = sheet.title
     finally:
         book.close()
+        formulas.close()
     if not rows:
         raise InvalidFile(str(path), [Problem(None, None, "the first sheet is empty")])
     header = [str(c) if c is not None else "" for c in rows[0]]
     body = [
         (i + 2, [None if c is None else _cell_text(c) for c in r]) for i, r in enumerate(rows[1:])
     ]
-    return header, body
+    return header, body, _formulas_without_values(title, header, rows, written)
+
+
+def _formulas_without_values(
+    title: str, header: list[str], values: list[list[object]], written: list[list[object]]
+) -> list[Problem]:
+    from openpyxl.utils import get_column_letter
+
+    warnings = []
+    for r, (row, cells) in enumerate(zip(values, written, strict=False), start=1):
+        for c, formula in enumerate(cells):
+            value = row[c] if c < len(row) else None
+            if value is None and isinstance(formula, str) and formula.startswith("="):
+                cell = f"{get_column_letter(c + 1)}{r}"
+                column = header[c] if c < len(header) and header[c] else get_column_letter(c + 1)
+                warnings.append(
+                    Problem(
+                        r,
+                        column,
+                        f"sheet {title!r}, cell {cell}: the formula {formula} has no saved "
+                        "value and was read as blank; open the file in Excel or LibreOffice, "
+                        "save it (which calculates it) and import again",
+                    )
+                )
+    return warnings
 
 
 def _cell_text(value: object) -> str:
@@ -232,7 +300,8 @@ def import_contacts(store: Store, path: str | Path, wave_name: str) -> ImportSum
     with store.session() as session:
         wave = store.get_wave(session, wave_name)
         instrument = loads(wave.instrument.definition)
-        rows = read_contacts(path, instrument)
+        read_warnings: list[Problem] = []
+        rows = read_contacts(path, instrument, read_warnings)
         existing = _existing_emails(session, wave, [r.email for r in rows if r.email])
         clashes = [
             Problem(r.row, "email", f"{r.email} is already a contact in wave {wave.name!r}")
@@ -258,7 +327,7 @@ def import_contacts(store: Store, path: str | Path, wave_name: str) -> ImportSum
     by_role: dict[str, int] = {}
     for r in rows:
         by_role[r.role] = by_role.get(r.role, 0) + 1
-    warnings = tuple(
+    warnings = tuple(read_warnings) + tuple(
         Problem(r.row, "postal_address", warning)
         for r in rows
         if (warning := envelope.postcode_warning(r.postal_address)) is not None

@@ -2,7 +2,8 @@
 
 A transaction is run step by step (MAIL, RCPT, DATA) rather than with `sendmail`, so that
 a failure can be placed: a refusal or a broken connection before DATA means the message
-was certainly not accepted (it may be tried again), while a connection lost during DATA
+was certainly not accepted (it may be tried again, unless the refusal was permanent: a 5xx
+at RCPT or at the end of DATA is a bounce, never retried), while a connection lost during DATA
 leaves its fate unknown (the server may have accepted it), and such a message is only
 resent when asked explicitly.
 
@@ -41,7 +42,7 @@ class SmtpConfigError(StoreError):
 class Outcome(Enum):
     SENT = "sent"
     FAILED = "failed"  # certainly not accepted; may be tried again
-    BOUNCED = "bounced"  # the server refused the recipient for good (5xx)
+    BOUNCED = "bounced"  # the server refused the recipient or the message for good (5xx)
     UNKNOWN = "unknown"  # the connection broke during DATA
 
 
@@ -201,20 +202,29 @@ class SmtpTransport:
             return Outcome.FAILED, f"connection lost before the message was sent: {exc}"
         try:
             code, reply = smtp.data(message)
-        except smtplib.SMTPDataError as exc:
+        except smtplib.SMTPDataError as exc:  # DATA itself refused (no 354)
             smtp.rset()
-            return Outcome.FAILED, f"{exc.smtp_code} {_decode(exc.smtp_error)}"
+            return _refused(exc.smtp_code), f"{exc.smtp_code} {_decode(exc.smtp_error)}"
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
             return Outcome.UNKNOWN, f"connection lost while the message was being sent: {exc}"
-        if code != 250:
-            return Outcome.FAILED, f"{code} {_decode(reply)}"
+        if code != 250:  # the message was refused at its end (content, policy, size, spam)
+            return _refused(code), f"{code} {_decode(reply)}"
         return Outcome.SENT, f"{code} {_decode(reply)}"
 
     def _drop(self) -> None:
         if self._smtp is not None:
             self._smtp.close()
             self._smtp = None
+
+
+def _refused(code: int) -> Outcome:
+    """A refusal of the message: for good (5xx, never sent again) or for now (4xx, retried).
+
+    RFC 5321 makes 5xx permanent wherever it comes: sending the same message again can only
+    be refused again, so it counts as a bounce like a 5xx at RCPT.
+    """
+    return Outcome.BOUNCED if 500 <= code < 600 else Outcome.FAILED
 
 
 def _decode(reply: bytes | str) -> str:

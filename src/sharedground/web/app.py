@@ -23,6 +23,7 @@ from sharedground.web.admin.routes import routes as admin_routes
 from sharedground.web.clock import DEFAULT_TIMEZONE, StudyCalendar, study_zone, utc_now
 from sharedground.web.context import STATIC_PATH, WebContext
 from sharedground.web.security import (
+    SIGNIN_LIMIT,
     Csrf,
     DatabaseLedger,
     RateLimit,
@@ -47,6 +48,7 @@ def create_app(
     key: bytes | None = None,
     limiter: RateLimiter | None = None,
     rate_limit: RateLimit | None = None,
+    signin_limit: RateLimit | None = None,
     timezone: ZoneInfo | str = DEFAULT_TIMEZONE,
     now: Callable[[], dt.datetime] = utc_now,
     today: Callable[[], dt.date] | None = None,
@@ -60,6 +62,9 @@ def create_app(
         limiter: The token-guessing limit; by default one counted in the database, shared
             by every app (worker) on the same database.
         rate_limit: Failures and window of the default limiter (20 in 600 seconds).
+        signin_limit: Failed admin sign-ins allowed per client address in a window, across
+            usernames (default SIGNIN_LIMIT, 10 in 900 seconds), counted in the database
+            like the token-guessing limit.
         timezone: The study's time zone: waves open and close, and links and responses are
             dated, by the date there, and admin pages show times there (default
             Europe/London).
@@ -79,11 +84,26 @@ def create_app(
             clock=lambda: now().timestamp(),
         )
         limiter.prune()  # failures older than the window, left by servers that have stopped
+    signin_limit = signin_limit or SIGNIN_LIMIT
+    signin = RateLimiter(
+        signin_limit.failures,
+        signin_limit.seconds,
+        ledger=DatabaseLedger(store, secret, scope="signin:"),
+        clock=lambda: now().timestamp(),
+        recheck=0.0,  # sign-ins are rare: always read the shared count
+    )
+    signin.prune()
     zone = study_zone(timezone) if isinstance(timezone, str) else timezone
     if today is None:
         today = StudyCalendar(zone, now).today
     context = WebContext(
-        store=store, csrf=Csrf(secret), limiter=limiter, zone=zone, now=now, today=today
+        store=store,
+        csrf=Csrf(secret),
+        limiter=limiter,
+        zone=zone,
+        now=now,
+        today=today,
+        signin=signin,
     )
     static = StaticFiles(directory=str(resources.files("sharedground.web") / "static"))
     routes: list[BaseRoute] = [

@@ -86,6 +86,9 @@ class WebContext:
     now: Callable[[], dt.datetime]
     #: The study's date today (StudyCalendar(zone, now).today unless a test fixes it).
     today: Callable[[], dt.date]
+    #: Failed admin sign-ins per client address, across usernames (create_app shares it
+    #: through the database; this default counts in memory).
+    signin: RateLimiter = field(default_factory=lambda: RateLimiter(10, 900))
     env: jinja2.Environment = field(default_factory=templates)
     _fields: FieldDrawer | None = None
     _instruments: dict[int, Instrument] = field(default_factory=dict)
@@ -189,6 +192,18 @@ class WebContext:
             wait = await run_in_threadpool(self.limiter.blocked, client)
         if wait > 0:
             raise TooManyAttempts(wait)
+
+    async def signin_wait(self, request: Request) -> float:
+        """Seconds the client must wait before trying to sign in again (0: it may now)."""
+        return await run_in_threadpool(self.signin.blocked, self.client(request))
+
+    async def record_signin_failure(self, request: Request) -> None:
+        """Count a failed sign-in against the client, whatever the username."""
+        client = self.client(request)
+        if self.store.backend == "sqlite":
+            await run_in_threadpool(self._locked, self.signin.failed, client)
+        else:
+            await run_in_threadpool(self.signin.failed, client)
 
     async def record_failure(self, request: Request) -> None:
         """Count a failed link look-up against the client (a database write: off the loop)."""

@@ -14,6 +14,13 @@
   survey page answers 429 until the window has passed. The failures are counted in the
   database, so all workers share one count; the client's address is stored only as a
   keyed hash, and only for the length of the window.
+* Sign-in guessing: each client may fail to sign in to the admin area only so often in a
+  window, whatever usernames it tries ($SHAREDGROUND_SIGNIN_LIMIT, default 10 in 900
+  seconds; SIGNIN_LIMIT); then the sign-in form answers 429, checking no password, until
+  the window has passed. Counted like token guessing, in the same table under keys of
+  their own, so every worker shares one count. An account's own lockout (5 wrong
+  passwords in a row) stays, and both answer like a wrong password would: which
+  usernames exist is not revealed.
 * Logs: the access log shows `/s/<token>` with the token replaced; answers are never logged,
   and a logged exception keeps its traceback but not its message (which may quote SQL
   parameters).
@@ -45,6 +52,7 @@ from sharedground.store.schema import Guess, Setting
 
 SECRET_ENV = "SHAREDGROUND_SECRET_KEY"
 RATE_LIMIT_ENV = "SHAREDGROUND_RATE_LIMIT"
+SIGNIN_LIMIT_ENV = "SHAREDGROUND_SIGNIN_LIMIT"
 CSRF_COOKIE = "sg_csrf"
 CSRF_FIELD = "csrf_token"
 
@@ -174,15 +182,19 @@ class RateLimit:
         )
 
     @classmethod
-    def from_env(cls) -> RateLimit:
-        """$SHAREDGROUND_RATE_LIMIT, or 20 failures in 600 seconds when it is not set."""
-        text = os.environ.get(RATE_LIMIT_ENV)
+    def from_env(cls, name: str = RATE_LIMIT_ENV, default: RateLimit | None = None) -> RateLimit:
+        """$SHAREDGROUND_RATE_LIMIT (or `name`), else `default` (20 failures in 600 seconds)."""
+        text = os.environ.get(name)
         if not text:
-            return cls()
+            return default or cls()
         try:
             return cls.parse(text)
         except ValueError as exc:
-            raise ValueError(f"${RATE_LIMIT_ENV}: {exc}") from None
+            raise ValueError(f"${name}: {exc}") from None
+
+
+#: Failed admin sign-ins allowed from one client address in the window, across usernames.
+SIGNIN_LIMIT = RateLimit(10, 900)
 
 
 class Ledger(Protocol):
@@ -245,12 +257,21 @@ class DatabaseLedger:
     of them. Rows are deleted once they are older than the limit's window.
     """
 
-    def __init__(self, store: Store, key: bytes) -> None:
+    def __init__(self, store: Store, key: bytes, scope: str = "") -> None:
+        """`scope` keeps a second count in the same table (sign-in failures: "signin:"):
+        its rows' keys begin with it, and its pruning touches only them. Hashes are hex, so
+        the unscoped (token) rows are those without a ":".
+        """
+        if scope and (":" not in scope or len(scope) > 16):
+            raise ValueError("a ledger scope ends with ':' and is at most 16 characters")
         self._engine = store.engine
-        self._key = hmac.new(key, b"rate-limit client key", hashlib.sha256).digest()
+        self._scope = scope
+        label = b"rate-limit client key" + (b" " + scope.encode() if scope else b"")
+        self._key = hmac.new(key, label, hashlib.sha256).digest()
 
     def client_key(self, client: str) -> str:
-        return hmac.new(self._key, client.encode(), hashlib.sha256).hexdigest()[:32]
+        digest = hmac.new(self._key, client.encode(), hashlib.sha256).hexdigest()
+        return (self._scope + digest)[:32]
 
     def recent(self, client: str, since: float, count: int) -> list[float]:
         with self._engine.connect() as connection:
@@ -263,8 +284,14 @@ class DatabaseLedger:
             return self._recent(connection, key, since, count)
 
     def prune(self, before: float) -> None:
+        # Each count forgets only its own rows: their windows may differ.
+        mine = (
+            Guess.client_key.startswith(self._scope, autoescape=True)
+            if self._scope
+            else Guess.client_key.not_like("%:%")
+        )
         with self._engine.begin() as connection:
-            connection.execute(delete(Guess).where(Guess.at <= before))
+            connection.execute(delete(Guess).where(Guess.at <= before, mine))
 
     @staticmethod
     def _recent(connection: Connection, key: str, since: float, count: int) -> list[float]:

@@ -35,35 +35,61 @@ def _login(session: Session, username: str, password: str, client: str) -> accou
     return accounts.login(session, username, password, client=client)
 
 
+#: The one answer to every failed sign-in: a wrong password, an unknown or closed username
+#: and a locked account look the same, so the form does not reveal which accounts exist.
+REFUSED = (
+    "The username or password is not right. After "
+    f"{accounts.MAX_FAILURES} wrong passwords in a row an account is locked for "
+    f"{accounts.LOCK_MINUTES} minutes."
+)
+
+
 async def submit(request: Request) -> Response:
     ctx = AdminContext.of(request)
     form = await ctx.web.check_csrf(request)
     username = (form.get("username") or [""])[-1].strip()
     password = (form.get("password") or [""])[-1]
     target = _safe_next((form.get("next") or [""])[-1])
+    wait = await ctx.web.signin_wait(request)
+    if wait > 0:
+        # Too many failures from this address, whatever the usernames: no password is
+        # checked (which also spares the server argon2's work) until the window has passed.
+        minutes = max(1, round(wait / 60))
+        response = _form(
+            ctx,
+            request,
+            429,
+            target,
+            username,
+            "Too many failed sign-ins came from your connection. Please wait "
+            f"{minutes} minute{'s' if minutes != 1 else ''} and try again.",
+        )
+        response.headers["Retry-After"] = str(int(wait) + 1)
+        return response
     result: accounts.LoginResult = await ctx.run(
         _login, username, password, ctx.web.client(request)
     )
     if result.token is None:
-        message = (
-            f"This account is locked after too many failed attempts. Try again in "
-            f"{accounts.LOCK_MINUTES} minutes."
-            if result.locked
-            else "The username or password is not right."
-        )
-        return ctx.render(
-            request,
-            "login.html",
-            None,
-            401,
-            title="Sign in",
-            next=target,
-            username=username,
-            problems=[Problem("username", "username", message)],
-        )
+        await ctx.web.record_signin_failure(request)
+        return _form(ctx, request, 401, target, username, REFUSED)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, result.token)
     return response
+
+
+def _form(
+    ctx: AdminContext, request: Request, status: int, target: str, username: str, message: str
+) -> Response:
+    return ctx.render(
+        request,
+        "login.html",
+        None,
+        status,
+        title="Sign in",
+        next=target,
+        username=username,
+        problems=[Problem("username", "username", message)],
+    )
 
 
 def _logout(session: Session, token: str | None) -> None:
