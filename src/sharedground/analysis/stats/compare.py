@@ -55,7 +55,7 @@ def _run_fisher(table: CleanTable, why: str, max_work: int) -> TestResult:
                 f"{name} needed ({why}), but this {r} × {c} table with "
                 f"{sum(map(sum, table.counts))} answers is too large to compute exactly "
                 f"within the work allowed ({max_work:,} units, about "
-                f"{max_work / UNITS_PER_SECOND:.0f} s), and the bounds on its p-value do "
+                f"{max_work / UNITS_PER_SECOND:.2g} s), and the bounds on its p-value do "
                 "not settle its significance; merging sparse answer options would make "
                 "it feasible.",
             ),
