@@ -63,6 +63,9 @@ def test_p_value_below_the_floor_is_zero_without_enumeration(table: list[list[in
     assert result.p_value == 0.0
     assert result.stars == "***"
     assert "below 1e-300" in result.reason
+    # The observed table's probability, far below the smallest double, as a power of ten.
+    exponent = math.floor(_log_p_observed(table) / math.log(10))
+    assert f"× 10^{exponent}" in result.reason
     assert compare_groups(table).p_value in (0.0, None) or compare_groups(table).test == "chi2"
     assert time.process_time() - started < CPU_GUARD
 
@@ -135,10 +138,15 @@ ANALYSIS_TABLES = [
     [[k % 3, 40 - k % 3] for k in range(20)],
     [[k % 5, 30 - k % 5] for k in range(150)],
     [[(7 * k) % 4, 6000 - (7 * k) % 4] for k in range(150)],
+    # not built by the analysis, but compare_groups takes any table: three answer options
+    [[3, 1, 2], [300_000, 300_000, 1_000], [300_000, 300_100, 900]],
+    [[30, 10, 20], [3_000, 2_000, 10], [2_500, 2_400, 9]],
 ]
 
 
-@pytest.mark.parametrize("table", ANALYSIS_TABLES, ids=lambda t: f"{len(t)}x2-N{sum(map(sum, t))}")
+@pytest.mark.parametrize(
+    "table", ANALYSIS_TABLES, ids=lambda t: f"{len(t)}x{len(t[0])}-N{sum(map(sum, t))}"
+)
 def test_analysis_tables_answer_or_refuse_within_the_analysis_budget(
     table: list[list[int]],
 ) -> None:

@@ -53,6 +53,9 @@ __all__ = [
 
 Kind = Literal["exact", "below_floor", "bound"]
 
+# Share of the budget (1 / this) spent on the exact sum when the bounds settle the stars.
+_SETTLED_SHARE = 10
+
 
 @dataclass(frozen=True)
 class ExactOutcome:
@@ -66,6 +69,7 @@ class ExactOutcome:
         kind: Which of the three.
         p_low: A lower bound on the p-value (the observed table's probability); equal to
             ``p_value`` for an exact result.
+        log_low: Its natural logarithm (``p_low`` underflows to 0 below about 1e-308).
         work: Units of work spent (see :mod:`.fisher_budget`).
     """
 
@@ -73,14 +77,15 @@ class ExactOutcome:
     kind: Kind
     p_low: float
     work: int
+    log_low: float = 0.0
 
     def describe(self) -> str:
         """Sentence for a result's reason; ``""`` for an exact p-value."""
         if self.kind == "below_floor":
             return (
                 f"The p-value is below {P_FLOOR:g}, and is reported as 0: the observed table "
-                f"has probability {self.p_low:.3g} and no more tables than could make it "
-                f"reach {P_FLOOR:g} have these margins."
+                f"has probability {_power_of_ten(self.log_low)}, and too few tables have "
+                f"these margins to bring the sum up to {P_FLOOR:g}."
             )
         if self.kind == "bound":
             return (
@@ -90,6 +95,13 @@ class ExactOutcome:
                 "the upper bound is reported."
             )
         return ""
+
+
+def _power_of_ten(log_value: float) -> str:
+    """``exp(log_value)`` written as a power of ten, readable far below the smallest double."""
+    exponent = math.floor(log_value / math.log(10))
+    mantissa = math.exp(log_value - exponent * math.log(10))
+    return f"about {mantissa:.1f} × 10^{exponent}"
 
 
 def _exact(counts: tuple[tuple[int, ...], ...], log_tol: float, budget: Budget) -> float:
@@ -140,15 +152,18 @@ def fisher_test(
     log_tol = math.log(TWO_BY_TWO_REL_ERR) if (r, c) == (2, 2) else FEXACT_LOG_TOL
     bound = tail_bound(counts, log_tol)
     if bound.below_floor:
-        return ExactOutcome(0.0, "below_floor", bound.low, 0)
-    budget = Budget(max_work)
+        return ExactOutcome(0.0, "below_floor", bound.low, 0, bound.log_low)
+    settled = stars(bound.low) == stars(bound.high)
+    # When the bounds already settle the stars, the exact value is still worth a little
+    # work (it is more informative than a bound) but not the whole budget.
+    budget = Budget(max_work // _SETTLED_SHARE if settled else max_work)
     try:
         p = _exact(counts, log_tol, budget)
     except ExactTestTooLarge:
-        if stars(bound.low) == stars(bound.high):
-            return ExactOutcome(bound.high, "bound", bound.low, budget.used)
+        if settled:
+            return ExactOutcome(bound.high, "bound", bound.low, budget.used, bound.log_low)
         raise
-    return ExactOutcome(p, "exact", p, budget.used)
+    return ExactOutcome(p, "exact", p, budget.used, math.log(p) if p > 0 else -math.inf)
 
 
 def fisher_pvalue(counts: tuple[tuple[int, ...], ...], max_work: int = DEFAULT_MAX_WORK) -> float:
