@@ -107,29 +107,55 @@ class _Registry:
         self.network = network
         self.stage = stage
         self.index: dict[Hashable, int] = {}
+        self._known = np.zeros(0, dtype=np.int64)  # integer keys met so far, sorted
+        self._known_ids = np.zeros(0, dtype=np.int64)
         self.states: list[tuple[int, ...]] = []
         self._bounds = np.empty((64, 3))
 
-    def lookup(self, keys: list[Hashable], rows: IntArray) -> IntArray:
-        """Number of each child node, registering (and bounding) the new ones."""
-        out = []
-        index = self.index
-        for j, key in enumerate(keys):
-            at = index.get(key)
-            if at is None:
-                at = len(self.states)
-                index[key] = at
-                state = tuple(rows[j].tolist())
-                self.states.append(state)
-                if at >= self._bounds.shape[0]:
-                    grown = np.empty((2 * self._bounds.shape[0], 3))
-                    grown[:at] = self._bounds[:at]
-                    self._bounds = grown
-                # Bounding a node costs about as much as a few hundred units of work.
-                self.network._charge(200 + 5 * self.network.stages[self.stage])
-                self._bounds[at] = self.network._bounds(self.stage, state)
-            out.append(at)
-        return np.array(out, dtype=np.int64)
+    def lookup(self, keys: list[Hashable] | IntArray, rows: IntArray) -> IntArray:
+        """Number of each child node, registering (and bounding) the new ones.
+
+        Integer keys (the usual case) are looked up all at once in a sorted array; only
+        the children never met before go through Python, one by one, to be bounded.
+        """
+        if not isinstance(keys, np.ndarray):  # pragma: no cover - very wide tables only
+            index = self.index
+            out = []
+            for j, key in enumerate(keys):
+                at = index.get(key)
+                if at is None:
+                    at = index[key] = self._register(rows[j])
+                out.append(at)
+            return np.array(out, dtype=np.int64)
+        known, ids = self._known, self._known_ids
+        where = np.minimum(np.searchsorted(known, keys), max(known.size - 1, 0))
+        found = known[where] == keys if known.size else np.zeros(keys.size, dtype=bool)
+        result = np.empty(keys.size, dtype=np.int64)
+        result[found] = ids[where[found]]
+        missing = np.flatnonzero(~found)
+        if missing.size:
+            new_keys, first = np.unique(keys[missing], return_index=True)
+            new_ids = np.array(
+                [self._register(rows[j]) for j in missing[first].tolist()], dtype=np.int64
+            )
+            result[missing] = new_ids[np.searchsorted(new_keys, keys[missing])]
+            slots = np.searchsorted(known, new_keys)
+            self._known = np.insert(known, slots, new_keys)
+            self._known_ids = np.insert(ids, slots, new_ids)
+        return result
+
+    def _register(self, row: IntArray) -> int:
+        at = len(self.states)
+        state = tuple(row.tolist())
+        self.states.append(state)
+        if at >= self._bounds.shape[0]:
+            grown = np.empty((2 * self._bounds.shape[0], 3))
+            grown[:at] = self._bounds[:at]
+            self._bounds = grown
+        # Bounding a node costs about as much as a few hundred units of work.
+        self.network._charge(200 + 5 * self.network.stages[self.stage])
+        self._bounds[at] = self.network._bounds(self.stage, state)
+        return at
 
     def bounds(self, child: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """(upper bound, lower bound, log total weight) of the futures of each child."""
@@ -240,7 +266,7 @@ class _Network:
 
     def _daughters(
         self, k: int, state: tuple[int, ...]
-    ) -> tuple[list[Hashable], IntArray, FloatArray, FloatArray]:
+    ) -> tuple[list[Hashable] | IntArray, IntArray, FloatArray, FloatArray]:
         """Distinct (child node, stage log-weight) pairs reachable from a node.
 
         Returns a hashable key per child node, the child states (one sorted row each), the
@@ -271,7 +297,7 @@ class _Network:
             first[1:] = (key[1:] != key[:-1]) | (bits_sorted[1:] != bits_sorted[:-1])
             starts = np.flatnonzero(first)
             picked = order[starts]
-            keys: list[Hashable] = key[starts].tolist()
+            keys: list[Hashable] | IntArray = key[starts]
         else:  # pragma: no cover - only for very wide tables with large margins
             keyed = np.concatenate([children, bits[:, None]], axis=1)
             _, picked, inverse = np.unique(keyed, axis=0, return_index=True, return_inverse=True)
