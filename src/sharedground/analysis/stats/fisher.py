@@ -53,7 +53,7 @@ __all__ = [
 
 Kind = Literal["exact", "below_floor", "bound"]
 
-# Share of the budget (1 / this) spent on the exact sum when the bounds settle the stars.
+# Share of the budget (1 / this) the network gets when the bounds settle the stars.
 _SETTLED_SHARE = 10
 
 
@@ -104,7 +104,27 @@ def _power_of_ten(log_value: float) -> str:
     return f"about {mantissa:.1f} × 10^{exponent}"
 
 
-def _exact(counts: tuple[tuple[int, ...], ...], log_tol: float, budget: Budget) -> float:
+def _network(
+    counts: tuple[tuple[int, ...], ...], log_tol: float, budget: Budget, settled: bool
+) -> float:
+    """The network algorithm; a tenth of the budget when the bounds settle the stars.
+
+    Its work cannot be foreseen (the two-column algorithms' can, and they refuse at once),
+    so where the bounds already give the stars the exact value is worth a little work, as
+    it says more than a bound, but not the whole budget.
+    """
+    if not settled:
+        return network_pvalue(counts, log_tol, budget)
+    share = Budget(min(budget.limit - budget.used, budget.limit // _SETTLED_SHARE))
+    try:
+        return network_pvalue(counts, log_tol, share)
+    finally:
+        budget.charge(share.used)
+
+
+def _exact(
+    counts: tuple[tuple[int, ...], ...], log_tol: float, budget: Budget, settled: bool
+) -> float:
     r, c = len(counts), len(counts[0])
     if c == 2 or r == 2:
         # Two answer options (or two groups): a one-parameter family per row.
@@ -128,7 +148,7 @@ def _exact(counts: tuple[tuple[int, ...], ...], log_tol: float, budget: Budget) 
         else:
             budget.charge(first_try.used)
             return p
-    return network_pvalue(counts, log_tol, budget)
+    return _network(counts, log_tol, budget, settled)
 
 
 def fisher_test(
@@ -154,11 +174,9 @@ def fisher_test(
     if bound.below_floor:
         return ExactOutcome(0.0, "below_floor", bound.low, 0, bound.log_low)
     settled = stars(bound.low) == stars(bound.high)
-    # When the bounds already settle the stars, the exact value is still worth a little
-    # work (it is more informative than a bound) but not the whole budget.
-    budget = Budget(max_work // _SETTLED_SHARE if settled else max_work)
+    budget = Budget(max_work)
     try:
-        p = _exact(counts, log_tol, budget)
+        p = _exact(counts, log_tol, budget, settled)
     except ExactTestTooLarge:
         if settled:
             return ExactOutcome(bound.high, "bound", bound.low, budget.used, bound.log_low)
