@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-sqlite lint format bench clean
+.PHONY: install demo test test-sqlite lint format bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ format: $(STAMP)
 
 bench: $(STAMP)  ## the benchmarks the issues name, each beside a peer measured in the same run
 	$(BIN)/python bench/run.py
+
+# Not in CI (minutes): the kill tests at full size. `make test` runs them small.
+soak: $(STAMP)  ## survey server and `send` killed with SIGKILL mid-run, SQLite and PostgreSQL
+	SHAREDGROUND_SOAK=1 SHAREDGROUND_REQUIRE_POSTGRES=1 $(BIN)/pytest -p no:cacheprovider -q -s \
+		tests/web/test_web_kill.py tests/fieldwork/test_send_kills.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

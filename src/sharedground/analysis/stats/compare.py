@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .chi2 import chi2_pvalue, pearson_statistic
-from .fisher import DEFAULT_MAX_WORK, ExactTestTooLarge, fisher_pvalue
+from .fisher import ExactTestTooLarge, fisher_test
+from .fisher_budget import ANALYSIS_MAX_WORK, DEFAULT_MAX_WORK, UNITS_PER_SECOND
 from .result import TestResult
 from .table import CleanTable, Counts, clean_table, expected_at_least, smallest_expected
 
@@ -38,11 +39,11 @@ def _run_chi2(table: CleanTable, why: str) -> TestResult:
     return TestResult("chi2", statistic, df, p, reason)
 
 
-def _run_fisher(table: CleanTable, why: str, max_work: int = DEFAULT_MAX_WORK) -> TestResult:
+def _run_fisher(table: CleanTable, why: str, max_work: int) -> TestResult:
     r, c = len(table.counts), len(table.counts[0])
     name = "Fisher's exact test" if (r, c) == (2, 2) else "Exact Fisher–Freeman–Halton test"
     try:
-        p: float | None = fisher_pvalue(table.counts, max_work)
+        outcome = fisher_test(table.counts, max_work)
     except ExactTestTooLarge:
         return TestResult(
             "fisher",
@@ -52,11 +53,20 @@ def _run_fisher(table: CleanTable, why: str, max_work: int = DEFAULT_MAX_WORK) -
             _join(
                 table.dropped_note,
                 f"{name} needed ({why}), but this {r} × {c} table with "
-                f"{sum(map(sum, table.counts))} answers is too large to compute exactly; "
-                "merging sparse answer options would make it feasible.",
+                f"{sum(map(sum, table.counts))} answers is too large to compute exactly "
+                f"within the work allowed ({max_work:,} units, about "
+                f"{max_work / UNITS_PER_SECOND:.2g} s), and the bounds on its p-value do "
+                "not settle its significance; merging sparse answer options would make "
+                "it feasible.",
             ),
         )
-    return TestResult("fisher", None, None, p, _join(table.dropped_note, f"{name}: {why}."))
+    return TestResult(
+        "fisher",
+        None,
+        None,
+        outcome.p_value,
+        _join(table.dropped_note, f"{name}: {why}.", outcome.describe()),
+    )
 
 
 def compare_groups(counts: Counts) -> TestResult:
@@ -66,6 +76,11 @@ def compare_groups(counts: Counts) -> TestResult:
     count is at least 5, and otherwise the exact Fisher–Freeman–Halton test (Fisher's
     exact test for 2 × 2), with p-values matching R's ``chisq.test(correct = FALSE)`` and
     ``fisher.test``.
+
+    The exact test works within about a second
+    (:data:`~sharedground.analysis.stats.fisher_budget.ANALYSIS_MAX_WORK`): a p-value below
+    1e-300 is reported as 0, one whose bounds settle the stars may be reported as its upper
+    bound, and a test that would take longer has ``p_value`` None; the ``reason`` says which.
 
     Rows or columns with no counts at all are dropped first (the ``reason`` says so). If
     fewer than two groups or two answer options remain, or the table is empty, no test is
@@ -88,7 +103,7 @@ def compare_groups(counts: Counts) -> TestResult:
     why = _expected_note(table)
     if expected_at_least(table.counts, MIN_EXPECTED):
         return _run_chi2(table, why)
-    return _run_fisher(table, why)
+    return _run_fisher(table, why, ANALYSIS_MAX_WORK)
 
 
 def chi_square(counts: Counts) -> TestResult:
@@ -106,10 +121,11 @@ def chi_square(counts: Counts) -> TestResult:
 def fisher_exact(counts: Counts, *, max_work: int = DEFAULT_MAX_WORK) -> TestResult:
     """The exact Fisher–Freeman–Halton test (Fisher's exact test for 2 × 2), always.
 
-    Same input handling as :func:`compare_groups`. When the table is too large to
-    enumerate exactly within ``max_work`` (see
-    :data:`~sharedground.analysis.stats.fisher_network.DEFAULT_MAX_WORK`; the default
-    allows roughly 10-30 seconds), ``p_value`` is None and the ``reason`` says so.
+    Same input handling as :func:`compare_groups`, with a larger budget by default:
+    ``max_work`` units (see :mod:`~sharedground.analysis.stats.fisher_budget`; the default
+    allows about four seconds). A p-value below 1e-300 is reported as 0; when the exact sum
+    would exceed the budget, the upper bound on the p-value is reported if it settles the
+    stars, and otherwise ``p_value`` is None; the ``reason`` says which.
     """
     table = clean_table(counts)
     if table.problem is not None:

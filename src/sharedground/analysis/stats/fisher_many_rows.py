@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from .fisher_network import ExactTestTooLarge
+from .fisher_budget import DEFAULT_MAX_WORK, Budget, ExactTestTooLarge
 from .logprob import FloatArray, log_dbinom, log_dbinom_scalar
 
 IntArray = npt.NDArray[np.int64]
@@ -34,10 +34,15 @@ IntArray = npt.NDArray[np.int64]
 _NEGLIGIBLE = 40.0
 # Most combinations a half may list before the test is declared too large.
 _MAX_LISTED = 6_000_000
+# Work charged per combination listed (sorted with lexsort, the bulk of the time), per row
+# value computed and per group of equal totals visited (see .fisher_budget).
+_LISTED_UNITS = 12
+_ROW_VALUE_UNITS = 3
+_GROUP_UNITS = 300
 
 
 def _half(
-    rows: Sequence[tuple[int, FloatArray]], cut: float
+    rows: Sequence[tuple[int, FloatArray]], cut: float, budget: Budget
 ) -> tuple[IntArray, FloatArray, FloatArray]:
     """All combinations of the rows' counts: (total, log-probability part, multiplicity).
 
@@ -54,6 +59,7 @@ def _half(
         size = totals.size * counts.size
         if size > _MAX_LISTED:
             raise ExactTestTooLarge("the exact test needs more memory than allowed for this table")
+        budget.charge(_LISTED_UNITS * size)
         t = (totals[:, None] + counts[None, :]).ravel()
         v = (values[:, None] + row_kept[None, :]).ravel()
         w = np.repeat(mult, counts.size)
@@ -69,7 +75,10 @@ def _half(
 
 
 def many_rows_pvalue(
-    row_totals: Sequence[int], first_column: Sequence[int], log_tol: float
+    row_totals: Sequence[int],
+    first_column: Sequence[int],
+    log_tol: float,
+    budget: Budget | None = None,
 ) -> float:
     """Exact p-value for an r × 2 table (any r >= 2) by meeting in the middle.
 
@@ -77,13 +86,16 @@ def many_rows_pvalue(
         row_totals: Row totals ``n_i``, all positive.
         first_column: Observed first-column counts; their sum lies strictly between 0 and N.
         log_tol: A table counts when ``log P(table) <= log P(observed) + log_tol``.
+        budget: Work allowed (by default :data:`.fisher_budget.DEFAULT_MAX_WORK`).
 
     Returns:
         The total probability of the tables that count.
 
     Raises:
-        ExactTestTooLarge: Listing the combinations would take too much memory.
+        ExactTestTooLarge: Listing the combinations would take too much memory, or the
+            budget would be exceeded.
     """
+    budget = budget or Budget(DEFAULT_MAX_WORK)
     n = [int(v) for v in row_totals]
     obs = [int(v) for v in first_column]
     big_n, m = sum(n), sum(obs)
@@ -95,10 +107,11 @@ def many_rows_pvalue(
     rows = []
     for ni in n:
         lo, hi = max(0, m - (big_n - ni)), min(ni, m)
+        budget.charge(_ROW_VALUE_UNITS * (hi - lo + 1))
         rows.append((lo, log_dbinom(np.arange(lo, hi + 1, dtype=np.float64), float(ni), pi)))
     h = len(rows) // 2
-    a_tot, a_val, a_mult = _half(rows[:h], cut)
-    b_tot, b_val, b_mult = _half(rows[h:], cut)
+    a_tot, a_val, a_mult = _half(rows[:h], cut, budget)
+    b_tot, b_val, b_mult = _half(rows[h:], cut, budget)
 
     # Second half, grouped by total (already sorted by total, then value).
     b_top = float(b_val.max())
@@ -118,6 +131,7 @@ def many_rows_pvalue(
     total = 0.0
     a_start = np.flatnonzero(np.r_[True, a_tot[1:] != a_tot[:-1]])
     a_end = np.r_[a_start[1:], a_tot.size]
+    budget.charge(_GROUP_UNITS * (a_start.size + seg_start.size) + 2 * (a_tot.size + b_tot.size))
     seg_index = {int(b_tot[s]): k for k, s in enumerate(seg_start.tolist())}
     for s, e in zip(a_start.tolist(), a_end.tolist(), strict=True):
         need = m - int(a_tot[s])

@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import chdtrc
 
+from .fisher_budget import DEFAULT_MAX_WORK, Budget
 from .logprob import FloatArray, log_dbinom, log_dbinom_scalar
 
 IntArray = npt.NDArray[np.int64]
@@ -53,6 +54,12 @@ _NEGLIGIBLE = 40.0
 # value, and its result is trusted only above _COMPLEMENT_FLOOR (see the module docstring).
 _COMPLEMENT_HINT = 1e-3
 _COMPLEMENT_FLOOR = 1e-5
+# Work charged (see .fisher_budget): per slice visited in a Python loop, per array element
+# handled there, and per row value computed. Calibrated on 3 x 2 and 4 x 2 tables of up to
+# a million answers (bench/bench_stats.py).
+_SLICE_UNITS = 600
+_ELEMENT_UNITS = 0.2
+_ROW_VALUE_UNITS = 3
 
 
 class _Row:
@@ -150,9 +157,21 @@ def _crossing(
 class _TwoColumnTables:
     """All tables with the margins of one observed r × 2 table (2 <= r <= 4)."""
 
-    def __init__(self, row_totals: Sequence[int], first_column: Sequence[int], log_tol: float):
-        self.n = [int(v) for v in row_totals]
-        self.obs = [int(v) for v in first_column]
+    def __init__(
+        self,
+        row_totals: Sequence[int],
+        first_column: Sequence[int],
+        log_tol: float,
+        budget: Budget | None = None,
+    ) -> None:
+        self.budget = budget or Budget(DEFAULT_MAX_WORK)
+        # The p-value does not depend on the order of the rows. Smallest rows first: they
+        # form the outer group, whose spread sets how many slices are visited, while the
+        # largest rows, inside each slice, are handled as whole arrays. A small group
+        # beside two large ones then costs a few slices, not thousands.
+        order = sorted(range(len(row_totals)), key=lambda i: int(row_totals[i]))
+        self.n = [int(row_totals[i]) for i in order]
+        self.obs = [int(first_column[i]) for i in order]
         self.big_n = sum(self.n)
         self.m = sum(self.obs)
         self.pi = self.m / self.big_n
@@ -196,6 +215,7 @@ class _TwoColumnTables:
             mid = (good + bad) // 2
             good, bad = (mid, bad) if keep(mid) else (good, mid)
         hi = good
+        self.budget.charge(_ROW_VALUE_UNITS * (hi - lo + 1))
         values = log_dbinom(np.arange(lo, hi + 1, dtype=np.float64), float(n_i), pi)
         return _Row(n_i, lo, hi, values)
 
@@ -222,6 +242,7 @@ class _TwoColumnTables:
         pair = _Pair(self.rows[0], self.rows[1])
         t = np.array([self.m], dtype=np.int64)
         lo, hi = pair.bounds(t)
+        self.budget.charge(_SLICE_UNITS + _ELEMENT_UNITS * max(0, int(hi[0] - lo[0]) + 1))
         values, _ = pair.window(self.m, int(lo[0]), int(hi[0]))
         counted = values[values <= self.threshold]
         top = float(counted.max())
@@ -273,6 +294,14 @@ class _TwoColumnTables:
             a_limit = thr - inner_best
             a_first = _crossing(outer, u, a_limit, a_mode, a_lo - 1)
             a_last = _crossing(outer, u, a_limit, a_mode, a_hi + 1)
+            outer_sizes = a_last - a_first + 1
+        else:
+            outer_sizes = np.ones_like(t)
+        # Everything the loop below will touch is known now: charge it before starting.
+        self.budget.charge(
+            _SLICE_UNITS * t.size
+            + _ELEMENT_UNITS * float(np.sum(b_last - b_first + 1) + 3 * np.sum(outer_sizes))
+        )
 
         total = 0.0
         for k in range(t.size):
@@ -326,6 +355,13 @@ class _TwoColumnTables:
             a_lo, a_hi = outer.bounds(u)
             a_first = _crossing(outer, u, thr - inner_best, a_mode, a_lo - 1)
             a_last = _crossing(outer, u, thr - inner_best, a_mode, a_hi + 1)
+            outer_sizes = 3 * (a_last - a_first + 1) + (a_hi - a_lo + 1)
+        else:
+            outer_sizes = np.ones_like(t)
+        self.budget.charge(
+            _SLICE_UNITS * t.size
+            + _ELEMENT_UNITS * float(4 * np.sum(b_hi - b_lo + 1) + np.sum(outer_sizes))
+        )
 
         total = 0.0
         for k in range(t.size):
@@ -367,7 +403,10 @@ class _TwoColumnTables:
 
 
 def two_column_pvalue(
-    row_totals: Sequence[int], first_column: Sequence[int], log_tol: float
+    row_totals: Sequence[int],
+    first_column: Sequence[int],
+    log_tol: float,
+    budget: Budget | None = None,
 ) -> float:
     """Exact p-value for an r × 2 table with 2 <= r <= 4.
 
@@ -376,10 +415,14 @@ def two_column_pvalue(
         first_column: Observed first-column counts ``a_i``; their sum must lie strictly
             between 0 and ``sum(n_i)``.
         log_tol: A table counts when ``log P(table) <= log P(observed) + log_tol``.
+        budget: Work allowed (by default :data:`.fisher_budget.DEFAULT_MAX_WORK`).
 
     Returns:
         The total probability of the tables that count.
+
+    Raises:
+        ExactTestTooLarge: The budget would be exceeded.
     """
     if not 2 <= len(row_totals) <= 4:
         raise ValueError("two_column_pvalue handles 2 to 4 rows")
-    return _TwoColumnTables(row_totals, first_column, log_tol).pvalue()
+    return _TwoColumnTables(row_totals, first_column, log_tol, budget).pvalue()
