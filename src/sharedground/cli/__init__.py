@@ -64,5 +64,10 @@ def _register() -> None:
 
     main.add_command(report.report)
 
+    from sharedground.cli import disclosure
+
+    for command in disclosure.COMMANDS:
+        main.add_command(command)
+
 
 _register()
