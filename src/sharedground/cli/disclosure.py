@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from sharedground.cli._common import console, database_option, open_store
+
+if TYPE_CHECKING:
+    from sharedground.analysis.disclosure.audit import CellAudit
 
 
 @click.group()
@@ -96,8 +100,8 @@ def audit(wave: str, protection: int | None, exact: bool, show: int, database: s
     console.print("[green]PASS[/]: no withheld cell can be narrowed below the protection.")
 
 
-def _width(cell: object) -> float:
-    intervals = getattr(cell, "intervals")
+def _width(cell: CellAudit) -> float:
+    intervals = cell.intervals
     key = "total" if "total" in intervals else "respondents"
     return float(intervals[key].width)
 

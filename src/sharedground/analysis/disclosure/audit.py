@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from sharedground.analysis.disclosure.decide import Decision, required_widths
 from sharedground.analysis.disclosure.intervals import Interval, intervals
 

@@ -26,6 +26,7 @@ withheld (and as small when they are).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -127,7 +128,7 @@ def _margins(
 
 def published_table(cells: WaveCells, decision: Decision, index: int | None) -> Published:
     """A table of the wave with the decision applied, as the audit reads it."""
-    n_trusts, n_roles = len(cells.trusts), len(cells.roles)
+    n_trusts = len(cells.trusts)
     people = decision.respondents
     if index is None:
         table = people
@@ -196,7 +197,7 @@ def _line_rule(
     changed = True
     while changed:
         changed = False
-        lines = [(t, slice(None)) for t in np.flatnonzero(rows_printed)]
+        lines: list[tuple[Any, Any]] = [(t, slice(None)) for t in np.flatnonzero(rows_printed)]
         lines += [(slice(None), r) for r in np.flatnonzero(cols_printed)]
         for line in lines:
             hidden = withheld[line]

@@ -75,9 +75,16 @@ class Interval:
 
 
 def _slack(table: Published) -> FloatArray:
-    """How many more valid answers each cell could hold (infinite where nothing caps it)."""
+    """How many more valid answers each cell could hold (infinite where nothing caps it).
+
+    With several quantities each gets half (rounded down), so that moves found for each on
+    its own can be made together: the total's interval is then the sum of theirs.
+    """
     total = table.total
-    return np.where(table.cap >= 0, (table.cap - total).astype(float), np.inf)
+    slack = np.where(table.cap >= 0, (table.cap - total).astype(float), np.inf)
+    if len(table.quantities) > 1:
+        slack = np.floor(slack / len(table.quantities))
+    return slack
 
 
 _BIG = 2**30  # "unlimited" (scipy's maximum flow takes 32-bit capacities)
@@ -240,7 +247,9 @@ class _Programme:
         if table.real_rows_printed:
             lines.append([index[c] for c in self.cells if c[0] != n_rows - 1])
         lines = [line for line in lines if line]
-        rows, cols, rhs = [], [], []
+        rows: list[int] = []
+        cols: list[int] = []
+        rhs: list[float] = []
         for j, name in enumerate(self.names):
             truth = table.quantities[name]
             for line in lines:
@@ -249,7 +258,9 @@ class _Programme:
                 rhs.append(float(sum(int(truth[self.cells[i]]) for i in line)))
         self.a_eq = coo_array((np.ones(len(rows)), (rows, cols)), shape=(len(rhs), n)).tocsr()
         self.b_eq = np.array(rhs)
-        ub_rows, ub_cols, ub = [], [], []
+        ub_rows: list[int] = []
+        ub_cols: list[int] = []
+        ub: list[float] = []
         for i, cell in enumerate(self.cells):
             if table.cap[cell] >= 0:
                 ub_rows.extend([len(ub)] * q)
@@ -306,9 +317,10 @@ def _combine(
         out[name] = Interval(own - down, own + up, how)
     if len(table.quantities) > 1:
         own = float(table.total[cell])
-        downs = [d for d, _ in rooms.values()]
-        ups = [u for _, u in rooms.values()]
-        out["total"] = Interval(own - max(downs), own + max(ups), how)
+        # Each quantity moved within its share of the slack: the moves add up.
+        down = sum(d for d, _ in rooms.values())
+        up = sum(u for _, u in rooms.values())
+        out["total"] = Interval(own - down, own + up, how)
     return out
 
 
