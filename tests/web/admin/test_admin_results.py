@@ -10,6 +10,7 @@ more, never of the one who just responded.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 
 from adminhelpers import PASSWORD, login
@@ -80,7 +81,7 @@ def test_a_lead_reading_after_every_completion_learns_no_ones_answers(store: Sto
         survey.today[0] = today + dt.timedelta(days=11)
         readings.append(_reading(lead))
 
-    for before, after in zip(readings, readings[1:], strict=False):
+    for before, after in itertools.pairwise(readings):
         step = int(after["shown"]) - int(before["shown"])  # type: ignore[call-overload]
         if step == 0:
             # Nothing moved: the one who just responded is not in the figures at all.

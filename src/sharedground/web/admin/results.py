@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sharedground.analysis.disclosure.release import release
 from sharedground.exchange.columns import MULTI_SEPARATOR
 from sharedground.fieldwork.accounts import Principal
 from sharedground.instrument import (
@@ -36,10 +37,9 @@ from sharedground.instrument import (
     SingleItem,
     loads,
 )
-from sharedground.analysis.disclosure.release import release
 from sharedground.store import Organisation, Store
-from sharedground.store.schema import HeldResponse
 from sharedground.store import Response as Answer
+from sharedground.store.schema import HeldResponse
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
 
 
