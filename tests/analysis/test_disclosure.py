@@ -147,5 +147,7 @@ def test_the_audit_fails_on_a_pattern_that_subtraction_undoes() -> None:
     withheld[:2, :2] = True
     found = intervals(table, [(0, 0)], need, exact=True)[(0, 0)]["respondents"]
     assert (found.low, found.high, found.how) == (0, 13, "lp")
+    # The quick path certifies part of it (its flows stop once the width asked for is
+    # reached) and never claims more than is true.
     quick = intervals(table, [(0, 0)], need)[(0, 0)]["respondents"]
-    assert (quick.low, quick.high) == (0, 13)
+    assert quick.how == "certified" and quick.low == 0 and 8 <= quick.high <= 13

@@ -14,7 +14,8 @@ margins (tau-argus, R's sdcTable):
    it), and every cell of a group whose column a trust report hides for its size.
 3. Secondary suppression: every line whose total is printed and holds a withheld cell
    must hold at least two, together at least `threshold`; the cheapest cells (fewest
-   answers) are added until that holds everywhere.
+   answers) are added until that holds everywhere, preferring cells whose crossing line
+   already holds a withheld cell (closing a rectangle rather than opening a new line).
 4. The pattern is then audited (`intervals`): where a withheld small cell can still be
    narrowed below `threshold` by linear programming over everything printed, the cheapest
    cells in its row and column are withheld too, and the audit runs again.
@@ -185,6 +186,13 @@ def required_widths(
     return required
 
 
+def _lonely(values: IntArray, withheld: BoolArray, line: tuple[Any, Any], threshold: int) -> bool:
+    hidden = withheld[line]
+    if not hidden.any():
+        return False
+    return bool(hidden.sum() < 2 or int(values[line][hidden].sum()) < threshold)
+
+
 def _line_rule(
     values: IntArray,
     withheld: BoolArray,
@@ -193,25 +201,53 @@ def _line_rule(
     cols_printed: BoolArray,
     threshold: int,
 ) -> None:
-    """Withhold the cheapest cells until no printed line holds a lone or small withheld sum."""
-    changed = True
-    while changed:
+    """Withhold the cheapest cells until no printed line holds a lone or small withheld sum.
+
+    Rows (trusts) are settled one cell at a time, preferring a cell whose column already
+    holds a withheld cell. Columns (roles, few) are settled together: the lone columns
+    all take their partner from one other trust, the one for which that costs least
+    (counting the further cell its row then needs), so a trust whose every group is small
+    is paired with the cheapest whole trust rather than spread over the largest.
+    """
+    while True:
         changed = False
-        lines: list[tuple[Any, Any]] = [(t, slice(None)) for t in np.flatnonzero(rows_printed)]
-        lines += [(slice(None), r) for r in np.flatnonzero(cols_printed)]
-        for line in lines:
-            hidden = withheld[line]
-            if not hidden.any():
+        for t in np.flatnonzero(rows_printed):
+            line = (t, slice(None))
+            if not _lonely(values, withheld, line, threshold):
                 continue
-            if hidden.sum() >= 2 and int(values[line][hidden].sum()) >= threshold:
-                continue
-            candidates = np.flatnonzero(eligible[line] & ~hidden)
+            candidates = np.flatnonzero(eligible[t] & ~withheld[t])
             if not len(candidates):
                 continue
-            pick = candidates[np.argmin(values[line][candidates])]
-            index = (line[0], pick) if isinstance(line[1], slice) else (pick, line[1])
-            withheld[index] = True
+            settled = ~cols_printed[candidates] | withheld[:, candidates].any(axis=0)
+            pool = candidates[settled] if settled.any() else candidates
+            withheld[t, pool[np.argmin(values[t][pool])]] = True
             changed = True
+        lone = [
+            r
+            for r in np.flatnonzero(cols_printed)
+            if _lonely(values, withheld, (slice(None), r), threshold)
+        ]
+        if lone:
+            best: tuple[float, int, list[int]] | None = None
+            for a in range(withheld.shape[0]):
+                take = [r for r in lone if eligible[a, r] and not withheld[a, r]]
+                if not take:
+                    continue
+                cost = float(sum(int(values[a, r]) for r in take))
+                if rows_printed[a] and int(withheld[a].sum()) + len(take) < 2:
+                    others = np.flatnonzero(eligible[a] & ~withheld[a])
+                    others = np.array([r for r in others if r not in take])
+                    cost += float(values[a][others].min()) if len(others) else float("inf")
+                # Cover as many lone columns as possible, then as cheaply as possible.
+                key = (-len(take), cost)
+                if best is None or key < (-len(best[2]), best[0]):
+                    best = (cost, a, take)
+            if best is not None:
+                for r in best[2]:
+                    withheld[best[1], r] = True
+                changed = True
+        if not changed:
+            return
 
 
 def _complement(
