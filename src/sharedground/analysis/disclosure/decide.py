@@ -223,7 +223,7 @@ def _line_rule(
             withheld[t, pool[np.argmin(values[t][pool])]] = True
             changed = True
         lone = [
-            r
+            int(r)
             for r in np.flatnonzero(cols_printed)
             if _lonely(values, withheld, (slice(None), r), threshold)
         ]
