@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from sharedground.analysis import significance, summaries
 from sharedground.analysis.counting import Counts, count
@@ -66,7 +67,10 @@ def analyse(data: WaveData, options: Options | None = None) -> Analysis:
     per_table = [(t, table_rows(instrument, t)) for t in instrument.tables]
     specs = [spec for _, rows in per_table for spec in rows]
     counts = count(data.frame, specs, split.expr, split.keys)
-    counts, split = _drop_empty_groups(counts, split)
+    # Under a disclosure decision, an empty group the decision withholds stays (withheld):
+    # leaving it out would tell a reader nobody of that group responded.
+    keep = None if options.disclosure is None else options.disclosure.sizes(split.ids)
+    counts, split = _drop_empty_groups(counts, split, keep)
 
     results = build_rows(specs, counts, split.ids, threshold, options.disclosure)
     tables: list[TableResult] = []
@@ -154,9 +158,14 @@ def build_rows(
     return results
 
 
-def _drop_empty_groups(counts: Counts, split: Grouping) -> tuple[Counts, Grouping]:
-    """Leave out groups nobody belongs to (a mode not used, a country not sampled)."""
+def _drop_empty_groups(
+    counts: Counts, split: Grouping, also: npt.NDArray[np.bool_] | None = None
+) -> tuple[Counts, Grouping]:
+    """Leave out groups nobody belongs to (a mode not used, a country not sampled), except
+    those marked in `also`."""
     keep = counts.respondents > 0
+    if also is not None:
+        keep = keep | also
     if keep.all():
         return counts, split
     index = np.flatnonzero(keep)

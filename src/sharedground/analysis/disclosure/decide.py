@@ -21,7 +21,8 @@ margins (tau-argus, R's sdcTable):
    cells in its row and column are withheld too, and the audit runs again.
 
 Cells of respondents without a trust or without a role are never printed; they count as
-withheld (and as small when they are).
+withheld (and as small when they are). A trust whose report hides a group hides its
+empty groups too (the report lists every role), so it does not name who is there.
 """
 
 from __future__ import annotations
@@ -366,6 +367,11 @@ def decide_cells(cells: WaveCells, threshold: int) -> Decision:
     decision = Decision(cells, threshold, respondents, [])
     _complete(cells, decision, None, people, occupied & real & ~withheld, threshold)
 
+    # A trust report that hides some groups lists every role, present or not (its absent
+    # groups are withheld like the small ones): otherwise a trust of one respondent would
+    # name that person's role by the one group it lists.
+    hiding: BoolArray = np.asarray(respondents.withheld[:-1, :-1].any(axis=1))
+    respondents.withheld[:-1, :-1] |= hiding[:, None]
     hidden_groups = respondents.withheld & real
     for i in range(len(cells.specs)):
         valid = cells.valid[i]
