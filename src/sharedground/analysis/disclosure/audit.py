@@ -71,8 +71,11 @@ def audit(
         view = decision.published(index)
         required = required_widths(view, table.primary, protection)
         found = intervals(view, list(required), required, exact=exact)
+        # Counted over cells someone is in: a hidden trust's empty groups are withheld too
+        # but hide no one.
+        present = (cells.respondents > 0)[:-1, :-1]
         result.withheld_primary += int((table.withheld & table.primary)[:-1, :-1].sum())
-        result.withheld_secondary += int(table.secondary[:-1, :-1].sum())
+        result.withheld_secondary += int((table.secondary[:-1, :-1] & present).sum())
         if index is None:
             name, values = "respondents", cells.respondents
         else:
