@@ -371,7 +371,7 @@ def decide_cells(cells: WaveCells, threshold: int) -> Decision:
     # groups are withheld like the small ones): otherwise a trust of one respondent would
     # name that person's role by the one group it lists.
     hiding: BoolArray = np.asarray(respondents.withheld[:-1, :-1].any(axis=1))
-    respondents.withheld[:-1, :-1] |= hiding[:, None]
+    respondents.withheld[:-1, :-1] |= hiding[:, None] & ~occupied[:-1, :-1]
     hidden_groups = respondents.withheld & real
     for i in range(len(cells.specs)):
         valid = cells.valid[i]
