@@ -83,6 +83,24 @@ def test_the_attack_fails_on_the_reports_the_builder_makes(
     # The trust's own report still hides its 3 clinical directors.
     own = reports["RA1"]
     assert all(row["groups"][CD]["count"] is None for t in own["tables"] for row in t["rows"])
+    # Every output reads the one decision: each trust's role cells, the national role
+    # totals (whose own rule the decision keeps).
+    decision = context.disclosure
+    roles = decision.cells.roles
+    for trust, document in [*reports.items(), (None, context.national)]:
+        index = 0
+        for table in document["tables"]:
+            for row in table["rows"]:
+                decided = decision.tables[index]
+                for role, cell in row["groups"].items():
+                    r = roles.index(role)
+                    hidden = (
+                        decided.roles[r]
+                        if trust is None
+                        else decided.withheld[decision.trust_index(trust), r]
+                    )
+                    assert (cell["count"] is None) == bool(hidden), (trust, index, role)
+                index += 1
     recovered = subtract(context.national, reports, "RA1", CD)
     # National minus the other trusts' reports: some other trust's clinical directors are
     # withheld too on every row, so subtraction recovers nothing.
