@@ -79,8 +79,10 @@ def _waves() -> dict[str, pl.DataFrame]:
     tt_then = _with_ratings(tt_now, THEN).with_columns(
         respondent_id=pl.format("TT-then-{}", pl.int_range(pl.len()).cast(pl.String))
     )
-    # A trust with responses in the later wave only.
-    only_now = now.filter(~mine & (pl.col("trust") == "T004")).head(12)
+    # A trust with responses in the later wave only. Eighty of T001's: with a dozen, every
+    # one of its groups was small, and the wave-wide disclosure decision (which protects
+    # them against the other trusts' reports too) then withheld groups of TT as well.
+    only_now = now.filter(~mine & (pl.col("trust") == "T001")).head(80)
     rest_now = now.filter(
         ~mine & ~pl.col("respondent_id").is_in(only_now["respondent_id"].implode())
     )

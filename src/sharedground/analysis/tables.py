@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from sharedground.analysis import significance, summaries
 from sharedground.analysis.counting import Counts, count
@@ -27,6 +29,9 @@ from sharedground.analysis.rows import RowSpec, table_rows
 from sharedground.analysis.source import WaveData
 from sharedground.analysis.suppression import suppress
 
+if TYPE_CHECKING:
+    from sharedground.analysis.disclosure.decide import DisclosureView
+
 
 @dataclass(frozen=True)
 class Options:
@@ -38,6 +43,10 @@ class Options:
     disagreement: float = summaries.DISAGREEMENT
     #: None uses the wave's own `suppression_threshold`.
     suppression_threshold: int | None = None
+    #: The wave's disclosure decision as this analysis reads it (`by` must be "role"):
+    #: which cells to withhold, decided once for every output of the wave. None: each
+    #: row is suppressed on its own (`suppression.suppress`).
+    disclosure: DisclosureView | None = None
 
 
 def analyse(data: WaveData, options: Options | None = None) -> Analysis:
@@ -51,14 +60,19 @@ def analyse(data: WaveData, options: Options | None = None) -> Analysis:
         if options.suppression_threshold is None
         else options.suppression_threshold
     )
+    if options.disclosure is not None and options.by != "role":
+        raise ValueError("a disclosure decision covers tables by role only")
     instrument = data.instrument
     split = grouping(instrument, options.by, data.frame)
     per_table = [(t, table_rows(instrument, t)) for t in instrument.tables]
     specs = [spec for _, rows in per_table for spec in rows]
     counts = count(data.frame, specs, split.expr, split.keys)
-    counts, split = _drop_empty_groups(counts, split)
+    # Under a disclosure decision, an empty group the decision withholds stays (withheld):
+    # leaving it out would tell a reader nobody of that group responded.
+    keep = None if options.disclosure is None else options.disclosure.sizes(split.ids)
+    counts, split = _drop_empty_groups(counts, split, keep)
 
-    results = build_rows(specs, counts, split.ids, threshold)
+    results = build_rows(specs, counts, split.ids, threshold, options.disclosure)
     tables: list[TableResult] = []
     position = 0
     for table, rows in per_table:
@@ -70,7 +84,10 @@ def analyse(data: WaveData, options: Options | None = None) -> Analysis:
                 result.q_value = q
         tables.append(TableResult(table.id, table.title, table_results))
 
-    sizes, _ = suppress(counts.respondents, counts.overall_respondents, threshold)
+    if options.disclosure is not None:
+        sizes = options.disclosure.sizes(split.ids)
+    else:
+        sizes, _ = suppress(counts.respondents, counts.overall_respondents, threshold)
     groups = [
         GroupInfo(gid, label, None if sizes[i] else int(counts.respondents[i]))
         for i, (gid, label) in enumerate(zip(split.ids, split.labels, strict=True))
@@ -93,14 +110,25 @@ def analyse(data: WaveData, options: Options | None = None) -> Analysis:
 
 
 def build_rows(
-    specs: Sequence[RowSpec], counts: Counts, group_ids: Sequence[str], threshold: int
+    specs: Sequence[RowSpec],
+    counts: Counts,
+    group_ids: Sequence[str],
+    threshold: int,
+    disclosure: DisclosureView | None = None,
 ) -> list[RowResult]:
-    """Cells, suppression and the test for each row of `counts`."""
+    """Cells, suppression and the test for each row of `counts`.
+
+    With `disclosure`, row i withholds what the wave's decision says; otherwise each row
+    is suppressed on its own.
+    """
     results: list[RowResult] = []
     for i, spec in enumerate(specs):
         counted, valid = counts.counted[i], counts.valid[i]
         overall_valid = int(counts.overall_valid[i])
-        withheld, overall_withheld = suppress(valid, overall_valid, threshold)
+        if disclosure is not None:
+            withheld, overall_withheld = disclosure.row(i, list(group_ids))
+        else:
+            withheld, overall_withheld = suppress(valid, overall_valid, threshold)
         cells = {
             gid: Cell.withheld() if withheld[j] else Cell(int(counted[j]), int(valid[j]))
             for j, gid in enumerate(group_ids)
@@ -130,9 +158,14 @@ def build_rows(
     return results
 
 
-def _drop_empty_groups(counts: Counts, split: Grouping) -> tuple[Counts, Grouping]:
-    """Leave out groups nobody belongs to (a mode not used, a country not sampled)."""
+def _drop_empty_groups(
+    counts: Counts, split: Grouping, also: npt.NDArray[np.bool_] | None = None
+) -> tuple[Counts, Grouping]:
+    """Leave out groups nobody belongs to (a mode not used, a country not sampled), except
+    those marked in `also`."""
     keep = counts.respondents > 0
+    if also is not None:
+        keep = keep | also
     if keep.all():
         return counts, split
     index = np.flatnonzero(keep)

@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "status": "fieldwork:status",
     "admin": "fieldwork:admin",
     "report": "report:report",
+    "disclosure": "disclosure:disclosure",
 }
 
 

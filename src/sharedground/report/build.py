@@ -16,9 +16,10 @@ from sqlalchemy import select
 
 from sharedground.analysis import trend as analysis_trend
 from sharedground.analysis.benchmark import benchmark
+from sharedground.analysis.disclosure.decide import Decision, decide
 from sharedground.analysis.results import Analysis
 from sharedground.analysis.source import WaveData, load_wave
-from sharedground.analysis.tables import analyse
+from sharedground.analysis.tables import Options, analyse
 from sharedground.instrument import Instrument
 from sharedground.report import comments as comment_module
 from sharedground.report import trend
@@ -76,6 +77,20 @@ class WaveContext:
     @property
     def threshold(self) -> int:
         return self.data.suppression_threshold
+
+    @property
+    def disclosure(self) -> Decision:
+        """Which cells every output of the wave withholds (decided once, when first needed).
+
+        A trust's role cells are withheld by this one decision over the trust x role table
+        and its printed margins, so the national figures by role minus the other trusts'
+        reports cannot recover them (`sharedground.analysis.disclosure`).
+        """
+        # Keyed by the wave's data too: a caller may swap `data` (tests change the threshold).
+        if "disclosure" not in self.extras or self.extras["disclosure"][0] is not self.data:
+            self.extras["disclosure"] = (self.data, decide(self.data))
+        found: Decision = self.extras["disclosure"][1]
+        return found
 
     @property
     def distributions(self) -> Distributions:
@@ -326,7 +341,7 @@ def trust_input(context: WaveContext, trust: str) -> ReportInput:
         )
     subset = context.trust_data(trust)
     frame = subset.frame
-    analysis = analyse(subset)
+    analysis = analyse(subset, Options(disclosure=context.disclosure.view(trust)))
     own = analysis.to_json()
     groups = _groups(own, context.threshold)
     benchmarks = {"Other trusts": _others(context, trust)}

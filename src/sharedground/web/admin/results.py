@@ -2,20 +2,29 @@
 
 An organisation lead sees only these figures for their own trust, never a response: each
 question shows the share giving each answer, and nothing at all when fewer people than
-the wave's suppression threshold responded from the trust.
+the wave's suppression threshold responded from the trust (or answered the question).
+
+While fieldwork runs the figures come from the trust's responses released in batches
+(`analysis.disclosure.release`): they change only when a whole batch of at least the
+threshold has arrived, so reading the page before and after someone responds tells
+nothing about their answers. The page says which responses it shows and when it next
+changes. Fieldwork is over once the wave's closing day has passed and no completed
+questionnaire is held back; then every response is shown.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sharedground.analysis.disclosure.release import release
 from sharedground.exchange.columns import MULTI_SEPARATOR
 from sharedground.fieldwork.accounts import Principal
 from sharedground.instrument import (
@@ -30,28 +39,44 @@ from sharedground.instrument import (
 )
 from sharedground.store import Organisation, Store
 from sharedground.store import Response as Answer
+from sharedground.store.schema import HeldResponse
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
 
 
-def _load(session: Session, store: Store, wave_name: str, trust: str) -> dict[str, Any] | None:
+def _final(session: Session, wave: Any, today: dt.date) -> bool:
+    if wave.closes is None or today <= wave.closes:
+        return False
+    held = session.scalar(
+        select(func.count()).select_from(HeldResponse).where(HeldResponse.wave_id == wave.id)
+    )
+    return not held
+
+
+def _load(
+    session: Session, store: Store, wave_name: str, trust: str, today: dt.date
+) -> dict[str, Any] | None:
     wave = store.find_wave(session, wave_name)
     organisation = session.scalar(select(Organisation).where(Organisation.code == trust))
     if wave is None or organisation is None:
         return None
     instrument = loads(wave.instrument.definition)
+    where = (Answer.wave_id == wave.id, Answer.organisation_id == organisation.id)
+    received = session.scalar(select(func.count()).select_from(Answer).where(*where)) or 0
+    threshold = wave.suppression_threshold
+    batch = release(received, threshold, _final(session, wave, today))
+    # The first `shown` responses in the order the store received them: a later reading
+    # adds whole batches and never takes one away.
     answers = list(
-        session.scalars(
-            select(Answer.answers).where(
-                Answer.wave_id == wave.id, Answer.organisation_id == organisation.id
-            )
-        )
+        session.scalars(select(Answer.answers).where(*where).order_by(Answer.id).limit(batch.shown))
     )
     n = len(answers)
     context: dict[str, Any] = {
         "title": f"Results: wave {wave.name}, {trust}",
-        "responses": n,
-        "threshold": wave.suppression_threshold,
-        "suppressed": n < wave.suppression_threshold,
+        "responses": received,
+        "release": batch,
+        "shown": n,
+        "threshold": threshold,
+        "suppressed": n < threshold,
         "questions": [],
     }
     if context["suppressed"]:
@@ -84,6 +109,9 @@ def _load(session: Session, store: Store, wave_name: str, trust: str) -> dict[st
                     str(cell).split(MULTI_SEPARATOR) if isinstance(item, MultiItem) else [str(cell)]
                 ):
                     counts[part] += 1
+            # A question answered by fewer than the threshold shows no shares: they would
+            # be the answers of a handful of people.
+            shown = answered >= threshold
             context["questions"].append(
                 {
                     "id": column,
@@ -92,7 +120,7 @@ def _load(session: Session, store: Store, wave_name: str, trust: str) -> dict[st
                     "shares": [
                         {
                             "label": labels.get(v, v),
-                            "share": f"{counts[v] / answered:.0%}" if answered else "–",
+                            "share": f"{counts[v] / answered:.0%}" if shown else "–",
                         }
                         for v in values
                     ],
@@ -116,7 +144,7 @@ async def results(request: Request, ctx: AdminContext, user: Principal) -> Respo
     wave, trust = request.path_params["wave"], request.path_params["trust"]
     if not user.may_see_trust(trust):
         return ctx.forbidden(request, user)
-    context = await ctx.run(_load, ctx.web.store, wave, trust)
+    context = await ctx.run(_load, ctx.web.store, wave, trust, ctx.web.today())
     if context is None:
         return ctx.message(
             request,

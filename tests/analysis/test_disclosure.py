@@ -1,0 +1,171 @@
+"""Coordinated disclosure control: one decision for every output of a wave, and its audit.
+
+The attack of issue #15: a trust's report hides its 3 clinical directors (and a
+complement), but the national figures by role minus the other trusts' reports gave their
+counts back exactly, row after row. Here the reports are made as the report builder makes
+them, the attack is run on them, and the audit's linear programmes check that nothing
+withheld can be narrowed below the threshold on waves built to be hard.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from analysis_helpers import wave_from_rows, write_rows
+from disclosure_helpers import ROLES, composed, hard_wave, subtract
+
+from sharedground.analysis.disclosure.audit import audit
+from sharedground.analysis.disclosure.decide import decide
+from sharedground.analysis.disclosure.intervals import Published, intervals
+from sharedground.analysis.tables import Options, analyse
+from sharedground.exchange.importer import import_file
+from sharedground.instrument import Instrument, builtin
+from sharedground.report import build
+from sharedground.store import Store
+
+CD = "clinical_director"
+
+
+@pytest.fixture(scope="module")
+def instrument() -> Instrument:
+    return builtin("dmr-2015")
+
+
+def _sizes(small: int) -> dict[str, dict[str, int]]:
+    sizes = {t: {r: 12 for r in ROLES} for t in ("RA1", "RB2", "RC3", "RD4", "RE5")}
+    sizes["RA1"][CD] = small
+    return sizes
+
+
+def test_the_subtraction_attack_worked_on_reports_suppressed_one_by_one(
+    instrument: Instrument,
+) -> None:
+    """Before: each trust's analysis suppressed on its own; national minus others = RA1."""
+    rows = composed(instrument, _sizes(3))
+    data = wave_from_rows(instrument, rows)
+    national = analyse(data).to_json()
+    trusts = {
+        t: analyse(wave_from_rows(instrument, [r for r in rows if r["trust"] == t])).to_json()
+        for t in ("RA1", "RB2", "RC3", "RD4", "RE5")
+    }
+    recovered = subtract(national, trusts, "RA1", CD)
+    truth = _truth(rows, "RA1", CD, national)
+    exposed = [(r, t) for r, t in zip(recovered, truth, strict=True) if r is not None]
+    # Nearly every row of the 3 clinical directors, exactly (the rest: a row where some
+    # other trust's clinical directors were themselves too few to show).
+    assert len(exposed) >= 0.9 * len(truth)
+    assert all(r == t for r, t in exposed)
+
+
+def _truth(
+    rows: list[dict[str, str]], trust: str, role: str, national: dict[str, object]
+) -> list[tuple[int, int]]:
+    """RA1's clinical directors' (count, valid) per row, counted by the engine on them alone."""
+    mine = [r for r in rows if r["trust"] == trust and r["role"] == role]
+    own = analyse(wave_from_rows(builtin("dmr-2015"), mine), Options(suppression_threshold=0))
+    found = []
+    for table in own.tables:
+        for row in table.rows:
+            cell = row.groups[role]
+            found.append((int(cell.count or 0), int(cell.valid or 0)))
+    return found
+
+
+def test_the_attack_fails_on_the_reports_the_builder_makes(
+    store: Store, instrument: Instrument, tmp_path: Path
+) -> None:
+    rows = composed(instrument, _sizes(3))
+    import_file(store, write_rows(tmp_path / "w.csv", instrument, rows), "w", instrument)
+    context = build.load(store, "w")
+    reports = {t: build.trust_input(context, t).analysis for t in context.trusts}
+    # The trust's own report still hides its 3 clinical directors.
+    own = reports["RA1"]
+    assert all(row["groups"][CD]["count"] is None for t in own["tables"] for row in t["rows"])
+    # Every output reads the one decision: each trust's role cells, the national role
+    # totals (whose own rule the decision keeps).
+    decision = context.disclosure
+    roles = decision.cells.roles
+    for trust, document in [*reports.items(), (None, context.national)]:
+        index = 0
+        for table in document["tables"]:
+            for row in table["rows"]:
+                decided = decision.tables[index]
+                for role, cell in row["groups"].items():
+                    r = roles.index(role)
+                    hidden = (
+                        decided.roles[r]
+                        if trust is None
+                        else decided.withheld[decision.trust_index(trust), r]
+                    )
+                    assert (cell["count"] is None) == bool(hidden), (trust, index, role)
+                index += 1
+    recovered = subtract(context.national, reports, "RA1", CD)
+    # National minus the other trusts' reports: some other trust's clinical directors are
+    # withheld too on every row, so subtraction recovers nothing.
+    assert recovered and all(r is None for r in recovered)
+    # And nothing else can narrow them either: the audit's programmes over every figure.
+    result = audit(context.disclosure, "w")
+    assert result.cells and not result.failures
+    ra1 = [c for c in result.cells if c.trust == "RA1" and c.role == CD]
+    assert len(ra1) == len(context.disclosure.tables) + 1
+    assert min(c.intervals.get("total", c.intervals.get("respondents")).width for c in ra1) >= 5  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "small",
+    [
+        pytest.param({"RA1": 3}, id="one-small-group-in-one-trust"),
+        pytest.param({"RA1": 3, "RC3": 2}, id="in-two-trusts"),
+        pytest.param({t: 3 for t in ("RA1", "RB2", "RC3", "RD4")}, id="in-every-trust"),
+        pytest.param({"RA1": 1, "RB2": 4}, id="one-and-four"),
+    ],
+)
+def test_the_audit_passes_on_waves_built_to_be_hard(
+    instrument: Instrument, small: dict[str, int]
+) -> None:
+    data = hard_wave(instrument, small)
+    decision = decide(data)
+    # Every interval by linear programming for the first wave; the others certified first.
+    exact = small == {"RA1": 3}
+    result = audit(decision, "hard", exact=exact)
+    assert not result.failures, [(c.table, c.trust, c.role) for c in result.failures[:5]]
+    trusts = decision.cells.trusts
+    cd = decision.cells.roles.index(CD)
+    for trust in small:
+        t = trusts.index(trust)
+        assert decision.respondents.withheld[t, cd]
+        assert all(table.withheld[t, cd] for table in decision.tables)
+    # Some complement is withheld in every table: a lone small cell cannot hide.
+    assert all(table.secondary.any() for table in decision.tables)
+    if exact:
+        assert all(i.how == "lp" for c in result.cells for i in c.intervals.values())
+
+
+def test_the_audit_fails_on_a_pattern_that_subtraction_undoes() -> None:
+    """The audit itself: a lone withheld cell in a table with printed margins is exact."""
+    values = np.array([[3, 10, 0], [12, 9, 0], [0, 0, 0]])
+    withheld = np.zeros((3, 3), dtype=bool)
+    withheld[0, 0] = True
+    table = Published(
+        quantities={"respondents": values},
+        withheld=withheld,
+        rows_printed=np.array([True, True, False]),
+        cols_printed=np.array([True, True, False]),
+        grand_printed=True,
+        real_rows_printed=True,
+        cap=np.full((3, 3), -1),
+    )
+    need = {(0, 0): {"respondents": 5.0}}
+    for exact in (False, True):
+        found = intervals(table, [(0, 0)], need, exact=exact)[(0, 0)]["respondents"]
+        assert (found.low, found.high) == (3, 3)
+    # A rectangle of withheld cells: 3 can move down by min(3, 9) and up by min(10, 12).
+    withheld[:2, :2] = True
+    found = intervals(table, [(0, 0)], need, exact=True)[(0, 0)]["respondents"]
+    assert (found.low, found.high, found.how) == (0, 13, "lp")
+    # The quick path certifies part of it (its flows stop once the width asked for is
+    # reached) and never claims more than is true.
+    quick = intervals(table, [(0, 0)], need)[(0, 0)]["respondents"]
+    assert quick.how == "certified" and quick.low == 0 and 8 <= quick.high <= 13
