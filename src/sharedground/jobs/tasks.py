@@ -226,3 +226,10 @@ def register(huey: Huey, store_url: str) -> None:
 
 def enqueue(huey: Huey, job_id: int) -> None:
     huey.run_job(job_id)
+
+
+def submit(store_url: str, job_id: int) -> None:
+    """Queue a job created (and committed) by this process."""
+    from sharedground.jobs.queue import shared_huey
+
+    enqueue(shared_huey(store_url), job_id)

@@ -9,16 +9,20 @@ from sharedground.web.admin import (
     audit,
     contacts,
     home,
+    jobs,
     login,
     monitor,
     optout,
     paper,
     results,
+    waves,
 )
 
 routes: list[BaseRoute] = [
     *login.routes,
     *home.routes,
+    *waves.routes,
+    *jobs.routes,
     *monitor.routes,
     *results.routes,
     *contacts.routes,
