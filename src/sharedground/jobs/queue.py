@@ -15,7 +15,6 @@ again (`records.recover`), since huey removes a task from its queue when a worke
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from huey import Huey
@@ -61,19 +60,6 @@ def peewee_database(url: str) -> Database:
         prefer_psycopg3=True,
         **options,
     )
-
-
-_SHARED: dict[str, Huey] = {}
-_LOCK = threading.Lock()
-
-
-def shared_huey(url: str) -> Huey:
-    """One huey instance per database for a process that only enqueues (the web server)."""
-    with _LOCK:
-        huey = _SHARED.get(url)
-        if huey is None:
-            huey = _SHARED[url] = make_huey(url)
-        return huey
 
 
 def make_huey(url: str) -> Huey:

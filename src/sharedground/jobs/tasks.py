@@ -229,7 +229,15 @@ def enqueue(huey: Huey, job_id: int) -> None:
 
 
 def submit(store_url: str, job_id: int) -> None:
-    """Queue a job created (and committed) by this process."""
-    from sharedground.jobs.queue import shared_huey
+    """Queue a job created (and committed) by this process.
 
-    enqueue(shared_huey(store_url), job_id)
+    The connection is closed at once: a web server starts jobs rarely, and an idle
+    connection held per thread would outlive the requests that made it.
+    """
+    from sharedground.jobs.queue import make_huey
+
+    huey = make_huey(store_url)
+    try:
+        enqueue(huey, job_id)
+    finally:
+        huey.storage.close()
