@@ -33,6 +33,7 @@ def _waves(session: Session, store: Store, user: Principal) -> list[dict[str, An
             links = [
                 {"url": f"{trust}/monitor", "text": f"Monitoring ({user.trust})"},
                 {"url": f"{trust}/results", "text": f"Results ({user.trust})"},
+                {"url": f"{trust}/report", "text": f"Report ({user.trust})"},
             ]
         rows.append(
             {

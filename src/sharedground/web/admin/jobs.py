@@ -83,6 +83,7 @@ def row(job: Job, wave_name: str, zone: ZoneInfo) -> dict[str, Any]:
     percent = round(100 * job.done / job.total) if job.total else None
     return {
         "id": job.id,
+        "kind": job.kind,
         "what": records.LABELS.get(job.kind, job.kind)
         + (f" ({job.params['format'].upper()})" if "format" in job.params else "")
         + (" – resend those in doubt" if job.params.get("retry_unknown") else ""),
