@@ -12,15 +12,19 @@ from starlette.routing import Route
 from sharedground.fieldwork import monitor
 from sharedground.fieldwork.accounts import Principal
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
+from sharedground.web.admin.labels import role_label
 from sharedground.web.context import WebContext
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 624, 16, 216
 
 
-def _row(counts: monitor.Counts, link: str | None = None) -> dict[str, Any]:
+def _row(
+    counts: monitor.Counts, link: str | None = None, label: str | None = None
+) -> dict[str, Any]:
     row: dict[str, Any] = {m: getattr(counts, m) for m in monitor.MEASURES}
     row["group"] = counts.group
+    row["label"] = label or counts.group
     row["rate"] = f"{counts.rate:.0%}" if counts.rate is not None else "–"
     row["link"] = link
     return row
@@ -75,7 +79,7 @@ def _load(
     return {
         "title": f"Monitoring: wave {wave.name}" + (f", {trust}" if trust else ""),
         "measures": monitor.MEASURES,
-        "by_role": [_row(r) for r in figures.by_role],
+        "by_role": [_row(r, label=role_label(r.group)) for r in figures.by_role],
         "total": _row(figures.total),
         "by_trust": [
             _row(r, f"{base}/{r.group}/monitor" if user.may_see_trust(r.group) else None)
