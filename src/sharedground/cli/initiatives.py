@@ -1,0 +1,264 @@
+"""Initiative commands: `initiative`, `participants`, `pairs` and `pulse`.
+
+The library (SQLAlchemy, SciPy, openpyxl) is imported inside each command, so that
+`--help` and every other command start without it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sharedground.cli._common import console, database_option, open_store
+
+ACTOR = "command line"
+
+
+def _date(_ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2027-03-31", param=param) from None
+
+
+def _actor_option(func: Any) -> Any:
+    return click.option(
+        "--actor",
+        default=ACTOR,
+        show_default=True,
+        help="Who makes the change, as the audit log records it.",
+    )(func)
+
+
+@click.group()
+def initiative() -> None:
+    """The register of initiatives a trust runs to improve doctor–manager relationships."""
+
+
+@initiative.command("kinds")
+@click.option("--trust", default=None, help="Also list (or load) this organisation's own kinds.")
+@click.option(
+    "--load",
+    "path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A YAML kinds file (kinds: [{id, label, groups_people}]) to add for --trust.",
+)
+@_actor_option
+@database_option
+def kinds_(trust: str | None, path: Path | None, actor: str, database: str | None) -> None:
+    """List the kinds of initiative (table 2.11's eight and more), or load a kinds file."""
+    from sharedground.initiatives import kinds as kinds_lib
+    from sharedground.initiatives import register
+    from sharedground.initiatives.errors import InitiativeError
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            if path is not None:
+                if trust is None:
+                    raise InitiativeError("--load needs --trust: whose kinds are these?")
+                added = register.add_kinds(
+                    store, session, trust, kinds_lib.load_kinds_file(path, trust), actor
+                )
+                click.echo(f"Loaded {added} kind(s) for {trust} from {path}")
+            org = None if trust is None else register.organisation_id(session, trust)
+            found = register.kinds_for(session, org)
+    finally:
+        store.dispose()
+    for kind in found.values():
+        people = "  (has a cohort)" if kind.groups_people else ""
+        click.echo(f"{kind.id:30} {kind.label}  [{kind.source}]{people}")
+
+
+@initiative.command("add")
+@click.option("--trust", required=True, help="The organisation's code.")
+@click.option("--kind", required=True, help="A kind (see `initiative kinds`).")
+@click.option("--title", required=True)
+@click.option("--description", default=None)
+@click.option(
+    "--directorate",
+    "directorates",
+    multiple=True,
+    help="A directorate it covers (repeat); none means the whole trust.",
+)
+@click.option("--owner", default=None, help="Who runs it.")
+@click.option("--planned-start", callback=_date, default=None, metavar="DATE")
+@click.option("--actual-start", callback=_date, default=None, metavar="DATE")
+@click.option("--stage", type=click.Choice(["planned", "running", "paused"]), default="planned")
+@click.option("--reason", default=None, help="Why it is at this stage (for paused).")
+@click.option("--progress", default=None, help="IHI progress score, 0.5 to 5.0.")
+@_actor_option
+@database_option
+def add(database: str | None, actor: str, **fields: Any) -> None:
+    """Register an initiative."""
+    from sharedground.initiatives import register
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            row = register.add(store, session, actor=actor, **fields)
+            ident = row.id
+    finally:
+        store.dispose()
+    console.print(f"[green]Registered[/] initiative {ident}: {fields['title']}")
+
+
+@initiative.command("list")
+@click.option("--trust", default=None)
+@click.option("--kind", default=None)
+@click.option("--stage", default=None)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@database_option
+def list_(
+    trust: str | None, kind: str | None, stage: str | None, fmt: str, database: str | None
+) -> None:
+    """List the register (optionally one trust, kind or stage)."""
+    from sharedground.initiatives import register
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            entries = register.list_entries(session, trust=trust, kind=kind, stage=stage)
+    finally:
+        store.dispose()
+    if fmt == "json":
+        click.echo(json.dumps([_as_json(e) for e in entries], indent=2, default=str))
+        return
+    if not entries:
+        console.print("No initiatives registered.")
+        return
+    from rich.table import Table
+
+    table = Table("id", "trust", "kind", "title", "stage", "since", "progress")
+    for e in entries:
+        since = e.actual_start or e.planned_start
+        table.add_row(
+            str(e.id),
+            e.trust,
+            e.kind,
+            e.title,
+            e.stage,
+            str(since or ""),
+            "" if e.progress is None else f"{e.progress:.1f}",
+        )
+    console.print(table)
+
+
+def _as_json(entry: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    data = asdict(entry)
+    data["scope"] = entry.scope
+    return data
+
+
+@initiative.command("show")
+@click.argument("ident", metavar="ID", type=int)
+@click.option("--trust", default=None, help="Only if it belongs to this trust.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@database_option
+def show(ident: int, trust: str | None, fmt: str, database: str | None) -> None:
+    """Show an initiative with its stage and progress history."""
+    from sharedground.initiatives import register
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            e = register.show(session, ident, trust)
+    finally:
+        store.dispose()
+    if fmt == "json":
+        click.echo(json.dumps(_as_json(e), indent=2, default=str))
+        return
+    lines = [
+        f"Initiative {e.id}: {e.title}",
+        f"  trust:     {e.trust}",
+        f"  kind:      {e.kind_label} ({e.kind})",
+        f"  scope:     {e.scope}",
+        f"  owner:     {e.owner or '-'}",
+        f"  planned:   {e.planned_start or '-'}   started: {e.actual_start or '-'}"
+        f"   ended: {e.ended_on or '-'}",
+        f"  stage:     {e.stage}" + (f" ({e.stage_reason})" if e.stage_reason else ""),
+        f"  progress:  {'-' if e.progress is None else f'{e.progress:.1f}'}",
+    ]
+    if e.description:
+        lines.append(f"  about:     {e.description}")
+    lines.append("  stages:")
+    lines += [f"    {on}  {stage}" + (f"  ({why})" if why else "") for on, stage, why in e.stages]
+    if e.scores:
+        lines.append("  progress history:")
+        lines += [f"    {on}  {score:.1f}" + (f"  {n}" if n else "") for on, score, n in e.scores]
+    click.echo("\n".join(lines))
+
+
+@initiative.command("update")
+@click.argument("ident", metavar="ID", type=int)
+@click.option("--trust", default=None, help="Refuse unless it belongs to this trust.")
+@click.option("--title", default=None)
+@click.option("--description", default=None)
+@click.option("--kind", default=None)
+@click.option("--directorate", "directorates", multiple=True, help="Replace the scope (repeat).")
+@click.option("--whole-trust", is_flag=True, help="Set the scope to the whole trust.")
+@click.option("--owner", default=None)
+@click.option("--planned-start", callback=_date, default=None, metavar="DATE")
+@click.option("--actual-start", callback=_date, default=None, metavar="DATE")
+@click.option("--stage", type=click.Choice(["planned", "running", "paused"]), default=None)
+@click.option("--reason", default=None, help="Why the stage changed.")
+@click.option("--progress", default=None, help="A new IHI progress score, 0.5 to 5.0.")
+@click.option("--note", default=None, help="A note with the progress score.")
+@click.option("--on", "today", callback=_date, default=None, metavar="DATE", help="Day of it.")
+@_actor_option
+@database_option
+def update(
+    ident: int,
+    whole_trust: bool,
+    directorates: tuple[str, ...],
+    actor: str,
+    database: str | None,
+    **fields: Any,
+) -> None:
+    """Change an initiative: fields, stage (with --reason) or progress score."""
+    from sharedground.initiatives import register
+
+    keep = {"trust", "reason", "note", "today"}
+    changes = {k: v for k, v in fields.items() if v is not None or k in keep}
+    if whole_trust:
+        changes["directorates"] = []
+    elif directorates:
+        changes["directorates"] = list(directorates)
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            register.update(session, ident, actor=actor, **changes)
+    finally:
+        store.dispose()
+    console.print(f"[green]Updated[/] initiative {ident}")
+
+
+@initiative.command("end")
+@click.argument("ident", metavar="ID", type=int)
+@click.option("--on", "on", callback=_date, required=True, metavar="DATE")
+@click.option("--reason", required=True, help="Why it ended (completed, stopped, ...).")
+@click.option("--trust", default=None, help="Refuse unless it belongs to this trust.")
+@_actor_option
+@database_option
+def end(
+    ident: int, on: dt.date, reason: str, trust: str | None, actor: str, database: str | None
+) -> None:
+    """End an initiative on a day, with the reason."""
+    from sharedground.initiatives import register
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            register.end(session, ident, actor=actor, on=on, reason=reason, trust=trust)
+    finally:
+        store.dispose()
+    console.print(f"[green]Ended[/] initiative {ident} on {on}")
