@@ -111,3 +111,16 @@ def test_kinds_lists_the_builtin_and_the_trusts_own(store: Store, tmp_path: Path
     assert len(ids) == 12 and "grand_rounds" in ids and "paired_learning" in ids
     code, out = _run(store, "initiative", "kinds")
     assert len(out.splitlines()) == 11
+
+
+def test_import_and_export_commands(store: Store, tmp_path: Path) -> None:
+    good = tmp_path / "in.csv"
+    good.write_text("trust,kind,title,planned_start\nRA1,coaching,Coaching,2027-01-01\n")
+    code, out = _run(store, "initiative", "import", str(good))
+    assert code == 0 and "Added 1 initiative" in out, out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("trust,kind,title,planned_start\nRA1,coaching,Other,2027-31-01\n")
+    code, out = _run(store, "initiative", "import", str(bad))
+    assert code == 1 and "row 2, column planned_start" in out and "Traceback" not in out
+    code, out = _run(store, "initiative", "export", "--out", str(tmp_path / "out.xlsx"))
+    assert code == 0 and (tmp_path / "out.xlsx").stat().st_size > 0

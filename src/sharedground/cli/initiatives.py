@@ -262,3 +262,47 @@ def end(
     finally:
         store.dispose()
     console.print(f"[green]Ended[/] initiative {ident} on {on}")
+
+
+@initiative.command("import")
+@click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
+@click.option("--trust", default=None, help="Refuse rows of any other trust (a lead's import).")
+@_actor_option
+@database_option
+def import_(path: Path, trust: str | None, actor: str, database: str | None) -> None:
+    """Add the initiatives in FILE (CSV or XLSX): every row, or none if any has a problem.
+
+    Columns: trust, kind, title, description, directorates (separated by ;), owner,
+    planned_start, actual_start, ended_on, stage, stage_reason, progress.
+    """
+    from sharedground.initiatives import io
+
+    store = open_store(database)
+    try:
+        added = io.import_register(store, path, actor=actor, trust=trust)
+    finally:
+        store.dispose()
+    console.print(f"[green]Added[/] {added} initiative(s) from {path}")
+
+
+@initiative.command("export")
+@click.option("--out", "path", required=True, type=click.Path(path_type=Path))
+@click.option("--trust", default=None, help="Only this trust's initiatives.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx"]),
+    default=None,
+    help="Default: from the file's extension.",
+)
+@database_option
+def export(path: Path, trust: str | None, fmt: str | None, database: str | None) -> None:
+    """Write the register as CSV or XLSX (the columns `initiative import` reads, after id)."""
+    from sharedground.initiatives import io
+
+    store = open_store(database)
+    try:
+        written = io.export_register(store, path, trust=trust, fmt=fmt)
+    finally:
+        store.dispose()
+    console.print(f"[green]Wrote[/] {written} initiative(s) to {path}")
