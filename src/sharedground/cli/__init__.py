@@ -45,6 +45,8 @@ COMMANDS: dict[str, str] = {
     "report": "report:report",
     "disclosure": "disclosure:disclosure",
     "initiative": "initiatives:initiative",
+    "participants": "initiatives:participants",
+    "pairs": "initiatives:pairs",
 }
 
 

@@ -306,3 +306,242 @@ def export(path: Path, trust: str | None, fmt: str | None, database: str | None)
     finally:
         store.dispose()
     console.print(f"[green]Wrote[/] {written} initiative(s) to {path}")
+
+
+# -- participants ------------------------------------------------------------------------------
+
+
+@click.group()
+def participants() -> None:
+    """The cohort of a programme (paired learning, shadowing, mentoring, coaching)."""
+
+
+@participants.command("import")
+@click.argument("ident", metavar="INITIATIVE", type=int)
+@click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
+@click.option("--trust", default=None, help="Refuse unless the initiative is this trust's.")
+@_actor_option
+@database_option
+def participants_import(
+    ident: int, path: Path, trust: str | None, actor: str, database: str | None
+) -> None:
+    """Add the people in FILE (CSV or XLSX) to the cohort: every row, or none.
+
+    Columns: name, email, side (doctor|manager), role, directorate, grade, reports_to
+    (line manager's e-mail), prefers (e-mails separated by ;).
+    """
+    from sharedground.initiatives import participants as lib
+
+    store = open_store(database)
+    try:
+        added = lib.import_cohort(store, ident, path, actor=actor, trust=trust)
+    finally:
+        store.dispose()
+    console.print(f"[green]Added[/] {added} participant(s) to initiative {ident}")
+
+
+@participants.command("add-contacts")
+@click.argument("ident", metavar="INITIATIVE", type=int)
+@click.argument("emails", metavar="EMAIL...", nargs=-1, required=True)
+@click.option("--wave", "wave_name", required=True, help="The wave whose contacts they are.")
+@click.option("--trust", default=None, help="Refuse unless the initiative is this trust's.")
+@_actor_option
+@database_option
+def participants_add_contacts(
+    ident: int,
+    emails: tuple[str, ...],
+    wave_name: str,
+    trust: str | None,
+    actor: str,
+    database: str | None,
+) -> None:
+    """Add contacts of a wave (by e-mail) to the cohort; their role gives their side."""
+    from sharedground.initiatives import participants as lib
+
+    store = open_store(database)
+    try:
+        added = lib.add_from_contacts(
+            store, ident, wave_name, list(emails), actor=actor, trust=trust
+        )
+    finally:
+        store.dispose()
+    console.print(f"[green]Added[/] {added} participant(s) to initiative {ident}")
+
+
+@participants.command("list")
+@click.argument("ident", metavar="INITIATIVE", type=int)
+@click.option("--trust", default=None)
+@database_option
+def participants_list(ident: int, trust: str | None, database: str | None) -> None:
+    """List the cohort by side."""
+    from sharedground.initiatives import participants as lib
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            lib.cohort_initiative(session, ident, trust)
+            people = lib.members(session, ident)
+    finally:
+        store.dispose()
+    for m in people:
+        click.echo(
+            f"{m.side:8} {m.email:40} {m.name or '-':30} {m.role or '-':20} {m.directorate or '-'}"
+        )
+    sides = {s: sum(m.side == s for m in people) for s in lib.SIDES}
+    click.echo(f"{sides['doctor']} doctor(s), {sides['manager']} manager(s)")
+
+
+# -- pairs -------------------------------------------------------------------------------------
+
+
+@click.group()
+def pairs() -> None:
+    """Doctor–manager pairs of a programme: propose, change, confirm, log activity."""
+
+
+@pairs.command("propose")
+@click.argument("ident", metavar="INITIATIVE", type=int)
+@click.option(
+    "--cross-directorate/--any-directorate",
+    default=True,
+    show_default=True,
+    help="Never pair two people of the same directorate.",
+)
+@click.option("--trust", default=None)
+@_actor_option
+@database_option
+def pairs_propose(
+    ident: int, cross_directorate: bool, trust: str | None, actor: str, database: str | None
+) -> None:
+    """Propose pairs (SciPy's assignment solver) for everyone not in a confirmed pair."""
+    from sharedground.initiatives import pairs as lib
+
+    store = open_store(database)
+    try:
+        proposal = lib.propose(
+            store, ident, cross_directorate=cross_directorate, actor=actor, trust=trust
+        )
+    finally:
+        store.dispose()
+    for p in proposal.pairs:
+        why = "; ".join(p.reasons) or "no preference given"
+        click.echo(
+            f"{p.doctor.name or p.doctor.email}  +  {p.manager.name or p.manager.email}  ({why})"
+        )
+    click.echo(proposal.message())
+    for person, why in proposal.unpaired:
+        click.echo(f"  not paired: {person.name or person.email} ({person.side}): {why}")
+    for line in proposal.unmet_wishes:
+        click.echo(f"  wish not met: {line}")
+
+
+@pairs.command("list")
+@click.argument("ident", metavar="INITIATIVE", type=int)
+@click.option("--trust", default=None)
+@database_option
+def pairs_list(ident: int, trust: str | None, database: str | None) -> None:
+    """List the pairs with their activity; pairs with nothing logged for 6 weeks are flagged."""
+    from sharedground.initiatives import pairs as lib
+    from sharedground.initiatives import participants as plib
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            plib.cohort_initiative(session, ident, trust)
+            found = lib.list_pairs(session, ident)
+    finally:
+        store.dispose()
+    for p in found:
+        flag = "  NOTHING LOGGED FOR 6 WEEKS" if p.stale else ""
+        click.echo(
+            f"{p.id:5} {p.status:10} {p.doctor.email} + {p.manager.email}  "
+            f"{p.activities} activities, last {p.last_activity or '-'}{flag}"
+        )
+
+
+@pairs.command("set")
+@click.argument("ident", metavar="INITIATIVE", type=int)
+@click.argument("doctor", metavar="EMAIL")
+@click.argument("manager", metavar="EMAIL")
+@click.option("--trust", default=None)
+@_actor_option
+@database_option
+def pairs_set(
+    ident: int, doctor: str, manager: str, trust: str | None, actor: str, database: str | None
+) -> None:
+    """Pair a doctor and a manager by hand (before confirming)."""
+    from sharedground.initiatives import pairs as lib
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            pair = lib.set_pair(session, ident, doctor, manager, actor=actor, trust=trust)
+            pair_id = pair.id
+    finally:
+        store.dispose()
+    console.print(f"[green]Pair {pair_id}[/] proposed: {doctor} + {manager}")
+
+
+@pairs.command("confirm")
+@click.argument("ident", metavar="INITIATIVE", type=int)
+@click.option("--trust", default=None)
+@_actor_option
+@database_option
+def pairs_confirm(ident: int, trust: str | None, actor: str, database: str | None) -> None:
+    """Confirm every proposed pair."""
+    from sharedground.initiatives import pairs as lib
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            confirmed = lib.confirm(session, ident, actor=actor, trust=trust)
+    finally:
+        store.dispose()
+    console.print(f"[green]Confirmed[/] {confirmed} pair(s)")
+
+
+@pairs.command("log")
+@click.argument("ident", metavar="INITIATIVE", type=int)
+@click.argument("pair_id", metavar="PAIR", type=int)
+@click.option("--on", "on", callback=_date, required=True, metavar="DATE")
+@click.option(
+    "--kind",
+    type=click.Choice(["meeting", "shadowing_day", "workshop", "joint_project"]),
+    required=True,
+)
+@click.option("--attended", default="doctor,manager", show_default=True)
+@click.option("--minutes", default=None, help="Notes of what was done.")
+@click.option("--trust", default=None)
+@_actor_option
+@database_option
+def pairs_log(
+    ident: int,
+    pair_id: int,
+    on: dt.date,
+    kind: str,
+    attended: str,
+    minutes: str | None,
+    trust: str | None,
+    actor: str,
+    database: str | None,
+) -> None:
+    """Log a pair's meeting, shadowing day, workshop or joint-project step."""
+    from sharedground.initiatives import pairs as lib
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            lib.log_activity(
+                session,
+                ident,
+                pair_id,
+                on=on,
+                kind=kind,
+                attended=attended.split(","),
+                minutes=minutes,
+                actor=actor,
+                trust=trust,
+            )
+    finally:
+        store.dispose()
+    console.print(f"[green]Logged[/] {kind} of pair {pair_id} on {on}")
