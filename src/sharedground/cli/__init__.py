@@ -47,6 +47,7 @@ COMMANDS: dict[str, str] = {
     "initiative": "initiatives:initiative",
     "participants": "initiatives:participants",
     "pairs": "initiatives:pairs",
+    "pulse": "initiatives:pulse",
 }
 
 

@@ -545,3 +545,107 @@ def pairs_log(
     finally:
         store.dispose()
     console.print(f"[green]Logged[/] {kind} of pair {pair_id} on {on}")
+
+
+# -- pulse -------------------------------------------------------------------------------------
+
+
+@click.group()
+def pulse() -> None:
+    """The before/after pulse questionnaire (dmr-pulse) of a programme's participants."""
+
+
+@pulse.command("create")
+@click.argument("ident", metavar="INITIATIVE", type=int)
+@click.argument("timepoint", type=click.Choice(["before", "after", "follow_up"]))
+@click.option("--opens", callback=_date, required=True, metavar="DATE")
+@click.option("--closes", callback=_date, required=True, metavar="DATE")
+@click.option(
+    "--threshold",
+    type=int,
+    default=5,
+    show_default=True,
+    help="Fewest paired participants a figure may come from.",
+)
+@click.option("--trust", default=None)
+@_actor_option
+@database_option
+def pulse_create(
+    ident: int,
+    timepoint: str,
+    opens: dt.date,
+    closes: dt.date,
+    threshold: int,
+    trust: str | None,
+    actor: str,
+    database: str | None,
+) -> None:
+    """Make a timepoint's wave with the cohort as contacts (then `sharedground send --wave`)."""
+    from sharedground.initiatives import pulse as lib
+
+    store = open_store(database)
+    try:
+        name = lib.create_timepoint(
+            store,
+            ident,
+            timepoint,
+            opens=opens,
+            closes=closes,
+            actor=actor,
+            trust=trust,
+            threshold=threshold,
+        )
+    finally:
+        store.dispose()
+    console.print(
+        f"[green]Created[/] wave {name!r}; send it with `sharedground send --wave {name}`"
+    )
+
+
+@pulse.command("collect")
+@click.argument("ident", metavar="INITIATIVE", type=int)
+@click.option("--trust", default=None)
+@database_option
+def pulse_collect(ident: int, trust: str | None, database: str | None) -> None:
+    """Key the web answers of the initiative's pulse waves by participant code."""
+    from sharedground.initiatives import pulse as lib
+
+    store = open_store(database)
+    try:
+        changed = lib.collect(store, ident, trust=trust)
+    finally:
+        store.dispose()
+    console.print(f"[green]Keyed[/] {changed} answer(s) by participant code")
+
+
+@pulse.command("results")
+@click.argument("ident", metavar="INITIATIVE", type=int)
+@click.option("--trust", default=None)
+@database_option
+def pulse_results(ident: int, trust: str | None, database: str | None) -> None:
+    """Response at each timepoint, attrition, and each item's paired change."""
+    from sharedground.initiatives import pulse as lib
+    from sharedground.initiatives import register
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            register.get(session, ident, trust)
+            found = lib.results(session, ident)
+    finally:
+        store.dispose()
+    click.echo(f"cohort: {found.cohort}")
+    for point, n in found.responded.items():
+        click.echo(f"{point}: {n} answered ({found.rate(point):.0%})")
+    if found.lost_after is not None:
+        click.echo(f"answered before but not after: {found.lost_after}")
+    for later, rows in found.changes.items():
+        click.echo(f"before -> {later} (withheld below {found.threshold} paired):")
+        for r in rows:
+            if r.change is None:
+                click.echo(f"  {r.item:32} paired {r.paired:4}  withheld")
+            else:
+                click.echo(
+                    f"  {r.item:32} paired {r.paired:4}  {r.before:.2f} -> {r.after:.2f}"
+                    f"  ({r.change:+.2f})"
+                )
