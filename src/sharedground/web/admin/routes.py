@@ -9,6 +9,7 @@ from sharedground.web.admin import (
     audit,
     contacts,
     home,
+    initiatives,
     login,
     monitor,
     optout,
@@ -26,4 +27,5 @@ routes: list[BaseRoute] = [
     *audit.routes,
     *accounts.routes,
     *optout.routes,
+    *initiatives.routes,
 ]
