@@ -32,6 +32,7 @@ from sharedground.report.model import (
     Funnel,
     FunnelPoint,
     Group,
+    Initiatives,
     ReportInput,
 )
 from sharedground.report.published import published_analysis
@@ -202,7 +203,23 @@ def load(
             )
     if context.trusts:
         context.benchmarks = benchmark(data).to_json()
+    from sharedground.initiatives import reporting
+
+    context.extras["register"] = reporting.summarise(store, data.suppression_threshold, national)
     return context
+
+
+def _initiatives(context: WaveContext, trust: str | None) -> Initiatives | None:
+    """The register's section of a report: None when there is nothing to say."""
+    summary = context.extras.get("register")
+    if summary is None or summary.empty:
+        return None
+    if trust is None:
+        return Initiatives(
+            context.threshold, kinds=summary.kinds, trusts_in_register=summary.trusts_in_register
+        )
+    own = summary.by_trust.get(trust)
+    return Initiatives(context.threshold, trust=own) if own else None
 
 
 def _benchmark_rows(context: WaveContext) -> dict[tuple[str, int], dict[str, Any]]:
@@ -265,6 +282,7 @@ def national_input(context: WaveContext) -> ReportInput:
             limit=context.comment_limit,
             sampled_from=context.fieldwork.comments_sample,
         ),
+        initiatives=_initiatives(context, None),
     )
 
 
@@ -375,6 +393,7 @@ def trust_input(context: WaveContext, trust: str) -> ReportInput:
         trust=trust,
         trust_name=context.trust_names.get(trust),
         benchmarks=benchmarks,
+        initiatives=_initiatives(context, trust),
     )
 
 
