@@ -597,9 +597,8 @@ def pulse_create(
         )
     finally:
         store.dispose()
-    console.print(
-        f"[green]Created[/] wave {name!r}; send it with `sharedground send --wave {name}`"
-    )
+    click.echo(f"Created wave {name!r}; send it with")
+    click.echo(f"  sharedground send --wave {name} --templates {lib.email_templates()} --from ...")
 
 
 @pulse.command("collect")

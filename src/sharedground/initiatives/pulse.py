@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -38,6 +40,15 @@ LIKERT_SCORE = {
     "strongly_disagree": 1.0,
 }
 _WEB_KEY = "web-link-"
+
+
+def email_templates() -> Path:
+    """The pulse's invitation and reminder e-mails, for `sharedground send --templates`.
+
+    The survey's own say "about 15 minutes" and speak of a national survey; these say what a
+    pulse is and that answers are kept under a code.
+    """
+    return Path(str(resources.files("sharedground.initiatives") / "templates" / "email"))
 
 
 def wave_name(initiative_id: int, timepoint: str) -> str:
