@@ -168,6 +168,8 @@ def test_web_answers_are_keyed_by_code_and_bad_timepoints_refused(
                 answers={"local_rating": "3"},
             )
         )
+    with store.session() as session:
+        assert pulse.results(session, ident).unkeyed == 1
     assert pulse.collect(store, ident) == 1
     with store.session() as session:
         key = session.scalar(select(Response.respondent_key))

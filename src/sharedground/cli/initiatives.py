@@ -634,6 +634,11 @@ def pulse_results(ident: int, trust: str | None, database: str | None) -> None:
     finally:
         store.dispose()
     click.echo(f"cohort: {found.cohort}")
+    if found.unkeyed:
+        click.echo(
+            f"note: {found.unkeyed} web answer(s) not yet keyed by participant code and not "
+            f"counted; run `sharedground pulse collect {ident}`"
+        )
     for point, n in found.responded.items():
         click.echo(f"{point}: {n} answered ({found.rate(point):.0%})")
     if found.lost_after is not None:

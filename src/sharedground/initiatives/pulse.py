@@ -210,6 +210,8 @@ class PulseResults:
     #: Participants who answered before but not after (None when there is no after wave).
     lost_after: int | None
     changes: dict[str, list[ItemChange]] = field(default_factory=dict)  # "after", "follow_up"
+    #: Web answers not yet keyed by participant code (`collect` keys them); not counted.
+    unkeyed: int = 0
 
     def rate(self, timepoint: str) -> float | None:
         if not self.cohort or timepoint not in self.responded:
@@ -235,6 +237,7 @@ def results(session: Session, initiative_id: int) -> PulseResults:
     cohort = len(codes)
     thresholds = []
     answers: dict[str, dict[str, dict[str, object]]] = {}
+    unkeyed = 0
     for point in points:
         wave = session.get(Wave, point.wave_id)
         assert wave is not None
@@ -248,6 +251,14 @@ def results(session: Session, initiative_id: int) -> PulseResults:
             )
             if key in codes
         }
+        unkeyed += len(
+            session.scalars(
+                select(Response.id).where(
+                    Response.wave_id == point.wave_id,
+                    Response.respondent_key.like(f"{_WEB_KEY}%"),
+                )
+            ).all()
+        )
     # The strictest of the waves' thresholds: a figure pairs answers from two of them.
     threshold = max(thresholds, default=5)
     responded = {t: len(a) for t, a in answers.items()}
@@ -275,4 +286,4 @@ def results(session: Session, initiative_id: int) -> PulseResults:
             mean_a = sum(a for _, a in pairs) / n
             rows.append(ItemChange(item, n, mean_b, mean_a, mean_a - mean_b))
         changes[later] = rows
-    return PulseResults(threshold, cohort, responded, lost, changes)
+    return PulseResults(threshold, cohort, responded, lost, changes, unkeyed)
