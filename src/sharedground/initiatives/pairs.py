@@ -256,36 +256,51 @@ def propose(
 ) -> Proposal:
     """Propose pairs for everyone not in a confirmed pair; earlier proposals are replaced."""
     with store.session() as session:
-        participants.cohort_initiative(session, initiative_id, trust)
-        session.execute(
-            delete(Pair).where(Pair.initiative_id == initiative_id, Pair.status == "proposed")
+        return propose_in(
+            session, initiative_id, cross_directorate=cross_directorate, actor=actor, trust=trust
         )
-        taken = set()
-        for pair in session.scalars(select(Pair).where(Pair.initiative_id == initiative_id)):
-            taken |= {pair.doctor_id, pair.manager_id}
-        people = [m for m in _people(session, initiative_id).values() if m.id not in taken]
-        doctors = [m for m in people if m.side == "doctor"]
-        managers = [m for m in people if m.side == "manager"]
-        proposal = propose_for(doctors, managers, cross_directorate)
-        now = stored_now()
-        session.add_all(
-            Pair(
-                initiative_id=initiative_id,
-                doctor_id=p.doctor.id,
-                manager_id=p.manager.id,
-                status="proposed",
-                reasons="; ".join(p.reasons) or None,
-                created_at=now,
-            )
-            for p in proposal.pairs
+
+
+def propose_in(
+    session: Session,
+    initiative_id: int,
+    *,
+    cross_directorate: bool,
+    actor: str,
+    trust: str | None = None,
+) -> Proposal:
+    """`propose` in the caller's transaction."""
+    participants.cohort_initiative(session, initiative_id, trust)
+    session.execute(
+        delete(Pair).where(Pair.initiative_id == initiative_id, Pair.status == "proposed")
+    )
+    taken = set()
+    for pair in session.scalars(select(Pair).where(Pair.initiative_id == initiative_id)):
+        taken |= {pair.doctor_id, pair.manager_id}
+    people = [m for m in _people(session, initiative_id).values() if m.id not in taken]
+    doctors = [m for m in people if m.side == "doctor"]
+    managers = [m for m in people if m.side == "manager"]
+    proposal = propose_for(doctors, managers, cross_directorate)
+    now = stored_now()
+    session.add_all(
+        Pair(
+            initiative_id=initiative_id,
+            doctor_id=p.doctor.id,
+            manager_id=p.manager.id,
+            status="proposed",
+            reasons="; ".join(p.reasons) or None,
+            created_at=now,
         )
-        audit(
-            session,
-            actor,
-            "pairs propose",
-            f"initiative {initiative_id}",
-            {"pairs": len(proposal.pairs), "cross_directorate": cross_directorate},
-        )
+        for p in proposal.pairs
+    )
+    audit(
+        session,
+        actor,
+        "pairs propose",
+        f"initiative {initiative_id}",
+        {"pairs": len(proposal.pairs), "cross_directorate": cross_directorate},
+    )
+    session.flush()
     return proposal
 
 

@@ -4,14 +4,16 @@ every change is a POST with a CSRF token, and audited."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from pathlib import Path
 
 from adminhelpers import Site, login
 from sqlalchemy import select
 from starlette.testclient import TestClient
 from webhelpers import csrf_of, parse
 
-from sharedground.initiatives import register
+from sharedground.initiatives import pairs, participants, register
 from sharedground.initiatives.models import Initiative
 from sharedground.store.schema import AuditEntry
 
@@ -95,3 +97,55 @@ def test_admin_sees_all_and_bad_changes_are_refused(site: Site, admin_client: Te
     assert response.status_code in (400, 403)
     with site.store.session() as session:
         assert register.show(session, a).title == "A"
+
+
+def test_pairs_from_the_admin_page(site: Site, admin_client: TestClient, tmp_path: Path) -> None:
+    ident = _add(site, "RA1", "Pairs")
+    theirs = _add(site, "RB2", "Theirs")
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text(
+        "name,email,side,directorate\nDr A,a@t.nhs.uk,doctor,Surgery\n"
+        "B,b@t.nhs.uk,manager,Surgery\nC,c@t.nhs.uk,manager,Estates\n"
+    )
+    for initiative in (ident, theirs):
+        participants.import_cohort(site.store, initiative, cohort, actor="t")
+    login(admin_client, "lead-a")
+    code, text = _post(
+        admin_client,
+        f"/admin/initiatives/{ident}/pairs",
+        {"action": "propose", "cross_directorate": "yes"},
+    )
+    assert code == 200
+    page = parse(text)
+    assert "1 pairs: everyone on the smaller side" in page.css_first("[role=status]").text()  # type: ignore[union-attr]
+    rows = page.css("#pairs tbody tr")
+    assert len(rows) == 1 and "C" in rows[0].text() and "proposed" in rows[0].text()
+    code, text = _post(admin_client, f"/admin/initiatives/{ident}/pairs", {"action": "confirm"})
+    assert code == 200 and "Confirmed 1 pair(s)." in text
+    pair = parse(text).css_first("#pairs tbody tr").attributes["data-pair"]  # type: ignore[union-attr]
+    day = dt.date.today().isoformat()
+    code, text = _post(
+        admin_client,
+        f"/admin/initiatives/{ident}/pairs/{pair}/log",
+        {"on": day, "kind": "meeting", "attended": "doctor", "minutes": "met"},
+    )
+    assert code == 200
+    assert parse(text).css_first("#pairs tbody tr td:nth-child(4)").text() == "1"  # type: ignore[union-attr]
+    code, text = _post(
+        admin_client,
+        f"/admin/initiatives/{ident}/pairs/999/log",
+        {"on": day, "kind": "meeting", "attended": "doctor"},
+    )
+    assert code == 422 and f"no pair 999 in initiative {ident}" in text
+    # Another trust's initiative: 404 whatever the action, and nothing proposed there.
+    for url, data in (
+        (f"/admin/initiatives/{theirs}/pairs", {"action": "propose"}),
+        (f"/admin/initiatives/{theirs}/pairs/1/log", {"on": day, "kind": "meeting"}),
+    ):
+        assert _post(admin_client, url, data)[0] == 404
+    with site.store.session() as session:
+        assert pairs.list_pairs(session, theirs) == []
+        logged = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.actor == "lead-a")
+        ).all()
+    assert {"pairs propose", "pairs confirm", "pairs log"} <= set(logged)

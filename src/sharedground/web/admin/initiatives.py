@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from sharedground.fieldwork.accounts import Principal
-from sharedground.initiatives import pairs, pulse, register
+from sharedground.initiatives import pairs, participants, pulse, register
 from sharedground.initiatives.errors import InitiativeError
 from sharedground.initiatives.kinds import BUILTIN
 from sharedground.store import Store
@@ -57,9 +57,17 @@ def _detail(session: Session, user: Principal, ident: int) -> dict[str, Any] | N
         entry = register.show(session, ident, _scope(user))
     except InitiativeError:
         return None
+    row = register.get(session, ident)
+    kind = register.kinds_for(session, row.organisation_id).get(row.kind)
     found = pairs.list_pairs(session, ident)
     results = pulse.results(session, ident)
-    return {"entry": entry, "pairs": found, "pulse": results}
+    return {
+        "entry": entry,
+        "pairs": found,
+        "pulse": results,
+        "cohort": participants.counts(session, ident) if kind and kind.groups_people else None,
+        "activity_kinds": pairs.ACTIVITY_KINDS,
+    }
 
 
 @page("view initiatives")
@@ -210,9 +218,80 @@ async def change(request: Request, ctx: AdminContext, user: Principal) -> Respon
     return _render_detail(request, ctx, user, await ctx.run(_detail, user, ident), notice=notice)
 
 
+def _pairs(session: Session, user: Principal, ident: int, form: dict[str, list[str]]) -> str:
+    action = _value(form, "action")
+    if action == "propose":
+        proposal = pairs.propose_in(
+            session,
+            ident,
+            cross_directorate=_value(form, "cross_directorate") == "yes",
+            actor=user.username,
+            trust=_scope(user),
+        )
+        return proposal.message()
+    if action == "confirm":
+        done = pairs.confirm(session, ident, actor=user.username, trust=_scope(user))
+        return f"Confirmed {done} pair(s)."
+    raise InitiativeError(f"unknown action {action!r}")
+
+
+@page("change pairs")
+async def pairs_action(request: Request, ctx: AdminContext, user: Principal) -> Response:
+    ident = request.path_params["ident"]
+    form = await ctx.web.check_csrf(request)
+    if await ctx.run(_detail, user, ident) is None:
+        return _not_found(request, ctx, user)
+    try:
+        notice = await ctx.run(_pairs, user, ident, form)
+    except InitiativeError as exc:
+        return _render_detail(
+            request, ctx, user, await ctx.run(_detail, user, ident), 422,
+            problems=[Problem("pairs", "pairs-h", str(exc))],
+        )  # fmt: skip
+    return _render_detail(request, ctx, user, await ctx.run(_detail, user, ident), notice=notice)
+
+
+def _log(
+    session: Session, user: Principal, ident: int, pair: int, form: dict[str, list[str]]
+) -> str:
+    on = _date(form, "on")
+    if on is None:
+        raise InitiativeError("day: give the day it happened")
+    pairs.log_activity(
+        session,
+        ident,
+        pair,
+        on=on,
+        kind=_value(form, "kind"),
+        attended=form.get("attended", []),
+        minutes=_value(form, "minutes") or None,
+        actor=user.username,
+        trust=_scope(user),
+    )
+    return f"Logged the {_value(form, 'kind').replace('_', ' ')} of {on}."
+
+
+@page("log pair activity")
+async def log(request: Request, ctx: AdminContext, user: Principal) -> Response:
+    ident, pair = request.path_params["ident"], request.path_params["pair"]
+    form = await ctx.web.check_csrf(request)
+    if await ctx.run(_detail, user, ident) is None:
+        return _not_found(request, ctx, user)
+    try:
+        notice = await ctx.run(_log, user, ident, pair, form)
+    except InitiativeError as exc:
+        return _render_detail(
+            request, ctx, user, await ctx.run(_detail, user, ident), 422,
+            problems=[Problem("log", f"log-{pair}", str(exc))],
+        )  # fmt: skip
+    return _render_detail(request, ctx, user, await ctx.run(_detail, user, ident), notice=notice)
+
+
 routes = [
     Route(PATH, list_page, methods=["GET"]),
     Route(PATH, add, methods=["POST"]),
     Route(f"{PATH}/{{ident:int}}", detail, methods=["GET"]),
     Route(f"{PATH}/{{ident:int}}", change, methods=["POST"]),
+    Route(f"{PATH}/{{ident:int}}/pairs", pairs_action, methods=["POST"]),
+    Route(f"{PATH}/{{ident:int}}/pairs/{{pair:int}}/log", log, methods=["POST"]),
 ]
