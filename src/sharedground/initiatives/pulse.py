@@ -15,6 +15,7 @@ suppression threshold is withheld, and attrition is shown as counts of the cohor
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -26,7 +27,7 @@ from sharedground.fieldwork.accounts import audit
 from sharedground.initiatives import participants, register
 from sharedground.initiatives.errors import InitiativeError
 from sharedground.initiatives.models import Participant, ParticipantCode, PulseTimepoint
-from sharedground.instrument import builtin
+from sharedground.instrument import Instrument, builtin
 from sharedground.store import Contact, Response, Store, Wave
 from sharedground.store.schema import Link
 
@@ -60,10 +61,16 @@ def pulse_role(member: participants.Member) -> str:
     return member.role or ("other_doctor" if member.side == "doctor" else "other_manager")
 
 
-def scored_items() -> list[tuple[str, str]]:
+@functools.cache
+def instrument() -> Instrument:
+    """The built-in `dmr-pulse` (parsed once: a report asks for it per initiative)."""
+    return builtin(INSTRUMENT)
+
+
+@functools.cache
+def scored_items() -> tuple[tuple[str, str], ...]:
     """(item id, type) of the pulse's rating and agreement items, in questionnaire order."""
-    instrument = builtin(INSTRUMENT)
-    return [(i.id, i.type) for i in instrument.items() if i.type in ("rating", "likert")]
+    return tuple((i.id, i.type) for i in instrument().items() if i.type in ("rating", "likert"))
 
 
 def create_timepoint(
@@ -107,7 +114,7 @@ def create_timepoint(
         wave = store.create_wave(
             session,
             name,
-            builtin(INSTRUMENT),
+            instrument(),
             opens=opens,
             closes=closes,
             anonymous=False,

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from sharedground.initiatives import participants, pulse, register
 from sharedground.initiatives.kinds import BUILTIN, TABLE_2_11
 from sharedground.initiatives.models import Initiative
-from sharedground.instrument import builtin
 from sharedground.store import Organisation, Store
 
 #: Stages that count as "runs" for the national figures.
@@ -56,20 +55,39 @@ class KindRow:
 
 @dataclass
 class RegisterSummary:
-    """Everything the reports print about the register."""
+    """Everything the reports print about the register.
 
-    by_trust: dict[str, list[TrustInitiative]] = field(default_factory=dict)
-    trusts_in_register: int = 0
+    A trust's part (its initiatives with their cohorts and pulse figures) is read when a
+    trust report first asks for it, not for every trust up front: a national report needs
+    none of it, and 200 trusts' pulse figures take seconds.
+    """
+
+    store: Store | None = None
+    trusts: dict[str, list[register.Entry]] = field(default_factory=dict)
     kinds: list[KindRow] = field(default_factory=list)
+    _read: dict[str, list[TrustInitiative]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
-        return not self.by_trust
+        return not self.trusts
+
+    @property
+    def trusts_in_register(self) -> int:
+        return len(self.trusts)
+
+    def for_trust(self, trust: str) -> list[TrustInitiative]:
+        """The trust's initiatives as its report prints them ([] when it has none)."""
+        if trust not in self.trusts or self.store is None:
+            return []
+        if trust not in self._read:
+            with self.store.session() as session:
+                self._read[trust] = _trust_entries(session, self.trusts[trust])
+        return self._read[trust]
 
 
 def _trust_entries(session: Session, entries: list[register.Entry]) -> list[TrustInitiative]:
     found = []
-    labels = {i.id: i.text for i in builtin(pulse.INSTRUMENT).items()}
+    labels = {i.id: i.text for i in pulse.instrument().items()}
     ids = {e.id: e for e in entries}
     for ident, e in ids.items():
         counts = participants.counts(session, ident)
@@ -107,10 +125,7 @@ def summarise(
         by_trust: dict[str, list[register.Entry]] = {}
         for e in entries:
             by_trust.setdefault(e.trust, []).append(e)
-        summary = RegisterSummary(
-            by_trust={t: _trust_entries(session, es) for t, es in by_trust.items()},
-            trusts_in_register=len(by_trust),
-        )
+        summary = RegisterSummary(store, by_trust)
         running = session.execute(
             select(Initiative.kind, Organisation.code)
             .join(Organisation, Organisation.id == Initiative.organisation_id)

@@ -51,7 +51,6 @@ from sharedground.initiatives.models import (
     PulseTimepoint,
 )
 from sharedground.initiatives.participants import SIDE_OF_ROLE, SIDES, new_code
-from sharedground.instrument import builtin
 from sharedground.store import Contact, Response, Store, Wave
 
 MAX_PROBLEMS = 50
@@ -173,7 +172,7 @@ def _pulse_answers() -> dict[str, dict[str, str]]:
     """Item -> allowed values ({} for any) of the dmr-pulse questionnaire."""
     from sharedground.exchange.columns import item_columns
 
-    instrument = builtin(pulse.INSTRUMENT)
+    instrument = pulse.instrument()
     found: dict[str, dict[str, str]] = {}
     for column in item_columns(instrument):
         found[column.name] = {v: v for v in column.allowed} if column.allowed else {}
@@ -201,7 +200,7 @@ def load_programme(
         raise InitiativeError(
             f"{len(problems)} problem(s); nothing was loaded:\n  " + "\n  ".join(shown) + more
         )
-    instrument = builtin(pulse.INSTRUMENT)
+    instrument = pulse.instrument()
     now = stored_now()
     today = dt.date.today()
     counts = Loaded(0, 0, 0, 0)

@@ -218,7 +218,7 @@ def _initiatives(context: WaveContext, trust: str | None) -> Initiatives | None:
         return Initiatives(
             context.threshold, kinds=summary.kinds, trusts_in_register=summary.trusts_in_register
         )
-    own = summary.by_trust.get(trust)
+    own = summary.for_trust(trust)
     return Initiatives(context.threshold, trust=own) if own else None
 
 
