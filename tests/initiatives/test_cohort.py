@@ -213,3 +213,41 @@ def test_the_cli_walk_through(store: Store, tmp_path: Path) -> None:
         ],
     )
     assert bad.exit_code == 1 and "no pair 77" in bad.output and "Traceback" not in bad.output
+
+
+def test_participants_chosen_from_a_waves_contacts(store: Store, tmp_path: Path) -> None:
+    from sharedground.fieldwork.contacts import import_contacts
+    from sharedground.instrument import builtin
+
+    with store.session() as session:
+        store.create_wave(session, "w", builtin("dmr-2015"))
+    frame = tmp_path / "contacts.csv"
+    frame.write_text(
+        "name,email,role,trust,directorate\n"
+        "Dr Md,md@ra1.nhs.uk,medical_director,RA1,Board\n"
+        "Dm,dm@ra1.nhs.uk,directorate_manager,RA1,Surgery\n"
+        "Other,cd@rb2.nhs.uk,clinical_director,RB2,Surgery\n"
+    )
+    import_contacts(store, frame, "w")
+    ident = _initiative(store)
+    for emails, message in (
+        (["md@ra1.nhs.uk", "cd@rb2.nhs.uk"], "cd@rb2.nhs.uk: not a contact of this trust"),
+        (["nobody@ra1.nhs.uk"], "not a contact of this trust"),
+    ):
+        with pytest.raises(InitiativeError, match=message):
+            participants.add_from_contacts(store, ident, "w", emails, actor="lead")
+    assert _count(store, Participant) == 0
+    added = participants.add_from_contacts(
+        store, ident, "w", ["MD@ra1.nhs.uk", "dm@ra1.nhs.uk"], actor="lead"
+    )
+    assert added == 2
+    with store.session() as session:
+        people = {
+            m.email: (m.side, m.role, m.directorate) for m in participants.members(session, ident)
+        }
+    assert people == {
+        "md@ra1.nhs.uk": ("doctor", "medical_director", "Board"),
+        "dm@ra1.nhs.uk": ("manager", "directorate_manager", "Surgery"),
+    }
+    with pytest.raises(InitiativeError, match="in the cohort already"):
+        participants.add_from_contacts(store, ident, "w", ["md@ra1.nhs.uk"], actor="lead")
