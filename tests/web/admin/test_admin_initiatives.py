@@ -120,6 +120,21 @@ def test_pairs_from_the_admin_page(site: Site, admin_client: TestClient, tmp_pat
     assert "1 pairs: everyone on the smaller side" in page.css_first("[role=status]").text()  # type: ignore[union-attr]
     rows = page.css("#pairs tbody tr")
     assert len(rows) == 1 and "C" in rows[0].text() and "proposed" in rows[0].text()
+    # By hand: Dr A with B (same directorate, which only the solver avoids); C is freed.
+    code, text = _post(
+        admin_client,
+        f"/admin/initiatives/{ident}/pairs",
+        {"action": "set", "doctor": "a@t.nhs.uk", "manager": "b@t.nhs.uk"},
+    )
+    assert code == 200 and "proposed by hand" in text
+    rows = parse(text).css("#pairs tbody tr")
+    assert len(rows) == 1 and "B" in rows[0].css("td")[1].text()
+    code, text = _post(
+        admin_client,
+        f"/admin/initiatives/{ident}/pairs",
+        {"action": "set", "doctor": "b@t.nhs.uk", "manager": "c@t.nhs.uk"},
+    )
+    assert code == 422 and "both managers" in text
     code, text = _post(admin_client, f"/admin/initiatives/{ident}/pairs", {"action": "confirm"})
     assert code == 200 and "Confirmed 1 pair(s)." in text
     pair = parse(text).css_first("#pairs tbody tr").attributes["data-pair"]  # type: ignore[union-attr]

@@ -66,6 +66,7 @@ def _detail(session: Session, user: Principal, ident: int) -> dict[str, Any] | N
         "pairs": found,
         "pulse": results,
         "cohort": participants.counts(session, ident) if kind and kind.groups_people else None,
+        "members": participants.members(session, ident) if kind and kind.groups_people else [],
         "activity_kinds": pairs.ACTIVITY_KINDS,
     }
 
@@ -229,6 +230,16 @@ def _pairs(session: Session, user: Principal, ident: int, form: dict[str, list[s
             trust=_scope(user),
         )
         return proposal.message()
+    if action == "set":
+        pair = pairs.set_pair(
+            session,
+            ident,
+            _value(form, "doctor"),
+            _value(form, "manager"),
+            actor=user.username,
+            trust=_scope(user),
+        )
+        return f"Pair {pair.id} proposed by hand; confirm it with the others."
     if action == "confirm":
         done = pairs.confirm(session, ident, actor=user.username, trust=_scope(user))
         return f"Confirmed {done} pair(s)."
