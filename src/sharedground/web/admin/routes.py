@@ -11,6 +11,7 @@ from sharedground.web.admin import (
     data,
     frame,
     home,
+    initiatives,
     jobs,
     login,
     messages,
@@ -36,4 +37,5 @@ routes: list[BaseRoute] = [
     *audit.routes,
     *accounts.routes,
     *optout.routes,
+    *initiatives.routes,
 ]
