@@ -139,12 +139,18 @@ def _trust_effects(rng: np.random.Generator, n: int, sd: float) -> np.ndarray:
 
 
 def generate_scenario(
-    seed: int = 1, config: ScenarioConfig | None = None, *, respondents: int | None = None
+    seed: int = 1,
+    config: ScenarioConfig | None = None,
+    *,
+    respondents: int | None = None,
+    survey_only: bool = False,
 ) -> Scenario:
     """Generate the programme scenario.
 
     `respondents`, if given, sets the expected total of survey respondents (over every trust
-    and wave) instead of `config.respondents_per_trust_wave`.
+    and wave) instead of `config.respondents_per_trust_wave`. `survey_only` leaves the pulse
+    and monthly tables empty (the coverage test needs only the waves; the survey's draws come
+    first, so they are the same either way).
     """
     from sharedground.synth.scenario_monthly import monthly_series
     from sharedground.synth.scenario_pulse import pulse_answers
@@ -171,8 +177,10 @@ def generate_scenario(
     )
     responses = _responses(rng, config, u, kind, cohort, effects, codes)
     initiatives = _initiatives(rng, config, kind, cohort, codes, names)
-    pulse = pulse_answers(rng, config, initiatives, u, codes, effects, names)
-    monthly = monthly_series(rng, config, initiatives, u, codes, effects, names)
+    none = initiatives.head(0)
+    chosen = none if survey_only else initiatives
+    pulse = pulse_answers(rng, config, chosen, u, codes, effects, names)
+    monthly = monthly_series(rng, config, chosen, u, codes, effects, names)
     truth = pl.DataFrame(
         {
             "kind": [k.name for k in config.kinds for _ in range(2)],
