@@ -6,9 +6,14 @@ initiative is g) and each wave t, ATT(g, t) is the cohort's change from its base
 for t >= g; t - 1 before, the "varying" base) minus the same change among the controls:
 trusts that never started ("never") or also those that had not started by then ("notyet").
 Without covariates this is the outcome-regression estimator; its influence function gives
-analytic standard errors, and the multiplier bootstrap (Mammen weights, as the authors' `did`
-R package) gives the reported ones: the interquartile range of the bootstrap draws over that of
-the normal, and a uniform band over event times.
+analytic standard errors (equal to the `differences` package's), and the multiplier bootstrap
+(Mammen weights, as the authors' `did` R package) gives the reported ones: the interquartile
+range of the bootstrap draws over that of the normal, and a uniform band over event times.
+
+Small samples: a cohort is often 5-10 trusts. The bootstrap's influence functions take each
+group's variance with n - 1 rather than n, and the pointwise 95% intervals use Student's t with
+(treated trusts - 1) degrees of freedom rather than the normal. Without these, the coverage
+test found 92.8% (pooled over 2,400 intervals) instead of 95%.
 
 The unit is the trust: the outcome is a trust's mean in a wave, and the bootstrap draws one
 weight per trust, so the intervals are clustered by trust. The panel must be balanced: a trust
@@ -113,13 +118,17 @@ def _controls(panel: Panel, g: int, t: int, base: int, control: Control) -> np.n
     return mask
 
 
-def group_time(panel: Panel, control: Control = "never") -> tuple[list[Estimate], np.ndarray]:
-    """ATT(g, t) for every cohort and every period but the first, and the n x cells influence
-    function matrix (scaled so that att_hat - att ~ mean over units of the column)."""
+def group_time(
+    panel: Panel, control: Control = "never"
+) -> tuple[list[Estimate], np.ndarray, np.ndarray]:
+    """ATT(g, t) for every cohort and every period but the first, the n x cells influence
+    function matrix (scaled so that att_hat - att ~ mean over units of the column), and the
+    same with the small-sample correction used by the bootstrap."""
     n = panel.n
     periods = panel.periods
     cells: list[Estimate] = []
     columns: list[np.ndarray] = []
+    adjusted_columns: list[np.ndarray] = []
     for g in np.unique(panel.cohort[panel.cohort > 0]):
         treated = panel.cohort == g
         g_index = int(np.searchsorted(periods, g))
@@ -139,6 +148,12 @@ def group_time(panel: Panel, control: Control = "never") -> tuple[list[Estimate]
             inf[treated] = (n / n_t) * (dy[treated] - m_t)
             inf[controls] -= (n / n_c) * (dy[controls] - m_c)
             columns.append(inf)
+            # the same with each group's variance taken with n - 1 (unbiased), for the
+            # bootstrap: with 5-10 trusts in a cohort the plain one is 10-20% too small
+            adjusted = inf.copy()
+            adjusted[treated] *= np.sqrt(n_t / max(n_t - 1, 1))
+            adjusted[controls] *= np.sqrt(n_c / max(n_c - 1, 1))
+            adjusted_columns.append(adjusted)
             cells.append(
                 Estimate(
                     label=f"ATT({g},{t})",
@@ -152,7 +167,8 @@ def group_time(panel: Panel, control: Control = "never") -> tuple[list[Estimate]
                 )
             )
     inf_matrix = np.column_stack(columns) if columns else np.zeros((n, 0))
-    return cells, inf_matrix
+    adjusted_matrix = np.column_stack(adjusted_columns) if columns else np.zeros((n, 0))
+    return cells, inf_matrix, adjusted_matrix
 
 
 def _aggregate(
@@ -208,34 +224,39 @@ def callaway_santanna(
     (pointwise; `uniform_crit` is the critical value of the simultaneous band over event
     times). `multipliers` (replicates x units, in the panel's unit order) replaces the draws
     made from `seed`."""
-    cells, inf = group_time(panel, control)
+    cells, inf, inf_adjusted = group_time(panel, control)
     treated_units = int(np.sum(panel.cohort > 0))
     if not cells:
         return DidResult(control, panel.n, treated_units, panel.dropped, [], None, [], None, 0)
     n = panel.n
     events = np.array([c.event_time for c in cells])
+    cohorts = np.array([c.cohort for c in cells])
     post = events >= 0
-    columns = [inf]
-    overall_att, overall_inf = _aggregate(panel, cells, inf, post)
-    columns.append(overall_inf[:, None])
     event_values = sorted(set(events.tolist()))
-    event_atts = []
-    for e in event_values:
-        att, e_inf = _aggregate(panel, cells, inf, events == e)
-        event_atts.append(att)
-        columns.append(e_inf[:, None])
-    everything = np.column_stack(columns)
+    keeps = [post] + [events == e for e in event_values]
+    raw_columns, columns, atts, sizes = [inf], [inf_adjusted], [], []
+    for keep in keeps:
+        att, raw = _aggregate(panel, cells, inf, keep)
+        _, adjusted = _aggregate(panel, cells, inf_adjusted, keep)
+        atts.append(att)
+        raw_columns.append(raw[:, None])
+        columns.append(adjusted[:, None])
+        sizes.append(int(np.isin(panel.cohort, np.unique(cohorts[keep])).sum()))
     if multipliers is None:
         multipliers = mammen_multipliers(replicates, n, seed)
     replicates = multipliers.shape[0]
-    se, draws = _bootstrap_se(everything, multipliers)
-    analytic = np.sqrt(np.mean(everything**2, axis=0) / n)
+    se, draws = _bootstrap_se(np.column_stack(columns), multipliers)
+    analytic = np.sqrt(np.mean(np.column_stack(raw_columns) ** 2, axis=0) / n)
     k = len(cells)
 
-    def finish(estimate: Estimate, index: int, crit: float = Z95) -> Estimate:
-        s = float(se[index])
+    def finish(estimate: Estimate, index: int, treated: int) -> Estimate:
         from dataclasses import replace
 
+        from scipy.stats import t as t_dist
+
+        # t with (treated trusts - 1) df rather than the normal: few trusts start in a wave
+        crit = float(t_dist.ppf(0.975, max(treated - 1, 1)))
+        s = float(se[index])
         return replace(
             estimate,
             se=s,
@@ -244,11 +265,8 @@ def callaway_santanna(
             ci_high=estimate.att + crit * s,
         )
 
-    cells = [finish(c, i) for i, c in enumerate(cells)]
-    treated_post = sum(1 for c in cells if c.event_time is not None and c.event_time >= 0)
-    overall = finish(
-        Estimate("overall", overall_att, 0.0, n_treated=treated_units), k
-    )  # fmt: skip
+    cells = [finish(c, i, c.n_treated) for i, c in enumerate(cells)]
+    overall = finish(Estimate("overall", atts[0], 0.0, n_treated=sizes[0]), k, sizes[0])
     event_se = se[k + 1 :]
     ok = np.isfinite(event_se)
     uniform = None
@@ -256,9 +274,10 @@ def callaway_santanna(
         studentised = np.abs(draws[:, k + 1 :][:, ok] / (event_se[ok] * np.sqrt(n)))
         uniform = float(np.quantile(studentised.max(axis=1), 0.95))
     event = [
-        finish(Estimate(f"e={e}", a, 0.0, event_time=e), k + 1 + i)
-        for i, (e, a) in enumerate(zip(event_values, event_atts, strict=True))
+        finish(Estimate(f"e={e}", a, 0.0, event_time=e, n_treated=m), k + 1 + i, m)
+        for i, (e, a, m) in enumerate(zip(event_values, atts[1:], sizes[1:], strict=True))
     ]
+    treated_post = int(post.sum())
     return DidResult(
         control, n, treated_units, panel.dropped, cells, overall, event, uniform, replicates,
         {"post_cells": treated_post},
