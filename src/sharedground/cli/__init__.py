@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "admin": "fieldwork:admin",
     "report": "report:report",
     "disclosure": "disclosure:disclosure",
+    "evaluate": "evaluation:evaluate",
 }
 
 
