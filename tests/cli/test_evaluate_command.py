@@ -95,3 +95,20 @@ def test_mistakes_are_one_line(tmp_path: Path, programme: Path) -> None:
         main, ["evaluate", "--scenario", "programme", "--from", str(programme)]
     )
     assert result.exit_code == 2 and "exactly one" in result.output
+
+
+def test_charts_are_written_as_svg(programme: Path, tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    out = tmp_path / "charts"
+    code, _ = _run("--from", str(programme), "--kind", "shadowing", "--replicates", "99",
+                   "--charts", str(out))  # fmt: skip
+    assert code == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        f"event_study_shadowing_{m}.svg" for m in ("positive", "positive_cd", "rating")
+    ]
+    for path in out.iterdir():
+        assert ET.parse(path).getroot().tag == "{http://www.w3.org/2000/svg}svg"
+    code, _ = _run("--from", str(programme), "--initiative", "3", "--charts", str(out))
+    assert code == 0 and (out / "spc_initiative_3.svg").exists()

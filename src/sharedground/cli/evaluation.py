@@ -48,6 +48,12 @@ from sharedground.cli._common import console
     show_default=True,
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--charts",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also write the charts as SVG files here (event studies, or the SPC chart).",
+)
 def evaluate(
     source: Path | None,
     scenario: str | None,
@@ -59,6 +65,7 @@ def evaluate(
     replicates: int,
     fmt: str,
     out: Path | None,
+    charts: Path | None,
 ) -> None:
     """Evaluate initiatives: what works across trusts (difference-in-differences with
     staggered starts, bootstrap CIs, a stated verdict rule), or one initiative's
@@ -75,6 +82,11 @@ def evaluate(
     doc = summary.evaluate(
         tables, kind=kind, initiative=initiative, control=control, replicates=replicates
     )
+    if charts is not None:
+        from sharedground.report.evaluation_charts import write_charts
+
+        written = write_charts(doc, tables, charts)
+        console.print(f"[green]Wrote[/] {len(written)} chart(s) to {charts}")
     if fmt == "json":
         text = json.dumps(doc, indent=2, default=str)
         _emit(text, out)
