@@ -120,8 +120,7 @@ def evaluate(
     doc["rule"] = rule_text(rows)
     doc["adjustment"] = "Benjamini-Hochberg across every kind and measure in the table"
     doc["what_works"] = [
-        {k: (_num(v) if isinstance(v, float) else v) for k, v in r.as_dict().items()}
-        for r in rows
+        {k: (_num(v) if isinstance(v, float) else v) for k, v in r.as_dict().items()} for r in rows
     ]
     doc["event_studies"] = [
         {
