@@ -43,7 +43,7 @@ from sharedground.cli._common import console
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "csv", "xlsx"]),
+    type=click.Choice(["table", "json", "csv", "xlsx", "html"]),
     default="table",
     show_default=True,
 )
@@ -76,8 +76,8 @@ def evaluate(
         raise click.UsageError("give exactly one of --from DIR and --scenario programme")
     if sum(x is not None and x is not False for x in (initiative, kind, all_kinds or None)) > 1:
         raise click.UsageError("give at most one of --initiative, --kind and --all")
-    if fmt == "xlsx" and out is None:
-        raise click.UsageError("--format xlsx needs --out FILE")
+    if fmt in ("xlsx", "html") and out is None:
+        raise click.UsageError(f"--format {fmt} needs --out FILE")
     tables = summary.load_tables(source) if source else summary.from_scenario(seed)
     doc = summary.evaluate(
         tables, kind=kind, initiative=initiative, control=control, replicates=replicates
@@ -92,6 +92,12 @@ def evaluate(
         _emit(text, out)
     elif fmt == "csv":
         _emit(_frame(doc).write_csv(), out)
+    elif fmt == "html":
+        from sharedground.report.evaluation_page import render_evaluation_html
+
+        assert out is not None
+        out.write_text(render_evaluation_html(doc, tables), encoding="utf-8")
+        console.print(f"[green]Wrote[/] {out}")
     elif fmt == "xlsx":
         assert out is not None
         _frame(doc).write_excel(out)
