@@ -152,3 +152,46 @@ def test_kind_effects_on_one_scenario() -> None:
         assert r.n_units == size + s.trusts["kind"].null_count() - r.dropped
         assert r.overall is not None and r.overall.ci_low < r.overall.att < r.overall.ci_high
         assert r.uniform_crit is not None and r.uniform_crit > 1.96
+
+
+def test_cohorts_after_the_last_wave_are_controls_and_odd_cohorts_refused() -> None:
+    from sharedground.evaluation.tables import EvaluationInputError
+
+    rng = np.random.default_rng(4)
+    y = rng.normal(size=(12, 3))
+    later = Panel(np.arange(12), np.array([1, 2, 3]), y, np.array([0] * 6 + [2] * 3 + [9] * 3))
+    as_never = Panel(later.units, later.periods, y, np.array([0] * 6 + [2] * 3 + [0] * 3))
+    a = callaway_santanna(later, replicates=9)
+    b = callaway_santanna(as_never, replicates=9)
+    assert [c.att for c in a.cells] == [c.att for c in b.cells]
+    assert a.cells[0].n_control == 9
+    odd = Panel(later.units, later.periods, y, np.array([0] * 6 + [2] * 3 + [3] * 2 + [0]))
+    callaway_santanna(odd, replicates=9)  # 3 is a wave: fine
+    with pytest.raises(EvaluationInputError, match="not waves"):
+        bad = np.array([0] * 6 + [2] * 3 + [1] * 2 + [0])
+        callaway_santanna(Panel(later.units, np.array([0, 2, 3]), y, bad), replicates=9)
+
+
+def test_trusts_from_register_gives_the_scenarios_cohorts() -> None:
+    import datetime as dt
+
+    from sharedground.evaluation.kinds import trusts_from_register
+
+    s = generate_scenario(12)
+    waves = {w: dt.date(w, 3, 1) for w in s.config.waves}  # fielded each spring
+    got = trusts_from_register(s.initiatives, waves, s.trusts["trust"].to_list())
+    assert got.select("trust", "kind", "cohort").equals(s.trusts)
+    # a second, later initiative of another kind: the first one counts, the other is listed
+    starter = s.initiatives.filter(pl.col("cohort") < 2020)["trust"][0]
+    extra = pl.DataFrame(
+        {"trust": [starter], "kind": ["shadowing"], "start_date": [dt.date(2019, 12, 1)]}
+    )
+    more = pl.concat([s.initiatives.select("trust", "kind", "start_date"), extra])
+    row = trusts_from_register(more, waves, [starter]).row(0, named=True)
+    first = s.trusts.filter(pl.col("trust") == starter).row(0, named=True)
+    assert (row["kind"], row["cohort"]) == (first["kind"], first["cohort"])
+    assert row["other_kinds"] == ["shadowing"]
+    # started after the last wave: not a starter here
+    late = pl.DataFrame({"trust": ["X"], "kind": ["k"], "start_date": [dt.date(2021, 1, 1)]})
+    row = trusts_from_register(late, waves, ["X"]).row(0, named=True)
+    assert row["kind"] is None and row["cohort"] is None

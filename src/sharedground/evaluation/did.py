@@ -113,6 +113,24 @@ class DidResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _checked(panel: Panel) -> Panel:
+    """Units first treated after the last period are never treated within it (as the `did`
+    R package recodes them); any other cohort must be one of the periods."""
+    from dataclasses import replace
+
+    from sharedground.evaluation.tables import EvaluationInputError
+
+    cohort = np.where(panel.cohort > panel.periods[-1], 0, panel.cohort)
+    odd = sorted(set(cohort[(cohort > 0) & ~np.isin(cohort, panel.periods)].tolist()))
+    if odd:
+        raise EvaluationInputError(
+            f"cohort(s) {', '.join(map(str, odd))} are not waves of the panel "
+            f"({', '.join(map(str, panel.periods.tolist()))}): a trust's cohort is the first "
+            "wave after its start"
+        )
+    return replace(panel, cohort=cohort)
+
+
 @cache
 def _t975(df: int) -> float:
     """Student's t 97.5% point (SciPy's ppf costs half a millisecond a call)."""
@@ -247,6 +265,7 @@ def callaway_santanna(
     (pointwise; `uniform_crit` is the critical value of the simultaneous band over event
     times). `multipliers` (replicates x units, in the panel's unit order) replaces the draws
     made from `seed`."""
+    panel = _checked(panel)
     cells, inf, inf_adjusted = group_time(panel, control)
     treated_units = int(np.sum(panel.cohort > 0))
     if not cells:

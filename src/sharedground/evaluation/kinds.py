@@ -174,3 +174,38 @@ def _measure_effects(
         result = callaway_santanna(panel, control=control, multipliers=multipliers[:, rows])
         out.append(KindEffect(kind, measure, result))
     return out
+
+
+def trusts_from_register(
+    initiatives: Any, wave_dates: dict[int, Any], trusts: list[str]
+) -> pl.DataFrame:
+    """The `trusts` table from a register of initiatives: each trust's kind and cohort (the
+    first wave fielded on or after its start date; null for trusts that never started).
+
+    `initiatives` has trust, kind and start_date; `wave_dates` maps each wave to the date its
+    fieldwork opened. A trust that started several initiatives is given its first (earliest
+    start): its later ones cannot be told apart from the first's effect, so `other_kinds`
+    lists them for the reader.
+    """
+    frame = as_polars(initiatives, "initiatives", ["trust", "kind", "start_date"])
+    waves = sorted(wave_dates)
+    first = (
+        frame.sort("start_date")
+        .group_by("trust", maintain_order=True)
+        .agg(
+            pl.col("kind").first(),
+            pl.col("start_date").first(),
+            pl.col("kind").slice(1).unique().sort().alias("other_kinds"),
+        )
+    )
+    cohorts = []
+    for start in first["start_date"].to_list():
+        later = [w for w in waves if wave_dates[w] >= start]
+        # started after the last wave: no wave to see it in, so never started here
+        cohorts.append(later[0] if later else None)
+    first = first.with_columns(pl.Series("cohort", cohorts, dtype=pl.Int64))
+    base = pl.DataFrame({"trust": trusts}, schema={"trust": pl.String})
+    out = base.join(first.drop("start_date"), on="trust", how="left")
+    return out.with_columns(
+        pl.when(pl.col("cohort").is_null()).then(None).otherwise(pl.col("kind")).alias("kind")
+    ).select("trust", "kind", "cohort", "other_kinds")
