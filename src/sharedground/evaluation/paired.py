@@ -23,9 +23,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from sharedground.analysis.suppression import DEFAULT_THRESHOLD
+
 Z95 = 1.959963984540054
-#: Fewer pairs than this: no test is reported (the survey's suppression threshold).
-MIN_PAIRS = 5
+#: Fewer pairs than this: no test is reported (the survey's default suppression threshold).
+MIN_PAIRS = DEFAULT_THRESHOLD
 
 
 @dataclass(frozen=True)
