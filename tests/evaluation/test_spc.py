@@ -118,17 +118,24 @@ def test_p_chart_limits_by_hand() -> None:
 
 
 def test_initiative_chart_sees_the_planted_step() -> None:
-    """Monthly pulse of the scenario: with the start month as a milestone and limits fixed on
-    the months before it, an effective kind's months after start run above the mean."""
+    """Monthly pulse of the scenario, limits fixed on the 18 months before the start: an
+    effective kind's months after it run above the baseline mean far more often than a kind
+    with no effect's; rebased, the start begins a new segment."""
     s = generate_scenario(6)
     kinds = dict(s.initiatives.select("initiative_id", "kind").iter_rows())
-    flagged = {"joint_leadership_programme": [], "shadowing": []}  # type: dict[str, list[float]]
+    flagged: dict[str, list[float]] = {"joint_leadership_programme": [], "shadowing": []}
     for init, kind in kinds.items():
         if kind not in flagged:
             continue
         chart = initiative_chart(s.monthly, init)
         assert chart.milestones and chart.milestones[0][1] == "initiative starts"
-        assert chart.segment.max() == 1
-        before = xmr_chart(chart.values, baseline=18)  # limits fixed on the 18 months before
-        flagged[kind].append(float(before.run[18:].mean()))
+        assert chart.segment.max() == 0
+        assert np.all(chart.centre == chart.centre[0])
+        baseline = s.monthly.filter(
+            (s.monthly["initiative_id"] == init) & ~s.monthly["after_start"]
+        )
+        assert chart.centre[0] == pytest.approx(baseline["positive"].sum() / baseline["n"].sum())
+        flagged[kind].append(float(chart.run[18:].mean()))
+        rebased = initiative_chart(s.monthly, init, rebase=True)
+        assert rebased.segment.tolist() == [0] * 18 + [1] * 18
     assert np.mean(flagged["joint_leadership_programme"]) > 3 * np.mean(flagged["shadowing"])

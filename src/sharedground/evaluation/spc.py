@@ -279,28 +279,36 @@ def p_chart(
     )  # fmt: skip
 
 
-def initiative_chart(monthly: Any, initiative_id: Any, *, baseline: int | None = None) -> SpcChart:
-    """The p-chart of an initiative's trust's monthly pulse, rebased at the initiative's start
-    (the first month on or after it) and marking it as a milestone.
+def initiative_chart(monthly: Any, initiative_id: Any, *, rebase: bool = False) -> SpcChart:
+    """The p-chart of an initiative's trust's monthly pulse, its start (the first month on or
+    after it) marked as a milestone.
 
-    `monthly` has initiative_id, month, n, positive and after_start (bool).
+    By default the mean and limits are fixed on the months before the start (the baseline)
+    and carried on after it, so a change the initiative brings shows as special-cause
+    variation; with `rebase`, they are recalculated from the start on (once a change is
+    established, Making Data Count's practice). `monthly` has initiative_id, month, n,
+    positive and after_start (bool).
     """
     import polars as pl
 
-    from sharedground.evaluation.tables import as_polars
+    from sharedground.evaluation.tables import EvaluationInputError, as_polars
 
     frame = as_polars(
         monthly, "monthly", ["initiative_id", "month", "n", "positive", "after_start"]
     )
     rows = frame.filter(pl.col("initiative_id") == initiative_id).sort("month")
     if rows.height < 2:
-        raise ValueError(f"initiative {initiative_id}: fewer than two months of pulse answers")
+        raise EvaluationInputError(
+            f"initiative {initiative_id}: fewer than two months of pulse answers"
+        )
     after = rows["after_start"].to_numpy()
     start = int(np.argmax(after)) if after.any() else None
     months = rows["month"].to_list()
-    rebase = [start] if start is not None and start > 0 else []
     marks = [(months[start], "initiative starts")] if start is not None else []
+    before = start if start is not None and start >= 2 else None
     return p_chart(
         rows["positive"].to_numpy(), rows["n"].to_numpy(), months,
-        baseline=baseline, rebase_at=rebase, milestones=marks,
+        baseline=None if rebase else before,
+        rebase_at=[start] if rebase and before is not None else [],
+        milestones=marks,
     )  # fmt: skip
