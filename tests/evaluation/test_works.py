@@ -56,3 +56,20 @@ def test_verdicts_follow_the_rule_by_hand(rows) -> None:  # type: ignore[no-unty
     # cohorts 2017-2020 of five waves: 4, 3, 2 and 1 waves after the start, equal numbers
     assert big["positive"].waves_after_start == pytest.approx(2.5, abs=0.1)
     assert "{min_trusts}" in RULE
+
+
+def test_trusts_without_answers_in_a_wave_are_counted_as_left_out() -> None:
+    import polars as pl
+
+    s = generate_scenario(3, replace(ScenarioConfig(), respondents_per_trust_wave=4.0))
+    effects = kind_effects(s.responses, s.trusts, replicates=99, kinds=["shadowing"])
+    rows = {r.measure: r for r in what_works(effects)}
+    cds = s.responses.filter(pl.col("role") == "clinical_director")
+    waves_with_cd = cds.group_by("trust").agg(pl.col("wave").n_unique().alias("w"))
+    chosen = s.trusts.filter((pl.col("kind") == "shadowing") | pl.col("kind").is_null())
+    complete = chosen.join(waves_with_cd, on="trust", how="left").filter(
+        pl.col("w") == len(s.config.waves)
+    )
+    assert rows["positive_cd"].left_out == chosen.height - complete.height > 0
+    assert rows["positive"].left_out == 0  # every trust has someone in every wave
+    assert rows["positive_cd"].trusts + rows["positive_cd"].controls == complete.height

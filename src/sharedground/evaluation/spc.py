@@ -309,6 +309,6 @@ def initiative_chart(monthly: Any, initiative_id: Any, *, rebase: bool = False) 
     return p_chart(
         rows["positive"].to_numpy(), rows["n"].to_numpy(), months,
         baseline=None if rebase else before,
-        rebase_at=[start] if rebase and before is not None else [],
+        rebase_at=[before] if rebase and before is not None else [],
         milestones=marks,
     )  # fmt: skip

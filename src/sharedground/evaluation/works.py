@@ -47,6 +47,7 @@ class WorksRow:
     measure_label: str
     trusts: int  # trusts that started the kind and are in the comparison
     controls: int  # never-started trusts (and later starters, with not-yet controls)
+    left_out: int  # trusts of the comparison left out for a wave without data on the measure
     waves_after_start: float  # mean number of waves since start, over started trusts
     participants: int | None
     effect: float | None
@@ -114,6 +115,7 @@ def what_works(
                 e.measure.label,
                 r.n_treated_units,
                 r.n_units - r.n_treated_units,
+                r.dropped,
                 since,
                 (participants or {}).get(e.kind),
                 effect,

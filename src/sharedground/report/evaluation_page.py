@@ -69,7 +69,25 @@ def what_works_context(doc: dict[str, Any]) -> dict[str, Any]:
                 scale=scale,
             )
         )
-    return {"rows": rows, "rule": doc["rule"], "adjustment": doc["adjustment"], "charts": charts}
+    gaps = [r for r in doc["what_works"] if r.get("left_out")]
+    left_out = (
+        "Left out for a wave without answers on the measure: "
+        + "; ".join(
+            f"{r['left_out']} trust(s) for {r['kind'].replace('_', ' ')}, "
+            f"{SHORT.get(r['measure'], r['measure'])}"
+            for r in gaps
+        )
+        + "."
+        if gaps
+        else ""
+    )
+    return {
+        "rows": rows,
+        "rule": doc["rule"],
+        "adjustment": doc["adjustment"],
+        "charts": charts,
+        "left_out": left_out,
+    }
 
 
 def initiative_context(doc: dict[str, Any], tables: Any) -> dict[str, Any]:
