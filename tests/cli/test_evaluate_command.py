@@ -40,10 +40,10 @@ def test_json_of_every_kind_matches_the_schema(programme: Path) -> None:
     kinds = {r["kind"] for r in doc["what_works"]}
     assert kinds == set(pl.read_csv(programme / "trusts.csv")["kind"].drop_nulls())
     assert len(doc["what_works"]) == 4 * 3 and "Benjamini-Hochberg" in doc["rule"]
-    big = [r for r in doc["what_works"] if r["kind"] == "joint_leadership_programme"]
+    big = [r for r in doc["what_works"] if r["kind"] == "paired_learning"]
     assert {r["measure"]: r["verdict"] for r in big}["rating"] == "roll out"
     for r in doc["what_works"]:
-        assert r["participants"] == 36 * 20 if r["kind"] == "joint_leadership_programme" else True
+        assert r["participants"] == 36 * 20 if r["kind"] == "paired_learning" else True
 
 
 def test_one_kind_has_its_cells_and_csv_xlsx_exports(programme: Path, tmp_path: Path) -> None:

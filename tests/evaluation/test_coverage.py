@@ -87,7 +87,7 @@ def test_coverage_bias_and_false_verdicts_over_many_scenarios(control: str) -> N
     print(f"pooled coverage {pooled:.2%} over {sum(len(v) for v in covered.values())} intervals")
     events = {e: float(np.mean(v)) for e, v in sorted(by_event.items())}
     print("by event time: " + ", ".join(f"e={e}: {c:.1%}" for e, c in events.items()))
-    power = np.mean([v == "roll out" for v in verdicts[("joint_leadership_programme", "positive")]])
+    power = np.mean([v == "roll out" for v in verdicts[("paired_learning", "positive")]])
     print(f"'roll out' for the largest planted effect (share +0.08): {power:.1%}")
     assert 0.93 <= pooled <= 0.97
     assert all(0.92 <= c <= 0.98 for c in events.values()), events

@@ -123,7 +123,7 @@ def test_initiative_chart_sees_the_planted_step() -> None:
     with no effect's; rebased, the start begins a new segment."""
     s = generate_scenario(6)
     kinds = dict(s.initiatives.select("initiative_id", "kind").iter_rows())
-    flagged: dict[str, list[float]] = {"joint_leadership_programme": [], "shadowing": []}
+    flagged: dict[str, list[float]] = {"paired_learning": [], "shadowing": []}
     for init, kind in kinds.items():
         if kind not in flagged:
             continue
@@ -138,4 +138,4 @@ def test_initiative_chart_sees_the_planted_step() -> None:
         flagged[kind].append(float(chart.run[18:].mean()))
         rebased = initiative_chart(s.monthly, init, rebase=True)
         assert rebased.segment.tolist() == [0] * 18 + [1] * 18
-    assert np.mean(flagged["joint_leadership_programme"]) > 3 * np.mean(flagged["shadowing"])
+    assert np.mean(flagged["paired_learning"]) > 3 * np.mean(flagged["shadowing"])
