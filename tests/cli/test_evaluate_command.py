@@ -112,3 +112,10 @@ def test_charts_are_written_as_svg(programme: Path, tmp_path: Path) -> None:
         assert ET.parse(path).getroot().tag == "{http://www.w3.org/2000/svg}svg"
     code, _ = _run("--from", str(programme), "--initiative", "3", "--charts", str(out))
     assert code == 0 and (out / "spc_initiative_3.svg").exists()
+
+
+def test_one_kind_in_the_terminal_prints_its_event_study(programme: Path) -> None:
+    code, out = _run("--from", str(programme), "--kind", "shadowing", "--replicates", "99")
+    assert code == 0
+    assert "shadowing, rating: by waves since the start" in out
+    assert "What works" in out and "Verdicts:" in out

@@ -179,3 +179,15 @@ def _print(doc: dict[str, Any]) -> None:
         )  # fmt: skip
     console.print(table)
     console.print(doc["rule"], soft_wrap=True)
+    for study in doc["event_studies"]:
+        if not study["cells"]:  # only for one --kind: the event study of each measure
+            continue
+        events = Table(title=f"{study['kind']}, {study['measure']}: by waves since the start")
+        for col in ("waves since start", "effect", "95% CI", "trusts"):
+            events.add_column(col)
+        for e in study["event"]:
+            events.add_row(
+                str(e["event_time"]), _fmt(e["att"]),
+                f"{_fmt(e['ci_low'])} to {_fmt(e['ci_high'])}", str(e["n_treated"]),
+            )  # fmt: skip
+        console.print(events)
