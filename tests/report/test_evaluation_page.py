@@ -43,3 +43,39 @@ def test_initiative_page(tables) -> None:  # type: ignore[no-untyped-def]
     (figure,) = page.css("figure.chart")
     assert figure.attributes["data-kind"] == "spc"
     assert "Initiative starts" in figure.css_first("p.chart-desc").text()
+
+
+def test_national_report_gains_what_works(tables, tmp_path, instrument) -> None:  # type: ignore[no-untyped-def]
+    from report_support import published_input
+
+    from sharedground.report.write import write_report
+
+    doc = evaluate(tables, replicates=99)
+    plain = write_report(published_input(instrument), tmp_path / "a", "r", pdf=False)
+    files = write_report(
+        published_input(instrument), tmp_path / "b", "r", pdf=False, evaluation=doc
+    )
+    page = HTMLParser(files.html.read_text(encoding="utf-8"))
+    assert page.css_first("section#what-works") is not None
+    assert HTMLParser(plain.html.read_text(encoding="utf-8")).css_first("#what-works") is None
+    links = [a.attributes.get("href") for a in page.css("a")]
+    assert "#what-works" in links
+    assert files.charts == plain.charts + 12
+    rows = page.css("section#what-works > table > tbody > tr")
+    assert [r.attributes["data-verdict"] for r in rows] == [r["verdict"] for r in doc["what_works"]]
+
+
+def test_report_command_refuses_a_wrong_evaluation_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from sharedground.cli import main
+
+    bad = tmp_path / "initiative.json"
+    bad.write_text('{"schema_version": 1, "control": "never", "initiative": {}}')
+    args = ["report", "--wave", "w", "--out", str(tmp_path / "o"), "--evaluation", str(bad)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "has no 'What works' table" in result.output
+    good = tmp_path / "works.json"
+    good.write_text('{"what_works": [], "event_studies": []}')
+    result = CliRunner().invoke(main, [*args[:-1], str(good), "--trust", "RXX"])
+    assert result.exit_code == 2 and "national report only" in result.output
