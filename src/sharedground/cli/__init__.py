@@ -49,6 +49,7 @@ COMMANDS: dict[str, str] = {
     "pairs": "initiatives:pairs",
     "pulse": "initiatives:pulse",
     "worker": "jobs:worker",
+    "evaluate": "evaluation:evaluate",
 }
 
 
