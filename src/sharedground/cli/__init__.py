@@ -44,6 +44,8 @@ COMMANDS: dict[str, str] = {
     "admin": "fieldwork:admin",
     "report": "report:report",
     "disclosure": "disclosure:disclosure",
+    "text": "text:text",
+    "codes": "text:codes",
 }
 
 

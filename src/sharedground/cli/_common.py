@@ -49,6 +49,7 @@ KNOWN_ERROR_NAMES: list[str] = [
     "sharedground.exchange.problems:InvalidFile",
     "sharedground.instrument.loader:InstrumentError",
     "sharedground.store.errors:StoreError",
+    "sharedground.text.errors:TextError",
 ]
 
 

@@ -1,0 +1,282 @@
+"""`sharedground text` (sources, codings, agreement, themes, exchange) and `sharedground codes`
+(coding frames). A thin layer over `sharedground.text`; the library is imported inside the
+commands so that `--help` stays light."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sharedground.cli._common import console, database_option, open_store
+
+
+@click.group()
+def text() -> None:
+    """What people wrote: comments and transcripts, coding, agreement, themes, REFI-QDA."""
+
+
+@click.group()
+def codes() -> None:
+    """Coding frames: codes with a hierarchy, a description and an example each (YAML)."""
+
+
+# -- sources -----------------------------------------------------------------------------------
+
+
+@text.command()
+@click.option("--wave", required=True, help="The wave whose free-text answers to add.")
+@database_option
+def comments(wave: str, database: str | None) -> None:
+    """Add every answer to the wave's text items as a source to code (anonymised; once)."""
+    from sharedground.text import sources
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            row = store.get_wave(session, wave)
+            done = sources.add_comments(store, session, row)
+    finally:
+        store.dispose()
+    console.print(f"{done.added} comment(s) of {wave} added; {done.already} were there already.")
+
+
+@text.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--attr",
+    "attrs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="An attribute of every file: role, trust, date, kind or mode (repeatable).",
+)
+@click.option("--wave", default=None, help="The wave the transcripts belong to.")
+@database_option
+def add(
+    files: tuple[Path, ...], attrs: tuple[str, ...], wave: str | None, database: str | None
+) -> None:
+    """Add interview or focus-group transcripts (.txt, .md, .docx), all or none."""
+    from sharedground.text import sources
+
+    attributes = sources.parse_attributes(attrs)
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            row = store.get_wave(session, wave) if wave else None
+            added = sources.add_documents(store, session, files, attributes, wave=row)
+            listed = [(source.id, source.name, len(source.content)) for source in added]
+    finally:
+        store.dispose()
+    for ident, name, length in listed:
+        console.print(f"source {ident}: {name} ({length} characters)")
+
+
+@text.command(name="list")
+@click.option("--wave", default=None, help="Only this wave's sources.")
+@click.option("--kind", type=click.Choice(["comment", "transcript"]), default=None)
+@click.option("--trust", default=None, help="Only sources of this trust (code).")
+@click.option("--limit", default=50, show_default=True, help="Most sources listed.")
+@database_option
+def list_(
+    wave: str | None, kind: str | None, trust: str | None, limit: int, database: str | None
+) -> None:
+    """List sources: id, kind, role group, trust and the start of the text."""
+    from rich.table import Table
+
+    from sharedground.text import sources
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            row = store.get_wave(session, wave) if wave else None
+            organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+            found = sources.list_sources(session, wave=row, kind=kind, organisation_id=organisation)
+            table = Table("id", "kind", "role", "trust", "text")
+            for source in found[:limit]:
+                snippet = source.content[:60] + ("…" if len(source.content) > 60 else "")
+                table.add_row(
+                    str(source.id),
+                    source.kind,
+                    source.role or "",
+                    str(source.attributes.get("trust") or ""),
+                    snippet,
+                )
+    finally:
+        store.dispose()
+    console.print(table)
+    console.print(f"{len(found)} source(s){'' if len(found) <= limit else f', {limit} listed'}.")
+
+
+# -- coding ------------------------------------------------------------------------------------
+
+
+@text.command()
+@click.argument("csv_file", type=click.Path(path_type=Path))
+@click.option("--coder", required=True, help="Whose codings these are.")
+@click.option("--frame", "frame_name", required=True, help="The coding frame (id or id@version).")
+@database_option
+def code(csv_file: Path, coder: str, frame_name: str, database: str | None) -> None:
+    """Import one coder's codings from CSV (source, code[, start, end, memo]), all or none."""
+    from sharedground.text import coding, frames
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            frame = frames.get(session, frame_name)
+            count = coding.import_csv(session, csv_file, frame, coder)
+    finally:
+        store.dispose()
+    console.print(f"{count} coding(s) by {coder} recorded against {frame_name}.")
+
+
+@text.command()
+@click.option("--frame", "frame_name", required=True, help="The coding frame.")
+@click.option("--source", "source_id", type=int, required=True)
+@click.option("--code", "code_key", required=True)
+@click.option("--keep/--drop", required=True, help="The code is, or is not, on the source.")
+@database_option
+def resolve(
+    frame_name: str, source_id: int, code_key: str, keep: bool, database: str | None
+) -> None:
+    """Settle a disagreement in the team's coding (coder `team`)."""
+    from sharedground.text import coding, frames, sources
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            frame = frames.get(session, frame_name)
+            source = sources.get_source(session, source_id)
+            coding.resolve(session, frame, source, code_key, keep=keep)
+    finally:
+        store.dispose()
+    console.print(f"team: {code_key} {'kept on' if keep else 'dropped from'} source {source_id}.")
+
+
+@text.command()
+@click.option("--frame", "frame_name", required=True, help="The coding frame.")
+@click.option("--coder", required=True, help="The coder whose codings start the team's.")
+@database_option
+def adopt(frame_name: str, coder: str, database: str | None) -> None:
+    """Start the team's coding from one coder's; then `text resolve` the disagreements."""
+    from sharedground.text import coding, frames
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            count = coding.adopt(session, frames.get(session, frame_name), coder)
+    finally:
+        store.dispose()
+    console.print(f"{count} coding(s) of {coder} copied into the team's coding.")
+
+
+# -- coding frames -----------------------------------------------------------------------------
+
+
+@codes.command(name="list")
+@database_option
+def codes_list(database: str | None) -> None:
+    """Built-in frames and the frames stored in the database."""
+    from sharedground.text import frames
+
+    console.print("built-in: " + ", ".join(frames.list_builtin()))
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            stored = [(f.key, f.version, f.title) for f in frames.list_stored(session)]
+    finally:
+        store.dispose()
+    for key, version, title in stored:
+        console.print(f"stored: {key}@{version}  {title}")
+
+
+@codes.command()
+@click.argument("name")
+@click.option("--yaml", "as_yaml", is_flag=True, help="Print the YAML definition.")
+@database_option
+def show(name: str, as_yaml: bool, database: str | None) -> None:
+    """Show a frame's codes: a built-in id, a YAML file, or a stored id[@version]."""
+    from sharedground.text import frames
+
+    frame = _frame_def(name, database)
+    if as_yaml:
+        click.echo(frames.dumps(frame), nl=False)
+        return
+    console.print(f"[bold]{frame.title}[/] ({frame.id}@{frame.version})", highlight=False)
+    for flat in frames.flatten(frame):
+        console.print(
+            f"{'  ' * flat.depth}{flat.key}: {flat.name}"
+            + (f" — {flat.description}" if flat.description else ""),
+            highlight=False,
+        )
+
+
+def _frame_def(name: str, database: str | None):  # type: ignore[no-untyped-def]
+    from sharedground.text import frames
+
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml"):
+        return frames.load_file(path)
+    if path.suffix in (".qdc", ".qdpx"):
+        from sharedground.text import refi
+
+        return refi.read_codebook(path)
+    if name in frames.list_builtin():
+        return frames.builtin(name)
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            return frames.stored_def(frames.get(session, name))
+    finally:
+        store.dispose()
+
+
+@codes.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--from", "origin", default="dmr-themes", show_default=True)
+def new(out: Path, origin: str) -> None:
+    """Write an editable copy of a frame (the built-in starter by default) as YAML."""
+    from sharedground.text import frames
+
+    frame = frames.builtin(origin) if origin in frames.list_builtin() else frames.load_file(origin)
+    if out.exists():
+        raise click.ClickException(f"{out} exists already; choose another name")
+    out.write_text(frames.dumps(frame), encoding="utf-8")
+    console.print(
+        f"wrote {out}: edit it, raise its version, then `sharedground codes import {out}`"
+    )
+
+
+@codes.command(name="import")
+@click.argument("name")
+@database_option
+def codes_import(name: str, database: str | None) -> None:
+    """Store a frame from a YAML file, a REFI-QDA codebook (.qdc) or a built-in id."""
+    from sharedground.text import frames
+
+    frame = _frame_def(name, database)
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            record = frames.save(session, frame)
+            label = f"{record.key}@{record.version}"
+    finally:
+        store.dispose()
+    console.print(f"coding frame {label} stored ({sum(1 for _ in frame.walk())} codes).")
+
+
+@codes.command(name="export")
+@click.argument("name")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help=".yaml or .qdc")
+@database_option
+def codes_export(name: str, out: Path, database: str | None) -> None:
+    """Write a frame as YAML or as a REFI-QDA codebook (.qdc, validated against its schema)."""
+    from sharedground.text import frames
+
+    frame = _frame_def(name, database)
+    if out.suffix == ".qdc":
+        from sharedground.text import refi
+
+        refi.write_codebook(frame, out)
+    else:
+        out.write_text(frames.dumps(frame), encoding="utf-8")
+    console.print(f"wrote {out}")
