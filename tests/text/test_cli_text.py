@@ -49,3 +49,49 @@ def test_codes_new_writes_an_editable_copy(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     shown = CliRunner().invoke(main, ["codes", "show", str(out)])
     assert shown.exit_code == 0 and "change_since_2002" in shown.output
+
+
+def test_agreement_command(store: Store, tmp_path: Path) -> None:
+    comment_wave(store, tmp_path)
+    url = store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        done = runner.invoke(main, [*args, "--database", url])
+        assert done.exit_code == 0, done.output
+        return done.output
+
+    run("text", "comments", "--wave", "w")
+    run("codes", "import", "dmr-themes")
+    for name, rows in (
+        ("ann", "1,variation\n2,external_finance\n"),
+        ("bob", "1,variation\n2,public_esteem\n"),
+    ):
+        path = tmp_path / f"{name}.csv"
+        path.write_text("source,code\n" + rows, encoding="utf-8")
+        run("text", "code", str(path), "--coder", name, "--frame", "dmr-themes")
+    out = run(
+        "text", "agreement", "--frame", "dmr-themes", "--coders", "ann,bob", "--replicates", "50"
+    )
+    assert "2 disagreement(s)" in out
+    assert "source 2 [0:" in out and "external_finance: ann yes, bob no" in out
+    run("text", "adopt", "--frame", "dmr-themes", "--coder", "ann")
+    run(
+        "text",
+        "resolve",
+        "--frame",
+        "dmr-themes",
+        "--source",
+        "2",
+        "--code",
+        "public_esteem",
+        "--keep",
+    )
+    again = run(
+        "text", "agreement", "--frame", "dmr-themes", "--coders", "ann,team", "--replicates", "0"
+    )
+    assert "1 disagreement(s)" in again and "public_esteem: ann no, team yes" in again
+    one = runner.invoke(
+        main, ["text", "agreement", "--frame", "dmr-themes", "--coders", "ann", "--database", url]
+    )
+    assert one.exit_code == 1 and "two or more coders" in one.output

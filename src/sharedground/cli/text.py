@@ -280,3 +280,92 @@ def codes_export(name: str, out: Path, database: str | None) -> None:
     else:
         out.write_text(frames.dumps(frame), encoding="utf-8")
     console.print(f"wrote {out}")
+
+
+# -- agreement ---------------------------------------------------------------------------------
+
+
+def _figure(value: float, digits: int = 3) -> str:
+    return "n/a" if value != value else f"{value:.{digits}f}"
+
+
+@text.command(name="agreement")
+@click.option("--frame", "frame_name", required=True, help="The coding frame.")
+@click.option("--coders", required=True, help="Two or more coders, comma-separated.")
+@click.option(
+    "--all-coded",
+    is_flag=True,
+    help="Every coder read every source of the sample: no coding means no code "
+    "(otherwise a source a coder did not code is missing for them).",
+)
+@click.option("--replicates", default=1000, show_default=True, help="Bootstrap replicates.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--show", default=20, show_default=True, help="Disagreements listed.")
+@database_option
+def agreement_(
+    frame_name: str,
+    coders: str,
+    all_coded: bool,
+    replicates: int,
+    seed: int,
+    show: int,
+    database: str | None,
+) -> None:
+    """Percent agreement, Cohen's kappa and Krippendorff's alpha per code and overall."""
+    from rich.table import Table
+
+    from sharedground.text import agreement, frames
+
+    names = [name.strip() for name in coders.split(",") if name.strip()]
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            frame = frames.get(session, frame_name)
+            result = agreement.compare(
+                session, frame, names, all_coded=all_coded, replicates=replicates, seed=seed
+            )
+    finally:
+        store.dispose()
+    table = Table(
+        "code",
+        "units",
+        "agree",
+        "kappa",
+        "alpha",
+        "alpha 95% CI",
+        "chars",
+        "chars agree",
+        "chars kappa",
+        "chars alpha",
+        title=f"Agreement of {', '.join(result.coders)}",
+    )
+    for stats in [*result.codes, result.overall]:
+        low, high = stats.alpha_ci
+        table.add_row(
+            stats.code,
+            str(stats.units),
+            _figure(stats.percent),
+            _figure(stats.kappa),
+            _figure(stats.alpha),
+            "" if low != low else f"{low:.3f} to {high:.3f}",
+            str(stats.chars),
+            _figure(stats.chars_percent),
+            _figure(stats.chars_kappa),
+            _figure(stats.chars_alpha),
+        )
+    console.print(table)
+    console.print(
+        f"{len(result.disagreements)} disagreement(s)"
+        + (f"; the first {show}:" if len(result.disagreements) > show else ":")
+    )
+    for item in result.disagreements[:show]:
+        said = ", ".join(f"{name} {'yes' if yes else 'no'}" for name, yes in item.decisions.items())
+        console.print(
+            f"  source {item.source_id} [{item.start}:{item.end}] {item.code}: {said}",
+            highlight=False,
+        )
+    if result.disagreements:
+        console.print(
+            "Resolve with `sharedground text adopt` then `text resolve --source N --code C "
+            "--keep|--drop`; the team's coding is coder `team`."
+        )
