@@ -19,7 +19,7 @@ def test_comments_codes_and_csv_coding(store: Store, tmp_path: Path) -> None:
     def run(*args: str) -> str:
         done = runner.invoke(main, [*args, "--database", url])
         assert done.exit_code == 0, done.output
-        return done.output
+        return " ".join(done.output.split())
 
     assert f"{len(COMMENTS)} comment(s) of w added" in run("text", "comments", "--wave", "w")
     assert "6 source(s)" in run("text", "list", "--wave", "w")
@@ -59,7 +59,7 @@ def test_agreement_command(store: Store, tmp_path: Path) -> None:
     def run(*args: str) -> str:
         done = runner.invoke(main, [*args, "--database", url])
         assert done.exit_code == 0, done.output
-        return done.output
+        return " ".join(done.output.split())
 
     run("text", "comments", "--wave", "w")
     run("codes", "import", "dmr-themes")
@@ -95,3 +95,58 @@ def test_agreement_command(store: Store, tmp_path: Path) -> None:
         main, ["text", "agreement", "--frame", "dmr-themes", "--coders", "ann", "--database", url]
     )
     assert one.exit_code == 1 and "two or more coders" in one.output
+
+
+def test_export_and_import_commands(store: Store, tmp_path: Path) -> None:
+    comment_wave(store, tmp_path)
+    url = store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        done = runner.invoke(main, [*args, "--database", url])
+        assert done.exit_code == 0, done.output
+        return " ".join(done.output.split())
+
+    run("text", "comments", "--wave", "w")
+    run("codes", "import", "dmr-themes")
+    path = tmp_path / "ann.csv"
+    path.write_text(
+        "source,code,start,end\n1,variation,,\n2,external_finance,0,7\n", encoding="utf-8"
+    )
+    run("text", "code", str(path), "--coder", "ann", "--frame", "dmr-themes")
+    project = tmp_path / "p.qdpx"
+    assert "6 source(s)" in run(
+        "text", "export", "--frame", "dmr-themes", "--format", "qdpx", "--out", str(project)
+    )
+    run(
+        "text",
+        "export",
+        "--frame",
+        "dmr-themes",
+        "--format",
+        "qdc",
+        "--out",
+        str(tmp_path / "c.qdc"),
+    )
+    run(
+        "text",
+        "export",
+        "--frame",
+        "dmr-themes",
+        "--format",
+        "csv",
+        "--out",
+        str(tmp_path / "c.csv"),
+    )
+    assert (tmp_path / "c.csv").read_text(encoding="utf-8").splitlines()[1:] == [
+        "1,ann,variation,,,",
+        "2,ann,external_finance,0,7,",
+    ]
+    assert "2 coding(s) imported" in run("text", "import", str(project), "--frame", "dmr-themes")
+    assert "stored (13 codes)" in run("codes", "import", str(tmp_path / "c.qdc"))
+    junk = tmp_path / "junk.qdpx"
+    junk.write_bytes(b"not a zip")
+    failed = runner.invoke(
+        main, ["text", "import", str(junk), "--frame", "dmr-themes", "--database", url]
+    )
+    assert failed.exit_code == 1 and "not a .qdpx project" in failed.output

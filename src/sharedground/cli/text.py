@@ -369,3 +369,81 @@ def agreement_(
             "Resolve with `sharedground text adopt` then `text resolve --source N --code C "
             "--keep|--drop`; the team's coding is coder `team`."
         )
+
+
+# -- exchange ----------------------------------------------------------------------------------
+
+
+@text.command(name="export")
+@click.option("--frame", "frame_name", required=True, help="The coding frame.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["qdpx", "qdc", "csv"]),
+    required=True,
+    help="qdpx: REFI-QDA project; qdc: REFI-QDA codebook; csv: the codings.",
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path))
+@click.option("--wave", default=None, help="Only this wave's sources.")
+@click.option(
+    "--trust", default=None, help="Only this trust's sources (small role groups unnamed)."
+)
+@database_option
+def export_(
+    frame_name: str,
+    fmt: str,
+    out: Path,
+    wave: str | None,
+    trust: str | None,
+    database: str | None,
+) -> None:
+    """Write a REFI-QDA project or codebook (validated against the official schema), or CSV."""
+    from sharedground.text import coding, frames, refi
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            frame = frames.get(session, frame_name)
+            wave_id = store.get_wave(session, wave).id if wave else None
+            organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+            if fmt == "qdc":
+                refi.write_codebook(frames.stored_def(frame), out)
+                message = f"wrote {out}: codebook {frame.key}@{frame.version}"
+            elif fmt == "csv":
+                found = coding.rows(session, frame)
+                coding.export_csv(out, found)
+                message = f"wrote {out}: {len(found)} coding(s)"
+            else:
+                done = refi.export_project(
+                    session, frame, out, wave_id=wave_id, organisation_id=organisation
+                )
+                message = (
+                    f"wrote {out}: {done.sources} source(s), {done.cases} case(s), "
+                    f"{done.codings} coding(s); valid against Project-mrt2019.xsd"
+                    + (
+                        f"; role group withheld on {done.withheld_roles} source(s) "
+                        "of groups under the suppression threshold"
+                        if done.withheld_roles
+                        else ""
+                    )
+                )
+    finally:
+        store.dispose()
+    console.print(message, highlight=False, soft_wrap=True)
+
+
+@text.command(name="import")
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--frame", "frame_name", required=True, help="The frame the codes belong to.")
+@database_option
+def import_(project: Path, frame_name: str, database: str | None) -> None:
+    """Take back the codings of a REFI-QDA project (.qdpx) made in another tool; all or none."""
+    from sharedground.text import frames, refi
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            done = refi.import_project(session, frames.get(session, frame_name), project)
+    finally:
+        store.dispose()
+    console.print(f"{done.codings} coding(s) imported from {project} ({', '.join(done.coders)}).")

@@ -304,7 +304,7 @@ def binary_alpha(table: FloatArray) -> float:
     if n0 == 0 or n1 == 0:
         return NAN
     observed = float((zeros * ones / (counts - 1)).sum())
-    return 1.0 - (n - 1) * observed / (n0 * n1)
+    return float(1.0 - (n - 1) * observed / (n0 * n1))
 
 
 def binary_kappa(first: FloatArray, second: FloatArray) -> float:
