@@ -150,3 +150,33 @@ def test_export_and_import_commands(store: Store, tmp_path: Path) -> None:
         main, ["text", "import", str(junk), "--frame", "dmr-themes", "--database", url]
     )
     assert failed.exit_code == 1 and "not a .qdpx project" in failed.output
+
+
+def test_themes_and_quotations_commands(store: Store, tmp_path: Path) -> None:
+    from text_helpers import role_wave
+
+    role_wave(store, tmp_path, {"medical_director": 6, "clinical_director": 6})
+    url = store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        done = runner.invoke(main, [*args, "--database", url])
+        assert done.exit_code == 0, done.output
+        return " ".join(done.output.split())
+
+    run("text", "comments", "--wave", "r")
+    run("codes", "import", "dmr-themes")
+    path = tmp_path / "team.csv"
+    path.write_text("source,code\n" + "".join(f"{i},public_esteem\n" for i in range(1, 11)))
+    run("text", "code", str(path), "--coder", "team", "--frame", "dmr-themes")
+    out = run("text", "themes", "--wave", "r", "--frame", "dmr-themes")
+    # Sources 1-6 are the medical directors' (6 of 6 coded), 7-10 four of the six clinical
+    # directors': the complements (0, 2) are under 5, so both cells are withheld, and the
+    # total (10 of 12) too.
+    assert "Public esteem" in out or "Public" in out
+    assert not any(p in out for p in ("100%", "67%", "83%"))
+    quotes = run(
+        "text", "quotations", "--wave", "r", "--frame", "dmr-themes", "--code", "public_esteem"
+    )
+    assert "— Medical director" in quotes and "— Clinical director (or similar)" in quotes
+    assert "RA1" not in quotes and "RB2" not in quotes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sharedground.exchange.importer import import_file
@@ -29,5 +30,32 @@ def comment_wave(store: Store, tmp_path: Path, name: str = "w", extra: int = 6) 
     rows = make_rows(instrument, len(COMMENTS) + extra, seed=3)
     for row, (role, trust, text) in zip(rows, COMMENTS, strict=False):
         row.update(role=role, trust=trust, comments_overall=text)
+    path = write_rows(tmp_path / f"{name}.csv", instrument, rows)
+    import_file(store, path, name, instrument)
+
+
+def role_wave(
+    store: Store,
+    tmp_path: Path,
+    sizes: dict[str, int],
+    name: str = "r",
+    texts: Callable[[int, str], str] | None = None,
+) -> None:
+    """A wave in which every respondent commented: sizes[role] of each, trusts alternating."""
+    instrument = builtin("dmr-2015")
+    total = sum(sizes.values())
+    rows = make_rows(instrument, total, seed=7)
+    roles = [role for role, n in sizes.items() for _ in range(n)]
+    for i, (row, role) in enumerate(zip(rows, roles, strict=True)):
+        row.update(
+            role=role,
+            trust="RA1" if i % 2 == 0 else "RB2",
+            comments_overall=(
+                texts(i, role)
+                if texts is not None
+                else f"Comment number {i} from a {role.replace('_', ' ')}. "
+                "Money worries shape every meeting we have."
+            ),
+        )
     path = write_rows(tmp_path / f"{name}.csv", instrument, rows)
     import_file(store, path, name, instrument)

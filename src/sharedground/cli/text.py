@@ -447,3 +447,120 @@ def import_(project: Path, frame_name: str, database: str | None) -> None:
     finally:
         store.dispose()
     console.print(f"{done.codings} coding(s) imported from {project} ({', '.join(done.coders)}).")
+
+
+# -- themes and quotations ---------------------------------------------------------------------
+
+
+@text.command(name="themes")
+@click.option("--wave", required=True)
+@click.option("--frame", "frame_name", required=True, help="The coding frame.")
+@click.option("--coder", default=None, help="Whose coding [default: the team's].")
+@click.option("--by", type=click.Choice(["role", "trust"]), default="role", show_default=True)
+@click.option("--trust", default=None, help="Only this trust's comments (a trust's report).")
+@database_option
+def themes_(
+    wave: str,
+    frame_name: str,
+    coder: str | None,
+    by: str,
+    trust: str | None,
+    database: str | None,
+) -> None:
+    """Respondents (and comments) coded with each code, by role group, suppressed."""
+    from rich.table import Table
+
+    from sharedground.text import frames, themes
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            row = store.get_wave(session, wave)
+            organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+            result = themes.table(
+                store,
+                session,
+                row,
+                frames.get(session, frame_name),
+                coder=coder,
+                by=by,
+                organisation_id=organisation,
+            )
+    finally:
+        store.dispose()
+
+    def shown(cell: themes.Cell) -> str:
+        if cell.withheld:
+            return "–"
+        percent = "" if cell.percent is None else f" ({cell.percent:.0f}%)"
+        return f"{cell.respondents}{percent}"
+
+    table = Table(
+        "code",
+        *[
+            f"{label}\nn={'–' if n is None else n}"
+            for label, n in zip(result.labels, result.commenters, strict=True)
+        ],
+        f"All\nn={'–' if result.total_commenters is None else result.total_commenters}",
+        "test",
+        title=f"Respondents coded, % of commenters ({result.coder}'s coding of {result.wave})",
+    )
+    for theme in result.rows:
+        table.add_row(
+            "  " * theme.depth + theme.name,
+            *[shown(cell) for cell in theme.cells],
+            shown(theme.total),
+            ""
+            if theme.test is None or theme.test.p_value is None
+            else f"p={theme.test.p_value:.3g}{theme.test.stars}",
+        )
+    console.print(table)
+    console.print(
+        f"– withheld: fewer than {result.threshold} respondents, or needed to protect such a "
+        "cell (the wave's suppression threshold)."
+    )
+
+
+@text.command(name="quotations")
+@click.option("--wave", required=True)
+@click.option("--frame", "frame_name", required=True, help="The coding frame.")
+@click.option(
+    "--code", "code_key", required=True, help="The code (a theme includes its sub-codes)."
+)
+@click.option("--count", default=4, show_default=True)
+@click.option("--coder", default=None, help="Whose coding [default: the team's].")
+@click.option("--trust", default=None, help="Only this trust's comments.")
+@database_option
+def quotations_(
+    wave: str,
+    frame_name: str,
+    code_key: str,
+    count: int,
+    coder: str | None,
+    trust: str | None,
+    database: str | None,
+) -> None:
+    """Short typical quotations for a code, one per respondent, by role group only."""
+    from sharedground.text import frames, quotations
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            row = store.get_wave(session, wave)
+            organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+            chosen = quotations.pick(
+                store,
+                session,
+                row,
+                frames.get(session, frame_name),
+                code_key,
+                count=count,
+                coder=coder,
+                organisation_id=organisation,
+            )
+    finally:
+        store.dispose()
+    if not chosen:
+        console.print("No quotation can be shown (no coded comment from a group large enough).")
+    for quotation in chosen:
+        console.print(f"“{quotation.text}” — {quotation.role}", highlight=False, soft_wrap=True)
