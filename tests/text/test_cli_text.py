@@ -180,3 +180,17 @@ def test_themes_and_quotations_commands(store: Store, tmp_path: Path) -> None:
     )
     assert "— Medical director" in quotes and "— Clinical director (or similar)" in quotes
     assert "RA1" not in quotes and "RB2" not in quotes
+
+
+def test_suggest_command(store: Store, tmp_path: Path) -> None:
+    comment_wave(store, tmp_path)
+    url = store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    assert (
+        runner.invoke(main, ["text", "comments", "--wave", "w", "--database", url]).exit_code == 0
+    )
+    args = ["text", "suggest", "--wave", "w", "--topics", "2", "--seed", "3", "--database", url]
+    first = runner.invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert "for a person to judge" in first.output and "Candidate 2" in first.output
+    assert runner.invoke(main, args).output == first.output

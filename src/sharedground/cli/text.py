@@ -564,3 +564,52 @@ def quotations_(
         console.print("No quotation can be shown (no coded comment from a group large enough).")
     for quotation in chosen:
         console.print(f"“{quotation.text}” — {quotation.role}", highlight=False, soft_wrap=True)
+
+
+@text.command(name="suggest")
+@click.option("--wave", required=True)
+@click.option("--topics", default=7, show_default=True, help="Candidate themes to suggest.")
+@click.option("--seed", default=0, show_default=True, help="The same seed, the same suggestions.")
+@click.option("--frame", "frame_name", default=None, help="List comments no code covers yet.")
+@click.option("--coder", default=None, help="Whose coding covers [default: the team's].")
+@database_option
+def suggest_(
+    wave: str,
+    topics: int,
+    seed: int,
+    frame_name: str | None,
+    coder: str | None,
+    database: str | None,
+) -> None:
+    """Suggest candidate themes in a wave's comments (TF-IDF + NMF, offline, seeded)."""
+    from sharedground.text import frames, suggest
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            row = store.get_wave(session, wave)
+            frame = frames.get(session, frame_name) if frame_name else None
+            found = suggest.for_wave(session, row, topics, seed=seed, frame=frame, coder=coder)
+    finally:
+        store.dispose()
+    console.print(f"[bold]{suggest.NOTICE}[/]", soft_wrap=True)
+    for topic in found.suggestions.topics:
+        console.print(
+            f"\n[bold]Candidate {topic.number}[/] ({topic.size} comment(s)): "
+            + ", ".join(topic.terms),
+            highlight=False,
+            soft_wrap=True,
+        )
+        for index in topic.typical:
+            console.print(
+                f"  source {found.source_ids[index]}: {found.texts[index]}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    if frame is not None:
+        console.print(
+            f"\n{len(found.uncovered)} comment(s) no code covers yet"
+            + (": sources " + ", ".join(map(str, found.uncovered[:30])) if found.uncovered else "")
+            + (" …" if len(found.uncovered) > 30 else ""),
+            soft_wrap=True,
+        )
