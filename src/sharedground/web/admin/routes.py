@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from sharedground.web.admin import (
     accounts,
     audit,
+    coding,
     contacts,
     home,
     login,
@@ -26,4 +27,5 @@ routes: list[BaseRoute] = [
     *audit.routes,
     *accounts.routes,
     *optout.routes,
+    *coding.routes,
 ]
