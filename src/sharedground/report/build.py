@@ -202,7 +202,20 @@ def load(
             )
     if context.trusts:
         context.benchmarks = benchmark(data).to_json()
+    # "What respondents said" reads the coded comments from the store when a report asks.
+    context.extras["said_from"] = (store, wave)
     return context
+
+
+def _said(context: WaveContext, trust: str | None) -> Any:
+    """The themes and quotations section, when the team has coded the wave's comments."""
+    source = context.extras.get("said_from")
+    if source is None:
+        return None
+    from sharedground.text.said import said
+
+    store, wave = source
+    return said(store, wave, trust=trust)
 
 
 def _benchmark_rows(context: WaveContext) -> dict[tuple[str, int], dict[str, Any]]:
@@ -265,6 +278,7 @@ def national_input(context: WaveContext) -> ReportInput:
             limit=context.comment_limit,
             sampled_from=context.fieldwork.comments_sample,
         ),
+        said=_said(context, None),
     )
 
 
@@ -375,6 +389,7 @@ def trust_input(context: WaveContext, trust: str) -> ReportInput:
         trust=trust,
         trust_name=context.trust_names.get(trust),
         benchmarks=benchmarks,
+        said=_said(context, trust),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sharedground.instrument import LikertItem
 from sharedground.report import charts
@@ -89,6 +90,8 @@ class Page:
     comments: list[CommentSection]
     contents: list[Contents]
     threshold: int
+    #: "What respondents said" (`sharedground.text.said.Said`), or None.
+    said: Any = None
 
     @property
     def charts(self) -> list[Chart]:
@@ -355,6 +358,8 @@ def compose(data: ReportInput, *, generated: dt.date | None = None) -> Page:
         contents.append(Contents("trend", trend.heading, 1))
     if funnels:
         contents.append(Contents("benchmarks", "Trusts compared", 1))
+    if data.said is not None:
+        contents.append(Contents("said", "What respondents said", 1))
     if data.comments:
         contents.append(Contents("comments", "Comments", 1))
         contents += [
@@ -376,6 +381,7 @@ def compose(data: ReportInput, *, generated: dt.date | None = None) -> Page:
         comments=data.comments,
         contents=contents,
         threshold=data.threshold,
+        said=data.said,
     )
 
 

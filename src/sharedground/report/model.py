@@ -203,6 +203,9 @@ class ReportInput:
     trust: str | None = None
     trust_name: str | None = None
     benchmarks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: "What respondents said" (`sharedground.text.said.Said`): themes by role group and
+    #: quotations from the team's coding; None when nothing has been coded.
+    said: Any = None
 
     @property
     def shown_groups(self) -> list[Group]:
