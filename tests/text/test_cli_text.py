@@ -194,3 +194,38 @@ def test_suggest_command(store: Store, tmp_path: Path) -> None:
     assert first.exit_code == 0, first.output
     assert "for a person to judge" in first.output and "Candidate 2" in first.output
     assert runner.invoke(main, args).output == first.output
+
+
+def test_sample_sheet_coded_and_loaded(store: Store, tmp_path: Path) -> None:
+    import csv
+
+    comment_wave(store, tmp_path)
+    url = store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        done = runner.invoke(main, [*args, "--database", url])
+        assert done.exit_code == 0, done.output
+        return " ".join(done.output.split())
+
+    run("text", "comments", "--wave", "w")
+    run("codes", "import", "dmr-themes")
+    sheet = tmp_path / "sheet.csv"
+    assert "4 comment(s)" in run(
+        "text", "sample", "--wave", "w", "--size", "4", "--out", str(sheet)
+    )
+    again = tmp_path / "again.csv"
+    run("text", "sample", "--wave", "w", "--size", "4", "--out", str(again))
+    assert sheet.read_text(encoding="utf-8") == again.read_text(encoding="utf-8")
+    with sheet.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert all(r["text"] for r in rows) and all(r["code"] == "" for r in rows)
+    rows[0]["code"] = "variation"
+    rows[2]["code"] = "public_esteem"
+    with sheet.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert "2 coding(s) by ann" in run(
+        "text", "code", str(sheet), "--coder", "ann", "--frame", "dmr-themes"
+    )

@@ -110,6 +110,30 @@ def list_(
 # -- coding ------------------------------------------------------------------------------------
 
 
+@text.command(name="sample")
+@click.option("--wave", required=True)
+@click.option("--size", default=50, show_default=True, help="Comments in the sample.")
+@click.option("--seed", default=1, show_default=True, help="The same seed, the same sample.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="The coding sheet.")
+@database_option
+def sample_(wave: str, size: int, seed: int, out: Path, database: str | None) -> None:
+    """Draw a seeded sample of a wave's comments as a CSV coding sheet for each coder."""
+    from sharedground.text import coding, sources
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            chosen = sources.sample(session, store.get_wave(session, wave), size, seed)
+            coding.write_sample(out, chosen)
+    finally:
+        store.dispose()
+    console.print(
+        f"wrote {out}: {len(chosen)} comment(s). Each coder fills the code column (a row per "
+        "code; start/end for a span) and loads it with `sharedground text code`.",
+        soft_wrap=True,
+    )
+
+
 @text.command()
 @click.argument("csv_file", type=click.Path(path_type=Path))
 @click.option("--coder", required=True, help="Whose codings these are.")

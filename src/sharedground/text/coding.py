@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from sharedground.store.textschema import CodeFrame, Coder, Coding, TextCode, TextSource
 
 CSV_COLUMNS = ("source", "code", "start", "end", "memo")
+#: Columns a coding sheet (`write_sample`) carries for the coder's reading; ignored on import.
+READING_COLUMNS = ("text", "role")
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,7 @@ def import_csv(session: Session, path: Path, frame: CodeFrame, coder_name: str) 
             raise TextError(
                 f"{path}: row 1: no column {', '.join(missing)} (columns: {', '.join(CSV_COLUMNS)})"
             )
-        unknown = [name for name in header if name not in CSV_COLUMNS]
+        unknown = [name for name in header if name not in (*CSV_COLUMNS, *READING_COLUMNS)]
         if unknown:
             raise TextError(
                 f"{path}: row 1: unknown column {', '.join(unknown)} "
@@ -201,6 +203,8 @@ def import_csv(session: Session, path: Path, frame: CodeFrame, coder_name: str) 
         if source is None:
             raise TextError(f"{where}, column source: no source {source_cell!r}")
         key = (row.get("code") or "").strip()
+        if not key and "text" in header:
+            continue  # a sheet's row the coder left uncoded
         if key not in codes:
             raise TextError(
                 f"{where}, column code: {key!r} is not a code of frame "
@@ -218,6 +222,16 @@ def import_csv(session: Session, path: Path, frame: CodeFrame, coder_name: str) 
     for source, code, start, end, memo in planned:
         add(session, source, code, coder, start=start, end=end, memo=memo)
     return len(planned)
+
+
+def write_sample(path: Path, chosen: Sequence[TextSource]) -> None:
+    """A coding sheet: one row per source with its text; the coder fills `code` (and may
+    copy a row to give a source more codes, or fill start/end for a span)."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["source", "role", "text", "code", "start", "end", "memo"])
+        for source in chosen:
+            writer.writerow([source.id, source.role or "", source.content, "", "", "", ""])
 
 
 def export_csv(path: Path, found: Sequence[CodingRow]) -> None:

@@ -229,3 +229,16 @@ def get_source(session: Session, source_id: int) -> TextSource:
     if found is None:
         raise TextError(f"no source {source_id} (`sharedground text list` shows them)")
     return found
+
+
+def sample(
+    session: Session, wave: Wave, size: int, seed: int, *, kind: str = "comment"
+) -> list[TextSource]:
+    """A seeded random sample of a wave's sources (the same seed, the same sample), by id."""
+    import random
+
+    found = list_sources(session, wave=wave, kind=kind)
+    if size < 1:
+        raise TextError("a sample needs at least one source")
+    chosen = random.Random(seed).sample(found, min(size, len(found)))
+    return sorted(chosen, key=lambda source: source.id)
