@@ -147,3 +147,28 @@ def test_characters_and_missing_units(store: Store, tmp_path: Path) -> None:
     assert variation.chars_percent == pytest.approx(0.5)
     assert variation.chars_kappa == pytest.approx(0.0)
     assert variation.chars_alpha == pytest.approx(1 - 39 * 10 / (20 * 20))
+
+
+def test_themes_count_their_sub_codes_and_a_sample_with_uncoded_sources(
+    store: Store, tmp_path: Path
+) -> None:
+    ids = _ten_sources(store, tmp_path)
+    with store.session() as session:
+        frame = frames.get(session, "dmr-themes")
+        codes = coding.codes_of(session, frame)
+        ann, bob = coding.get_coder(session, "ann"), coding.get_coder(session, "bob")
+        first = sources.get_source(session, ids[0])
+        coding.add(session, first, codes["external_finance"], ann)
+        coding.add(session, first, codes["external_regulation"], bob)
+        result = agreement.compare(
+            session, frame, ["ann", "bob"], source_ids=ids, all_coded=True, replicates=0
+        )
+    by_code = {s.code: s for s in result.codes}
+    # Ten sources read by both; only the first coded at all.
+    assert by_code["external_context"].units == 10
+    assert by_code["external_context"].percent == 1.0  # both put the theme on the first
+    assert by_code["external_finance"].percent == pytest.approx(0.9)
+    assert [(d.source_id, d.code) for d in result.disagreements] == [
+        (ids[0], "external_finance"),
+        (ids[0], "external_regulation"),
+    ]

@@ -73,7 +73,8 @@ def test_agreement_command(store: Store, tmp_path: Path) -> None:
     out = run(
         "text", "agreement", "--frame", "dmr-themes", "--coders", "ann,bob", "--replicates", "50"
     )
-    assert "2 disagreement(s)" in out
+    # finance (and its theme, external context) against public esteem on source 2
+    assert "3 disagreement(s)" in out
     assert "source 2 [0:" in out and "external_finance: ann yes, bob no" in out
     run("text", "adopt", "--frame", "dmr-themes", "--coder", "ann")
     run(

@@ -69,3 +69,28 @@ def test_quotations_spread_complete_and_attributed_by_role_only(
     # one (no rare words such as "single" and "board"; 59 characters against 61).
     first = [t for t in texts if t.startswith("Finance pressure dominates every")]
     assert first == ["Finance pressure dominates every meeting of the directorate."]
+
+
+def test_a_sentence_every_comment_shares_is_not_typical(store: Store, tmp_path: Path) -> None:
+    closer = "Happy to be contacted about this."
+
+    def text(i: int, role: str) -> str:
+        if i % 2 == 0:
+            return f"Budget cuts are hurting ward staffing in area {i}. {closer}"
+        return f"Parking at the hospital is awful on day {i}. {closer}"
+
+    sizes = {"medical_director": 10, "clinical_director": 10}
+    role_wave(store, tmp_path, sizes, texts=text)
+    with store.session() as session:
+        wave = store.get_wave(session, "r")
+        sources.add_comments(store, session, wave)
+        frame = frames.save(session, frames.builtin("dmr-themes"))
+        finance = coding.codes_of(session, frame)["external_finance"]
+        team = coding.get_coder(session, "team")
+        for source in sources.list_sources(session):
+            if source.content.startswith("Budget"):
+                coding.add(session, source, finance, team)
+        chosen = quotations.pick(store, session, wave, frame, "external_finance", count=4)
+    # The closer is shorter and in every coded comment, but the uncoded comments share it too.
+    assert len(chosen) == 4
+    assert all(q.text.startswith("Budget cuts are hurting ward staffing") for q in chosen)

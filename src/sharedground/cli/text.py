@@ -322,6 +322,14 @@ def _figure(value: float, digits: int = 3) -> str:
     help="Every coder read every source of the sample: no coding means no code "
     "(otherwise a source a coder did not code is missing for them).",
 )
+@click.option(
+    "--sample",
+    "sample_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A CSV with a source column (the coding sheet of `text sample`): compare on these "
+    "sources [default: the sources any of the coders coded].",
+)
 @click.option("--replicates", default=1000, show_default=True, help="Bootstrap replicates.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--show", default=20, show_default=True, help="Disagreements listed.")
@@ -330,6 +338,7 @@ def agreement_(
     frame_name: str,
     coders: str,
     all_coded: bool,
+    sample_file: Path | None,
     replicates: int,
     seed: int,
     show: int,
@@ -339,14 +348,22 @@ def agreement_(
     from rich.table import Table
 
     from sharedground.text import agreement, frames
+    from sharedground.text.coding import sheet_sources
 
     names = [name.strip() for name in coders.split(",") if name.strip()]
+    sample = sheet_sources(sample_file) if sample_file is not None else None
     store = open_store(database)
     try:
         with store.session() as session:
             frame = frames.get(session, frame_name)
             result = agreement.compare(
-                session, frame, names, all_coded=all_coded, replicates=replicates, seed=seed
+                session,
+                frame,
+                names,
+                source_ids=sample,
+                all_coded=all_coded,
+                replicates=replicates,
+                seed=seed,
             )
     finally:
         store.dispose()
@@ -536,7 +553,7 @@ def themes_(
             shown(theme.total),
             ""
             if theme.test is None or theme.test.p_value is None
-            else f"p={theme.test.p_value:.3g}{theme.test.stars}",
+            else f"p={theme.test.p_value:.3g} {theme.test.stars}",
         )
     console.print(table)
     console.print(

@@ -10,7 +10,9 @@ Statistics (all nominal):
   did not code left out of that coder's pairs): 1 - observed / expected disagreement
   (Krippendorff 2011, "Computing Krippendorff's alpha-reliability").
 
-Per code each decision is binary. Overall, every (unit, code) decision is pooled into one
+Per code each decision is binary, and a code counts as applied where any code under it is
+(as the themes table counts a theme), so the seven themes of the starter frame get figures
+even when coders use only their sub-codes. Overall, every (unit, code) decision is pooled into one
 binary table, so codes used often weigh more, as they do in a reader's sense of agreement.
 
 Two ways to count:
@@ -144,6 +146,20 @@ class Agreement:
     disagreements: list[Disagreement] = field(default_factory=list)
 
 
+def _with_parents(frame: CodeFrame, found: list[CodingRow]) -> list[CodingRow]:
+    """The codings, and for each the same span under every code above its code."""
+    parent = {code.id: code.parent_id for code in frame.codes}
+    key_of = {code.id: code.key for code in frame.codes}
+    id_of = {code.key: code.id for code in frame.codes}
+    extended = list(found)
+    for row in found:
+        above = parent[id_of[row.code]]
+        while above is not None:
+            extended.append(CodingRow(row.source_id, key_of[above], row.coder, row.start, row.end))
+            above = parent[above]
+    return extended
+
+
 def _covers(row: CodingRow, unit: Unit, length: int) -> bool:
     start = 0 if row.start is None else row.start
     end = length if row.end is None else row.end
@@ -167,7 +183,7 @@ def compare(
     coders = list(dict.fromkeys(coders))
     if len(coders) < 2:
         raise TextError("agreement needs two or more coders (--coders ann,bob)")
-    found = coding.rows(session, frame, coders=coders, source_ids=source_ids)
+    found = _with_parents(frame, coding.rows(session, frame, coders=coders, source_ids=source_ids))
     known = {row.coder for row in found}
     absent = [name for name in coders if name not in known]
     if absent:

@@ -234,6 +234,24 @@ def write_sample(path: Path, chosen: Sequence[TextSource]) -> None:
             writer.writerow([source.id, source.role or "", source.content, "", "", "", ""])
 
 
+def sheet_sources(path: Path) -> list[int]:
+    """The source ids of a coding sheet (or any CSV with a `source` column), in order, once."""
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except FileNotFoundError:
+        raise TextError(f"{path}: no such file") from None
+    found: list[int] = []
+    with handle:
+        reader = csv.DictReader(handle)
+        if "source" not in (reader.fieldnames or []):
+            raise TextError(f"{path}: row 1: no column source")
+        for number, row in enumerate(reader, start=2):
+            ident = _int_cell(row.get("source") or "", f"{path}: row {number}, column source")
+            if ident is not None and ident not in found:
+                found.append(ident)
+    return found
+
+
 def export_csv(path: Path, found: Sequence[CodingRow]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)

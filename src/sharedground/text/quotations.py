@@ -6,10 +6,13 @@ How they are picked, for one code of a wave (the team's coding unless a coder is
    a candidate is a complete sentence: it starts with a capital letter or a digit, ends with
    . ! or ?, has 4 to 40 words, and holds nothing the anonymiser removed ("[... removed]");
 2. each candidate's typicality is its cosine similarity (TF-IDF, English stop words) to the
-   mean of every candidate of the code; the score prefers typical, then short, sentences:
-   similarity - 0.002 x characters (so 50 characters cost as much as 0.1 of similarity);
-3. at most one quotation per respondent (their best); then the role groups take turns,
-   the group with the most candidates first, each giving its best remaining quotation, so a
+   mean of every candidate of the code, less its similarity to the mean of the sentences of
+   the comments of respondents not coded with it (at most 2,000 of them, seeded): a
+   sentence many comments share whatever their theme ("Happy to be contacted about this.")
+   is not typical of any. The score prefers typical, then short, sentences: typicality - 0.002 x characters (so 50
+   characters cost as much as 0.1 of similarity);
+3. at most one quotation per respondent and no sentence twice; the role groups take turns,
+   the group with the most respondents quoted from first, each giving its best remaining one, so a
    box spreads across groups instead of repeating the most talkative one;
 4. a role group with fewer respondents in the wave (or the trust, for a trust's report) than
    the suppression threshold gives no quotation: a quotation tied to a group of two is
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sharedground.text.errors import TextError
 from sharedground.text.segments import sentences
@@ -71,7 +74,8 @@ def _candidates(
     code_key: str,
     coder: str,
     organisation_id: int | None,
-) -> list[_Candidate]:
+) -> tuple[list[_Candidate], set[int]]:
+    """Candidate sentences, and every respondent whose comments carry the code."""
     from sqlalchemy import select
 
     from sharedground.store.textschema import Coder, Coding, TextCode, TextSource
@@ -105,30 +109,68 @@ def _candidates(
         query = query.where(TextSource.organisation_id == organisation_id)
     found: list[_Candidate] = []
     seen: set[tuple[int, str]] = set()
+    coded: set[int] = set()
     for response_id, role, content, start, end in session.execute(query):
         if response_id is None or role is None:
             continue
+        coded.add(response_id)
         covered = content[start or 0 : len(content) if end is None else end]
         for sentence in sentences(covered):
             if complete(sentence.text) and (response_id, sentence.text) not in seen:
                 seen.add((response_id, sentence.text))
                 found.append(_Candidate(response_id, role, sentence.text))
-    return found
+    return found, coded
 
 
-def _scores(texts: list[str]) -> list[float]:
+BACKGROUND = 2_000
+
+
+def _scores(texts: list[str], background: list[str]) -> list[float]:
     """Typicality minus a cost for length (see the module's docstring)."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     try:
-        matrix = TfidfVectorizer(stop_words="english").fit_transform(texts)
+        matrix = TfidfVectorizer(stop_words="english").fit_transform(texts + background)
     except ValueError:  # nothing but stop words
         return [-LENGTH_COST * len(t) for t in texts]
-    centroid = np.asarray(matrix.mean(axis=0)).ravel()
-    norm = float(np.linalg.norm(centroid))
-    similarity = np.asarray(matrix @ centroid).ravel() / norm if norm else np.zeros(len(texts))
-    return [float(s) - LENGTH_COST * len(t) for s, t in zip(similarity, texts, strict=True)]
+    ours, theirs = matrix[: len(texts)], matrix[len(texts) :]
+
+    def similarity(rows: Any) -> Any:
+        if rows.shape[0] == 0:
+            return np.zeros(len(texts))
+        centroid = np.asarray(rows.mean(axis=0)).ravel()
+        norm = float(np.linalg.norm(centroid))
+        return np.asarray(ours @ centroid).ravel() / norm if norm else np.zeros(len(texts))
+
+    typical = similarity(ours) - similarity(theirs)
+    return [float(s) - LENGTH_COST * len(t) for s, t in zip(typical, texts, strict=True)]
+
+
+def _background(
+    session: Session, wave: Wave, coded: set[int], organisation_id: int | None
+) -> list[str]:
+    """Sentences of the comments of respondents not coded with the code, a seeded sample."""
+    import random
+
+    from sqlalchemy import select
+
+    from sharedground.store.textschema import TextSource
+
+    query = select(TextSource.response_id, TextSource.content).where(
+        TextSource.wave_id == wave.id, TextSource.kind == "comment"
+    )
+    if organisation_id is not None:
+        query = query.where(TextSource.organisation_id == organisation_id)
+    found = [
+        sentence.text
+        for response_id, content in session.execute(query.order_by(TextSource.id))
+        if response_id not in coded
+        for sentence in sentences(content)
+    ]
+    if len(found) > BACKGROUND:
+        found = random.Random(0).sample(found, BACKGROUND)
+    return found
 
 
 def pick(
@@ -151,7 +193,7 @@ def pick(
     from sharedground.store.textschema import TEAM_CODER
 
     coder = coder or TEAM_CODER
-    candidates = _candidates(session, wave, frame, code_key, coder, organisation_id)
+    candidates, coded = _candidates(session, wave, frame, code_key, coder, organisation_id)
     if not candidates:
         return []
     sizes_query = (
@@ -166,26 +208,32 @@ def pick(
     candidates = [c for c in candidates if c.role in quotable]
     if not candidates:
         return []
-    scores = _scores([c.text for c in candidates])
-    best: dict[int, tuple[float, _Candidate]] = {}
-    for score, candidate in zip(scores, candidates, strict=True):
-        held = best.get(candidate.response_id)
-        if held is None or (score, -len(candidate.text)) > (held[0], -len(held[1].text)):
-            best[candidate.response_id] = (score, candidate)
+    background = _background(session, wave, coded, organisation_id)
+    scores = _scores([c.text for c in candidates], background)
     by_role: dict[str, list[tuple[float, _Candidate]]] = {}
-    for score, candidate in best.values():
+    for score, candidate in zip(scores, candidates, strict=True):
         by_role.setdefault(candidate.role, []).append((score, candidate))
     for queue in by_role.values():
         queue.sort(key=lambda pair: (-pair[0], len(pair[1].text), pair[1].text))
     role_item = store.instrument_of(wave).item("role")
     labels = {o.id: o.label for o in role_item.options} if isinstance(role_item, SingleItem) else {}
-    order = sorted(by_role, key=lambda role: (-len(by_role[role]), role))
+    respondents = {role: len({c.response_id for _, c in queue}) for role, queue in by_role.items()}
+    order = sorted(by_role, key=lambda role: (-respondents[role], role))
     chosen: list[Quotation] = []
+    quoted: set[int] = set()
+    said: set[str] = set()
+    # Each group in turn gives its best sentence from a respondent not yet quoted that is
+    # not yet in the box: a respondent's next sentence may serve when their best is taken.
     while len(chosen) < count and any(by_role[role] for role in order):
         for role in order:
-            if by_role[role] and len(chosen) < count:
+            while by_role[role] and len(chosen) < count:
                 _, candidate = by_role[role].pop(0)
+                if candidate.response_id in quoted or candidate.text.casefold() in said:
+                    continue
+                quoted.add(candidate.response_id)
+                said.add(candidate.text.casefold())
                 chosen.append(
                     Quotation(code_key, labels.get(role, role), anonymise(candidate.text))
                 )
+                break
     return chosen
