@@ -9,8 +9,8 @@ How they are picked, for one code of a wave (the team's coding unless a coder is
    mean of every candidate of the code, less its similarity to the mean of the sentences of
    the comments of respondents not coded with it (at most 2,000 of them, seeded): a
    sentence many comments share whatever their theme ("Happy to be contacted about this.")
-   is not typical of any. The score prefers typical, then short, sentences: typicality - 0.002 x characters (so 50
-   characters cost as much as 0.1 of similarity);
+   is not typical of any. The score prefers typical, then short, sentences: typicality
+   - 0.002 x characters (so 50 characters cost as much as 0.1 of similarity);
 3. at most one quotation per respondent and no sentence twice; the role groups take turns,
    the group with the most respondents quoted from first, each giving its best remaining one, so a
    box spreads across groups instead of repeating the most talkative one;
