@@ -12,7 +12,7 @@ How they are picked, for one code of a wave (the team's coding unless a coder is
    is not typical of any. The score prefers typical, then short, sentences: typicality
    - 0.002 x characters (so 50 characters cost as much as 0.1 of similarity);
 3. at most one quotation per respondent and no sentence twice; the role groups take turns,
-   the group with the most respondents quoted from first, each giving its best remaining one, so a
+   the group with the most respondents to quote from first, each giving its best remaining one, so a
    box spreads across groups instead of repeating the most talkative one;
 4. a role group with fewer respondents in the wave (or the trust, for a trust's report) than
    the suppression threshold gives no quotation: a quotation tied to a group of two is
