@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "admin": "fieldwork:admin",
     "report": "report:report",
     "disclosure": "disclosure:disclosure",
+    "worker": "jobs:worker",
     "initiative": "initiatives:initiative",
     "participants": "initiatives:participants",
     "pairs": "initiatives:pairs",
