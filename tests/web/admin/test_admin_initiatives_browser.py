@@ -54,6 +54,12 @@ def test_initiative_pages_pass_axe(
     page.wait_for_selector("[role=status]")
     check("initiative saved")
     assert page.locator('[data-field="progress"]').inner_text() == "2.5"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("email,side\nx@t.nhs.uk,nurse\n")
+    page.set_input_files("#cohort", str(bad))
+    page.click("#upload-cohort")
+    page.wait_for_selector("#file-problems")
+    check("cohort upload problems")
     pair = page.locator("#pairs tbody tr").first.get_attribute("data-pair")
     page.click(f"#log-{pair} summary")
     check("log form open")
