@@ -11,7 +11,7 @@ import pytest
 from adminhelpers import Site, sign_in
 from webhelpers import LiveServer, axe_problems
 
-from sharedground.initiatives import pairs, participants, register
+from sharedground.initiatives import pairs, participants, register, scenario
 
 pytestmark = pytest.mark.slow
 
@@ -76,4 +76,16 @@ def test_initiative_pages_pass_axe(
     page.wait_for_selector(".nhsuk-error-summary")
     check("register error")
     check("not found", "/admin/initiatives/999", 404)
+    cohort = [
+        {"email": f"p{k}@t.nhs.uk", "side": "doctor" if k % 2 else "manager"} for k in range(6)
+    ]
+    answers = [{"email": p["email"], "local_rating": "3"} for p in cohort]
+    scenario.load_programme(site.store, [{
+        "trust": "RA1", "kind": "coaching", "title": "Coaching", "stage": "running",
+        "actual_start": "2026-01-05", "cohort": cohort,
+        "pulse": {"before": {"opens": "2026-01-05", "answers": answers},
+                  "after": {"opens": "2026-07-01", "answers": answers[:5]}},
+    }])  # fmt: skip
+    check("initiative with pulse", f"/admin/initiatives/{ident + 1}")
+    assert page.locator("#pulse-after tbody tr").count() == 10
     assert {k: v for k, v in seen.items() if v} == {}

@@ -68,6 +68,7 @@ def _detail(session: Session, user: Principal, ident: int) -> dict[str, Any] | N
         "cohort": participants.counts(session, ident) if kind and kind.groups_people else None,
         "members": participants.members(session, ident) if kind and kind.groups_people else [],
         "activity_kinds": pairs.ACTIVITY_KINDS,
+        "pulse_labels": {i.id: i.text for i in pulse.instrument().items()},
     }
 
 
