@@ -38,9 +38,10 @@ bench: $(STAMP)  ## the benchmarks the issues name, each beside a peer measured 
 	$(BIN)/python bench/run.py
 
 # Not in CI (minutes): the kill tests at full size. `make test` runs them small.
-soak: $(STAMP)  ## survey server and `send` killed with SIGKILL mid-run, SQLite and PostgreSQL
+soak: $(STAMP)  ## kill tests at full size; evaluation coverage over 1,000 scenarios
 	SHAREDGROUND_SOAK=1 SHAREDGROUND_REQUIRE_POSTGRES=1 $(BIN)/pytest -p no:cacheprovider -q -s \
-		tests/web/test_web_kill.py tests/fieldwork/test_send_kills.py
+		tests/web/test_web_kill.py tests/fieldwork/test_send_kills.py \
+		tests/evaluation/test_coverage.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

@@ -44,11 +44,12 @@ COMMANDS: dict[str, str] = {
     "admin": "fieldwork:admin",
     "report": "report:report",
     "disclosure": "disclosure:disclosure",
-    "worker": "jobs:worker",
     "initiative": "initiatives:initiative",
     "participants": "initiatives:participants",
     "pairs": "initiatives:pairs",
     "pulse": "initiatives:pulse",
+    "worker": "jobs:worker",
+    "evaluate": "evaluation:evaluate",
 }
 
 

@@ -50,6 +50,7 @@ KNOWN_ERROR_NAMES: list[str] = [
     "sharedground.initiatives.errors:InitiativeError",
     "sharedground.instrument.loader:InstrumentError",
     "sharedground.store.errors:StoreError",
+    "sharedground.evaluation.tables:EvaluationInputError",
 ]
 
 

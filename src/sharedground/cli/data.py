@@ -191,6 +191,24 @@ def export(
     console.print(f"[green]Wrote[/] {count} response(s) to {out}")
 
 
+def _synth_programme(seed: int, respondents: int | None, trusts: int | None, out: Path) -> None:
+    from dataclasses import replace
+
+    from sharedground.synth.scenario import ScenarioConfig, generate_scenario
+
+    started = time.perf_counter()
+    config = ScenarioConfig() if trusts is None else replace(ScenarioConfig(), trusts=trusts)
+    made = generate_scenario(seed, config, respondents=respondents)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in made.tables().items():
+        frame.write_csv(out / f"{name}.csv")
+    console.print(
+        f"[green]Wrote[/] the programme scenario ({made.trusts.height} trusts, "
+        f"{made.initiatives.height} initiatives, {made.responses.height} respondents) to "
+        f"{out} [dim]({time.perf_counter() - started:.1f} s)[/]"
+    )
+
+
 @click.command()
 @click.option(
     "--wave",
@@ -213,11 +231,28 @@ def export(
     default=None,
     help="Number of trusts [default: scales with the cohort].",
 )
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def synth(which: str, seed: int, respondents: int | None, trusts: int | None, out: Path) -> None:
+@click.option(
+    "--scenario",
+    type=click.Choice(["programme"]),
+    default=None,
+    help="Instead of a cohort: a programme of initiatives with planted effects over "
+    "several waves (--out is then a directory of CSV files).",
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path))
+def synth(
+    which: str,
+    seed: int,
+    respondents: int | None,
+    trusts: int | None,
+    scenario: str | None,
+    out: Path,
+) -> None:
     """Write a synthetic cohort calibrated to the published survey, in the import format."""
     from sharedground import synth as lib
 
+    if scenario == "programme":
+        _synth_programme(seed, respondents, trusts, out)
+        return
     started = time.perf_counter()
     with progress_bar("Generating") as update:
         wave = cast(Literal["2015", "2002"], which)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -45,6 +46,14 @@ from sharedground.cli.analysis import weights_options
     type=click.IntRange(1, 64),
     help="Trust reports rendered at once (--all-trusts).",
 )
+@click.option(
+    "--evaluation",
+    "evaluation_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Add a 'What works' section to the national report from this file, written by "
+    "`sharedground evaluate --format json`.",
+)
 @weights_options
 @database_option
 def report(
@@ -62,6 +71,7 @@ def report(
     targets: Path | None,
     weighted_test: str,
     database: str | None,
+    evaluation_file: Path | None = None,
 ) -> None:
     """Write the report of a wave: self-contained HTML and a PDF drawn from it.
 
@@ -74,6 +84,9 @@ def report(
 
     if trust and all_trusts:
         raise click.UsageError("give --trust CODE or --all-trusts, not both")
+    evaluation = _evaluation(evaluation_file) if evaluation_file else None
+    if evaluation is not None and (trust or all_trusts):
+        raise click.UsageError("--evaluation adds to the national report only (for now)")
     if weights_kind != "none" and (trust or all_trusts):
         raise click.UsageError("--weights applies to the national report only (for now)")
     if weighted_test != "F":
@@ -118,7 +131,9 @@ def report(
                 console.print(f"  {only.html}" + (f"\n  {only.pdf}" if only.pdf else ""))
         else:
             with console.status("Writing the national report"):
-                written = national_report(store, wave, out, pdf=pdf, context=context)
+                written = national_report(
+                    store, wave, out, pdf=pdf, context=context, evaluation=evaluation
+                )
             console.print(
                 f"[green]Wrote[/] the national report of wave {wave!r} "
                 f"({written.tables} tables, {written.charts} charts) in "
@@ -131,3 +146,19 @@ def report(
         raise click.ClickException(f"cannot weight wave {wave!r}: {exc}") from None
     finally:
         store.dispose()
+
+
+def _evaluation(path: Path) -> dict[str, Any]:
+    """The document of `sharedground evaluate --format json` (every kind, not an initiative)."""
+    import json
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.UsageError(f"{path}: not an evaluation JSON file ({exc})") from None
+    if not isinstance(doc, dict) or "what_works" not in doc or "event_studies" not in doc:
+        raise click.UsageError(
+            f"{path}: has no 'What works' table; write it with "
+            "`sharedground evaluate --format json` (without --initiative)"
+        )
+    return doc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sharedground.instrument import LikertItem
 from sharedground.report import charts
@@ -91,13 +92,16 @@ class Page:
     contents: list[Contents]
     threshold: int
     initiatives: Initiatives | None = None
+    #: The "What works" section (`report.evaluation_page.what_works_context`), when given.
+    what_works: dict[str, Any] | None = None
 
     @property
     def charts(self) -> list[Chart]:
         found = [c for b in self.blocks for c in b.charts]
         if self.trend:
             found += self.trend.charts
-        return found + self.funnels
+        found += self.funnels
+        return found + (list(self.what_works["charts"]) if self.what_works else [])
 
 
 def _series(groups: list[Group]) -> list[tuple[str, str]]:

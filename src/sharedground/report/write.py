@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sharedground.report import build
 from sharedground.report.compose import compose
@@ -33,10 +34,24 @@ def safe_stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "report"
 
 
-def write_report(data: ReportInput, out: Path, stem: str, *, pdf: bool = True) -> ReportFiles:
-    """Compose and render one report as `out/stem.html` (and `out/stem.pdf`)."""
+def write_report(
+    data: ReportInput,
+    out: Path,
+    stem: str,
+    *,
+    pdf: bool = True,
+    evaluation: dict[str, Any] | None = None,
+) -> ReportFiles:
+    """Compose and render one report as `out/stem.html` (and `out/stem.pdf`); with
+    `evaluation` (the document of `sharedground evaluate`), a "What works" section too."""
     out.mkdir(parents=True, exist_ok=True)
     page = compose(data)
+    if evaluation is not None:
+        from sharedground.report.compose import Contents
+        from sharedground.report.evaluation_page import what_works_context
+
+        page.what_works = what_works_context(evaluation)
+        page.contents.append(Contents("what-works", "What works", 1))
     html_path = out / f"{stem}.html"
     html_path.write_text(render_html(page), encoding="utf-8")
     pdf_path = None
@@ -55,10 +70,18 @@ def national_report(
     cache_dir: Path | None = None,
     pdf: bool = True,
     context: build.WaveContext | None = None,
+    evaluation: dict[str, Any] | None = None,
 ) -> ReportFiles:
-    """The national report of a wave (`out/report-WAVE.html` and `.pdf`)."""
+    """The national report of a wave (`out/report-WAVE.html` and `.pdf`), with the "What
+    works" section of an `evaluation` document when given."""
     context = context or build.load(store, wave, compare=compare, cache_dir=cache_dir)
-    return write_report(build.national_input(context), out, f"report-{safe_stem(wave)}", pdf=pdf)
+    return write_report(
+        build.national_input(context),
+        out,
+        f"report-{safe_stem(wave)}",
+        pdf=pdf,
+        evaluation=evaluation,
+    )
 
 
 def _job(data: ReportInput, out: Path, stem: str, pdf: bool) -> ReportFiles:
