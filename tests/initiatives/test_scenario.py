@@ -132,3 +132,17 @@ def test_synths_programme_loads_and_its_pulse_comes_back(store: Store) -> None:
                 assert found["work_as_team"].change == pytest.approx(agree)
                 checked += 1
     assert checked >= 3
+
+
+def test_the_demo_registers_synths_programme_once(store: Store) -> None:
+    from rich.console import Console
+
+    from sharedground.demo import _programme
+    from sharedground.synth.scenario import generate_scenario
+
+    _programme(store, Console(quiet=True))
+    _programme(store, Console(quiet=True))  # a second demo run adds nothing
+    with store.session() as session:
+        count = session.scalar(select(func.count()).select_from(Initiative))
+        running = register.list_entries(session, stage="running")
+    assert count == generate_scenario(1).initiatives.height == len(running)
