@@ -74,6 +74,22 @@ def _frame(
     )
 
 
+def _programme(store: Store, console: Console) -> None:
+    """Register synth's 200-trust programme of initiatives, with cohorts and pulse (once)."""
+    from sharedground.initiatives.models import Initiative
+    from sharedground.initiatives.scenario import load_synthetic
+    from sharedground.synth.scenario import generate_scenario
+
+    with store.session() as session:
+        if session.scalar(select(func.count()).select_from(Initiative)):
+            return
+    loaded = load_synthetic(store, generate_scenario(1).tables(), actor="demo")
+    console.print(
+        f"Initiatives: {loaded.initiatives} registered in a synthetic 200-trust programme, "
+        f"{loaded.participants} participants, {loaded.answers} pulse answers"
+    )
+
+
 def run(
     database: str | None, out: Path, seed: int = 2015, console: Console | None = None
 ) -> DemoSummary:
@@ -96,8 +112,11 @@ def run(
         )
         if which == "2015":
             _frame(store, frame, wave_name, out / "frame-2015.csv", seed, console)
+    _programme(store, console)
     with store.session() as session:
         for wave in store.list_waves(session):
+            if wave.name.startswith("initiative-"):
+                continue  # the programme's pulse waves: `sharedground pulse results` shows them
             instrument = store.instrument_of(wave)
             if not summary.roles:
                 summary.roles = instrument.role_ids()
