@@ -33,6 +33,7 @@ from sharedground.report.model import (
     Funnel,
     FunnelPoint,
     Group,
+    Initiatives,
     ReportInput,
 )
 from sharedground.report.published import published_analysis
@@ -218,7 +219,23 @@ def load(
             )
     if context.trusts:
         context.benchmarks = benchmark(data, None, made).to_json()
+    from sharedground.initiatives import reporting
+
+    context.extras["register"] = reporting.summarise(store, data.suppression_threshold, national)
     return context
+
+
+def _initiatives(context: WaveContext, trust: str | None) -> Initiatives | None:
+    """The register's section of a report: None when there is nothing to say."""
+    summary = context.extras.get("register")
+    if summary is None or summary.empty:
+        return None
+    if trust is None:
+        return Initiatives(
+            context.threshold, kinds=summary.kinds, trusts_in_register=summary.trusts_in_register
+        )
+    own = summary.for_trust(trust)
+    return Initiatives(context.threshold, trust=own) if own else None
 
 
 def _benchmark_rows(context: WaveContext) -> dict[tuple[str, int], dict[str, Any]]:
@@ -281,6 +298,7 @@ def national_input(context: WaveContext) -> ReportInput:
             limit=context.comment_limit,
             sampled_from=context.fieldwork.comments_sample,
         ),
+        initiatives=_initiatives(context, None),
     )
 
 
@@ -391,6 +409,7 @@ def trust_input(context: WaveContext, trust: str) -> ReportInput:
         trust=trust,
         trust_name=context.trust_names.get(trust),
         benchmarks=benchmarks,
+        initiatives=_initiatives(context, trust),
     )
 
 

@@ -25,6 +25,7 @@ from sharedground.fieldwork.accounts import Principal
 from sharedground.store import Organisation
 from sharedground.store import Response as Answer
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
+from sharedground.web.admin.labels import role_label
 from sharedground.web.admin.results import fieldwork_over
 from sharedground.web.context import WebContext
 
@@ -32,9 +33,12 @@ WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 624, 16, 216
 
 
-def _row(counts: monitor.Counts, link: str | None = None) -> dict[str, Any]:
+def _row(
+    counts: monitor.Counts, link: str | None = None, label: str | None = None
+) -> dict[str, Any]:
     row: dict[str, Any] = {m: getattr(counts, m) for m in monitor.MEASURES}
     row["group"] = counts.group
+    row["label"] = label or counts.group
     row["rate"] = f"{counts.rate:.0%}" if counts.rate is not None else "–"
     row["link"] = link
     return row
@@ -86,7 +90,7 @@ def _load(
     sent: dict[Any, list[str]] = {}
     for day, kind, n in figures.reminders:
         sent.setdefault(day, []).append(f"{kind} ({n})")
-    by_role = [_row(r) for r in figures.by_role]
+    by_role = [_row(r, label=role_label(r.group)) for r in figures.by_role]
     role_release = None
     if trust is not None and not user.is_admin:
         role_release = _released_by_role(session, web, wave, trust, by_role)
