@@ -1,0 +1,91 @@
+"""The evaluation's tables read from the initiative register (`sharedground.initiatives`):
+an initiative's pulse answers before and after, one row per participant, for `beforeafter`.
+
+The register's pulse is its participants' (there are no non-participants in it); answers are
+keyed by a participant's code, never their e-mail. The pulse's `local_rating` (1-5) is the
+rating and `work_as_team` the agree/not item (strongly or tend to agree: 1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from sqlalchemy import select
+
+AGREEING = {"strongly_agree", "tend_to_agree"}
+DISAGREEING = {"strongly_disagree", "tend_to_disagree"}
+
+
+def _rating(value: Any) -> int | None:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None  # not answered, or "don't know"
+    return number if 1 <= number <= 5 else None
+
+
+def _agree(value: Any) -> int | None:
+    if value in AGREEING:
+        return 1
+    if value in DISAGREEING:
+        return 0
+    return None
+
+
+def pulse_frame(session: Any, initiative_id: int) -> pl.DataFrame:
+    """initiative_id, participant (True), before_/after_ agree and rating, one row per
+    participant who answered the pulse before (after: null if they did not answer later)."""
+    from sharedground.initiatives.models import Participant, ParticipantCode, PulseTimepoint
+    from sharedground.store import Response
+
+    codes = set(
+        session.scalars(
+            select(ParticipantCode.code)
+            .join(Participant, Participant.id == ParticipantCode.participant_id)
+            .where(Participant.initiative_id == initiative_id)
+        )
+    )
+    waves = dict(
+        session.execute(
+            select(PulseTimepoint.timepoint, PulseTimepoint.wave_id).where(
+                PulseTimepoint.initiative_id == initiative_id
+            )
+        ).all()
+    )
+    answers: dict[str, dict[str, dict[str, Any]]] = {}
+    for point in ("before", "after"):
+        if point not in waves:
+            answers[point] = {}
+            continue
+        answers[point] = {
+            key: dict(doc)
+            for key, doc in session.execute(
+                select(Response.respondent_key, Response.answers).where(
+                    Response.wave_id == waves[point]
+                )
+            )
+            if key in codes
+        }
+    rows = []
+    for code in sorted(answers["before"]):
+        b, a = answers["before"][code], answers["after"].get(code)
+        rows.append(
+            {
+                "initiative_id": initiative_id,
+                "participant": True,
+                "before_agree": _agree(b.get("work_as_team")),
+                "after_agree": None if a is None else _agree(a.get("work_as_team")),
+                "before_rating": _rating(b.get("local_rating")),
+                "after_rating": None if a is None else _rating(a.get("local_rating")),
+            }
+        )
+    schema = {
+        "initiative_id": pl.Int64,
+        "participant": pl.Boolean,
+        "before_agree": pl.Int64,
+        "after_agree": pl.Int64,
+        "before_rating": pl.Int64,
+        "after_rating": pl.Int64,
+    }
+    return pl.DataFrame(rows, schema=schema)
