@@ -76,3 +76,42 @@ def test_evaluate_command_reads_the_register(store: Store, database_url: str) ->
     assert tests[0]["n_pairs"] + tests[0]["n_lost"] == s.config.participants
     result = CliRunner().invoke(main, [*args, "--initiative", str(other)])
     assert result.exit_code == 1 and "no pulse answers" in result.output
+
+
+def test_trust_report_prints_the_paired_tests(store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sys
+    from pathlib import Path
+
+    from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+    from sharedground.evaluation.paired import mcnemar
+    from sharedground.exchange.importer import import_file
+    from sharedground.instrument import builtin
+    from sharedground.report import build
+    from sharedground.report.compose import compose
+    from sharedground.report.render import render_html
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "analysis"))
+    from analysis_helpers import write_rows
+    from disclosure_helpers import ROLES, composed
+
+    s = generate_scenario(7, replace(ScenarioConfig(), trusts=12))
+    loader.load_programme(store, programme_specs(s))
+    grouping = s.initiatives.filter(pl.col("kind").is_in(list(GROUPS_PEOPLE)))
+    trust = grouping["trust"][0]
+    other = next(t for t in s.trusts["trust"] if t != trust)
+    instrument = builtin("dmr-2015")
+    rows = composed(instrument, {t: dict.fromkeys(ROLES, 6) for t in (trust, other)})
+    import_file(store, write_rows(tmp_path / "w.csv", instrument, rows), "w", instrument)
+    page = HTMLParser(render_html(compose(build.trust_input(build.load(store, "w"), trust))))
+    tables = page.css("table.pulse-tests")
+    assert len(tables) == grouping.filter(pl.col("trust") == trust).height == 1
+    cells = [[c.text().strip() for c in tr.css("th, td")] for tr in tables[0].css("tbody tr")]
+    assert [c[1] for c in cells] == ["exact McNemar", "Wilcoxon signed-rank", "sign"]
+    mine = s.pulse.filter(
+        (pl.col("initiative_id") == grouping["initiative_id"][0]) & pl.col("participant")
+    )
+    expected = mcnemar(mine["before_agree"].to_numpy(), mine["after_agree"].to_numpy())
+    assert cells[0][2:4] == [str(expected.n_pairs), str(expected.n_lost)]
+    assert cells[0][4] == f"{expected.estimate * 100:+.1f}"
+    assert "secular change" in page.css_first("#initiatives").text()

@@ -89,3 +89,43 @@ def pulse_frame(session: Any, initiative_id: int) -> pl.DataFrame:
         "after_rating": pl.Int64,
     }
     return pl.DataFrame(rows, schema=schema)
+
+
+#: The pulse items as the trust report names them in its before/after tests.
+ITEM_LABELS = {
+    "agree": "Doctors and managers work well together as a team (agreeing)",
+    "rating": "Overall rating of working relationships (1 to 5)",
+}
+TEST_NAMES = {"mcnemar": "exact McNemar", "signed_rank": "Wilcoxon signed-rank", "sign": "sign"}
+
+
+def paired_rows(session: Any, initiative_id: int, threshold: int) -> list[dict[str, str]]:
+    """The participants' paired tests as a trust report prints them: item, test, pairs,
+    lost to follow-up, change (percentage points for agreeing, points for the rating), its
+    95% interval and p; a test on fewer pairs than `threshold` is "not enough to judge"."""
+    from sharedground.evaluation.beforeafter import before_after
+
+    frame = pulse_frame(session, initiative_id)
+    if frame.height == 0:
+        return []
+    rows = []
+    for result in before_after(frame, {"agree": "agree", "rating": "rating"}, min_pairs=threshold):
+        scale, digits = (100.0, 1) if result.item == "agree" else (1.0, 2)
+        for t in result.participants.tests:
+            judged = t.p_value is not None
+            rows.append(
+                {
+                    "item": ITEM_LABELS[result.item],
+                    "test": TEST_NAMES[t.test],
+                    "pairs": str(t.n_pairs),
+                    "lost": str(t.n_lost),
+                    "change": f"{t.estimate * scale:+.{digits}f}"
+                    if judged and t.estimate is not None
+                    else "–",
+                    "interval": f"{t.ci_low * scale:+.{digits}f} to {t.ci_high * scale:+.{digits}f}"
+                    if judged and t.ci_low is not None and t.ci_high is not None
+                    else "–",
+                    "p": f"{t.p_value:.3f}" if t.p_value is not None else "not enough to judge",
+                }
+            )
+    return rows
