@@ -96,7 +96,7 @@ def test_mistakes_are_one_line(tmp_path: Path, programme: Path) -> None:
     )
     assert result.exit_code == 2 and "exactly one" in result.output
     result = CliRunner().invoke(main, ["evaluate", "--register"])
-    assert result.exit_code == 2 and "add --initiative ID" in result.output
+    assert result.exit_code == 2 and "--register needs --initiative ID" in result.output
 
 
 def test_charts_are_written_as_svg(programme: Path, tmp_path: Path) -> None:

@@ -34,6 +34,12 @@ from sharedground.cli._common import console, database_option, open_store
     help="Read the initiative's pulse answers from the database's initiative register "
     "(with --initiative).",
 )
+@click.option(
+    "--waves",
+    default=None,
+    metavar="W1,W2,...",
+    help="With --register: the stored survey waves to compare, in time order.",
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="Scenario seed.")
 @click.option("--initiative", type=int, default=None, help="One initiative: before/after, SPC.")
 @click.option("--kind", default=None, help="One kind of initiative, with its group-time cells.")
@@ -65,6 +71,7 @@ def evaluate(
     source: Path | None,
     scenario: str | None,
     register: bool,
+    waves: str | None,
     seed: int,
     initiative: int | None,
     kind: str | None,
@@ -85,15 +92,17 @@ def evaluate(
         raise click.UsageError(
             "give exactly one of --from DIR, --scenario programme and --register"
         )
-    if register and initiative is None:
-        raise click.UsageError("--register reads one initiative's pulse: add --initiative ID")
+    if register and initiative is None and not waves:
+        raise click.UsageError(
+            "--register needs --initiative ID (its pulse) or --waves W1,W2,... (what works)"
+        )
     if sum(x is not None and x is not False for x in (initiative, kind, all_kinds or None)) > 1:
         raise click.UsageError("give at most one of --initiative, --kind and --all")
     if fmt in ("xlsx", "html") and out is None:
         raise click.UsageError(f"--format {fmt} needs --out FILE")
     if register:
-        assert initiative is not None
-        tables = _from_register(database, initiative)
+        names = [w.strip() for w in (waves or "").split(",") if w.strip()]
+        tables = _from_register(database, initiative, names)
     else:
         tables = summary.load_tables(source) if source else summary.from_scenario(seed)
     doc = summary.evaluate(
@@ -210,18 +219,22 @@ def _print(doc: dict[str, Any]) -> None:
         console.print(events)
 
 
-def _from_register(database: str | None, initiative: int) -> Any:
-    """The tables of one initiative of the register: its participants' pulse."""
+def _from_register(database: str | None, initiative: int | None, waves: list[str]) -> Any:
+    """The tables from the database: one initiative's participants' pulse, or the stored
+    survey waves with the register's started initiatives (what works)."""
     import polars as pl
 
-    from sharedground.evaluation.register import pulse_frame
+    from sharedground.evaluation import register
     from sharedground.evaluation.summary import Tables
 
     store = open_store(database)
     try:
         with store.session() as session:
-            pulse = pulse_frame(session, initiative)
+            if initiative is not None:
+                empty = pl.DataFrame()
+                return Tables(empty, empty, register.pulse_frame(session, initiative))
+            responses, dates = register.survey_table(session, waves)
+            trusts = sorted(responses["trust"].unique().to_list())
+            return Tables(responses, register.register_trusts(session, dates, trusts))
     finally:
         store.dispose()
-    empty = pl.DataFrame()
-    return Tables(empty, empty, pulse, None, None)

@@ -129,3 +129,68 @@ def paired_rows(session: Any, initiative_id: int, threshold: int) -> list[dict[s
                 }
             )
     return rows
+
+
+def survey_table(session: Any, waves: list[str]) -> tuple[pl.DataFrame, dict[int, Any]]:
+    """The stored survey waves as the what-works comparison reads them, and each period's
+    date.
+
+    Responses: trust, wave (1, 2, ... in the order of `waves`), role, positive (rated local
+    relationships 4 or 5 of 5, table 2.1) and rating (1-5); respondents without a trust or a
+    rating are left out. A period's date is the wave's opening date, else its first
+    submission (the day an initiative must have started by to count as started before it).
+    """
+    from sqlalchemy import func
+
+    from sharedground.evaluation.tables import EvaluationInputError
+    from sharedground.store import Organisation, Response, Wave
+
+    rows: list[tuple[str, int, str, int]] = []
+    dates: dict[int, Any] = {}
+    for period, name in enumerate(waves, start=1):
+        wave = session.scalars(select(Wave).where(Wave.name == name)).first()
+        if wave is None:
+            raise EvaluationInputError(f"no wave named {name!r} in the database")
+        first = session.scalar(
+            select(func.min(Response.submitted_on)).where(Response.wave_id == wave.id)
+        )
+        dates[period] = wave.opens or first
+        if dates[period] is None:
+            raise EvaluationInputError(
+                f"wave {name!r} has no opening date and no dated response: give it one"
+            )
+        for code, role, answers in session.execute(
+            select(Organisation.code, Response.role, Response.answers)
+            .join(Organisation, Organisation.id == Response.organisation_id)
+            .where(Response.wave_id == wave.id)
+        ):
+            rating = _rating((answers or {}).get("local_rating"))
+            if rating is not None:
+                rows.append((code, period, role, rating))
+    frame = pl.DataFrame(
+        rows,
+        schema={"trust": pl.String, "wave": pl.Int64, "role": pl.String, "rating": pl.Int64},
+        orient="row",
+    ).with_columns((pl.col("rating") >= 4).cast(pl.Int8).alias("positive"))
+    return frame, dates
+
+
+def register_trusts(session: Any, dates: dict[int, Any], trusts: list[str]) -> pl.DataFrame:
+    """The `trusts` table from the register: each trust's first started initiative's kind and
+    cohort (the first period dated on or after its actual start); see
+    `kinds.trusts_from_register`. Initiatives not yet started (no actual start) do not count."""
+    from sharedground.evaluation.kinds import trusts_from_register
+    from sharedground.initiatives.models import Initiative
+    from sharedground.store import Organisation
+
+    started = session.execute(
+        select(Organisation.code, Initiative.kind, Initiative.actual_start)
+        .join(Organisation, Organisation.id == Initiative.organisation_id)
+        .where(Initiative.actual_start.is_not(None))
+    ).all()
+    initiatives = pl.DataFrame(
+        [tuple(r) for r in started],
+        schema={"trust": pl.String, "kind": pl.String, "start_date": pl.Date},
+        orient="row",
+    )
+    return trusts_from_register(initiatives, dates, trusts)
