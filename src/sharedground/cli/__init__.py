@@ -50,6 +50,8 @@ COMMANDS: dict[str, str] = {
     "pulse": "initiatives:pulse",
     "worker": "jobs:worker",
     "evaluate": "evaluation:evaluate",
+    "text": "text:text",
+    "codes": "text:codes",
 }
 
 

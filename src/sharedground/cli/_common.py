@@ -51,6 +51,7 @@ KNOWN_ERROR_NAMES: list[str] = [
     "sharedground.instrument.loader:InstrumentError",
     "sharedground.store.errors:StoreError",
     "sharedground.evaluation.tables:EvaluationInputError",
+    "sharedground.text.errors:TextError",
 ]
 
 

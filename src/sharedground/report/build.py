@@ -222,6 +222,8 @@ def load(
     from sharedground.initiatives import reporting
 
     context.extras["register"] = reporting.summarise(store, data.suppression_threshold, national)
+    # "What respondents said" reads the coded comments from the store when a report asks.
+    context.extras["said_from"] = (store, wave)
     return context
 
 
@@ -250,6 +252,17 @@ def _paired_tests(summary: Any, trust: str, own: list[Any]) -> dict[str, Any]:
     with summary.store.session() as session:
         tests = [paired_rows(session, e.id, i.threshold) for e, i in zip(entries, own, strict=True)]
     return {"tests": tests, "caveat": CAVEAT if any(tests) else ""}
+
+
+def _said(context: WaveContext, trust: str | None) -> Any:
+    """The themes and quotations section, when the team has coded the wave's comments."""
+    source = context.extras.get("said_from")
+    if source is None:
+        return None
+    from sharedground.text.said import said
+
+    store, wave = source
+    return said(store, wave, trust=trust)
 
 
 def _benchmark_rows(context: WaveContext) -> dict[tuple[str, int], dict[str, Any]]:
@@ -313,6 +326,7 @@ def national_input(context: WaveContext) -> ReportInput:
             sampled_from=context.fieldwork.comments_sample,
         ),
         initiatives=_initiatives(context, None),
+        said=_said(context, None),
     )
 
 
@@ -424,6 +438,7 @@ def trust_input(context: WaveContext, trust: str) -> ReportInput:
         trust_name=context.trust_names.get(trust),
         benchmarks=benchmarks,
         initiatives=_initiatives(context, trust),
+        said=_said(context, trust),
     )
 
 

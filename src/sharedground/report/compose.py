@@ -94,6 +94,8 @@ class Page:
     initiatives: Initiatives | None = None
     #: The "What works" section (`report.evaluation_page.what_works_context`), when given.
     what_works: dict[str, Any] | None = None
+    #: "What respondents said" (`sharedground.text.said.Said`), or None.
+    said: Any = None
 
     @property
     def charts(self) -> list[Chart]:
@@ -364,6 +366,8 @@ def compose(data: ReportInput, *, generated: dt.date | None = None) -> Page:
         contents.append(Contents("trend", trend.heading, 1))
     if funnels:
         contents.append(Contents("benchmarks", "Trusts compared", 1))
+    if data.said is not None:
+        contents.append(Contents("said", "What respondents said", 1))
     if data.comments:
         contents.append(Contents("comments", "Comments", 1))
         contents += [
@@ -386,6 +390,7 @@ def compose(data: ReportInput, *, generated: dt.date | None = None) -> Page:
         contents=contents,
         threshold=data.threshold,
         initiatives=data.initiatives,
+        said=data.said,
     )
 
 

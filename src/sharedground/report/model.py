@@ -222,6 +222,9 @@ class ReportInput:
     benchmarks: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: The initiative register's section (None: nothing registered).
     initiatives: Initiatives | None = None
+    #: "What respondents said" (`sharedground.text.said.Said`): themes by role group and
+    #: quotations from the team's coding; None when nothing has been coded.
+    said: Any = None
 
     @property
     def shown_groups(self) -> list[Group]:

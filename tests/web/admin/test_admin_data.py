@@ -6,6 +6,7 @@ worker would, and the downloaded files are read back.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import zipfile
@@ -20,8 +21,10 @@ from webhelpers import csrf_of, parse, text_of
 
 from sharedground import synth
 from sharedground.exchange.importer import import_file
+from sharedground.fieldwork.clock import study_today
 from sharedground.jobs import tasks
 from sharedground.jobs.model import Job
+from sharedground.store import Wave
 
 URL = "/admin/waves/w/data"
 
@@ -117,6 +120,23 @@ def test_a_lead_makes_only_their_own_trusts_report(
         f"/admin/waves/w/trusts/{other}/report", data={"csrf_token": csrf_of(page)}
     )
     assert response.status_code == 403
+    # While fieldwork runs a lead's report waits (two reports a response apart would give
+    # that respondent's answers by difference): refused, nothing started, the page says why.
+    assert page.css_first("#report-waits") is not None
+    assert page.css_first("#trust-report-form") is None
+    response = admin_client.post(
+        f"/admin/waves/w/trusts/{own}/report", data={"csrf_token": csrf_of(page)}
+    )
+    assert response.status_code == 422
+    assert "once fieldwork is over" in parse(response.text).css_first(".nhsuk-error-summary").text()
+    with answered.store.session() as session:
+        assert session.scalars(select(Job)).all() == []
+        wave = session.scalar(select(Wave).where(Wave.name == "w"))
+        assert wave is not None
+        wave.opens = study_today() - dt.timedelta(days=30)
+        wave.closes = study_today() - dt.timedelta(days=1)
+    page = parse(admin_client.get(f"/admin/waves/w/trusts/{own}/report").text)
+    assert page.css_first("#report-waits") is None
     response = admin_client.post(
         f"/admin/waves/w/trusts/{own}/report", data={"csrf_token": csrf_of(page)}
     )

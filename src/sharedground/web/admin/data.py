@@ -21,6 +21,8 @@ from sharedground.store import Organisation, Store, StoreError
 from sharedground.store import Response as StoredResponse
 from sharedground.web.admin import forms, jobs
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
+from sharedground.web.admin.results import fieldwork_over
+from sharedground.web.questions import Problem
 
 EXPORT_LABELS = {
     "csv": "CSV (the exchange format)",
@@ -131,6 +133,10 @@ async def _lead_view(
     name, trust = request.path_params["wave"], request.path_params["trust"]
     rows = await ctx.run(_wave_jobs, ctx.web.store, name, user, ctx.web.zone)
     rows = [r for r in rows if r["trust"] == trust]
+    waiting = not user.is_admin and await ctx.run(
+        _still_in_fieldwork, ctx.web.store, name, ctx.web.today()
+    )
+    extra.setdefault("waiting", waiting)
     return ctx.render(
         request,
         "trust_report.html",
@@ -162,6 +168,10 @@ async def trust_report_page(request: Request, ctx: AdminContext, user: Principal
     return refused or await _lead_view(request, ctx, user)
 
 
+def _still_in_fieldwork(session: Session, store: Store, wave_name: str, today: Any) -> bool:
+    return not fieldwork_over(session, store.get_wave(session, wave_name), today)
+
+
 @page("start trust report")
 async def trust_report_start(request: Request, ctx: AdminContext, user: Principal) -> Response:
     form = await ctx.web.check_csrf(request)
@@ -169,6 +179,20 @@ async def trust_report_start(request: Request, ctx: AdminContext, user: Principa
     if refused is not None:
         return refused
     name, trust = request.path_params["wave"], request.path_params["trust"]
+    # A lead's report waits for the end of fieldwork: two reports made a response apart
+    # would give that one respondent's answers by difference ("This trust" holds them all).
+    # Until then the live results page shows the trust's figures in whole batches.
+    if not user.is_admin and await ctx.run(
+        _still_in_fieldwork, ctx.web.store, name, ctx.web.today()
+    ):
+        message = (
+            "Your trust's report can be made once fieldwork is over (the wave has closed "
+            "and no completed questionnaire is held back). Until then the results page "
+            "shows your trust's figures, released in batches."
+        )
+        return await _lead_view(
+            request, ctx, user, 422, problems=[Problem("waits", "report-waits", message)]
+        )
     try:
         job_id = await jobs.start(
             ctx, user, "trust_report", name, {"pdf": forms.checked(form, "trust_pdf")}, trust

@@ -36,6 +36,7 @@ class Section:
 SECTIONS: list[Section] = [
     Section("Waves", ADMIN, (f"{ADMIN}/waves",), admin_only=False),
     Section("Initiatives", f"{ADMIN}/initiatives", admin_only=False),
+    Section("Coding", f"{ADMIN}/coding", admin_only=False),
     Section("Jobs", f"{ADMIN}/jobs"),
     Section("Accounts", f"{ADMIN}/accounts"),
     Section("Audit log", f"{ADMIN}/audit"),

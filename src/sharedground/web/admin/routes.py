@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from sharedground.web.admin import (
     accounts,
     audit,
+    coding,
     contacts,
     data,
     frame,
@@ -38,4 +39,5 @@ routes: list[BaseRoute] = [
     *accounts.routes,
     *optout.routes,
     *initiatives.routes,
+    *coding.routes,
 ]

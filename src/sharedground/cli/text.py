@@ -1,0 +1,656 @@
+"""`sharedground text` (sources, codings, agreement, themes, exchange) and `sharedground codes`
+(coding frames). A thin layer over `sharedground.text`; the library is imported inside the
+commands so that `--help` stays light."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sharedground.cli._common import console, database_option, open_store
+
+
+@click.group()
+def text() -> None:
+    """What people wrote: comments and transcripts, coding, agreement, themes, REFI-QDA."""
+
+
+@click.group()
+def codes() -> None:
+    """Coding frames: codes with a hierarchy, a description and an example each (YAML)."""
+
+
+# -- sources -----------------------------------------------------------------------------------
+
+
+@text.command()
+@click.option("--wave", required=True, help="The wave whose free-text answers to add.")
+@database_option
+def comments(wave: str, database: str | None) -> None:
+    """Add every answer to the wave's text items as a source to code (anonymised; once)."""
+    from sharedground.text import sources
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            row = store.get_wave(session, wave)
+            done = sources.add_comments(store, session, row)
+    finally:
+        store.dispose()
+    console.print(f"{done.added} comment(s) of {wave} added; {done.already} were there already.")
+
+
+@text.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--attr",
+    "attrs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="An attribute of every file: role, trust, date, kind or mode (repeatable).",
+)
+@click.option("--wave", default=None, help="The wave the transcripts belong to.")
+@database_option
+def add(
+    files: tuple[Path, ...], attrs: tuple[str, ...], wave: str | None, database: str | None
+) -> None:
+    """Add interview or focus-group transcripts (.txt, .md, .docx), all or none."""
+    from sharedground.text import sources
+
+    attributes = sources.parse_attributes(attrs)
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            row = store.get_wave(session, wave) if wave else None
+            added = sources.add_documents(store, session, files, attributes, wave=row)
+            listed = [(source.id, source.name, len(source.content)) for source in added]
+    finally:
+        store.dispose()
+    for ident, name, length in listed:
+        console.print(f"source {ident}: {name} ({length} characters)")
+
+
+@text.command(name="list")
+@click.option("--wave", default=None, help="Only this wave's sources.")
+@click.option("--kind", type=click.Choice(["comment", "transcript"]), default=None)
+@click.option("--trust", default=None, help="Only sources of this trust (code).")
+@click.option("--limit", default=50, show_default=True, help="Most sources listed.")
+@database_option
+def list_(
+    wave: str | None, kind: str | None, trust: str | None, limit: int, database: str | None
+) -> None:
+    """List sources: id, kind, role group, trust and the start of the text."""
+    from rich.table import Table
+
+    from sharedground.text import sources
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            row = store.get_wave(session, wave) if wave else None
+            organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+            found = sources.list_sources(session, wave=row, kind=kind, organisation_id=organisation)
+            table = Table("id", "kind", "role", "trust", "text")
+            for source in found[:limit]:
+                snippet = source.content[:60] + ("…" if len(source.content) > 60 else "")
+                table.add_row(
+                    str(source.id),
+                    source.kind,
+                    source.role or "",
+                    str(source.attributes.get("trust") or ""),
+                    snippet,
+                )
+    finally:
+        store.dispose()
+    console.print(table)
+    console.print(f"{len(found)} source(s){'' if len(found) <= limit else f', {limit} listed'}.")
+
+
+# -- coding ------------------------------------------------------------------------------------
+
+
+@text.command(name="sample")
+@click.option("--wave", required=True)
+@click.option("--size", default=50, show_default=True, help="Comments in the sample.")
+@click.option("--seed", default=1, show_default=True, help="The same seed, the same sample.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="The coding sheet.")
+@database_option
+def sample_(wave: str, size: int, seed: int, out: Path, database: str | None) -> None:
+    """Draw a seeded sample of a wave's comments as a CSV coding sheet for each coder."""
+    from sharedground.text import coding, sources
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            chosen = sources.sample(session, store.get_wave(session, wave), size, seed)
+            coding.write_sample(out, chosen)
+    finally:
+        store.dispose()
+    console.print(
+        f"wrote {out}: {len(chosen)} comment(s). Each coder fills the code column (a row per "
+        "code; start/end for a span) and loads it with `sharedground text code`.",
+        soft_wrap=True,
+    )
+
+
+@text.command()
+@click.argument("csv_file", type=click.Path(path_type=Path))
+@click.option("--coder", required=True, help="Whose codings these are.")
+@click.option("--frame", "frame_name", required=True, help="The coding frame (id or id@version).")
+@database_option
+def code(csv_file: Path, coder: str, frame_name: str, database: str | None) -> None:
+    """Import one coder's codings from CSV (source, code[, start, end, memo]), all or none."""
+    from sharedground.text import coding, frames
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            frame = frames.get(session, frame_name)
+            count = coding.import_csv(session, csv_file, frame, coder)
+    finally:
+        store.dispose()
+    console.print(f"{count} coding(s) by {coder} recorded against {frame_name}.")
+
+
+@text.command()
+@click.option("--frame", "frame_name", required=True, help="The coding frame.")
+@click.option("--source", "source_id", type=int, required=True)
+@click.option("--code", "code_key", required=True)
+@click.option("--keep/--drop", required=True, help="The code is, or is not, on the source.")
+@database_option
+def resolve(
+    frame_name: str, source_id: int, code_key: str, keep: bool, database: str | None
+) -> None:
+    """Settle a disagreement in the team's coding (coder `team`)."""
+    from sharedground.text import coding, frames, sources
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            frame = frames.get(session, frame_name)
+            source = sources.get_source(session, source_id)
+            coding.resolve(session, frame, source, code_key, keep=keep)
+    finally:
+        store.dispose()
+    console.print(f"team: {code_key} {'kept on' if keep else 'dropped from'} source {source_id}.")
+
+
+@text.command()
+@click.option("--frame", "frame_name", required=True, help="The coding frame.")
+@click.option("--coder", required=True, help="The coder whose codings start the team's.")
+@database_option
+def adopt(frame_name: str, coder: str, database: str | None) -> None:
+    """Start the team's coding from one coder's; then `text resolve` the disagreements."""
+    from sharedground.text import coding, frames
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            count = coding.adopt(session, frames.get(session, frame_name), coder)
+    finally:
+        store.dispose()
+    console.print(f"{count} coding(s) of {coder} copied into the team's coding.")
+
+
+# -- coding frames -----------------------------------------------------------------------------
+
+
+@codes.command(name="list")
+@database_option
+def codes_list(database: str | None) -> None:
+    """Built-in frames and the frames stored in the database."""
+    from sharedground.text import frames
+
+    console.print("built-in: " + ", ".join(frames.list_builtin()))
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            stored = [(f.key, f.version, f.title) for f in frames.list_stored(session)]
+    finally:
+        store.dispose()
+    for key, version, title in stored:
+        console.print(f"stored: {key}@{version}  {title}")
+
+
+@codes.command()
+@click.argument("name")
+@click.option("--yaml", "as_yaml", is_flag=True, help="Print the YAML definition.")
+@database_option
+def show(name: str, as_yaml: bool, database: str | None) -> None:
+    """Show a frame's codes: a built-in id, a YAML file, or a stored id[@version]."""
+    from sharedground.text import frames
+
+    frame = _frame_def(name, database)
+    if as_yaml:
+        click.echo(frames.dumps(frame), nl=False)
+        return
+    console.print(f"[bold]{frame.title}[/] ({frame.id}@{frame.version})", highlight=False)
+    for flat in frames.flatten(frame):
+        console.print(
+            f"{'  ' * flat.depth}{flat.key}: {flat.name}"
+            + (f" — {flat.description}" if flat.description else ""),
+            highlight=False,
+        )
+
+
+def _frame_def(name: str, database: str | None):  # type: ignore[no-untyped-def]
+    from sharedground.text import frames
+
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml"):
+        return frames.load_file(path)
+    if path.suffix in (".qdc", ".qdpx"):
+        from sharedground.text import refi
+
+        return refi.read_codebook(path)
+    if name in frames.list_builtin():
+        return frames.builtin(name)
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            return frames.stored_def(frames.get(session, name))
+    finally:
+        store.dispose()
+
+
+@codes.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--from", "origin", default="dmr-themes", show_default=True)
+def new(out: Path, origin: str) -> None:
+    """Write an editable copy of a frame (the built-in starter by default) as YAML."""
+    from sharedground.text import frames
+
+    frame = frames.builtin(origin) if origin in frames.list_builtin() else frames.load_file(origin)
+    if out.exists():
+        raise click.ClickException(f"{out} exists already; choose another name")
+    out.write_text(frames.dumps(frame), encoding="utf-8")
+    console.print(
+        f"wrote {out}: edit it, raise its version, then `sharedground codes import {out}`"
+    )
+
+
+@codes.command(name="import")
+@click.argument("name")
+@database_option
+def codes_import(name: str, database: str | None) -> None:
+    """Store a frame from a YAML file, a REFI-QDA codebook (.qdc) or a built-in id."""
+    from sharedground.text import frames
+
+    frame = _frame_def(name, database)
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            record = frames.save(session, frame)
+            label = f"{record.key}@{record.version}"
+    finally:
+        store.dispose()
+    console.print(f"coding frame {label} stored ({sum(1 for _ in frame.walk())} codes).")
+
+
+@codes.command(name="export")
+@click.argument("name")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help=".yaml or .qdc")
+@database_option
+def codes_export(name: str, out: Path, database: str | None) -> None:
+    """Write a frame as YAML or as a REFI-QDA codebook (.qdc, validated against its schema)."""
+    from sharedground.text import frames
+
+    frame = _frame_def(name, database)
+    if out.suffix == ".qdc":
+        from sharedground.text import refi
+
+        refi.write_codebook(frame, out)
+    else:
+        out.write_text(frames.dumps(frame), encoding="utf-8")
+    console.print(f"wrote {out}")
+
+
+# -- agreement ---------------------------------------------------------------------------------
+
+
+def _figure(value: float, digits: int = 3) -> str:
+    return "n/a" if value != value else f"{value:.{digits}f}"
+
+
+@text.command(name="agreement")
+@click.option("--frame", "frame_name", required=True, help="The coding frame.")
+@click.option("--coders", required=True, help="Two or more coders, comma-separated.")
+@click.option(
+    "--all-coded",
+    is_flag=True,
+    help="Every coder read every source of the sample: no coding means no code "
+    "(otherwise a source a coder did not code is missing for them).",
+)
+@click.option(
+    "--sample",
+    "sample_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A CSV with a source column (the coding sheet of `text sample`): compare on these "
+    "sources [default: the sources any of the coders coded].",
+)
+@click.option("--replicates", default=1000, show_default=True, help="Bootstrap replicates.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--show", default=20, show_default=True, help="Disagreements listed.")
+@database_option
+def agreement_(
+    frame_name: str,
+    coders: str,
+    all_coded: bool,
+    sample_file: Path | None,
+    replicates: int,
+    seed: int,
+    show: int,
+    database: str | None,
+) -> None:
+    """Percent agreement, Cohen's kappa and Krippendorff's alpha per code and overall."""
+    from rich.table import Table
+
+    from sharedground.text import agreement, frames
+    from sharedground.text.coding import sheet_sources
+
+    names = [name.strip() for name in coders.split(",") if name.strip()]
+    sample = sheet_sources(sample_file) if sample_file is not None else None
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            frame = frames.get(session, frame_name)
+            result = agreement.compare(
+                session,
+                frame,
+                names,
+                source_ids=sample,
+                all_coded=all_coded,
+                replicates=replicates,
+                seed=seed,
+            )
+    finally:
+        store.dispose()
+    table = Table(
+        "code",
+        "units",
+        "agree",
+        "kappa",
+        "alpha",
+        "alpha 95% CI",
+        "chars",
+        "chars agree",
+        "chars kappa",
+        "chars alpha",
+        title=f"Agreement of {', '.join(result.coders)}",
+    )
+    for stats in [*result.codes, result.overall]:
+        low, high = stats.alpha_ci
+        table.add_row(
+            stats.code,
+            str(stats.units),
+            _figure(stats.percent),
+            _figure(stats.kappa),
+            _figure(stats.alpha),
+            "" if low != low else f"{low:.3f} to {high:.3f}",
+            str(stats.chars),
+            _figure(stats.chars_percent),
+            _figure(stats.chars_kappa),
+            _figure(stats.chars_alpha),
+        )
+    console.print(table)
+    console.print(
+        f"{len(result.disagreements)} disagreement(s)"
+        + (f"; the first {show}:" if len(result.disagreements) > show else ":")
+    )
+    for item in result.disagreements[:show]:
+        said = ", ".join(f"{name} {'yes' if yes else 'no'}" for name, yes in item.decisions.items())
+        console.print(
+            f"  source {item.source_id} [{item.start}:{item.end}] {item.code}: {said}",
+            highlight=False,
+        )
+    if result.disagreements:
+        console.print(
+            "Resolve with `sharedground text adopt` then `text resolve --source N --code C "
+            "--keep|--drop`; the team's coding is coder `team`."
+        )
+
+
+# -- exchange ----------------------------------------------------------------------------------
+
+
+@text.command(name="export")
+@click.option("--frame", "frame_name", required=True, help="The coding frame.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["qdpx", "qdc", "csv"]),
+    required=True,
+    help="qdpx: REFI-QDA project; qdc: REFI-QDA codebook; csv: the codings.",
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path))
+@click.option("--wave", default=None, help="Only this wave's sources.")
+@click.option(
+    "--trust", default=None, help="Only this trust's sources (small role groups unnamed)."
+)
+@database_option
+def export_(
+    frame_name: str,
+    fmt: str,
+    out: Path,
+    wave: str | None,
+    trust: str | None,
+    database: str | None,
+) -> None:
+    """Write a REFI-QDA project or codebook (validated against the official schema), or CSV."""
+    from sharedground.text import coding, frames, refi
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            frame = frames.get(session, frame_name)
+            wave_id = store.get_wave(session, wave).id if wave else None
+            organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+            if fmt == "qdc":
+                refi.write_codebook(frames.stored_def(frame), out)
+                message = f"wrote {out}: codebook {frame.key}@{frame.version}"
+            elif fmt == "csv":
+                found = coding.rows(session, frame)
+                coding.export_csv(out, found)
+                message = f"wrote {out}: {len(found)} coding(s)"
+            else:
+                done = refi.export_project(
+                    session, frame, out, wave_id=wave_id, organisation_id=organisation
+                )
+                message = (
+                    f"wrote {out}: {done.sources} source(s), {done.cases} case(s), "
+                    f"{done.codings} coding(s); valid against Project-mrt2019.xsd"
+                    + (
+                        f"; role group withheld on {done.withheld_roles} source(s) "
+                        "of groups under the suppression threshold"
+                        if done.withheld_roles
+                        else ""
+                    )
+                )
+    finally:
+        store.dispose()
+    console.print(message, highlight=False, soft_wrap=True)
+
+
+@text.command(name="import")
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--frame", "frame_name", required=True, help="The frame the codes belong to.")
+@database_option
+def import_(project: Path, frame_name: str, database: str | None) -> None:
+    """Take back the codings of a REFI-QDA project (.qdpx) made in another tool; all or none."""
+    from sharedground.text import frames, refi
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            done = refi.import_project(session, frames.get(session, frame_name), project)
+    finally:
+        store.dispose()
+    console.print(f"{done.codings} coding(s) imported from {project} ({', '.join(done.coders)}).")
+
+
+# -- themes and quotations ---------------------------------------------------------------------
+
+
+@text.command(name="themes")
+@click.option("--wave", required=True)
+@click.option("--frame", "frame_name", required=True, help="The coding frame.")
+@click.option("--coder", default=None, help="Whose coding [default: the team's].")
+@click.option("--by", type=click.Choice(["role", "trust"]), default="role", show_default=True)
+@click.option("--trust", default=None, help="Only this trust's comments (a trust's report).")
+@database_option
+def themes_(
+    wave: str,
+    frame_name: str,
+    coder: str | None,
+    by: str,
+    trust: str | None,
+    database: str | None,
+) -> None:
+    """Respondents (and comments) coded with each code, by role group, suppressed."""
+    from rich.table import Table
+
+    from sharedground.text import frames, themes
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            row = store.get_wave(session, wave)
+            organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+            result = themes.table(
+                store,
+                session,
+                row,
+                frames.get(session, frame_name),
+                coder=coder,
+                by=by,
+                organisation_id=organisation,
+            )
+    finally:
+        store.dispose()
+
+    def shown(cell: themes.Cell) -> str:
+        if cell.withheld:
+            return "–"
+        percent = "" if cell.percent is None else f" ({cell.percent:.0f}%)"
+        return f"{cell.respondents}{percent}"
+
+    table = Table(
+        "code",
+        *[
+            f"{label}\nn={'–' if n is None else n}"
+            for label, n in zip(result.labels, result.commenters, strict=True)
+        ],
+        f"All\nn={'–' if result.total_commenters is None else result.total_commenters}",
+        "test",
+        title=f"Respondents coded, % of commenters ({result.coder}'s coding of {result.wave})",
+    )
+    for theme in result.rows:
+        table.add_row(
+            "  " * theme.depth + theme.name,
+            *[shown(cell) for cell in theme.cells],
+            shown(theme.total),
+            ""
+            if theme.test is None or theme.test.p_value is None
+            else f"p={theme.test.p_value:.3g} {theme.test.stars}",
+        )
+    console.print(table)
+    console.print(
+        f"– withheld: fewer than {result.threshold} respondents, or needed to protect such a "
+        "cell (the wave's suppression threshold)."
+    )
+
+
+@text.command(name="quotations")
+@click.option("--wave", required=True)
+@click.option("--frame", "frame_name", required=True, help="The coding frame.")
+@click.option(
+    "--code", "code_key", required=True, help="The code (a theme includes its sub-codes)."
+)
+@click.option("--count", default=4, show_default=True)
+@click.option("--coder", default=None, help="Whose coding [default: the team's].")
+@click.option("--trust", default=None, help="Only this trust's comments.")
+@database_option
+def quotations_(
+    wave: str,
+    frame_name: str,
+    code_key: str,
+    count: int,
+    coder: str | None,
+    trust: str | None,
+    database: str | None,
+) -> None:
+    """Short typical quotations for a code, one per respondent, by role group only."""
+    from sharedground.text import frames, quotations
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            row = store.get_wave(session, wave)
+            organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+            chosen = quotations.pick(
+                store,
+                session,
+                row,
+                frames.get(session, frame_name),
+                code_key,
+                count=count,
+                coder=coder,
+                organisation_id=organisation,
+            )
+    finally:
+        store.dispose()
+    if not chosen:
+        console.print("No quotation can be shown (no coded comment from a group large enough).")
+    for quotation in chosen:
+        console.print(f"“{quotation.text}” — {quotation.role}", highlight=False, soft_wrap=True)
+
+
+@text.command(name="suggest")
+@click.option("--wave", required=True)
+@click.option("--topics", default=7, show_default=True, help="Candidate themes to suggest.")
+@click.option("--seed", default=0, show_default=True, help="The same seed, the same suggestions.")
+@click.option("--frame", "frame_name", default=None, help="List comments no code covers yet.")
+@click.option("--coder", default=None, help="Whose coding covers [default: the team's].")
+@database_option
+def suggest_(
+    wave: str,
+    topics: int,
+    seed: int,
+    frame_name: str | None,
+    coder: str | None,
+    database: str | None,
+) -> None:
+    """Suggest candidate themes in a wave's comments (TF-IDF + NMF, offline, seeded)."""
+    from sharedground.text import frames, suggest
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            row = store.get_wave(session, wave)
+            frame = frames.get(session, frame_name) if frame_name else None
+            found = suggest.for_wave(session, row, topics, seed=seed, frame=frame, coder=coder)
+    finally:
+        store.dispose()
+    console.print(f"[bold]{suggest.NOTICE}[/]", soft_wrap=True)
+    for topic in found.suggestions.topics:
+        console.print(
+            f"\n[bold]Candidate {topic.number}[/] ({topic.size} comment(s)): "
+            + ", ".join(topic.terms),
+            highlight=False,
+            soft_wrap=True,
+        )
+        for index in topic.typical:
+            console.print(
+                f"  source {found.source_ids[index]}: {found.texts[index]}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    if frame is not None:
+        console.print(
+            f"\n{len(found.uncovered)} comment(s) no code covers yet"
+            + (": sources " + ", ".join(map(str, found.uncovered[:30])) if found.uncovered else "")
+            + (" …" if len(found.uncovered) > 30 else ""),
+            soft_wrap=True,
+        )

@@ -1,0 +1,483 @@
+"""REFI-QDA exchange: projects (.qdpx) and codebooks (.qdc) that NVivo, ATLAS.ti, MAXQDA and
+QualCoder read, and reading their codings back.
+
+A `.qdpx` is a zip archive of `project.qde` (XML in the namespace `urn:QDA-XML:project:1.0`)
+and a `sources/` folder holding each text source as `<guid>.txt` (UTF-8), which the
+project names as `internal://<guid>.txt`. What goes in:
+
+* **Users**: the coders (by their GUID; never a respondent);
+* **CodeBook**: the frame's codes with their hierarchy; a code's description and example
+  become its `Description` ("...\\n\\nExample: ...");
+* **Variables** and **Cases**: one case per respondent (their comments) or per transcript,
+  with role group, trust, mode and wave (date for transcripts) as text variables;
+* **Sources**: one `TextSource` per comment or transcript, the question it answers as a
+  variable, and one `PlainTextSelection` per coding (`startPosition`/`endPosition` in
+  characters, the coder as `creatingUser`, the memo as its `Description`).
+
+Every file written is validated against the official schema shipped in `schemas/`
+(`Project-mrt2019.xsd`, `Codebook.xsd`, MIT licence); a file read is validated before anything
+is taken from it. Text leaves only as stored, that is anonymised; an export for one trust
+withholds the role group of any group with fewer respondents there than the wave's
+suppression threshold, so no comment can be tied to the one or two people of a small group.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import uuid
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sharedground import __version__
+from sharedground.text.errors import TextError
+from sharedground.text.frames import CodeDef, FrameDef
+
+if TYPE_CHECKING:
+    import xmlschema
+    from sqlalchemy.orm import Session
+
+    from sharedground.store.textschema import CodeFrame, TextSource
+
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+ORIGIN = f"sharedground {__version__}"
+_GUIDS = uuid.UUID("0c5a2f43-8d3e-4a51-9f0a-6b2f3e9d7c11")
+_EXAMPLE = "\n\nExample: "
+CASE_VARIABLES = ("role", "trust", "mode", "wave", "date")
+
+
+@functools.cache
+def schema(name: str) -> xmlschema.XMLSchema:
+    """The official schema `Project-mrt2019.xsd` or `Codebook.xsd`, loaded once."""
+    import xmlschema
+
+    path = resources.files("sharedground.text.schemas") / name
+    with resources.as_file(path) as real:
+        return xmlschema.XMLSchema(str(real))
+
+
+def validate(xml: bytes, name: str, where: str) -> None:
+    """TextError naming `where`, the line and the schema's complaint, unless `xml` is valid."""
+    import xmlschema
+
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        raise TextError(f"{where}: not well-formed XML: {exc}") from None
+    errors = list(schema(name).iter_errors(root))
+    if errors:
+        first = errors[0]
+        path = first.path if isinstance(first, xmlschema.XMLSchemaValidationError) else ""
+        raise TextError(
+            f"{where}: does not follow the REFI-QDA schema {name}"
+            f"{f' at {path}' if path else ''}: {first.reason} "
+            f"({len(errors)} problem(s) in all)"
+        )
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _guid(*parts: object) -> str:
+    return str(uuid.uuid5(_GUIDS, "/".join(str(p) for p in parts)))
+
+
+def _sub(parent: ET.Element, tag: str, ns: str = PROJECT_NS, **attrs: str) -> ET.Element:
+    return ET.SubElement(parent, f"{{{ns}}}{tag}", attrs)
+
+
+def _description(code: CodeDef) -> str | None:
+    if code.description and code.example:
+        return code.description + _EXAMPLE + code.example
+    return code.description or (_EXAMPLE.lstrip() + code.example if code.example else None)
+
+
+def _codes_xml(parent: ET.Element, frame: FrameDef, codes: list[CodeDef], ns: str) -> None:
+    for code in codes:
+        element = _sub(parent, "Code", ns, guid=frame.guid_of(code), name=code.name)
+        element.set("isCodable", "true")
+        text = _description(code)
+        if text:
+            _sub(element, "Description", ns).text = text
+        _codes_xml(element, frame, code.codes, ns)
+
+
+def _to_bytes(root: ET.Element) -> bytes:
+    ET.indent(root)
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data
+
+
+# -- codebooks ---------------------------------------------------------------------------------
+
+
+def codebook_xml(frame: FrameDef) -> bytes:
+    ET.register_namespace("", CODEBOOK_NS)
+    root = ET.Element(f"{{{CODEBOOK_NS}}}CodeBook", {"origin": ORIGIN})
+    _codes_xml(_sub(root, "Codes", CODEBOOK_NS), frame, frame.codes, CODEBOOK_NS)
+    data = _to_bytes(root)
+    validate(data, "Codebook.xsd", f"codebook of {frame.id}")
+    return data
+
+
+def write_codebook(frame: FrameDef, path: Path) -> None:
+    path.write_bytes(codebook_xml(frame))
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    if not slug or not slug[0].isalpha():
+        slug = "code_" + slug
+    return slug[:64]
+
+
+def _code_defs(elements: list[ET.Element], ns: str, used: set[str]) -> list[CodeDef]:
+    codes = []
+    for element in elements:
+        name = element.get("name", "").strip() or "unnamed"
+        key = _slug(name)
+        base, n = key, 2
+        while key in used:
+            key, n = f"{base[:60]}_{n}", n + 1
+        used.add(key)
+        described = element.findtext(f"{{{ns}}}Description")
+        description, example = described, None
+        if described and _EXAMPLE.lstrip() in described:
+            head, _, tail = described.partition(_EXAMPLE.lstrip())
+            description, example = head.rstrip() or None, tail.strip() or None
+        codes.append(
+            CodeDef(
+                id=key,
+                name=name[:200],
+                description=description,
+                example=example,
+                guid=element.get("guid", "").strip("{}").lower() or None,
+                codes=_code_defs(element.findall(f"{{{ns}}}Code"), ns, used),
+            )
+        )
+    return codes
+
+
+def read_codebook(path: Path) -> FrameDef:
+    """A frame from a `.qdc` codebook or the CodeBook of a `.qdpx` project, validated first."""
+    if path.suffix.lower() == ".qdpx":
+        data = _project_xml(path)
+        validate(data, "Project-mrt2019.xsd", str(path))
+        ns = PROJECT_NS
+    else:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise TextError(f"{path}: no such file") from None
+        validate(data, "Codebook.xsd", str(path))
+        ns = CODEBOOK_NS
+    root = ET.fromstring(data)
+    codes_element = root.find(f".//{{{ns}}}Codes")
+    elements = [] if codes_element is None else codes_element.findall(f"{{{ns}}}Code")
+    if not elements:
+        raise TextError(f"{path}: the codebook holds no codes")
+    frame_id = re.sub(r"[^a-z0-9-]+", "-", path.stem.lower()).strip("-") or "imported"
+    if not frame_id[0].isalpha():
+        frame_id = "f-" + frame_id
+    return FrameDef(
+        id=frame_id[:64],
+        version=1,
+        title=f"Imported from {path.name}",
+        codes=_code_defs(elements, ns, set()),
+    )
+
+
+# -- projects ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exported:
+    sources: int
+    codings: int
+    cases: int
+    withheld_roles: int
+
+
+def _withheld_roles(session: Session, found: Sequence[TextSource], threshold_of: Any) -> set[str]:
+    """Role groups to leave unnamed in a one-trust export: fewer respondents than the threshold."""
+    from sqlalchemy import func, select
+
+    from sharedground.store.schema import Response
+
+    withheld: set[str] = set()
+    pairs = {(s.wave_id, s.organisation_id) for s in found if s.wave_id is not None}
+    for wave_id, organisation_id in pairs:
+        counts = session.execute(
+            select(Response.role, func.count())
+            .where(Response.wave_id == wave_id, Response.organisation_id == organisation_id)
+            .group_by(Response.role)
+        )
+        threshold = threshold_of(wave_id)
+        withheld |= {f"{wave_id}:{role}" for role, n in counts if n < threshold}
+    return withheld
+
+
+def export_project(
+    session: Session,
+    frame: CodeFrame,
+    path: Path,
+    *,
+    wave_id: int | None = None,
+    organisation_id: int | None = None,
+    name: str = "sharedground",
+) -> Exported:
+    """Write the frame's codes, the sources and every coder's codings as a validated .qdpx."""
+    from sqlalchemy import select
+
+    from sharedground.store.schema import Wave
+    from sharedground.store.textschema import Coder, TextSource
+    from sharedground.text import coding
+    from sharedground.text.frames import stored_def
+
+    frame_def = stored_def(frame)
+    query = select(TextSource).order_by(TextSource.id)
+    if wave_id is not None:
+        query = query.where(TextSource.wave_id == wave_id)
+    if organisation_id is not None:
+        query = query.where(TextSource.organisation_id == organisation_id)
+    found = list(session.scalars(query))
+    withheld: set[str] = set()
+    if organisation_id is not None:
+
+        def threshold_of(ident: int) -> int:
+            wave = session.get(Wave, ident)
+            return 5 if wave is None else wave.suppression_threshold
+
+        withheld = _withheld_roles(session, found, threshold_of)
+    codings = coding.rows(session, frame, source_ids=[s.id for s in found])
+    coders = {c.name: c for c in session.scalars(select(Coder))}
+    code_guid = {code.key: code.guid for code in frame.codes}
+
+    ET.register_namespace("", PROJECT_NS)
+    root = ET.Element(
+        f"{{{PROJECT_NS}}}Project",
+        {"name": name, "origin": ORIGIN, "creationDateTime": _now()},
+    )
+    used_coders = sorted({row.coder for row in codings})
+    if used_coders:
+        users = _sub(root, "Users")
+        for coder_name in used_coders:
+            _sub(users, "User", guid=coders[coder_name].guid, name=coder_name)
+    _codes_xml(_sub(_sub(root, "CodeBook"), "Codes"), frame_def, frame_def.codes, PROJECT_NS)
+
+    variables = {v: _guid("variable", v) for v in (*CASE_VARIABLES, "item")}
+    variables_element = _sub(root, "Variables")
+    for variable, guid in variables.items():
+        _sub(variables_element, "Variable", guid=guid, name=variable, typeOfVariable="Text")
+
+    # Cases: one per respondent (a response may hold several comments) or per transcript.
+    cases: dict[str, tuple[dict[str, str], list[str]]] = {}
+    for source in found:
+        key = f"r{source.response_id}" if source.response_id is not None else f"s{source.id}"
+        values = {
+            v: str(source.attributes[v])
+            for v in CASE_VARIABLES
+            if source.attributes.get(v) is not None
+        }
+        if "role" in values and f"{source.wave_id}:{values['role']}" in withheld:
+            del values["role"]
+        cases.setdefault(key, (values, []))[1].append(source.guid)
+    if cases:
+        cases_element = _sub(root, "Cases")
+        for number, (key, (values, guids)) in enumerate(cases.items(), start=1):
+            case = _sub(cases_element, "Case", guid=_guid("case", key), name=f"case {number}")
+            for variable, value in values.items():
+                _value(case, variables[variable], value)
+            for guid in guids:
+                _sub(case, "SourceRef", targetGUID=guid)
+
+    by_source: dict[int, list[coding.CodingRow]] = {}
+    for row in codings:
+        by_source.setdefault(row.source_id, []).append(row)
+    files: dict[str, str] = {}
+    if found:
+        sources_element = _sub(root, "Sources")
+        for source in found:
+            element = _sub(
+                sources_element,
+                "TextSource",
+                guid=source.guid,
+                name=source.name,
+                plainTextPath=f"internal://{source.guid}.txt",
+            )
+            files[f"sources/{source.guid}.txt"] = source.content
+            length = len(source.content)
+            for index, row in enumerate(by_source.get(source.id, [])):
+                coder_guid = coders[row.coder].guid
+                start = 0 if row.start is None else row.start
+                end = length if row.end is None else row.end
+                selection = _sub(
+                    element,
+                    "PlainTextSelection",
+                    guid=_guid("selection", source.guid, row.coder, row.code, start, end, index),
+                    startPosition=str(start),
+                    endPosition=str(end),
+                    creatingUser=coder_guid,
+                )
+                if row.memo:
+                    _sub(selection, "Description").text = row.memo
+                coded = _sub(
+                    selection,
+                    "Coding",
+                    guid=_guid("coding", source.guid, row.coder, row.code, start, end, index),
+                    creatingUser=coder_guid,
+                )
+                _sub(coded, "CodeRef", targetGUID=code_guid[row.code])
+            if source.item_id:
+                _value(element, variables["item"], source.item_id)
+    data = _to_bytes(root)
+    validate(data, "Project-mrt2019.xsd", f"project for {path}")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("project.qde", data)
+        for member, content in files.items():
+            archive.writestr(member, content.encode("utf-8"))
+    roles_withheld = sum(1 for s in found if s.role and f"{s.wave_id}:{s.role}" in withheld)
+    return Exported(len(found), len(codings), len(cases), roles_withheld)
+
+
+def _value(parent: ET.Element, variable_guid: str, value: str) -> None:
+    element = _sub(parent, "VariableValue")
+    _sub(element, "VariableRef", targetGUID=variable_guid)
+    _sub(element, "TextValue").text = value
+
+
+def _project_xml(path: Path) -> bytes:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.read("project.qde")
+    except FileNotFoundError:
+        raise TextError(f"{path}: no such file") from None
+    except zipfile.BadZipFile:
+        raise TextError(f"{path}: not a .qdpx project (not a zip archive)") from None
+    except KeyError:
+        raise TextError(f"{path}: not a .qdpx project (no project.qde inside)") from None
+
+
+@dataclass(frozen=True)
+class Imported:
+    codings: int
+    coders: list[str]
+
+
+def import_project(session: Session, frame: CodeFrame, path: Path) -> Imported:
+    """Take back the codings of a .qdpx, matched to the same sources and codes; all or none.
+
+    Sources are matched by GUID, then by name; their text in the project must be the stored
+    text, or the offsets would point elsewhere. Codes are matched by GUID, then by name.
+    Users become coders by name (a user without one by GUID). Nothing is written unless
+    every coding can be placed.
+    """
+    from sqlalchemy import select
+
+    from sharedground.store.textschema import Coder, TextSource
+    from sharedground.text import coding
+
+    data = _project_xml(path)
+    validate(data, "Project-mrt2019.xsd", str(path))
+    root = ET.fromstring(data)
+    ns = {"q": PROJECT_NS}
+    with zipfile.ZipFile(path) as archive:
+        members = set(archive.namelist())
+
+        def text_of(element: ET.Element) -> str | None:
+            inline = element.findtext("q:PlainTextContent", namespaces=ns)
+            if inline is not None:
+                return inline
+            where = element.get("plainTextPath", "")
+            if where.startswith("internal://"):
+                member = "sources/" + where.removeprefix("internal://")
+                if member in members:
+                    return archive.read(member).decode("utf-8")
+            return None
+
+        texts = {
+            element.get("guid", ""): text_of(element)
+            for element in root.iterfind(".//q:Sources/q:TextSource", ns)
+        }
+
+    codes = coding.codes_of(session, frame)
+    by_guid = {code.guid.lower(): code for code in codes.values()}
+    by_name = {code.name: code for code in codes.values()}
+    project_codes = {
+        element.get("guid", "").strip("{}").lower(): element.get("name", "")
+        for element in root.iterfind(".//q:CodeBook//q:Code", ns)
+    }
+    users = {
+        element.get("guid", "").strip("{}").lower(): element.get("name")
+        or element.get("guid")
+        or ""
+        for element in root.iterfind(".//q:Users/q:User", ns)
+    }
+    known_coders = {c.guid.lower(): c.name for c in session.scalars(select(Coder))}
+
+    stored = list(session.scalars(select(TextSource)))
+    source_by_guid = {s.guid.lower(): s for s in stored}
+    source_by_name = {s.name: s for s in stored}
+    planned: list[tuple[str, TextSource, ET.Element, str, int | None, int | None, str | None]] = []
+    for element in root.iterfind(".//q:Sources/q:TextSource", ns):
+        guid = element.get("guid", "").strip("{}").lower()
+        name = element.get("name", "")
+        source = source_by_guid.get(guid) or source_by_name.get(name)
+        selections = element.findall("q:PlainTextSelection", ns)
+        whole = element.findall("q:Coding", ns)
+        if not selections and not whole:
+            continue
+        where = f"{path}: TextSource {name or guid}"
+        if source is None:
+            raise TextError(f"{where}: no stored source has this GUID or name")
+        text = texts.get(element.get("guid", ""))
+        if text is not None and text.replace("\r\n", "\n") != source.content:
+            raise TextError(
+                f"{where}: its text differs from stored source {source.id}, so its offsets "
+                "cannot be trusted; code the text as exported"
+            )
+        for selection in selections:
+            start: int | None = int(selection.get("startPosition", "0"))
+            end: int | None = int(selection.get("endPosition", "0"))
+            memo = selection.findtext("q:Description", namespaces=ns)
+            for coded in selection.findall("q:Coding", ns):
+                user = coded.get("creatingUser") or selection.get("creatingUser") or ""
+                planned.append((where, source, coded, user, start, end, memo))
+        for coded in whole:
+            planned.append(
+                (where, source, coded, coded.get("creatingUser") or "", None, None, None)
+            )
+
+    resolved = []
+    for where, source, coded, user, start, end, memo in planned:
+        ref = coded.find("q:CodeRef", ns)
+        target = "" if ref is None else ref.get("targetGUID", "").strip("{}").lower()
+        code = by_guid.get(target) or by_name.get(project_codes.get(target, ""))
+        if code is None:
+            label = project_codes.get(target, target)
+            raise TextError(
+                f"{where}: code {label!r} is not in frame {frame.key}@{frame.version}; "
+                "import the project's codebook as a frame first (`sharedground codes import`)"
+            )
+        user_guid = user.strip("{}").lower()
+        coder_name = known_coders.get(user_guid) or users.get(user_guid) or "imported"
+        try:
+            span = coding.check_span(source, start, end)
+        except TextError as exc:
+            raise TextError(f"{where}: {exc}") from None
+        resolved.append((source, code, coder_name, span, memo))
+    names: list[str] = []
+    for source, code, coder_name, (first, last), memo in resolved:
+        coder = coding.get_coder(session, coder_name)
+        coding.add(session, source, code, coder, start=first, end=last, memo=memo)
+        if coder_name not in names:
+            names.append(coder_name)
+    return Imported(len(resolved), names)

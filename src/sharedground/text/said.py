@@ -1,0 +1,111 @@
+"""The report's "What respondents said": each theme with its counts by role group and a box
+of quotations, as the published report has, from the team's resolved coding.
+
+Made only when the team (coder `team`) has coded some of the wave's comments; the frame is
+the one holding most of those codings. The themes are the frame's top-level codes (each
+counting its sub-codes). Counts and quotations come from `themes` and `quotations`, so the
+same suppression applies: in a trust's report, from that trust's comments and role groups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sharedground.text.quotations import Quotation
+
+if TYPE_CHECKING:
+    from sharedground.store import Store
+    from sharedground.text.themes import Cell
+
+WITHHELD = "–"
+
+
+@dataclass(frozen=True)
+class SaidTheme:
+    code: str
+    name: str
+    description: str | None
+    cells: list[str]
+    total: str
+    quotations: list[Quotation]
+
+
+@dataclass(frozen=True)
+class Said:
+    frame: str
+    labels: list[str]
+    commenters: list[str]
+    total_commenters: str
+    themes: list[SaidTheme]
+    threshold: int
+
+
+def _cell(cell: Cell) -> str:
+    if cell.withheld:
+        return WITHHELD
+    percent = "" if cell.percent is None else f" ({cell.percent:.0f}%)"
+    return f"{cell.respondents}{percent}"
+
+
+def said(store: Store, wave_name: str, *, trust: str | None = None, quotes: int = 3) -> Said | None:
+    """The section for a wave (or one trust of it); None when the team has coded nothing."""
+    from sqlalchemy import func, select
+
+    from sharedground.store.textschema import (
+        TEAM_CODER,
+        CodeFrame,
+        Coder,
+        Coding,
+        TextCode,
+        TextSource,
+    )
+    from sharedground.text import quotations, themes
+    from sharedground.text.frames import stored_def
+
+    with store.session() as session:
+        wave = store.get_wave(session, wave_name)
+        busiest = session.execute(
+            select(TextCode.frame_id, func.count())
+            .join(Coding, Coding.code_id == TextCode.id)
+            .join(Coder, Coder.id == Coding.coder_id)
+            .join(TextSource, TextSource.id == Coding.source_id)
+            .where(Coder.name == TEAM_CODER, TextSource.wave_id == wave.id)
+            .group_by(TextCode.frame_id)
+            .order_by(func.count().desc(), TextCode.frame_id)
+            .limit(1)
+        ).first()
+        if busiest is None:
+            return None
+        frame = session.get(CodeFrame, busiest[0])
+        assert frame is not None
+        organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+        table = themes.table(store, session, wave, frame, organisation_id=organisation)
+        descriptions = {c.id: c.description for c, _ in stored_def(frame).walk()}
+        found = []
+        for row in table.rows:
+            if row.depth:
+                continue
+            chosen = quotations.pick(
+                store, session, wave, frame, row.code, count=quotes, organisation_id=organisation
+            )
+            found.append(
+                SaidTheme(
+                    row.code,
+                    row.name,
+                    descriptions.get(row.code),
+                    [_cell(c) for c in row.cells],
+                    _cell(row.total),
+                    chosen,
+                )
+            )
+    return Said(
+        frame=table.frame,
+        labels=table.labels,
+        commenters=[WITHHELD if n is None else str(n) for n in table.commenters],
+        total_commenters=WITHHELD
+        if table.total_commenters is None
+        else str(table.total_commenters),
+        themes=found,
+        threshold=table.threshold,
+    )

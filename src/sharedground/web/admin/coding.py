@@ -1,0 +1,321 @@
+"""Coding pages: a coder applies codes to comments and transcripts, without JavaScript.
+
+Each signed-in account codes as the coder of its own name, and sees only its own codings,
+so two people can code the same sources blind (`text.agreement` compares them). A code goes
+on the whole source, or on a passage: the coder copies the words into the form and the page
+finds where they are (the first place they occur, or the one after a given character), so a
+span needs no mouse selection and no script.
+
+An organisation lead sees and codes only their own trust's sources; another trust's source,
+or one with no trust, is "not found" (404), as if it did not exist. Every write is a POST
+with a CSRF token; every use is audited (`page`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from sharedground.fieldwork.accounts import Principal
+from sharedground.store.schema import Organisation
+from sharedground.store.textschema import CodeFrame, Coder, Coding, TextCode, TextSource
+from sharedground.text import coding, frames
+from sharedground.text.errors import TextError
+from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
+from sharedground.web.questions import Problem
+
+CODING_PATH = f"{ADMIN_PATH}/coding"
+PAGE_SIZE = 50
+
+
+def _frame(session: Session, name: str | None) -> CodeFrame | None:
+    if name:
+        try:
+            return frames.get(session, name)
+        except TextError:
+            return None
+    return session.scalar(select(CodeFrame).order_by(CodeFrame.id.desc()).limit(1))
+
+
+def _visible(session: Session, user: Principal) -> Any:
+    query = select(TextSource, Organisation.code).join(
+        Organisation, Organisation.id == TextSource.organisation_id, isouter=True
+    )
+    if not user.is_admin:
+        query = query.where(Organisation.code == user.trust)
+    return query
+
+
+def _list(session: Session, user: Principal, frame_name: str | None, offset: int) -> dict[str, Any]:
+    frame = _frame(session, frame_name)
+    rows = session.execute(_visible(session, user).order_by(TextSource.id)).all()
+    mine: dict[int, int] = {}
+    if frame is not None:
+        counts = session.execute(
+            select(Coding.source_id, Coding.id)
+            .join(Coder, Coder.id == Coding.coder_id)
+            .join(TextCode, TextCode.id == Coding.code_id)
+            .where(Coder.name == user.username, TextCode.frame_id == frame.id)
+        )
+        for source_id, _ in counts:
+            mine[source_id] = mine.get(source_id, 0) + 1
+    shown = [
+        {
+            "id": source.id,
+            "kind": source.kind,
+            "role": source.role or "",
+            "trust": trust or "",
+            "snippet": source.content[:90] + ("…" if len(source.content) > 90 else ""),
+            "mine": mine.get(source.id, 0),
+        }
+        for source, trust in rows[offset : offset + PAGE_SIZE]
+    ]
+    return {
+        "frame": None if frame is None else f"{frame.key}@{frame.version}",
+        "frames": [f"{f.key}@{f.version}" for f in frames.list_stored(session)],
+        "sources": shown,
+        "total": len(rows),
+        "offset": offset,
+        "next": offset + PAGE_SIZE if offset + PAGE_SIZE < len(rows) else None,
+    }
+
+
+@page("view coding sources")
+async def source_list(request: Request, ctx: AdminContext, user: Principal) -> Response:
+    offset = request.query_params.get("offset", "0")
+    state = await ctx.run(
+        _list, user, request.query_params.get("frame"), int(offset) if offset.isdigit() else 0
+    )
+    return ctx.render(request, "coding_list.html", user, title="Coding", **state)
+
+
+def _source_state(
+    session: Session, user: Principal, source_id: int, frame_name: str | None
+) -> dict[str, Any] | None:
+    found = session.execute(_visible(session, user).where(TextSource.id == source_id)).first()
+    frame = _frame(session, frame_name)
+    if found is None or frame is None:
+        return None
+    source, trust = found
+    flat = frames.flatten(frames.stored_def(frame))
+    names = {f.key: f.name for f in flat}
+    rows = coding.rows(session, frame, coders=[user.username], source_ids=[source.id])
+    ids = session.execute(
+        select(Coding.id, TextCode.key, Coding.start, Coding.end)
+        .join(Coder, Coder.id == Coding.coder_id)
+        .join(TextCode, TextCode.id == Coding.code_id)
+        .where(
+            Coding.source_id == source.id,
+            Coder.name == user.username,
+            TextCode.frame_id == frame.id,
+        )
+    ).all()
+    id_of = {(key, start, end): ident for ident, key, start, end in ids}
+    return {
+        "source": {
+            "id": source.id,
+            "kind": source.kind,
+            "role": source.role or "",
+            "trust": trust or "",
+            "content": source.content,
+            "length": len(source.content),
+        },
+        "frame": f"{frame.key}@{frame.version}",
+        "codes": [{"key": f.key, "label": "— " * f.depth + f.name} for f in flat],
+        "mine": [
+            {
+                "id": id_of[(row.code, row.start, row.end)],
+                "code": names.get(row.code, row.code),
+                "where": "whole text" if row.start is None else f"characters {row.start}–{row.end}",
+                "passage": None if row.start is None else source.content[row.start : row.end],
+                "memo": row.memo or "",
+            }
+            for row in rows
+        ],
+    }
+
+
+def _source_id(request: Request) -> int | None:
+    raw = request.path_params["source_id"]
+    return int(raw) if raw.isdigit() else None
+
+
+def _not_found(request: Request, ctx: AdminContext, user: Principal) -> Response:
+    return ctx.message(
+        request,
+        user,
+        404,
+        "Source not found",
+        ["There is no source with this number that your account can code."],
+    )
+
+
+async def _render_source(
+    request: Request,
+    ctx: AdminContext,
+    user: Principal,
+    state: dict[str, Any],
+    problems: list[Problem] | None = None,
+    status_code: int = 200,
+    notice: str | None = None,
+    posted: dict[str, str] | None = None,
+) -> Response:
+    source_id = state["source"]["id"]
+    return ctx.render(
+        request,
+        "coding_source.html",
+        user,
+        status_code,
+        title=f"Code source {source_id}",
+        action=f"{CODING_PATH}/sources/{source_id}?frame={state['frame']}",
+        remove_action=f"{CODING_PATH}/sources/{source_id}/remove?frame={state['frame']}",
+        problems=problems or [],
+        notice=notice,
+        posted=posted or {},
+        **state,
+    )
+
+
+@page("view coding source")
+async def source_page(request: Request, ctx: AdminContext, user: Principal) -> Response:
+    source_id = _source_id(request)
+    state = (
+        await ctx.run(_source_state, user, source_id, request.query_params.get("frame"))
+        if source_id is not None
+        else None
+    )
+    if state is None:
+        return _not_found(request, ctx, user)
+    return await _render_source(request, ctx, user, state)
+
+
+def find_passage(content: str, passage: str, after: int = 0) -> tuple[int, int] | None:
+    """Where the passage occurs in the text (from `after`), ignoring runs of white space."""
+    import re
+
+    words = passage.split()
+    if not words:
+        return None
+    pattern = re.compile(r"\s+".join(re.escape(word) for word in words))
+    match = pattern.search(content, after)
+    return None if match is None else (match.start(), match.end())
+
+
+def _add(
+    session: Session,
+    user: Principal,
+    source_id: int,
+    frame_name: str,
+    code_key: str,
+    passage: str,
+    after: int,
+    memo: str,
+) -> str | None:
+    """Apply the code; an error message for the form, or None when done."""
+    found = session.execute(_visible(session, user).where(TextSource.id == source_id)).first()
+    frame = _frame(session, frame_name)
+    if found is None or frame is None:
+        return "not found"
+    source = found[0]
+    codes = coding.codes_of(session, frame)
+    if code_key not in codes:
+        return "code: choose a code"
+    start = end = None
+    if passage.strip():
+        span = find_passage(source.content, passage, after)
+        if span is None:
+            return "passage: these words are not in the text; copy them exactly"
+        start, end = span
+    coder = coding.get_coder(session, user.username)
+    coding.add(
+        session, source, codes[code_key], coder, start=start, end=end, memo=memo.strip() or None
+    )
+    return None
+
+
+_FIELDS = {"code": "code", "passage": "passage", "memo": "memo"}
+
+
+@page("code a source")
+async def add_coding(request: Request, ctx: AdminContext, user: Principal) -> Response:
+    form = await ctx.web.check_csrf(request)
+    source_id = _source_id(request)
+    frame_name = request.query_params.get("frame", "")
+    posted = {name: (form.get(name) or [""])[-1] for name in ("code", "passage", "after", "memo")}
+    after_raw = posted["after"].strip()
+    after = int(after_raw) if after_raw.isdigit() else 0
+    problem = (
+        await ctx.run(
+            _add,
+            user,
+            source_id,
+            frame_name,
+            posted["code"],
+            posted["passage"],
+            after,
+            posted["memo"],
+        )
+        if source_id is not None
+        else "not found"
+    )
+    if problem == "not found":
+        return _not_found(request, ctx, user)
+    if problem is not None:
+        field, _, message = problem.partition(": ")
+        state = await ctx.run(_source_state, user, source_id, frame_name)
+        assert state is not None
+        return await _render_source(
+            request,
+            ctx,
+            user,
+            state,
+            [Problem(field, f"f-{_FIELDS[field]}", message[0].upper() + message[1:])],
+            422,
+            posted=posted,
+        )
+    return RedirectResponse(
+        f"{CODING_PATH}/sources/{source_id}?frame={frame_name}", status_code=303
+    )
+
+
+def _remove(session: Session, user: Principal, source_id: int, coding_id: int) -> bool:
+    found = session.execute(_visible(session, user).where(TextSource.id == source_id)).first()
+    row = session.get(Coding, coding_id)
+    if found is None or row is None or row.source_id != source_id:
+        return False
+    try:
+        coding.remove(session, coding_id, coding.get_coder(session, user.username))
+    except TextError:
+        return False
+    return True
+
+
+@page("remove a coding")
+async def remove_coding(request: Request, ctx: AdminContext, user: Principal) -> Response:
+    form = await ctx.web.check_csrf(request)
+    source_id = _source_id(request)
+    raw = (form.get("coding") or [""])[-1]
+    done = (
+        await ctx.run(_remove, user, source_id, int(raw))
+        if source_id is not None and raw.isdigit()
+        else False
+    )
+    if not done:
+        return _not_found(request, ctx, user)
+    frame_name = request.query_params.get("frame", "")
+    return RedirectResponse(
+        f"{CODING_PATH}/sources/{source_id}?frame={frame_name}", status_code=303
+    )
+
+
+routes = [
+    Route(CODING_PATH, source_list, methods=["GET"]),
+    Route(CODING_PATH + "/sources/{source_id}", source_page, methods=["GET"]),
+    Route(CODING_PATH + "/sources/{source_id}", add_coding, methods=["POST"]),
+    Route(CODING_PATH + "/sources/{source_id}/remove", remove_coding, methods=["POST"]),
+]

@@ -1,0 +1,232 @@
+"""`sharedground text` and `sharedground codes` end to end, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from text_helpers import COMMENTS, comment_wave
+
+from sharedground.cli import main
+from sharedground.store import Store
+
+
+def test_comments_codes_and_csv_coding(store: Store, tmp_path: Path) -> None:
+    comment_wave(store, tmp_path)
+    url = store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        done = runner.invoke(main, [*args, "--database", url])
+        assert done.exit_code == 0, done.output
+        return " ".join(done.output.split())
+
+    assert f"{len(COMMENTS)} comment(s) of w added" in run("text", "comments", "--wave", "w")
+    assert "6 source(s)" in run("text", "list", "--wave", "w")
+    assert "stored (13 codes)" in run("codes", "import", "dmr-themes")
+    assert "dmr-themes@1" in run("codes", "list")
+    assert "external_finance: Finance" in run("codes", "show", "dmr-themes")
+    codings = tmp_path / "ann.csv"
+    codings.write_text("source,code\n1,variation\n2,external_finance\n", encoding="utf-8")
+    assert "2 coding(s) by ann" in run(
+        "text", "code", str(codings), "--coder", "ann", "--frame", "dmr-themes"
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("source,code,start,end\n1,variation,3,2\n", encoding="utf-8")
+    failed = runner.invoke(
+        main,
+        ["text", "code", str(bad), "--coder", "ann", "--frame", "dmr-themes", "--database", url],
+    )
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    assert "row 2, columns start/end" in failed.output
+    missing = runner.invoke(main, ["text", "comments", "--wave", "nope", "--database", url])
+    assert missing.exit_code == 1 and "no wave 'nope'" in missing.output
+
+
+def test_codes_new_writes_an_editable_copy(tmp_path: Path) -> None:
+    out = tmp_path / "mine.yaml"
+    done = CliRunner().invoke(main, ["codes", "new", str(out)])
+    assert done.exit_code == 0, done.output
+    shown = CliRunner().invoke(main, ["codes", "show", str(out)])
+    assert shown.exit_code == 0 and "change_since_2002" in shown.output
+
+
+def test_agreement_command(store: Store, tmp_path: Path) -> None:
+    comment_wave(store, tmp_path)
+    url = store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        done = runner.invoke(main, [*args, "--database", url])
+        assert done.exit_code == 0, done.output
+        return " ".join(done.output.split())
+
+    run("text", "comments", "--wave", "w")
+    run("codes", "import", "dmr-themes")
+    for name, rows in (
+        ("ann", "1,variation\n2,external_finance\n"),
+        ("bob", "1,variation\n2,public_esteem\n"),
+    ):
+        path = tmp_path / f"{name}.csv"
+        path.write_text("source,code\n" + rows, encoding="utf-8")
+        run("text", "code", str(path), "--coder", name, "--frame", "dmr-themes")
+    out = run(
+        "text", "agreement", "--frame", "dmr-themes", "--coders", "ann,bob", "--replicates", "50"
+    )
+    # finance (and its theme, external context) against public esteem on source 2
+    assert "3 disagreement(s)" in out
+    assert "source 2 [0:" in out and "external_finance: ann yes, bob no" in out
+    run("text", "adopt", "--frame", "dmr-themes", "--coder", "ann")
+    run(
+        "text",
+        "resolve",
+        "--frame",
+        "dmr-themes",
+        "--source",
+        "2",
+        "--code",
+        "public_esteem",
+        "--keep",
+    )
+    again = run(
+        "text", "agreement", "--frame", "dmr-themes", "--coders", "ann,team", "--replicates", "0"
+    )
+    assert "1 disagreement(s)" in again and "public_esteem: ann no, team yes" in again
+    one = runner.invoke(
+        main, ["text", "agreement", "--frame", "dmr-themes", "--coders", "ann", "--database", url]
+    )
+    assert one.exit_code == 1 and "two or more coders" in one.output
+
+
+def test_export_and_import_commands(store: Store, tmp_path: Path) -> None:
+    comment_wave(store, tmp_path)
+    url = store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        done = runner.invoke(main, [*args, "--database", url])
+        assert done.exit_code == 0, done.output
+        return " ".join(done.output.split())
+
+    run("text", "comments", "--wave", "w")
+    run("codes", "import", "dmr-themes")
+    path = tmp_path / "ann.csv"
+    path.write_text(
+        "source,code,start,end\n1,variation,,\n2,external_finance,0,7\n", encoding="utf-8"
+    )
+    run("text", "code", str(path), "--coder", "ann", "--frame", "dmr-themes")
+    project = tmp_path / "p.qdpx"
+    assert "6 source(s)" in run(
+        "text", "export", "--frame", "dmr-themes", "--format", "qdpx", "--out", str(project)
+    )
+    run(
+        "text",
+        "export",
+        "--frame",
+        "dmr-themes",
+        "--format",
+        "qdc",
+        "--out",
+        str(tmp_path / "c.qdc"),
+    )
+    run(
+        "text",
+        "export",
+        "--frame",
+        "dmr-themes",
+        "--format",
+        "csv",
+        "--out",
+        str(tmp_path / "c.csv"),
+    )
+    assert (tmp_path / "c.csv").read_text(encoding="utf-8").splitlines()[1:] == [
+        "1,ann,variation,,,",
+        "2,ann,external_finance,0,7,",
+    ]
+    assert "2 coding(s) imported" in run("text", "import", str(project), "--frame", "dmr-themes")
+    assert "stored (13 codes)" in run("codes", "import", str(tmp_path / "c.qdc"))
+    junk = tmp_path / "junk.qdpx"
+    junk.write_bytes(b"not a zip")
+    failed = runner.invoke(
+        main, ["text", "import", str(junk), "--frame", "dmr-themes", "--database", url]
+    )
+    assert failed.exit_code == 1 and "not a .qdpx project" in failed.output
+
+
+def test_themes_and_quotations_commands(store: Store, tmp_path: Path) -> None:
+    from text_helpers import role_wave
+
+    role_wave(store, tmp_path, {"medical_director": 6, "clinical_director": 6})
+    url = store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        done = runner.invoke(main, [*args, "--database", url])
+        assert done.exit_code == 0, done.output
+        return " ".join(done.output.split())
+
+    run("text", "comments", "--wave", "r")
+    run("codes", "import", "dmr-themes")
+    path = tmp_path / "team.csv"
+    path.write_text("source,code\n" + "".join(f"{i},public_esteem\n" for i in range(1, 11)))
+    run("text", "code", str(path), "--coder", "team", "--frame", "dmr-themes")
+    out = run("text", "themes", "--wave", "r", "--frame", "dmr-themes")
+    # Sources 1-6 are the medical directors' (6 of 6 coded), 7-10 four of the six clinical
+    # directors': the complements (0, 2) are under 5, so both cells are withheld, and the
+    # total (10 of 12) too.
+    assert "Public esteem" in out or "Public" in out
+    assert not any(p in out for p in ("100%", "67%", "83%"))
+    quotes = run(
+        "text", "quotations", "--wave", "r", "--frame", "dmr-themes", "--code", "public_esteem"
+    )
+    assert "— Medical director" in quotes and "— Clinical director (or similar)" in quotes
+    assert "RA1" not in quotes and "RB2" not in quotes
+
+
+def test_suggest_command(store: Store, tmp_path: Path) -> None:
+    comment_wave(store, tmp_path)
+    url = store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    assert (
+        runner.invoke(main, ["text", "comments", "--wave", "w", "--database", url]).exit_code == 0
+    )
+    args = ["text", "suggest", "--wave", "w", "--topics", "2", "--seed", "3", "--database", url]
+    first = runner.invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert "for a person to judge" in first.output and "Candidate 2" in first.output
+    assert runner.invoke(main, args).output == first.output
+
+
+def test_sample_sheet_coded_and_loaded(store: Store, tmp_path: Path) -> None:
+    import csv
+
+    comment_wave(store, tmp_path)
+    url = store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        done = runner.invoke(main, [*args, "--database", url])
+        assert done.exit_code == 0, done.output
+        return " ".join(done.output.split())
+
+    run("text", "comments", "--wave", "w")
+    run("codes", "import", "dmr-themes")
+    sheet = tmp_path / "sheet.csv"
+    assert "4 comment(s)" in run(
+        "text", "sample", "--wave", "w", "--size", "4", "--out", str(sheet)
+    )
+    again = tmp_path / "again.csv"
+    run("text", "sample", "--wave", "w", "--size", "4", "--out", str(again))
+    assert sheet.read_text(encoding="utf-8") == again.read_text(encoding="utf-8")
+    with sheet.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert all(r["text"] for r in rows) and all(r["code"] == "" for r in rows)
+    rows[0]["code"] = "variation"
+    rows[2]["code"] = "public_esteem"
+    with sheet.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert "2 coding(s) by ann" in run(
+        "text", "code", str(sheet), "--coder", "ann", "--frame", "dmr-themes"
+    )

@@ -1,0 +1,96 @@
+"""Quotations: complete typical sentences, one per respondent, spread across role groups,
+attributed by role group alone, none from a group under the threshold."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from text_helpers import role_wave
+
+from sharedground.store import Store
+from sharedground.text import coding, frames, quotations, sources
+
+SIZES = {
+    "chief_executive": 3,
+    "medical_director": 6,
+    "directorate_manager": 6,
+    "clinical_director": 6,
+}
+
+
+def _text(i: int, role: str) -> str:
+    if i == 3:  # the first medical director: two good sentences, one must be chosen
+        return (
+            "Finance pressure dominates every single board meeting here. "
+            "Finance pressure dominates every meeting of the directorate."
+        )
+    if i == 4:
+        return "Finance pressure, said Dr Smith, dominates every meeting here."
+    if i == 5:
+        return "finance bad"
+    return f"Finance pressure dominates meeting {i} and the next meeting too."
+
+
+def _wave(store: Store, tmp_path: Path) -> None:
+    role_wave(store, tmp_path, SIZES, texts=_text)
+    with store.session() as session:
+        sources.add_comments(store, session, store.get_wave(session, "r"))
+        frame = frames.save(session, frames.builtin("dmr-themes"))
+        codes = coding.codes_of(session, frame)
+        team = coding.get_coder(session, "team")
+        for source in sources.list_sources(session):
+            coding.add(session, source, codes["external_finance"], team)
+
+
+def test_quotations_spread_complete_and_attributed_by_role_only(
+    store: Store, tmp_path: Path
+) -> None:
+    _wave(store, tmp_path)
+    with store.session() as session:
+        wave = store.get_wave(session, "r")
+        frame = frames.get(session, "dmr-themes")
+        three = quotations.pick(store, session, wave, frame, "external_finance", count=3)
+        every = quotations.pick(store, session, wave, frame, "external_context", count=50)
+    assert [f.name for f in dataclasses.fields(quotations.Quotation)] == ["code", "role", "text"]
+    # One from each group that may be quoted (chief executives: 3 < 5, never).
+    assert sorted(q.role for q in three) == [
+        "Clinical director (or similar)",
+        "Directorate manager (or similar)",
+        "Medical director",
+    ]
+    roles = {q.role for q in every}
+    assert "Chief executive" not in roles
+    texts = [q.text for q in every]
+    # Respondents: 18 outside CE, less the one with a removed name and the one fragment.
+    assert len(texts) == 16 == len(set(texts))
+    assert not any("removed" in t or "Smith" in t or t == "finance bad" for t in texts)
+    # The respondent with two good sentences is quoted once, by the more typical and shorter
+    # one (no rare words such as "single" and "board"; 59 characters against 61).
+    first = [t for t in texts if t.startswith("Finance pressure dominates every")]
+    assert first == ["Finance pressure dominates every meeting of the directorate."]
+
+
+def test_a_sentence_every_comment_shares_is_not_typical(store: Store, tmp_path: Path) -> None:
+    closer = "Happy to be contacted about this."
+
+    def text(i: int, role: str) -> str:
+        if i % 2 == 0:
+            return f"Budget cuts are hurting ward staffing in area {i}. {closer}"
+        return f"Parking at the hospital is awful on day {i}. {closer}"
+
+    sizes = {"medical_director": 10, "clinical_director": 10}
+    role_wave(store, tmp_path, sizes, texts=text)
+    with store.session() as session:
+        wave = store.get_wave(session, "r")
+        sources.add_comments(store, session, wave)
+        frame = frames.save(session, frames.builtin("dmr-themes"))
+        finance = coding.codes_of(session, frame)["external_finance"]
+        team = coding.get_coder(session, "team")
+        for source in sources.list_sources(session):
+            if source.content.startswith("Budget"):
+                coding.add(session, source, finance, team)
+        chosen = quotations.pick(store, session, wave, frame, "external_finance", count=4)
+    # The closer is shorter and in every coded comment, but the uncoded comments share it too.
+    assert len(chosen) == 4
+    assert all(q.text.startswith("Budget cuts are hurting ward staffing") for q in chosen)

@@ -1,0 +1,168 @@
+"""REFI-QDA: projects and codebooks valid against the official schemas, and a lossless
+round trip sharedground -> .qdpx -> sharedground."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete
+from text_helpers import comment_wave
+
+from sharedground.store import Store
+from sharedground.store.textschema import Coding
+from sharedground.text import coding, frames, refi, sources
+from sharedground.text.errors import TextError
+
+NS = {"q": refi.PROJECT_NS}
+
+
+def test_codebook_valid_and_reads_back_to_the_same_codes(tmp_path: Path) -> None:
+    frame = frames.builtin("dmr-themes")
+    path = tmp_path / "dmr-themes.qdc"
+    refi.write_codebook(frame, path)
+    refi.schema("Codebook.xsd").validate(str(path))  # raises if invalid
+    back = refi.read_codebook(path)
+    assert [(c.name, c.description, c.example) for c, _ in back.walk()] == [
+        (c.name, c.description, c.example) for c, _ in frame.walk()
+    ]
+    assert [back.guid_of(c) for c, _ in back.walk()] == [frame.guid_of(c) for c, _ in frame.walk()]
+    assert [(c.id, p.id if p else None) for c, p in back.walk()][:3] == [
+        ("the_relationship_varies", None),
+        ("between_trusts", "the_relationship_varies"),
+        ("within_a_trust", "the_relationship_varies"),
+    ]
+
+
+def test_a_file_that_fails_the_schema_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.qdc"
+    bad.write_text(
+        f'<?xml version="1.0"?><CodeBook xmlns="{refi.CODEBOOK_NS}"><Codes>'
+        '<Code guid="not-a-guid" name="x" isCodable="true"/></Codes></CodeBook>',
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        TextError, match=r"bad.qdc: does not follow the REFI-QDA schema Codebook.xsd"
+    ):
+        refi.read_codebook(bad)
+    archive = tmp_path / "bad.qdpx"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("project.qde", f'<Project xmlns="{refi.PROJECT_NS}"/>')  # no name
+    # The project is validated before the store is read, so no session is needed to refuse it.
+    with pytest.raises(TextError, match=r"Project-mrt2019\.xsd"):
+        refi.import_project(None, None, archive)  # type: ignore[arg-type]
+
+
+def test_project_round_trip_loses_nothing(store: Store, tmp_path: Path) -> None:
+    comment_wave(store, tmp_path)
+    transcript = tmp_path / "interview.txt"
+    transcript.write_text("First answer.\n\nSecond answer about finance.", encoding="utf-8")
+    with store.session() as session:
+        sources.add_comments(store, session, store.get_wave(session, "w"))
+        sources.add_documents(store, session, [transcript], {"role": "medical_director"})
+        frame = frames.save(session, frames.builtin("dmr-themes"))
+        codes = coding.codes_of(session, frame)
+        found = sources.list_sources(session)
+        ann, bob = coding.get_coder(session, "ann"), coding.get_coder(session, "bob")
+        coding.add(session, found[0], codes["variation"], ann, memo="good relations")
+        coding.add(session, found[1], codes["external_finance"], ann, start=0, end=7)
+        coding.add(session, found[1], codes["external_finance"], bob)
+        coding.add(session, found[-1], codes["external_finance"], bob, start=15, end=43)
+        before = coding.rows(session, frame)
+    path = tmp_path / "project.qdpx"
+    with store.session() as session:
+        done = refi.export_project(session, frames.get(session, "dmr-themes"), path)
+    assert (done.sources, done.codings) == (7, 4)
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read("project.qde")
+        names = archive.namelist()
+    refi.schema("Project-mrt2019.xsd").validate(ET.fromstring(xml))
+    root = ET.fromstring(xml)
+    assert [u.get("name") for u in root.iterfind(".//q:Users/q:User", NS)] == ["ann", "bob"]
+    assert len(root.findall(".//q:Sources/q:TextSource", NS)) == 7
+    assert sum(n.startswith("sources/") for n in names) == 7
+    variables = [v.get("name") for v in root.iterfind(".//q:Variables/q:Variable", NS)]
+    assert {"role", "trust", "mode", "wave", "item"} <= set(variables)
+    # The finance span of the transcript, as REFI-QDA counts it.
+    selections = root.findall(".//q:TextSource[@name='interview.txt']/q:PlainTextSelection", NS)
+    assert [(s.get("startPosition"), s.get("endPosition")) for s in selections] == [("15", "43")]
+
+    with store.session() as session:
+        session.execute(delete(Coding))
+    with store.session() as session:
+        frame = frames.get(session, "dmr-themes")
+        assert coding.rows(session, frame) == []
+        imported = refi.import_project(session, frame, path)
+        assert imported.codings == 4 and imported.coders == ["ann", "bob"]
+        assert coding.rows(session, frame) == before
+        # Importing again adds nothing.
+        refi.import_project(session, frame, path)
+        assert coding.rows(session, frame) == before
+
+
+def test_import_refuses_changed_text_and_unknown_codes(store: Store, tmp_path: Path) -> None:
+    comment_wave(store, tmp_path)
+    with store.session() as session:
+        sources.add_comments(store, session, store.get_wave(session, "w"))
+        frame = frames.save(session, frames.builtin("dmr-themes"))
+        ann = coding.get_coder(session, "ann")
+        first = sources.list_sources(session)[0]
+        coding.add(session, first, coding.codes_of(session, frame)["variation"], ann)
+    path = tmp_path / "p.qdpx"
+    with store.session() as session:
+        refi.export_project(session, frames.get(session, "dmr-themes"), path)
+    with zipfile.ZipFile(path) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    changed = tmp_path / "changed.qdpx"
+    with zipfile.ZipFile(changed, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(
+                name, b"Edited. " + data if name == f"sources/{first.guid}.txt" else data
+            )
+    with store.session() as session, pytest.raises(TextError, match="its text differs"):
+        refi.import_project(session, frames.get(session, "dmr-themes"), changed)
+    other = frames.loads("id: other\nversion: 1\ntitle: T\ncodes:\n  - id: x\n    name: X\n")
+    with store.session() as session:
+        frames.save(session, other)
+    with store.session() as session, pytest.raises(TextError, match="is not in frame other@1"):
+        refi.import_project(session, frames.get(session, "other"), path)
+
+
+def _roles_in(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as archive:
+        root = ET.fromstring(archive.read("project.qde"))
+    role = next(
+        v.get("guid") for v in root.iterfind(".//q:Variable", NS) if v.get("name") == "role"
+    )
+    return [
+        value.findtext("q:TextValue", namespaces=NS) or ""
+        for value in root.iterfind(".//q:Case/q:VariableValue", NS)
+        if value.find("q:VariableRef", NS).get("targetGUID") == role  # type: ignore[union-attr]
+    ]
+
+
+def test_one_trust_export_leaves_small_role_groups_unnamed(store: Store, tmp_path: Path) -> None:
+    from sharedground.store.schema import Wave
+
+    comment_wave(store, tmp_path)
+    with store.session() as session:
+        wave = store.get_wave(session, "w")
+        sources.add_comments(store, session, wave)
+        frames.save(session, frames.builtin("dmr-themes"))
+        ra1 = store.organisation_ids(session, ["RA1"])["RA1"]
+    path = tmp_path / "ra1.qdpx"
+    with store.session() as session:
+        done = refi.export_project(
+            session, frames.get(session, "dmr-themes"), path, organisation_id=ra1
+        )
+    # RA1 has three commenters (two medical directors, a clinical director) in a wave of 12:
+    # every role group there is under the threshold of 5, so none is named.
+    assert done.sources == 3 and done.withheld_roles == 3
+    assert _roles_in(path) == []
+    with store.session() as session:
+        session.get(Wave, wave.id).suppression_threshold = 1  # type: ignore[union-attr]
+    with store.session() as session:
+        refi.export_project(session, frames.get(session, "dmr-themes"), path, organisation_id=ra1)
+    assert sorted(_roles_in(path)) == ["clinical_director", "medical_director", "medical_director"]

@@ -1,0 +1,99 @@
+"""Themes by role group: counts from the team's coding, suppression at the wave's threshold,
+and the survey tables' test, checked against counts and an exact test made here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from text_helpers import role_wave
+
+from sharedground.store import Store
+from sharedground.text import coding, frames, sources, themes
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "analysis"))
+from analysis_helpers import exact_r_by_2
+
+SIZES = {
+    "chief_executive": 6,
+    "medical_director": 12,
+    "directorate_manager": 12,
+    "clinical_director": 12,
+}
+FINANCE = {
+    "chief_executive": 3,
+    "medical_director": 7,
+    "directorate_manager": 6,
+    "clinical_director": 10,
+}
+VARIATION = {
+    "chief_executive": 0,
+    "medical_director": 5,
+    "directorate_manager": 5,
+    "clinical_director": 5,
+}
+
+
+def _coded_wave(store: Store, tmp_path: Path) -> None:
+    role_wave(store, tmp_path, SIZES)
+    with store.session() as session:
+        sources.add_comments(store, session, store.get_wave(session, "r"))
+        frame = frames.save(session, frames.builtin("dmr-themes"))
+        codes = coding.codes_of(session, frame)
+        team = coding.get_coder(session, "team")
+        ann = coding.get_coder(session, "ann")
+        seen: dict[str, int] = {}
+        for source in sources.list_sources(session):
+            assert source.role is not None
+            i = seen[source.role] = seen.get(source.role, -1) + 1
+            if i < FINANCE[source.role]:
+                coding.add(session, source, codes["external_finance"], team, start=0, end=7)
+            if i < VARIATION[source.role]:
+                coding.add(session, source, codes["variation"], team)
+            coding.add(session, source, codes["public_esteem"], ann)
+
+
+def test_counts_percentages_and_suppression(store: Store, tmp_path: Path) -> None:
+    _coded_wave(store, tmp_path)
+    with store.session() as session:
+        result = themes.table(
+            store, session, store.get_wave(session, "r"), frames.get(session, "dmr-themes")
+        )
+    assert result.groups == list(SIZES) and result.threshold == 5
+    assert result.commenters == [6, 12, 12, 12] and result.total_commenters == 42
+    rows = {row.code: row for row in result.rows}
+    finance = rows["external_finance"]
+    # CE 3 (< 5) and CD 10 (2 did not say it: < 5) withheld; together 13, so no more.
+    assert [c.respondents for c in finance.cells] == [None, 7, 6, None]
+    assert finance.cells[1].percent == pytest.approx(100 * 7 / 12)
+    assert finance.total.respondents == 26 and finance.total.comments == 26
+    # The parent theme counts its sub-codes.
+    assert [c.respondents for c in rows["external_context"].cells] == [None, 7, 6, None]
+    # CE 0 withheld alone; the smallest shown (MD's 5) goes with it.
+    assert [c.respondents for c in rows["variation"].cells] == [None, None, 5, 5]
+    assert rows["variation"].total.respondents == 15
+    # Nobody in the team's coding: every cell and the total withheld.
+    assert all(c.withheld for c in rows["public_esteem"].cells)
+    assert rows["public_esteem"].total.withheld
+    # The survey tables' test on coded / not coded by role (an exact test: expected CE < 5).
+    test = finance.test
+    assert test is not None and test.test == "fisher"
+    table = [(FINANCE[r], SIZES[r] - FINANCE[r]) for r in SIZES]
+    assert test.p_value == pytest.approx(exact_r_by_2(table), rel=1e-6)
+
+
+def test_another_coder_and_small_groups(store: Store, tmp_path: Path) -> None:
+    _coded_wave(store, tmp_path)
+    with store.session() as session:
+        wave = store.get_wave(session, "r")
+        frame = frames.get(session, "dmr-themes")
+        ann = themes.table(store, session, wave, frame, coder="ann")
+        # ann put public_esteem on every comment: no one is left uncoded (complement 0 < 5).
+        row = next(r for r in ann.rows if r.code == "public_esteem")
+        assert all(c.withheld for c in row.cells)
+        # One trust's table: about half of each group; CE has 3 commenters there.
+        ra1 = store.organisation_ids(session, ["RA1"])["RA1"]
+        trust = themes.table(store, session, wave, frame, organisation_id=ra1)
+    assert trust.commenters[0] is None  # 3 chief executives in RA1
+    assert sum(c or 0 for c in trust.commenters) < 42

@@ -1,0 +1,131 @@
+"""The coding pages: a coder codes whole sources and passages without JavaScript, sees only
+their own codings, and an organisation lead sees only their own trust's sources (others 404)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from adminhelpers import Site, login
+from sqlalchemy import select
+from starlette.testclient import TestClient
+from webhelpers import csrf_of, parse
+
+from sharedground.store.schema import AuditEntry
+from sharedground.text import coding, frames, sources
+from sharedground.web.admin.coding import find_passage
+
+TEXT = "Finance drives every decision here.\n\nThe clinical directors feel unheard."
+
+
+def _sources(site: Site, tmp_path: Path) -> dict[str, int]:
+    ids = {}
+    with site.store.session() as session:
+        frames.save(session, frames.builtin("dmr-themes"))
+        for trust in ("RA1", "RB2", None):
+            path = tmp_path / f"{trust or 'none'}.txt"
+            path.write_text(TEXT, encoding="utf-8")
+            attrs = {"role": "medical_director", **({"trust": trust} if trust else {})}
+            (added,) = sources.add_documents(site.store, session, [path], attrs)
+            ids[trust or "none"] = added.id
+    return ids
+
+
+def _post(client: TestClient, url: str, **data: str) -> object:
+    page = parse(client.get(url).text)
+    return client.post(
+        url + "?frame=dmr-themes@1",
+        data={"csrf_token": csrf_of(page), **data},
+        follow_redirects=False,
+    )
+
+
+def test_lead_sees_and_codes_only_own_trust(
+    site: Site, admin_client: TestClient, tmp_path: Path
+) -> None:
+    ids = _sources(site, tmp_path)
+    assert login(admin_client, "lead-a") == 303
+    listing = parse(admin_client.get("/admin/coding").text)
+    assert [tr.attributes["data-source"] for tr in listing.css("#sources tbody tr")] == [
+        str(ids["RA1"])
+    ]
+    for other in (ids["RB2"], ids["none"]):
+        response = admin_client.get(f"/admin/coding/sources/{other}")
+        assert response.status_code == 404
+        assert "Finance drives" not in response.text
+    own = f"/admin/coding/sources/{ids['RA1']}"
+    token = csrf_of(parse(admin_client.get(own).text))
+    refused = admin_client.post(
+        f"/admin/coding/sources/{ids['RB2']}?frame=dmr-themes@1",
+        data={"csrf_token": token, "code": "variation"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 404
+    done = admin_client.post(
+        own + "?frame=dmr-themes@1",
+        data={"csrf_token": token, "code": "variation"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    with site.store.session() as session:
+        frame = frames.get(session, "dmr-themes")
+        rows = coding.rows(session, frame)
+        audited = session.scalars(select(AuditEntry.action)).all()
+    assert [(r.source_id, r.coder, r.code, r.start) for r in rows] == [
+        (ids["RA1"], "lead-a", "variation", None)
+    ]
+    assert "code a source" in audited
+
+
+def test_passages_whole_codes_memos_and_blind_coding(
+    site: Site, admin_client: TestClient, tmp_path: Path
+) -> None:
+    ids = _sources(site, tmp_path)
+    login(admin_client, "admin")
+    url = f"/admin/coding/sources/{ids['RA1']}"
+    passage = "clinical  directors\nfeel unheard"  # white space as pasted
+    response = _post(admin_client, url, code="perceptions_of_managers", passage=passage, memo="m")
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    start = TEXT.index("clinical directors")
+    assert find_passage(TEXT, passage) == (start, start + len("clinical directors feel unheard"))
+    missing = _post(admin_client, url, code="variation", passage="not in the text")
+    assert missing.status_code == 422  # type: ignore[attr-defined]
+    summary = parse(missing.text).css_first(".nhsuk-error-summary")  # type: ignore[attr-defined]
+    assert summary is not None and "not in the text" in summary.text()
+    nothing = _post(admin_client, url, code="", passage="")
+    assert nothing.status_code == 422  # type: ignore[attr-defined]
+    page = parse(admin_client.get(url + "?frame=dmr-themes@1").text)
+    rows = page.css("#mine tbody tr")
+    assert len(rows) == 1
+    cells = [td.text().strip() for td in rows[0].css("td")]
+    assert cells[:4] == [
+        "Views of managers",
+        f"characters {start}–{start + 31}",
+        "clinical directors feel unheard",
+        "m",
+    ]
+    # Without the token nothing is written.
+    forged = admin_client.post(
+        url + "?frame=dmr-themes@1", data={"code": "variation"}, follow_redirects=False
+    )
+    assert forged.status_code in (400, 403)
+    # The lead of the same trust codes blind: the administrator's coding is not shown.
+    admin_id = rows[0].attributes["data-coding"]
+    with TestClient(site.app(), base_url="https://testserver") as lead:
+        login(lead, "lead-a")
+        lead_page = parse(lead.get(url).text)
+        assert lead_page.css("#mine tbody tr") == []
+        token = csrf_of(lead_page)
+        stolen = lead.post(
+            url + "/remove?frame=dmr-themes@1",
+            data={"csrf_token": token, "coding": str(admin_id)},
+            follow_redirects=False,
+        )
+        assert stolen.status_code == 404
+    removed = admin_client.post(
+        url + "/remove?frame=dmr-themes@1",
+        data={"csrf_token": csrf_of(page), "coding": str(admin_id)},
+        follow_redirects=False,
+    )
+    assert removed.status_code == 303
+    with site.store.session() as session:
+        assert coding.rows(session, frames.get(session, "dmr-themes")) == []
