@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 from rich.console import Console
@@ -135,11 +135,44 @@ def run(
         f"Export it:  sharedground export --wave 2015 --format xlsx --out {out}/2015.xlsx "
         f"{db_option}",
     ]
+    evaluation = _programme(out, seed, console, summary)
     from sharedground.report.write import national_report
 
     with console.status("Writing the national report of 2015, compared with 2002"):
-        report = national_report(store, "2015", out / "report", compare="2002")
+        report = national_report(
+            store, "2015", out / "report", compare="2002", evaluation=evaluation
+        )
     console.print(f"National report: {report.html} and {report.pdf}")
     summary.next_steps.append(f"Read the report:  {report.html}  (PDF: {report.pdf})")
     store.dispose()
     return summary
+
+
+def _programme(out: Path, seed: int, console: Console, summary: DemoSummary) -> dict[str, Any]:
+    """The synthetic programme of initiatives (planted effects) and its evaluation, for the
+    national report's "What works" (until the register holds a programme of its own)."""
+    import json
+
+    from sharedground.evaluation.summary import Tables, evaluate
+    from sharedground.synth.scenario import generate_scenario
+
+    directory = out / "programme"
+    with console.status("Evaluating a synthetic programme of initiatives"):
+        scenario = generate_scenario(seed)
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, frame in scenario.tables().items():
+            frame.write_csv(directory / f"{name}.csv")
+        tables = Tables(
+            scenario.responses, scenario.trusts, scenario.pulse, scenario.monthly,
+            scenario.initiatives,
+        )  # fmt: skip
+        doc = evaluate(tables, replicates=999, seed=seed)
+        (out / "evaluation.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    roll_out = sorted({r["kind"] for r in doc["what_works"] if r["verdict"] == "roll out"})
+    console.print(
+        f"Programme of initiatives: {scenario.initiatives.height} initiatives in "
+        f"{scenario.trusts.height} trusts ({directory}); 'roll out' on some measure: "
+        f"{', '.join(roll_out) or 'none'}"
+    )
+    summary.next_steps.append(f"Evaluate the programme:  sharedground evaluate --from {directory}")
+    return doc

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from sharedground.cli._common import console
+from sharedground.cli._common import console, database_option, open_store
 
 # The evaluation library (NumPy, SciPy, Polars) is imported inside the command.
 
@@ -27,6 +27,18 @@ from sharedground.cli._common import console
     type=click.Choice(["programme"]),
     default=None,
     help="Evaluate a freshly generated synthetic programme instead (planted effects).",
+)
+@click.option(
+    "--register",
+    is_flag=True,
+    help="Read the initiative's pulse answers from the database's initiative register "
+    "(with --initiative).",
+)
+@click.option(
+    "--waves",
+    default=None,
+    metavar="W1,W2,...",
+    help="With --register: the stored survey waves to compare, in time order.",
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Scenario seed.")
 @click.option("--initiative", type=int, default=None, help="One initiative: before/after, SPC.")
@@ -48,6 +60,7 @@ from sharedground.cli._common import console
     show_default=True,
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@database_option
 @click.option(
     "--charts",
     type=click.Path(file_okay=False, path_type=Path),
@@ -57,6 +70,8 @@ from sharedground.cli._common import console
 def evaluate(
     source: Path | None,
     scenario: str | None,
+    register: bool,
+    waves: str | None,
     seed: int,
     initiative: int | None,
     kind: str | None,
@@ -66,19 +81,30 @@ def evaluate(
     fmt: str,
     out: Path | None,
     charts: Path | None,
+    database: str | None,
 ) -> None:
     """Evaluate initiatives: what works across trusts (difference-in-differences with
     staggered starts, bootstrap CIs, a stated verdict rule), or one initiative's
     before/after tests and SPC chart."""
     from sharedground.evaluation import summary
 
-    if (source is None) == (scenario is None):
-        raise click.UsageError("give exactly one of --from DIR and --scenario programme")
+    if sum((source is not None, scenario is not None, register)) != 1:
+        raise click.UsageError(
+            "give exactly one of --from DIR, --scenario programme and --register"
+        )
+    if register and initiative is None and not waves:
+        raise click.UsageError(
+            "--register needs --initiative ID (its pulse) or --waves W1,W2,... (what works)"
+        )
     if sum(x is not None and x is not False for x in (initiative, kind, all_kinds or None)) > 1:
         raise click.UsageError("give at most one of --initiative, --kind and --all")
     if fmt in ("xlsx", "html") and out is None:
         raise click.UsageError(f"--format {fmt} needs --out FILE")
-    tables = summary.load_tables(source) if source else summary.from_scenario(seed)
+    if register:
+        names = [w.strip() for w in (waves or "").split(",") if w.strip()]
+        tables = _from_register(database, initiative, names)
+    else:
+        tables = summary.load_tables(source) if source else summary.from_scenario(seed)
     doc = summary.evaluate(
         tables, kind=kind, initiative=initiative, control=control, replicates=replicates
     )
@@ -191,3 +217,24 @@ def _print(doc: dict[str, Any]) -> None:
                 f"{_fmt(e['ci_low'])} to {_fmt(e['ci_high'])}", str(e["n_treated"]),
             )  # fmt: skip
         console.print(events)
+
+
+def _from_register(database: str | None, initiative: int | None, waves: list[str]) -> Any:
+    """The tables from the database: one initiative's participants' pulse, or the stored
+    survey waves with the register's started initiatives (what works)."""
+    import polars as pl
+
+    from sharedground.evaluation import register
+    from sharedground.evaluation.summary import Tables
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            if initiative is not None:
+                empty = pl.DataFrame()
+                return Tables(empty, empty, register.pulse_frame(session, initiative))
+            responses, dates = register.survey_table(session, waves)
+            trusts = sorted(responses["trust"].unique().to_list())
+            return Tables(responses, register.register_trusts(session, dates, trusts))
+    finally:
+        store.dispose()

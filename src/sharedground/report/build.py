@@ -237,7 +237,21 @@ def _initiatives(context: WaveContext, trust: str | None) -> Initiatives | None:
             context.threshold, kinds=summary.kinds, trusts_in_register=summary.trusts_in_register
         )
     own = summary.for_trust(trust)
-    return Initiatives(context.threshold, trust=own) if own else None
+    if not own:
+        return None
+    return Initiatives(context.threshold, trust=own, **_paired_tests(summary, trust, own))
+
+
+def _paired_tests(summary: Any, trust: str, own: list[Any]) -> dict[str, Any]:
+    """The before/after tests of the trust's initiatives (the evaluation's paired tests on
+    their participants' pulse), in the order of `own`."""
+    from sharedground.evaluation.beforeafter import CAVEAT
+    from sharedground.evaluation.register import paired_rows
+
+    entries = summary.trusts[trust]
+    with summary.store.session() as session:
+        tests = [paired_rows(session, e.id, i.threshold) for e, i in zip(entries, own, strict=True)]
+    return {"tests": tests, "caveat": CAVEAT if any(tests) else ""}
 
 
 def _said(context: WaveContext, trust: str | None) -> Any:
