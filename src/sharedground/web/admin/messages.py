@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from sharedground.fieldwork import mail, sending, smtp, waves
@@ -180,10 +180,14 @@ async def _show(
 @page("view messages", admin_only=True)
 async def messages_page(request: Request, ctx: AdminContext, user: Principal) -> Response:
     kind = request.query_params.get("kind", "invitation")
+    started = request.query_params.get("started", "")
     return await _show(
         request,
         ctx,
         user,
+        notice=f"Started job {started}: its progress is shown below."
+        if started.isdigit()
+        else None,
         kind=kind if kind in KIND_LABELS else "invitation",
         preview_email=request.query_params.get("preview", "").strip(),
     )
@@ -327,9 +331,8 @@ async def _start(
     except StoreError as exc:
         problems, errors = forms.problem_of(exc, confirm)
         return await _show(request, ctx, user, 422, problems=problems, errors=errors)
-    return await _show(
-        request, ctx, user, notice=f"Started job {job_id}: its progress is shown below."
-    )
+    # Back to the page by GET, which refreshes itself while the job runs.
+    return RedirectResponse(f"{ADMIN_PATH}/waves/{name}/messages?started={job_id}", 303)
 
 
 @page("start sending", admin_only=True)
