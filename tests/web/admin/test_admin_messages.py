@@ -150,3 +150,35 @@ def test_leads_may_not_send(site: Site, admin_client: TestClient) -> None:
     )
     assert response.status_code == 403
     assert _jobs(site) == []
+
+
+def test_postal_sample_drawn_and_packs_printed_as_a_job(
+    site: Site, admin_client: TestClient, smtp_server: MailServer
+) -> None:
+    login(admin_client, "admin")
+    page = parse(admin_client.get(URL).text)
+    assert "16 people were drawn" in text_of(page, "#postal-draw")  # the fixture's sample
+    percents = {
+        "percent_chief_executive": "100",
+        "percent_medical_director": "0",
+        "percent_clinical_director": "0",
+        "percent_directorate_manager": "0",
+    }
+    status, page = _post(admin_client, f"{URL}/postal-sample", percents)
+    assert status == 422  # no seed
+    status, page = _post(admin_client, f"{URL}/postal-sample", {**percents, "seed": "7"})
+    assert status == 422 and "already has a postal sample" in text_of(page, ".nhsuk-error-summary")
+    status, page = _post(
+        admin_client, f"{URL}/postal-sample", {**percents, "seed": "7", "replace": "yes"}
+    )
+    assert status == 200
+    assert text_of(page, "[role=status]").startswith("Drew 4 people")
+    status, page = _post(admin_client, f"{URL}/print", {"confirm_print": "yes"})
+    assert status == 200
+    job = _jobs(site)[-1]
+    assert job.kind == "print"
+    assert tasks.execute(site.store, job.id) == "done", _jobs(site)[-1].error
+    response = admin_client.get(f"/admin/jobs/{job.id}/download")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
