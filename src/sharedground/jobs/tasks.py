@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from huey import crontab
+
 from sharedground.jobs import records
 from sharedground.jobs.files import job_folder
 from sharedground.jobs.model import Job
@@ -222,6 +224,17 @@ def register(huey: Huey, store_url: str) -> None:
 
     run_job_task = huey.task(name="run_job")(run_job)
     huey.run_job = run_job_task
+
+    def send_due() -> None:
+        from sharedground.jobs.schedule import start_due_sends
+
+        store = stores.get(store_url)
+        if store is None:
+            store = stores[store_url] = Store(store_url)
+        for job_id in start_due_sends(store):
+            run_job_task(job_id)
+
+    huey.send_due = huey.periodic_task(crontab(minute="*/10"), name="send_due")(send_due)
 
 
 def enqueue(huey: Huey, job_id: int) -> None:
