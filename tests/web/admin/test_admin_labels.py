@@ -17,7 +17,7 @@ def test_roles_are_shown_in_words_never_as_ids(site: Site, admin_client: TestCli
         assert "Clinical director (or similar)" in html
         for raw in ("clinical_director", "chief_executive"):
             # ids may stay in attributes for scripts and tests, never in the text read
-            assert raw not in parse(html).body.text(), (url, raw)  # type: ignore[union-attr]
+            assert raw not in parse(html).body.text(), (url, raw)
     page = parse(admin_client.get("/admin/waves/w/monitor").text)
     assert texts_of(page, "#by-role tbody th")[:4] == [
         "Chief executive",

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from adminhelpers import Site, login
 from mailserver import MailServer
-from sqlalchemy import func, select, update
+from selectolax.lexbor import LexborHTMLParser
+from sqlalchemy import TableClause, func, select, table, update
 from starlette.testclient import TestClient
 from webhelpers import csrf_of, parse, text_of
 
@@ -38,7 +39,9 @@ def smtp_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mai
         yield server
 
 
-def _post(client: TestClient, url: str, data: dict[str, str] | None = None) -> tuple[int, object]:
+def _post(
+    client: TestClient, url: str, data: dict[str, str] | None = None
+) -> tuple[int, LexborHTMLParser]:
     page = parse(client.get(URL).text)
     response = client.post(url, data={"csrf_token": csrf_of(page), **(data or {})})
     return response.status_code, parse(response.text)
@@ -135,9 +138,7 @@ def test_sending_is_a_confirmed_job_and_in_doubt_ones_go_again_only_when_asked(
     assert page.css_first("#in-doubt") is None
 
 
-def _huey_task() -> object:
-    from sqlalchemy import table
-
+def _huey_task() -> TableClause:
     return table("huey_task")
 
 
