@@ -2,7 +2,8 @@
 
 An administrator creates a wave, uploads a sample frame with an error, sees it listed by
 row and column, fixes it and adds it, sends the invitations (to aiosmtpd) as a background
-job run by `sharedground worker`, watches the job finish, and downloads the XLSX export.
+job run by `sharedground worker`, watches the job finish, and downloads the XLSX export
+and the national report.
 axe-core checks each new page type on the way (no serious or critical violation). One
 backend (SQLite) is enough here: the in-process tests cover PostgreSQL.
 """
@@ -24,6 +25,8 @@ from cryptography.fernet import Fernet
 from mailserver import MailServer
 from webhelpers import LiveServer, axe_problems
 
+from sharedground import synth
+from sharedground.exchange.importer import import_file
 from sharedground.store import Store
 
 pytestmark = pytest.mark.slow
@@ -131,6 +134,15 @@ def test_admin_runs_a_wave_from_the_browser(
         ]
         check(page, "messages, job finished")
 
+        # Meanwhile 60 people answer (imported here: the survey pages have tests of their own).
+        cohort = tmp_path / "cohort.csv"
+        synth.write(
+            synth.generate("2015", seed=5, respondents=60, trusts=2),
+            synth.instrument_for("2015"),
+            cohort,
+        )
+        import_file(site.store, cohort, "pilot-2027")
+
         page.click("nav[aria-label='Wave pilot-2027'] >> text=Data and reports")
         check(page, "data")
         page.select_option("#format", "xlsx")
@@ -142,9 +154,22 @@ def test_admin_runs_a_wave_from_the_browser(
         assert download.suggested_filename == "pilot-2027-responses.xlsx"
         sheet = openpyxl.load_workbook(io.BytesIO(Path(download.path()).read_bytes())).active
         assert sheet is not None and sheet.cell(1, 1).value == "respondent_id"
+        assert sheet.max_row == 61
+
+        page.uncheck("#pdf")  # the HTML report (the PDF is WeasyPrint's, tested elsewhere)
+        page.click("#report-button")
+        page.wait_for_selector(
+            "#jobs tr[data-state='done']:has-text('National report') a[download]", timeout=90_000
+        )
+        with page.expect_download() as download_info:
+            page.click("#jobs tr:has-text('National report') a[download]")
+        report = download_info.value
+        assert report.suggested_filename == "report-pilot-2027.html"
+        html = Path(report.path()).read_text(encoding="utf-8")
+        assert "<html" in html[:500].lower() and "pilot-2027" in html
 
         page.click(".nhsuk-header__navigation-link >> text=Jobs")
-        assert page.locator("#jobs tr[data-state='done']").count() == 2
+        assert page.locator("#jobs tr[data-state='done']").count() == 3
         check(page, "jobs")
 
         lead = sign_in(new_context(bypass_csp=True).new_page(), server, "lead-a")
