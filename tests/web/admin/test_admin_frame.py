@@ -171,3 +171,16 @@ def test_opt_outs_by_hand(site: Site, admin_client: TestClient) -> None:
             select(Contact.email).where(Contact.opted_out_at.is_not(None)).order_by(Contact.email)
         ).all()
     assert opted == ["p1@example.org", "p2@example.org"]
+
+
+def test_an_upload_over_the_size_limit_is_refused_unread(
+    site: Site, admin_client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sharedground.web.admin import forms
+
+    monkeypatch.setattr(forms, "MAX_UPLOAD_BYTES", 1000)
+    login(admin_client, "admin")
+    status, page = _upload(admin_client, "frame.csv", (HEADER + "x," * 1000).encode())
+    assert status == 422
+    assert "larger than" in text_of(page, ".nhsuk-error-summary")
+    assert _uploads(tmp_path) == []
