@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -95,7 +95,7 @@ def _lock_name(job: Job) -> str | None:
     return None if group is None or job.wave_id is None else f"job-lock:{group}:{job.wave_id}"
 
 
-def claim(store: Store, job_id: int) -> Job | bool | None:
+def claim(store: Store, job_id: int) -> Job | Literal[False] | None:
     """Mark a queued job running in this process.
 
     Returns the job, None when it is not queued (done, running elsewhere, deleted), or

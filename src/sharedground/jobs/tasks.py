@@ -190,7 +190,7 @@ def execute(store: Store, job_id: int) -> str:
     claimed = records.claim(store, job_id)
     if claimed is False:
         return "locked"
-    if claimed is None or claimed is True:  # True is never returned; for the type checker
+    if claimed is None:
         return "skipped"
     job = claimed
     with store.session() as session:
