@@ -236,6 +236,14 @@ def register(huey: Huey, store_url: str) -> None:
 
     huey.send_due = huey.periodic_task(crontab(minute="*/10"), name="send_due")(send_due)
 
+    def beat() -> None:
+        store = stores.get(store_url)
+        if store is None:
+            store = stores[store_url] = Store(store_url)
+        records.heartbeat(store)
+
+    huey.heartbeat = huey.periodic_task(crontab(), name="heartbeat")(beat)
+
 
 def enqueue(huey: Huey, job_id: int) -> None:
     huey.run_job(job_id)

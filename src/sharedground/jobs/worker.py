@@ -42,6 +42,7 @@ def run_worker(url: str, *, threads: int = 2, parent: int | None = None) -> None
     for job_id in records.recover(store):
         tasks.enqueue(huey, job_id)
     huey.send_due()  # then every ten minutes (automatic sending)
+    records.heartbeat(store)  # then every minute, for the jobs page
     if parent is not None:
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     consumer = huey.create_consumer(
