@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 from rich.console import Console
@@ -18,6 +18,9 @@ from sqlalchemy import func, select
 from sharedground import synth
 from sharedground.exchange.importer import import_file
 from sharedground.store import Contact, Response, Store
+
+if TYPE_CHECKING:
+    from sharedground.synth.scenario import Scenario
 
 
 @dataclass
@@ -74,16 +77,15 @@ def _frame(
     )
 
 
-def _programme(store: Store, console: Console) -> None:
+def _register_programme(store: Store, scenario: Scenario, console: Console) -> None:
     """Register synth's 200-trust programme of initiatives, with cohorts and pulse (once)."""
     from sharedground.initiatives.models import Initiative
     from sharedground.initiatives.scenario import load_synthetic
-    from sharedground.synth.scenario import generate_scenario
 
     with store.session() as session:
         if session.scalar(select(func.count()).select_from(Initiative)):
             return
-    loaded = load_synthetic(store, generate_scenario(1).tables(), actor="demo")
+    loaded = load_synthetic(store, scenario.tables(), actor="demo")
     console.print(
         f"Initiatives: {loaded.initiatives} registered in a synthetic 200-trust programme, "
         f"{loaded.participants} participants, {loaded.answers} pulse answers"
@@ -112,7 +114,11 @@ def run(
         )
         if which == "2015":
             _frame(store, frame, wave_name, out / "frame-2015.csv", seed, console)
-    _programme(store, console)
+    from sharedground.synth.scenario import generate_scenario
+
+    # One synthetic programme (planted effects) for the register and its evaluation.
+    scenario = generate_scenario(seed)
+    _register_programme(store, scenario, console)
     with store.session() as session:
         for wave in store.list_waves(session):
             if wave.name.startswith("initiative-"):
@@ -135,7 +141,7 @@ def run(
         f"Export it:  sharedground export --wave 2015 --format xlsx --out {out}/2015.xlsx "
         f"{db_option}",
     ]
-    evaluation = _programme(out, seed, console, summary)
+    evaluation = _evaluate_programme(out, scenario, seed, console, summary)
     from sharedground.report.write import national_report
 
     with console.status("Writing the national report of 2015, compared with 2002"):
@@ -148,17 +154,17 @@ def run(
     return summary
 
 
-def _programme(out: Path, seed: int, console: Console, summary: DemoSummary) -> dict[str, Any]:
+def _evaluate_programme(
+    out: Path, scenario: Scenario, seed: int, console: Console, summary: DemoSummary
+) -> dict[str, Any]:
     """The synthetic programme of initiatives (planted effects) and its evaluation, for the
     national report's "What works" (until the register holds a programme of its own)."""
     import json
 
     from sharedground.evaluation.summary import Tables, evaluate
-    from sharedground.synth.scenario import generate_scenario
 
     directory = out / "programme"
     with console.status("Evaluating a synthetic programme of initiatives"):
-        scenario = generate_scenario(seed)
         directory.mkdir(parents=True, exist_ok=True)
         for name, frame in scenario.tables().items():
             frame.write_csv(directory / f"{name}.csv")
