@@ -134,7 +134,7 @@ def test_leads_cannot_create_change_or_close(site: Site, admin_client: TestClien
     assert admin_client.get("/admin/jobs").status_code == 200  # their own jobs only
     page = parse(admin_client.get("/admin").text)
     assert page.css_first("#new-wave") is None
-    assert texts_of(page, ".nhsuk-header__navigation-link") == ["Waves", "Initiatives"]
+    assert texts_of(page, ".nhsuk-header__navigation-link") == ["Waves", "Initiatives", "Coding"]
     response = admin_client.post(
         "/admin/waves/w/close", data={"csrf_token": csrf_of(page), "confirm_close": "yes"}
     )
