@@ -8,13 +8,14 @@ from pathlib import Path
 
 from rich.console import Console
 
-from sharedground.demo import DemoSummary, _programme
-from sharedground.synth.scenario import DEFAULT_KINDS
+from sharedground.demo import DemoSummary, _evaluate_programme
+from sharedground.synth.scenario import DEFAULT_KINDS, generate_scenario
 
 
 def test_demo_programme_evaluation(tmp_path: Path) -> None:
     summary = DemoSummary(database="x", roles=[])
-    doc = _programme(tmp_path, 2015, Console(quiet=True), summary)
+    scenario = generate_scenario(2015)
+    doc = _evaluate_programme(tmp_path, scenario, 2015, Console(quiet=True), summary)
     assert json.loads((tmp_path / "evaluation.json").read_text()) == doc
     assert (tmp_path / "programme" / "responses.csv").exists()
     verdicts = {(r["kind"], r["measure"]): r["verdict"] for r in doc["what_works"]}
