@@ -14,7 +14,8 @@ and imported into a fresh SQLite database. Then:
   100,000 it took 204 s and 1.7 GiB here). Its time on 1% of the data against (b) on all of
   it is a lower bound on the speed-up; the same-size comparison is printed too.
 
-Targets (issue 3, and issue 16 for (a)): (a) < 2 s (issue 3 asked < 5 s), (b) < 1 s, (c) / (b) >= 20, peak memory < 2 GiB.
+Targets (issue 3, and issue 16 for (a)): (a) < 2 s (issue 3 asked < 5 s), (b) < 1 s,
+(c) / (b) >= 20, peak memory < 2 GiB.
 
     .venv/bin/python bench/bench_analysis.py                    # as `make bench` runs it
     .venv/bin/python bench/bench_analysis.py --respondents 100000 --keep /tmp/sg-bench

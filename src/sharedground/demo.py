@@ -6,16 +6,18 @@ whole pipeline on an embedded SQLite database.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import polars as pl
 from rich.console import Console
 from sqlalchemy import func, select
 
 from sharedground import synth
 from sharedground.exchange.importer import import_file
-from sharedground.store import Response, Store
+from sharedground.store import Contact, Response, Store
 
 
 @dataclass
@@ -32,6 +34,44 @@ class DemoSummary:
     roles: list[str]
     waves: list[WaveSummary] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
+
+
+def _frame(
+    store: Store, cohort: pl.DataFrame, wave_name: str, path: Path, seed: int, console: Console
+) -> None:
+    """Give the wave the sample frame behind its cohort, with who completed (once).
+
+    `status` then shows response rates, and `analyse --weights raked` has a population.
+    """
+    from sharedground.fieldwork.contacts import import_contacts
+    from sharedground.synth.frame import COLUMNS, sample_frame
+
+    with store.session() as session:
+        wave = store.get_wave(session, wave_name)
+        if session.scalar(select(func.count()).where(Contact.wave_id == wave.id)):
+            return
+    people = sample_frame(cohort, seed=seed)
+    people.select(COLUMNS).write_csv(path)
+    summary = import_contacts(store, path, wave_name)
+    done = people.filter(pl.col("respondent").is_not_null()).join(
+        cohort.select(
+            pl.col("respondent_id").alias("respondent"), pl.col("mode"), pl.col("submitted")
+        ),
+        on="respondent",
+    )
+    completed = {
+        email: (dt.date.fromisoformat(day), mode)
+        for email, day, mode in done.select("email", "submitted", "mode").iter_rows()
+    }
+    with store.session() as session:
+        wave = store.get_wave(session, wave_name)
+        for contact in session.scalars(select(Contact).where(Contact.wave_id == wave.id)):
+            if contact.email in completed:
+                contact.completed_on, contact.completed_mode = completed[contact.email]
+    console.print(
+        f"Wave {wave_name}: sample frame of {summary.added} contacts, {len(completed)} "
+        f"of them completed, by the published response rates ({path})"
+    )
 
 
 def run(
@@ -54,6 +94,8 @@ def run(
             f"Wave {wave_name}: {result.added} responses imported, "
             f"{result.unchanged} already there ({path})"
         )
+        if which == "2015":
+            _frame(store, frame, wave_name, out / "frame-2015.csv", seed, console)
     with store.session() as session:
         for wave in store.list_waves(session):
             instrument = store.instrument_of(wave)

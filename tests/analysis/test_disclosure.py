@@ -169,3 +169,40 @@ def test_the_audit_fails_on_a_pattern_that_subtraction_undoes() -> None:
     # reached) and never claims more than is true.
     quick = intervals(table, [(0, 0)], need)[(0, 0)]["respondents"]
     assert quick.how == "certified" and quick.low == 0 and 8 <= quick.high <= 13
+
+
+def test_a_total_needs_no_more_width_than_the_printed_totals_leave() -> None:
+    """The demo wave's 68 cells: a trust of five whose one "rotating" answer came from a
+    clinical director, where no chief executive in the country answered so, pins its chief
+    executive's answers to 0-4 by its printed totals alone. With every cell of the trust
+    withheld that width is reached, and it is all the audit may ask; a pattern that leaves
+    less still fails.
+    """
+    from sharedground.analysis.disclosure.decide import required_widths
+
+    # Rows: the small trust, a large one, no trust. Columns: CE, CD, no role.
+    counted = np.array([[0, 1, 0], [0, 9, 0], [0, 0, 0]])
+    valid = np.array([[1, 4, 0], [20, 30, 0], [0, 0, 0]])
+    withheld = np.zeros((3, 3), dtype=bool)
+    withheld[:2, :2] = True
+    primary = np.zeros((3, 3), dtype=bool)
+    primary[0, :2] = True
+    table = Published(
+        quantities={"counted": counted, "not_counted": valid - counted},
+        withheld=withheld,
+        rows_printed=np.array([True, True, False]),
+        cols_printed=np.array([True, True, False]),
+        grand_printed=True,
+        real_rows_printed=True,
+        cap=np.full((3, 3), -1),
+    )
+    need = required_widths(table, primary, 5)
+    # counted: row 1, column 0 -> 0; not counted: row 4, column 20 -> 4; together 4 < 5.
+    assert need[(0, 0)] == {"counted": 0.0, "not_counted": 1.0, "total": 4.0}
+    assert need[(0, 1)]["total"] == 5.0  # the CD cell: 1 + 4 reachable
+    found = intervals(table, [(0, 0)], need, exact=True)[(0, 0)]
+    assert (found["total"].low, found["total"].high) == (0, 4)
+    # The large trust's cells printed: the small trust's row then gives CE exactly.
+    withheld[1, :] = False
+    narrow = intervals(table, [(0, 0)], need, exact=True)[(0, 0)]
+    assert narrow["total"].width < need[(0, 0)]["total"]

@@ -30,7 +30,7 @@ def published_rows(table_id: str) -> list[dict[str, Any]]:
 
 
 def test_list_builtin() -> None:
-    assert list_builtin() == ["dmr-2002", "dmr-2015"]
+    assert list_builtin() == ["dmr-2002", "dmr-2015", "dmr-pulse"]
     assert DMR_2015.key == "dmr-2015@1" and DMR_2002.key == "dmr-2002@1"
 
 
@@ -149,6 +149,6 @@ def test_unknown_builtin_lists_the_known_ones() -> None:
 
     with pytest.raises(
         InstrumentError,
-        match=r"no built-in instrument 'dmr-1999' \(available: dmr-2002, dmr-2015\)",
+        match=r"no built-in instrument 'dmr-1999' \(available: dmr-2002, dmr-2015, dmr-pulse\)",
     ):
         builtin("dmr-1999")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from webhelpers import (
     ANSWERS,
@@ -193,20 +194,32 @@ def test_concurrent_submits_make_one_response(survey: Survey) -> None:
         form = {"csrf_token": csrf_of(page)}
         cookies = dict(client.cookies)
     statuses: list[int] = []
-    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+    # The apps are built here, not in the threads: building one prunes the guess table (a
+    # write), and six builds racing for SQLite's lock are not what this test is about. A
+    # thread that fails before the barrier breaks it (timeout) instead of leaving the others
+    # waiting for ever, which once held the whole suite until CI's limit.
+    apps = [survey.app() for _ in range(6)]
+    barrier = threading.Barrier(6, timeout=120)
 
-    def hammer() -> None:
-        with TestClient(survey.app(), cookies=cookies) as own:
-            barrier.wait()
-            statuses.append(
-                own.post(f"/s/{token}/check", data=form, follow_redirects=False).status_code
-            )
+    def hammer(app: Starlette) -> None:
+        try:
+            with TestClient(app, cookies=cookies) as own:
+                barrier.wait()
+                statuses.append(
+                    own.post(f"/s/{token}/check", data=form, follow_redirects=False).status_code
+                )
+        except BaseException as exc:  # reported below, not lost in the thread
+            barrier.abort()
+            errors.append(exc)
 
-    threads = [threading.Thread(target=hammer) for _ in range(6)]
+    threads = [threading.Thread(target=hammer, args=(app,)) for app in apps]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=300)
+    assert not any(thread.is_alive() for thread in threads)
+    assert not errors, errors
     assert statuses == [303] * 6
     assert len(_responses(survey)) == 1
 

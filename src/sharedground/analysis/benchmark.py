@@ -12,8 +12,9 @@ else = national minus the trust). Only counts by trust are ever shown, never ans
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any
+import math
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +27,10 @@ from sharedground.analysis.rows import RowSpec, table_rows
 from sharedground.analysis.significance import two_proportions
 from sharedground.analysis.source import WaveData
 from sharedground.analysis.suppression import suppress
+
+if TYPE_CHECKING:
+    from sharedground.analysis.weights.tabulate import WeightedCounts
+    from sharedground.analysis.weights.weighting import WaveWeights
 
 LEVELS = (0.95, 0.998)
 #: Denominators at which the funnel's limits are tabulated (plus every trust's own).
@@ -41,6 +46,8 @@ class VersusRest:
     ci_low: float
     ci_high: float
     p_value: float | None  # None: everyone gave the same answer, so nothing to test
+    #: "newcombe" (unweighted) or "wald" (weighted, linearised variance of the difference).
+    method: str = "newcombe"
 
     @property
     def flag(self) -> str:
@@ -55,7 +62,7 @@ class VersusRest:
             "ci95": [self.ci_low, self.ci_high],
             "p_value": self.p_value,
             "flag": self.flag,
-        }
+        } | ({"method": self.method} if self.method != "newcombe" else {})
 
 
 @dataclass(frozen=True)
@@ -131,14 +138,28 @@ class Benchmarks:
         }
 
 
-def benchmark(data: WaveData, threshold: int | None = None) -> Benchmarks:
-    """Every trust of the wave on every row of every table."""
+def benchmark(
+    data: WaveData, threshold: int | None = None, weights: WaveWeights | None = None
+) -> Benchmarks:
+    """Every trust of the wave on every row of every table.
+
+    With `weights`, each trust's cell and the rest carry weighted figures and the
+    comparison with the rest is weighted (`analysis.weights.versus`); the funnel stays on
+    the unweighted counts.
+    """
     threshold = data.suppression_threshold if threshold is None else threshold
     instrument = data.instrument
     split = grouping(instrument, "trust", data.frame)
     per_table = [(t, table_rows(instrument, t)) for t in instrument.tables]
     specs = [s for _, rows in per_table for s in rows]
-    counts = count(data.frame, specs, split.expr, split.keys)
+    wc = None
+    if weights is not None and weights.kind != "none":
+        from sharedground.analysis.weights.tabulate import weighted_count
+
+        wc = weighted_count(data.frame, specs, split.expr, split.keys, weights)
+        counts = wc.counts(split.keys)
+    else:
+        counts = count(data.frame, specs, split.expr, split.keys)
     reference = published.reference("2015") if instrument.id == "dmr-2015" else {}
 
     tables: list[BenchmarkTable] = []
@@ -154,9 +175,12 @@ def benchmark(data: WaveData, threshold: int | None = None) -> Benchmarks:
             seen[pair] = occurrence + 1
             figures = reference.get((table.id, spec.item, spec.option, occurrence))
             published_pct = figures[published.OVERALL].pct if figures else None
-            built.append(
-                _row(spec, counts.counted[i], counts.valid[i], split.ids, threshold, published_pct)
+            row = _row(
+                spec, counts.counted[i], counts.valid[i], split.ids, threshold, published_pct
             )
+            if wc is not None:
+                _weigh(row, wc, i, split.ids)
+            built.append(row)
         tables.append(BenchmarkTable(table.id, table.title, built))
 
     sizes, _ = suppress(counts.respondents, counts.overall_respondents, threshold)
@@ -172,6 +196,14 @@ def benchmark(data: WaveData, threshold: int | None = None) -> Benchmarks:
         f"Trusts with fewer than {threshold} valid answers on a row are withheld, with enough "
         "others that subtraction from the national figure cannot recover them.",
     ]
+    if wc is not None:
+        assert weights is not None
+        notes.append(
+            f"Weighted ({weights.kind}): trusts' and the rest's percentages weighted; "
+            "versus_rest is a Wald test of the weighted difference with its linearised "
+            "variance (strata = role), as R's svycontrast on svyby(covmat = TRUE); the funnel "
+            "limits use the unweighted counts."
+        )
     if counts.ungrouped:
         notes.append(
             f"{counts.ungrouped} respondent(s) have no trust; national figures include them."
@@ -185,6 +217,31 @@ def benchmark(data: WaveData, threshold: int | None = None) -> Benchmarks:
         tables,
         notes,
     )
+
+
+def _weigh(row: BenchmarkRow, wc: WeightedCounts, i: int, trusts: list[str]) -> None:
+    """Put weighted figures and the weighted comparison into a row's shown cells."""
+    from sharedground.analysis.weights.cells import weighted_figure
+    from sharedground.analysis.weights.versus import versus_rest
+
+    versus = versus_rest(wc, i)
+    for j, trust in enumerate(trusts):
+        old = row.trusts[trust]
+        if old.cell.suppressed:
+            continue
+        cell = replace(old.cell, weighted=weighted_figure(versus.group, (j,)))
+        against = None
+        if old.versus_rest is not None:
+            p = float(versus.p_value[j])
+            against = VersusRest(
+                replace(old.versus_rest.rest, weighted=weighted_figure(versus.rest, (j,))),
+                float(versus.diff[j]),
+                float(versus.ci_low[j]),
+                float(versus.ci_high[j]),
+                None if math.isnan(p) else p,
+                "wald",
+            )
+        row.trusts[trust] = replace(old, cell=cell, versus_rest=against)
 
 
 def _row(

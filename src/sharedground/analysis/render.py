@@ -39,6 +39,33 @@ CSV_COLUMNS = [
 ]
 
 
+#: Columns added to the long form when the analysis is weighted.
+WEIGHTED_COLUMNS = [
+    "weighted_pct",
+    "se",
+    "ci_logit_low",
+    "ci_logit_high",
+    "ci_beta_low",
+    "ci_beta_high",
+    "weighted_count",
+    "weighted_valid",
+    "ndf",
+    "ddf",
+]
+
+
+def weights_footnote(analysis: Analysis) -> str:
+    """What every table says about its weights."""
+    if analysis.weighting is None:
+        return "Unweighted (as the published report)."
+    w = analysis.weighting
+    return (
+        f"Weights: {w['kind']} (Kish design effect {w['design_effect']:.2f}, effective n "
+        f"{w['effective_sample_size']:.0f}). Weighted % [95% CI, logit] with unweighted "
+        "counts; tests Rao-Scott (RS)."
+    )
+
+
 def to_json_bytes(analysis: Analysis) -> bytes:
     """The analysis in the documented JSON layout (UTF-8, indented)."""
     return orjson.dumps(analysis.to_json(), option=orjson.OPT_INDENT_2)
@@ -51,6 +78,10 @@ def cell_text(cell: Cell) -> str:
     pct = cell.pct
     if pct is None:
         return f"- (0/{cell.valid or 0})"
+    w = cell.weighted
+    if w is not None and w.pct is not None:
+        ci = f" [{w.ci_logit[0]:.1f}–{w.ci_logit[1]:.1f}]" if w.ci_logit else ""
+        return f"{w.pct:.1f}%{ci} ({cell.count}/{cell.valid})"
     return f"{half_up(pct)}% ({cell.count}/{cell.valid})"
 
 
@@ -59,7 +90,8 @@ def test_text(row: RowResult) -> str:
     test = row.test
     if test.name == "none" or test.stars is None:
         return "-"
-    text = test.stars + (" (F)" if test.name == "fisher" else "")
+    mark = {"fisher": " (F)"}.get(test.name, " (RS)" if test.name.startswith("rao-") else "")
+    text = test.stars + mark
     if row.q_value is not None:
         text += f" q={row.q_value:.3g}"
     return text
@@ -84,7 +116,12 @@ def rich_tables(analysis: Analysis) -> RenderableType:
     for rule, text in analysis.to_json()["denominators"].items():
         legend.append(f"{rule}: ", style="bold")
         legend.append(f"{text}\n")
-    legend.append("(F) exact Fisher–Freeman–Halton test; others Pearson chi-squared.\n")
+    if analysis.weighting is None:
+        legend.append("(F) exact Fisher–Freeman–Halton test; others Pearson chi-squared.\n")
+    else:
+        legend.append("(RS) Rao–Scott test of the weighted table (R's svychisq).\n")
+        for note in analysis.weighting["notes"]:
+            legend.append(f"{note}\n")
     for note in analysis.notes:
         legend.append(f"{note}\n", style="dim")
     parts.append(legend)
@@ -120,6 +157,8 @@ def _rich_table(analysis: Analysis, table: TableResult) -> Table:
             cell_text(r.overall_all_respondents) for r in everyone if r.overall_all_respondents
         )
         caption += f" Overall over everyone in the wave (the 2015 report's basis): {figures}."
+    if analysis.weighting is not None:
+        caption += " " + weights_footnote(analysis)
     out.caption = caption
     out.caption_justify = "left"
     return out
@@ -160,12 +199,36 @@ def csv_rows(analysis: Analysis) -> list[dict[str, Any]]:
                         "stars": row.test.stars,
                         "q_value": row.q_value,
                     }
+                    | (_weighted_columns(cell, row) if analysis.weighting is not None else {})
                 )
     return lines
 
 
+def _weighted_columns(cell: Cell, row: RowResult) -> dict[str, Any]:
+    w = cell.weighted
+    logit = w.ci_logit if w and w.ci_logit else (None, None)
+    beta = w.ci_beta if w and w.ci_beta else (None, None)
+    return {
+        "weighted_pct": w.pct if w else None,
+        "se": w.se if w else None,
+        "ci_logit_low": logit[0],
+        "ci_logit_high": logit[1],
+        "ci_beta_low": beta[0],
+        "ci_beta_high": beta[1],
+        "weighted_count": w.weighted_count if w else None,
+        "weighted_valid": w.weighted_valid if w else None,
+        "ndf": row.test.ndf,
+        "ddf": row.test.ddf,
+    }
+
+
+def columns(analysis: Analysis) -> list[str]:
+    """The long form's columns (the weighted ones only when weighted)."""
+    return CSV_COLUMNS + (WEIGHTED_COLUMNS if analysis.weighting is not None else [])
+
+
 def to_csv_text(analysis: Analysis) -> str:
-    return csv_text(CSV_COLUMNS, csv_rows(analysis))
+    return csv_text(columns(analysis), csv_rows(analysis))
 
 
 def csv_text(columns: list[str], lines: list[dict[str, Any]]) -> str:
@@ -216,9 +279,9 @@ def write_xlsx(analysis: Analysis, path: Path) -> None:
                 )
             sheet.set_column(0, 0, 60)
         long = book.add_worksheet("long")
-        long.write_row(0, 0, CSV_COLUMNS, bold)
+        long.write_row(0, 0, columns(analysis), bold)
         for r, line in enumerate(csv_rows(analysis), start=1):
-            long.write_row(r, 0, [line[c] for c in CSV_COLUMNS])
+            long.write_row(r, 0, [line[c] for c in columns(analysis)])
         notes = book.add_worksheet("notes")
         data = analysis.to_json()
         lines = [
@@ -226,6 +289,8 @@ def write_xlsx(analysis: Analysis, path: Path) -> None:
             f"generated {analysis.generated_at}",
             *(f"{k}: {v}" for k, v in data["denominators"].items()),
             *analysis.notes,
+            weights_footnote(analysis),
+            *(analysis.weighting["notes"] if analysis.weighting else []),
         ]
         for r, text in enumerate(lines):
             notes.write(r, 0, text)

@@ -14,12 +14,38 @@ def half_up(value: float) -> int:
 
 
 @dataclass(frozen=True)
+class Weighted:
+    """A weighted percentage with its linearised SE and 95% intervals (all in points)."""
+
+    pct: float | None
+    se: float | None
+    ci_logit: tuple[float, float] | None
+    ci_beta: tuple[float, float] | None
+    weighted_count: float
+    weighted_valid: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pct": self.pct,
+            "se": self.se,
+            "ci_logit": None if self.ci_logit is None else list(self.ci_logit),
+            "ci_beta": None if self.ci_beta is None else list(self.ci_beta),
+            "weighted_count": self.weighted_count,
+            "weighted_valid": self.weighted_valid,
+        }
+
+
+@dataclass(frozen=True)
 class Cell:
-    """One group's figure on one row: how many were counted, out of how many valid answers."""
+    """One group's figure on one row: how many were counted, out of how many valid answers.
+
+    With weights, `weighted` holds the weighted figure; count and valid stay unweighted.
+    """
 
     count: int | None
     valid: int | None
     suppressed: bool = False
+    weighted: Weighted | None = None
 
     @property
     def pct(self) -> float | None:
@@ -41,6 +67,8 @@ class Cell:
         }
         if self.suppressed:
             data["suppressed"] = True
+        if self.weighted is not None:
+            data["weighted"] = self.weighted.to_json()
         return data
 
 
@@ -48,13 +76,16 @@ class Cell:
 class TestOutcome:
     """The test of equality across groups on one row (r groups x counted / not counted)."""
 
-    name: str  # "chi2", "fisher" or "none"
+    name: str  # "chi2", "fisher", "rao-scott-F", "rao-scott-Chisq", "rao-scott-Wald" or "none"
     statistic: float | None
     df: int | None
     p_value: float | None
     stars: str | None
     groups: int
     reason: str | None = None
+    #: Rao-Scott only: numerator and denominator degrees of freedom (fractional for F).
+    ndf: float | None = None
+    ddf: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -67,6 +98,9 @@ class TestOutcome:
         }
         if self.reason:
             data["reason"] = self.reason
+        if self.ndf is not None:
+            data["ndf"] = self.ndf
+            data["ddf"] = self.ddf
         return data
 
 
@@ -175,6 +209,8 @@ class Analysis:
     tables: list[TableResult]
     summaries: list[Summary]
     notes: list[str] = field(default_factory=list)
+    #: How the tables were weighted (None: unweighted, as the published report).
+    weighting: dict[str, Any] | None = None
 
     def table(self, table_id: str) -> TableResult:
         for table in self.tables:
@@ -200,4 +236,4 @@ class Analysis:
             "tables": [t.to_json() for t in self.tables],
             "summaries": [s.to_json() for s in self.summaries],
             "notes": list(self.notes),
-        }
+        } | ({"weighting": self.weighting} if self.weighting is not None else {})

@@ -33,6 +33,9 @@ def summarise(
             if row.spec.measure != "agree":
                 continue
             pct = row.overall.pct
+            weighted = row.overall.weighted
+            if weighted is not None and weighted.pct is not None:
+                pct = weighted.pct  # a weighted analysis lists by its weighted figures
             if pct is None:
                 continue
             if pct >= agreement:

@@ -31,6 +31,8 @@ from sharedground.analysis.suppression import suppress
 
 if TYPE_CHECKING:
     from sharedground.analysis.disclosure.decide import DisclosureView
+    from sharedground.analysis.weights.tabulate import WeightedCounts
+    from sharedground.analysis.weights.weighting import WaveWeights
 
 
 @dataclass(frozen=True)
@@ -47,11 +49,21 @@ class Options:
     #: which cells to withhold, decided once for every output of the wave. None: each
     #: row is suppressed on its own (`suppression.suppress`).
     disclosure: DisclosureView | None = None
+    #: With weights: the Rao-Scott statistic of the tests ("F", "Chisq" or "Wald").
+    weighted_test: str = "F"
 
 
-def analyse(data: WaveData, options: Options | None = None) -> Analysis:
-    """Compute every table of the wave's instrument."""
+def analyse(
+    data: WaveData, options: Options | None = None, weights: WaveWeights | None = None
+) -> Analysis:
+    """Compute every table of the wave's instrument.
+
+    With `weights` (other than "none"), each cell also carries its weighted percentage,
+    SE and intervals, and each row's test is the Rao-Scott test of `options.weighted_test`
+    (`sharedground.analysis.weights`); counts and denominators stay unweighted.
+    """
     options = options or Options()
+    weighted = weights is not None and weights.kind != "none"
     if options.adjust is not None and options.adjust not in significance.ADJUSTMENTS:
         allowed = ", ".join(significance.ADJUSTMENTS)
         raise ValueError(f"unknown adjustment {options.adjust!r}; use one of {allowed}")
@@ -66,13 +78,24 @@ def analyse(data: WaveData, options: Options | None = None) -> Analysis:
     split = grouping(instrument, options.by, data.frame)
     per_table = [(t, table_rows(instrument, t)) for t in instrument.tables]
     specs = [spec for _, rows in per_table for spec in rows]
-    counts = count(data.frame, specs, split.expr, split.keys)
+    wc = None
+    if weighted:
+        from sharedground.analysis.weights.tabulate import weighted_count
+
+        assert weights is not None
+        # one pass gives the weighted sums and the unweighted counts alike
+        wc = weighted_count(data.frame, specs, split.expr, split.keys, weights)
+        counts = wc.counts(split.keys)
+    else:
+        counts = count(data.frame, specs, split.expr, split.keys)
     # Under a disclosure decision, an empty group the decision withholds stays (withheld):
     # leaving it out would tell a reader nobody of that group responded.
     keep = None if options.disclosure is None else options.disclosure.sizes(split.ids)
-    counts, split = _drop_empty_groups(counts, split, keep)
+    counts, split, wc = _drop_empty_groups(counts, split, wc, keep)
 
-    results = build_rows(specs, counts, split.ids, threshold, options.disclosure)
+    results = build_rows(
+        specs, counts, split.ids, threshold, options.disclosure, wc, options.weighted_test
+    )
     tables: list[TableResult] = []
     position = 0
     for table, rows in per_table:
@@ -93,6 +116,14 @@ def analyse(data: WaveData, options: Options | None = None) -> Analysis:
         for i, (gid, label) in enumerate(zip(split.ids, split.labels, strict=True))
     ]
     notes = _notes(counts, split, threshold)
+    if weighted:
+        assert weights is not None
+        notes.append(
+            f"Weighted ({weights.kind}): percentages weighted, with linearised standard "
+            "errors and 95% intervals (logit and beta, as R's svyciprop); counts and "
+            "denominators unweighted; tests are Rao-Scott "
+            f"{options.weighted_test} (R's svychisq)."
+        )
     return Analysis(
         wave=data.name,
         instrument=instrument.key,
@@ -106,6 +137,7 @@ def analyse(data: WaveData, options: Options | None = None) -> Analysis:
         tables=tables,
         summaries=summaries.summarise(tables, options.agreement, options.disagreement),
         notes=notes,
+        weighting=weights.to_json() if weighted and weights is not None else None,
     )
 
 
@@ -115,13 +147,20 @@ def build_rows(
     group_ids: Sequence[str],
     threshold: int,
     disclosure: DisclosureView | None = None,
+    wc: WeightedCounts | None = None,
+    weighted_test: str = "F",
 ) -> list[RowResult]:
-    """Cells, suppression and the test for each row of `counts`.
+    """Cells, suppression and the test for each row of `counts` (weighted with `wc`).
 
     With `disclosure`, row i withholds what the wave's decision says; otherwise each row
     is suppressed on its own.
     """
     results: list[RowResult] = []
+    figures = None
+    if wc is not None:
+        from sharedground.analysis.weights import cells as wcells
+
+        by_group, overall_w = wcells.row_proportions(wc)
     for i, spec in enumerate(specs):
         counted, valid = counts.counted[i], counts.valid[i]
         overall_valid = int(counts.overall_valid[i])
@@ -129,17 +168,28 @@ def build_rows(
             withheld, overall_withheld = disclosure.row(i, list(group_ids))
         else:
             withheld, overall_withheld = suppress(valid, overall_valid, threshold)
+        if wc is not None:
+            figures = [wcells.weighted_figure(by_group, (i, j + 1)) for j in range(len(group_ids))]
         cells = {
-            gid: Cell.withheld() if withheld[j] else Cell(int(counted[j]), int(valid[j]))
+            gid: Cell.withheld()
+            if withheld[j]
+            else Cell(int(counted[j]), int(valid[j]), weighted=figures[j] if figures else None)
             for j, gid in enumerate(group_ids)
         }
         overall = (
             Cell.withheld()
             if overall_withheld
-            else Cell(int(counts.overall_counted[i]), overall_valid)
+            else Cell(
+                int(counts.overall_counted[i]),
+                overall_valid,
+                weighted=wcells.weighted_figure(overall_w, (i,)) if wc is not None else None,
+            )
         )
         shown = ~withheld
-        test = significance.compare(counted[shown], valid[shown])
+        if wc is not None:
+            test = wcells.weighted_test(wc, i, shown, weighted_test)
+        else:
+            test = significance.compare(counted[shown], valid[shown])
         notes: list[str] = []
         if withheld.any() and test.name != "none":
             notes.append(f"test across the {int(shown.sum())} groups shown (others withheld)")
@@ -159,16 +209,27 @@ def build_rows(
 
 
 def _drop_empty_groups(
-    counts: Counts, split: Grouping, also: npt.NDArray[np.bool_] | None = None
-) -> tuple[Counts, Grouping]:
+    counts: Counts,
+    split: Grouping,
+    wc: WeightedCounts | None = None,
+    also: npt.NDArray[np.bool_] | None = None,
+) -> tuple[Counts, Grouping, WeightedCounts | None]:
     """Leave out groups nobody belongs to (a mode not used, a country not sampled), except
     those marked in `also`."""
     keep = counts.respondents > 0
     if also is not None:
         keep = keep | also
     if keep.all():
-        return counts, split
+        return counts, split, wc
     index = np.flatnonzero(keep)
+    if wc is not None:
+        import dataclasses
+
+        along = np.concatenate([[0], index + 1])  # the ungrouped slot stays first
+        wc = dataclasses.replace(
+            wc,
+            **{k: getattr(wc, k)[:, along] for k in ("n1", "n0", "w1", "w0", "q1", "q0")},
+        )
     trimmed = Counts(
         keys=[counts.keys[i] for i in index],
         counted=counts.counted[:, index],
@@ -186,7 +247,7 @@ def _drop_empty_groups(
         [split.ids[i] for i in index],
         [split.labels[i] for i in index],
     )
-    return trimmed, narrowed
+    return trimmed, narrowed, wc
 
 
 def _notes(counts: Counts, split: Grouping, threshold: int) -> list[str]:

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sharedground.analysis import published
 from sharedground.analysis.results import Analysis, Cell, half_up
 from sharedground.analysis.significance import stars, two_proportions
 from sharedground.analysis.source import WaveData
 from sharedground.analysis.tables import Options, analyse
+
+if TYPE_CHECKING:
+    from sharedground.analysis.weights.weighting import WaveWeights
 
 OVERALL = published.OVERALL
 
@@ -30,9 +33,15 @@ class Side:
     valid: int
     approximate: bool = False
     basis: str | None = None
+    #: With weights: the weighted percentage and its standard error (points); count and
+    #: valid stay unweighted. An unweighted side of a weighted trend has `se` only.
+    weighted_pct: float | None = None
+    se: float | None = None
 
     @property
     def pct(self) -> float:
+        if self.weighted_pct is not None:
+            return self.weighted_pct
         return 100.0 * self.count / self.valid
 
     def to_json(self) -> dict[str, Any]:
@@ -45,6 +54,10 @@ class Side:
             data["approximate"] = True
         if self.basis:
             data["basis"] = self.basis
+        if self.weighted_pct is not None:
+            data["weighted"] = True
+        if self.se is not None:
+            data["se"] = self.se
         return data
 
 
@@ -59,6 +72,8 @@ class Change:
     ci_high: float
     #: None when no test is possible (everyone gave the same answer, then and now).
     p_value: float | None
+    #: "newcombe" (unweighted) or "wald" (weighted: independent samples, SEs added).
+    method: str = "newcombe"
 
     @property
     def approximate(self) -> bool:
@@ -77,7 +92,7 @@ class Change:
             "p_value": self.p_value,
             "stars": stars(self.p_value),
             "approximate": self.approximate,
-        }
+        } | ({"method": self.method} if self.method != "newcombe" else {})
 
 
 @dataclass
@@ -132,9 +147,11 @@ class Trend:
         }
 
 
-def against_published(now: WaveData, year: str, threshold: int | None = None) -> Trend:
+def against_published(
+    now: WaveData, year: str, threshold: int | None = None, weights: WaveWeights | None = None
+) -> Trend:
     """The wave (by role) against the published 2002 or 2015 figures."""
-    current = analyse(now, Options(by="role", suppression_threshold=threshold))
+    current = analyse(now, Options(by="role", suppression_threshold=threshold), weights)
     figures = published.reference(year)
     rows: list[TrendRow] = []
     for table in current.tables:
@@ -171,7 +188,7 @@ def against_published(now: WaveData, year: str, threshold: int | None = None) ->
         _now(),
         [g.id for g in current.groups],
         rows,
-        notes + current.notes,
+        notes + current.notes + _weighted_notes(weights),
     )
 
 
@@ -181,15 +198,21 @@ def against_wave(
     by: str = "role",
     threshold: int | None = None,
     current: Analysis | None = None,
+    weights: WaveWeights | None = None,
+    weights_then: WaveWeights | None = None,
 ) -> Trend:
     """The wave against another stored wave, rows matched on (table, item, option, measure).
+
+    With `weights` (and `weights_then`), each side is its weighted percentage and the
+    change a Wald interval and test with the two waves' linearised variances added
+    (independent samples), what R's svycontrast gives on the two waves as strata.
 
     `current` is `now`'s analysis with the same `by` and `threshold`, when the caller has
     it already (a trust report analyses its trust first), so that it is not made twice.
     """
     options = Options(by=by, suppression_threshold=threshold)
-    current = current or analyse(now, options)
-    earlier = analyse(then, options)
+    current = current or analyse(now, options, weights)
+    earlier = analyse(then, options, weights_then)
     index = _index(earlier)
     rows: list[TrendRow] = []
     for table in current.tables:
@@ -202,7 +225,13 @@ def against_wave(
                 prior = old.overall if group == OVERALL else old.groups.get(group)
                 side = None
                 if prior is not None and prior.count is not None and prior.valid:
-                    side = Side(prior.count, prior.valid)
+                    w = prior.weighted
+                    side = Side(
+                        prior.count,
+                        prior.valid,
+                        weighted_pct=None if w is None else w.pct,
+                        se=None if w is None else w.se,
+                    )
                 cells[group] = _change(cell, side)
             rows.append(_row(table.id, row, cells))
     notes = [f"Earlier figures: stored wave {then.name!r} ({then.instrument.key})."]
@@ -213,8 +242,18 @@ def against_wave(
         _now(),
         [g.id for g in current.groups],
         rows,
-        notes + current.notes,
+        notes + current.notes + _weighted_notes(weights),
     )
+
+
+def _weighted_notes(weights: WaveWeights | None) -> list[str]:
+    if weights is None or weights.kind == "none":
+        return []
+    return [
+        f"Weighted ({weights.kind}): each change is the weighted percentage now minus then, "
+        "with a Wald 95% interval and test from the two sides' standard errors added "
+        "(independent samples; a published or unweighted side has its binomial SE)."
+    ]
 
 
 def _index(analysis: Analysis) -> dict[tuple[str, str, str | None, str], Any]:
@@ -235,9 +274,36 @@ def _row(table_id: str, row: Any, cells: dict[str, Change | None]) -> TrendRow:
 def _change(cell: Cell, then: Side | None) -> Change | None:
     if then is None or cell.count is None or not cell.valid or not then.valid:
         return None  # withheld now, or no earlier figure
+    if cell.weighted is not None and cell.weighted.pct is not None:
+        return _weighted_change(cell, then)
     now = Side(cell.count, cell.valid)
     diff, low, high, p_value = two_proportions(now.count, now.valid, then.count, then.valid)
     return Change(now, then, diff, low, high, p_value)
+
+
+def _weighted_change(cell: Cell, then: Side) -> Change | None:
+    """Weighted now against then: Wald, variances added (then's binomial if unweighted)."""
+    from scipy import stats as sps
+
+    w = cell.weighted
+    assert w is not None and w.pct is not None and cell.count is not None and cell.valid
+    if then.se is None:  # a published or unweighted figure: its binomial SE
+        p = then.count / then.valid
+        then = Side(
+            then.count,
+            then.valid,
+            then.approximate,
+            then.basis,
+            se=100.0 * (p * (1 - p) / then.valid) ** 0.5,
+        )
+    now = Side(cell.count, cell.valid, weighted_pct=w.pct, se=w.se)
+    diff = now.pct - then.pct
+    se = ((now.se or 0.0) ** 2 + (then.se or 0.0) ** 2) ** 0.5
+    if se == 0:
+        return Change(now, then, diff, diff, diff, None, "wald")
+    z = float(sps.norm.ppf(0.975))
+    p_value = float(2 * sps.norm.sf(abs(diff) / se))
+    return Change(now, then, diff, diff - z * se, diff + z * se, p_value, "wald")
 
 
 def _now() -> str:

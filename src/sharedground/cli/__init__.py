@@ -44,6 +44,11 @@ COMMANDS: dict[str, str] = {
     "admin": "fieldwork:admin",
     "report": "report:report",
     "disclosure": "disclosure:disclosure",
+    "initiative": "initiatives:initiative",
+    "participants": "initiatives:participants",
+    "pairs": "initiatives:pairs",
+    "pulse": "initiatives:pulse",
+    "worker": "jobs:worker",
     "text": "text:text",
     "codes": "text:codes",
 }

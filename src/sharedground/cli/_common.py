@@ -47,6 +47,7 @@ console_err: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
 # need not import SQLAlchemy or pydantic to be ready to catch their errors.
 KNOWN_ERROR_NAMES: list[str] = [
     "sharedground.exchange.problems:InvalidFile",
+    "sharedground.initiatives.errors:InitiativeError",
     "sharedground.instrument.loader:InstrumentError",
     "sharedground.store.errors:StoreError",
     "sharedground.text.errors:TextError",

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from sharedground.analysis.source import WaveData
+    from sharedground.analysis.weights.weighting import WaveWeights
 
 FORMATS = ("table", "json", "csv", "xlsx")
 
@@ -74,6 +75,88 @@ def _cache_options(func: click.decorators.FC) -> click.decorators.FC:
         help="Folder for the columnar cache [default: beside an SQLite file, else "
         "$SHAREDGROUND_CACHE_DIR or ~/.cache/sharedground].",
     )(func)
+
+
+def weights_options(func: click.decorators.FC) -> click.decorators.FC:
+    """`--weights none|design|raked` and how to make them."""
+    func = click.option(
+        "--test",
+        "weighted_test",
+        type=click.Choice(["F", "Chisq", "Wald"]),
+        default="F",
+        show_default=True,
+        help="With weights: the Rao-Scott test (second-order F, first-order chi-squared, "
+        "or Wald), as R's svychisq.",
+    )(func)
+    func = click.option(
+        "--targets",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        default=None,
+        help="CSV of population counts (role, count, and optionally trust) to rake to, "
+        "instead of the wave's contacts.",
+    )(func)
+    func = click.option(
+        "--trim",
+        "cap",
+        type=float,
+        default=None,
+        help="Cap the weights at this value, sharing the excess among the rest.",
+    )(func)
+    func = click.option(
+        "--min-cell",
+        type=click.IntRange(min=1),
+        default=5,
+        show_default=True,
+        help="Pool population cells with fewer respondents than this before raking.",
+    )(func)
+    func = click.option(
+        "--rake-on",
+        default="role,trust",
+        show_default=True,
+        help="Margins to rake to: role, trust, role*trust (one margin: post-stratification).",
+    )(func)
+    return click.option(
+        "--weights",
+        "weights_kind",
+        type=click.Choice(["none", "design", "raked"]),
+        default="none",
+        show_default=True,
+        help="none (as the published report), design (postal sampling) or raked to the "
+        "population (the frame's contacts or --targets).",
+    )(func)
+
+
+def command_weights(
+    database: str | None,
+    data: WaveData,
+    kind: str,
+    rake_on: str,
+    min_cell: int,
+    cap: float | None,
+    targets: Path | None,
+    weighted_test: str,
+) -> WaveWeights | None:
+    """The wave's weights (None for none); errors end the command with one line."""
+    if kind == "none":
+        return None
+    from sharedground.analysis.weights.raking import WeightingError
+    from sharedground.analysis.weights.weighting import WeightOptions, wave_weights
+
+    options = WeightOptions(
+        kind=kind,
+        rake_on=tuple(m.strip() for m in rake_on.split(",") if m.strip()),
+        min_cell=min_cell,
+        cap=cap,
+        targets=targets,
+        test=weighted_test,
+    )
+    store = open_store(database)
+    try:
+        return wave_weights(store, data.name, data.frame, data.instrument, options)
+    except WeightingError as exc:
+        raise click.ClickException(f"cannot weight wave {data.name!r}: {exc}") from None
+    finally:
+        store.dispose()
 
 
 def _load(
@@ -140,6 +223,7 @@ def _emit(text: str | bytes, out: Path | None) -> None:
     help="Per cent disagreeing overall for the widespread-disagreement list.",
 )
 @_suppress_option
+@weights_options
 @_cache_options
 @database_option
 def analyse(
@@ -151,6 +235,12 @@ def analyse(
     agreement: float,
     disagreement: float,
     suppress_below: int | None,
+    weights_kind: str,
+    rake_on: str,
+    min_cell: int,
+    cap: float | None,
+    targets: Path | None,
+    weighted_test: str,
     cache_dir: Path | None,
     no_cache: bool,
     refresh: bool,
@@ -170,9 +260,13 @@ def analyse(
         agreement=agreement,
         disagreement=disagreement,
         suppression_threshold=suppress_below,
+        weighted_test=weighted_test,
+    )
+    weights = command_weights(
+        database, data, weights_kind, rake_on, min_cell, cap, targets, weighted_test
     )
     try:
-        result = run_analysis(data, options)
+        result = run_analysis(data, options, weights)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     if fmt == "table":
@@ -205,6 +299,7 @@ def analyse(
 )
 @_text_output_options
 @_suppress_option
+@weights_options
 @_cache_options
 @database_option
 def trend(
@@ -214,27 +309,42 @@ def trend(
     fmt: str,
     out: Path | None,
     suppress_below: int | None,
+    weights_kind: str,
+    rake_on: str,
+    min_cell: int,
+    cap: float | None,
+    targets: Path | None,
+    weighted_test: str,
     cache_dir: Path | None,
     no_cache: bool,
     refresh: bool,
     database: str | None,
 ) -> None:
-    """Each row now and then: percentages, the change in points (95% CI) and its test."""
+    """Each row now and then: percentages, the change in points (95% CI) and its test.
+
+    With --weights, both stored waves are weighted the same way (a published wave has no
+    weights: its binomial SE is used) and changes get Wald intervals.
+    """
     import orjson
 
     from sharedground.analysis import published, views
     from sharedground.analysis import trend as lib
 
     now = _load(database, wave, cache_dir, no_cache, refresh)
+    how = (weights_kind, rake_on, min_cell, cap, targets, weighted_test)
+    weights = command_weights(database, now, *how)
     try:
         if against in published.PUBLISHED:
             if by != "role":
                 raise click.UsageError("published waves are by role only; drop --by")
-            result = lib.against_published(now, against, suppress_below)
+            result = lib.against_published(now, against, suppress_below, weights)
         else:
             name = against.removeprefix("wave:")
             then = _load(database, name, cache_dir, no_cache, refresh)
-            result = lib.against_wave(now, then, by, suppress_below)
+            weights_then = command_weights(database, then, *how)
+            result = lib.against_wave(
+                now, then, by, suppress_below, weights=weights, weights_then=weights_then
+            )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     if fmt == "json":
@@ -250,6 +360,7 @@ def trend(
 @click.option("--trust", default=None, help="Show one trust row by row (terminal only).")
 @_text_output_options
 @_suppress_option
+@weights_options
 @_cache_options
 @database_option
 def benchmark(
@@ -258,6 +369,12 @@ def benchmark(
     fmt: str,
     out: Path | None,
     suppress_below: int | None,
+    weights_kind: str,
+    rake_on: str,
+    min_cell: int,
+    cap: float | None,
+    targets: Path | None,
+    weighted_test: str,
     cache_dir: Path | None,
     no_cache: bool,
     refresh: bool,
@@ -270,7 +387,10 @@ def benchmark(
     from sharedground.analysis.benchmark import benchmark as run_benchmark
 
     data = _load(database, wave, cache_dir, no_cache, refresh)
-    result = run_benchmark(data, suppress_below)
+    weights = command_weights(
+        database, data, weights_kind, rake_on, min_cell, cap, targets, weighted_test
+    )
+    result = run_benchmark(data, suppress_below, weights)
     if fmt == "json":
         _emit(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2), out)
     elif fmt == "csv":

@@ -15,6 +15,7 @@ from sharedground.cli._common import (
     open_store,
     progress_bar,
 )
+from sharedground.cli.analysis import command_weights, weights_options
 from sharedground.exchange.formats import FORMATS
 
 if TYPE_CHECKING:
@@ -146,15 +147,45 @@ def _prepare_for_analysis(store: Store, wave: str, cache_dir: Path | None) -> No
 @click.option(
     "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write."
 )
+@weights_options
 @database_option
-def export(wave: str, fmt: str, out: Path, database: str | None) -> None:
-    """Export a wave's responses (CSV in the import format, Excel, SPSS, Stata, Parquet)."""
+def export(
+    wave: str,
+    fmt: str,
+    out: Path,
+    weights_kind: str,
+    rake_on: str,
+    min_cell: int,
+    cap: float | None,
+    targets: Path | None,
+    weighted_test: str,
+    database: str | None,
+) -> None:
+    """Export a wave's responses (CSV in the import format, Excel, SPSS, Stata, Parquet).
+
+    With --weights design|raked, a last column (a labelled variable in SPSS and Stata) named
+    `weight` carries each response's weight, the one `analyse --weights` uses.
+    """
     from sharedground.exchange.exporter import export_wave
 
+    values = label = None
+    if weights_kind != "none":
+        from sharedground.analysis.source import load_wave
+
+        store = open_store(database)
+        try:
+            data = load_wave(store, wave)
+        finally:
+            store.dispose()
+        made = command_weights(database, data, weights_kind, rake_on, min_cell, cap, targets, "F")
+        assert made is not None
+        values = made.values.tolist()
+        margins = f" to {rake_on}" if weights_kind == "raked" else ""
+        label = f"sharedground {weights_kind} weight{margins} (deff {made.kish.deff:.2f})"
     store = open_store(database)
     try:
         note_held(store, wave)
-        count = export_wave(store, wave, fmt, out)  # type: ignore[arg-type]
+        count = export_wave(store, wave, fmt, out, values, label or "Weight")  # type: ignore[arg-type]
     finally:
         store.dispose()
     console.print(f"[green]Wrote[/] {count} response(s) to {out}")

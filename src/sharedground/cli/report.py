@@ -14,6 +14,7 @@ from sharedground.cli._common import (
     open_store,
     progress_bar,
 )
+from sharedground.cli.analysis import weights_options
 
 
 @click.command()
@@ -44,6 +45,7 @@ from sharedground.cli._common import (
     type=click.IntRange(1, 64),
     help="Trust reports rendered at once (--all-trusts).",
 )
+@weights_options
 @database_option
 def report(
     wave: str,
@@ -53,6 +55,12 @@ def report(
     compare: str | None,
     pdf: bool,
     workers: int,
+    weights_kind: str,
+    rake_on: str,
+    min_cell: int,
+    cap: float | None,
+    targets: Path | None,
+    weighted_test: str,
     database: str | None,
 ) -> None:
     """Write the report of a wave: self-contained HTML and a PDF drawn from it.
@@ -66,11 +74,25 @@ def report(
 
     if trust and all_trusts:
         raise click.UsageError("give --trust CODE or --all-trusts, not both")
+    if weights_kind != "none" and (trust or all_trusts):
+        raise click.UsageError("--weights applies to the national report only (for now)")
+    if weighted_test != "F":
+        raise click.UsageError("the report's tests are Rao-Scott F; drop --test")
+    from sharedground.analysis.weights.raking import WeightingError
+    from sharedground.analysis.weights.weighting import WeightOptions
+
+    weighting = WeightOptions(
+        kind=weights_kind,
+        rake_on=tuple(m.strip() for m in rake_on.split(",") if m.strip()),
+        min_cell=min_cell,
+        cap=cap,
+        targets=targets,
+    )
     store = open_store(database)
     started = time.perf_counter()
     try:
         with console.status("Analysing the wave"):
-            context = build.load(store, wave, compare=compare)
+            context = build.load(store, wave, compare=compare, weights=weighting)
         note_held(store, wave)
         if all_trusts or trust:
             codes = None if trust is None else [trust]
@@ -105,5 +127,7 @@ def report(
             )
     except build.ReportError as exc:
         raise click.ClickException(str(exc)) from None
+    except WeightingError as exc:
+        raise click.ClickException(f"cannot weight wave {wave!r}: {exc}") from None
     finally:
         store.dispose()

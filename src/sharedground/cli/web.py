@@ -232,6 +232,14 @@ def _proxies(_ctx: click.Context, param: click.Parameter, value: str) -> str:
     show_default=True,
     help="Log each request (survey tokens are replaced by <token>).",
 )
+@click.option(
+    "--worker/--no-worker",
+    "with_worker",
+    default=True,
+    show_default=True,
+    help="Also run the background jobs (sending, exports, reports started from /admin) in a "
+    "supervised child process; with --no-worker run `sharedground worker` yourself.",
+)
 @database_option
 def serve(
     host: str,
@@ -241,6 +249,7 @@ def serve(
     timezone: str,
     forwarded_allow_ips: str,
     access_log: bool,
+    with_worker: bool,
     database: str | None,
 ) -> None:
     """Serve the web survey (respondents open the links printed by `sharedground links`).
@@ -250,8 +259,6 @@ def serve(
     proxy puts in X-Forwarded-For (the nearest one it did not get from another trusted
     proxy). A header from anyone else is ignored, so clients cannot pick their own address.
     """
-    import uvicorn
-
     from sharedground.web.security import install_log_redaction
 
     store = open_store(database)  # fail here, clearly, before the server starts
@@ -265,6 +272,27 @@ def serve(
         f"at most {rate_limit.failures} wrong links per client in {rate_limit.seconds} s"
     )
     install_log_redaction()
+    supervisor = None
+    if with_worker:
+        from sharedground.jobs.files import FILES_ENV, files_dir
+        from sharedground.jobs.worker import Supervisor
+
+        # The server lists and serves the files the worker writes: one folder for both.
+        os.environ[FILES_ENV] = str(files_dir(store.url).resolve())
+        supervisor = Supervisor(store.url, env=dict(os.environ)).start()
+        console.print(f"Background jobs run in a worker process; files in {os.environ[FILES_ENV]}")
+    try:
+        _run_uvicorn(host, port, workers, access_log, forwarded_allow_ips)
+    finally:
+        if supervisor is not None:
+            supervisor.stop()
+
+
+def _run_uvicorn(
+    host: str, port: int, workers: int, access_log: bool, forwarded_allow_ips: str
+) -> None:
+    import uvicorn
+
     uvicorn.run(
         "sharedground.web.server:app",
         factory=True,

@@ -6,6 +6,7 @@ SPSS and Stata files, which need variable and value labels, are written by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -18,7 +19,10 @@ from sharedground.exchange.formats import FORMATS, Format
 from sharedground.instrument import Instrument
 from sharedground.store import Store
 
-__all__ = ["FORMATS", "Format", "export_wave", "wave_frame"]
+__all__ = ["FORMATS", "WEIGHT_COLUMN", "Format", "export_wave", "wave_frame"]
+
+#: The column (variable) the weights travel in when an export is weighted.
+WEIGHT_COLUMN = "weight"
 
 
 def wave_frame(store: Store, wave_name: str) -> tuple[Instrument, pl.DataFrame]:
@@ -54,13 +58,38 @@ def wave_frame(store: Store, wave_name: str) -> tuple[Instrument, pl.DataFrame]:
     return instrument, canonical_frame(frame, instrument)
 
 
-def export_wave(store: Store, wave_name: str, fmt: Format, out: str | Path) -> int:
-    """Write a wave in one of FORMATS; returns the number of responses written."""
+def export_wave(
+    store: Store,
+    wave_name: str,
+    fmt: Format,
+    out: str | Path,
+    weights: Sequence[float] | None = None,
+    weight_label: str = "Weight",
+) -> int:
+    """Write a wave in one of FORMATS; returns the number of responses written.
+
+    With `weights` (one per response, in stored order), a last column `weight` carries
+    them; in SPSS and Stata files it is a numeric variable labelled `weight_label`.
+    """
     instrument, frame = wave_frame(store, wave_name)
     out = Path(out)
+    if weights is not None:
+        if len(weights) != frame.height:
+            raise ValueError(
+                f"{len(weights)} weights for {frame.height} responses of wave {wave_name!r}"
+            )
+        if WEIGHT_COLUMN in frame.columns:
+            raise ValueError(f"the wave already has a column named {WEIGHT_COLUMN!r}")
+        column = pl.Series(WEIGHT_COLUMN, list(weights), dtype=pl.Float64)
+        frame = frame.with_columns(column)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        write_csv(frame, instrument, out)
+        if weights is None:
+            write_csv(frame, instrument, out)
+        else:
+            canonical_frame(frame, instrument).with_columns(frame[WEIGHT_COLUMN]).write_csv(
+                out, line_terminator="\n", null_value="", quote_style="necessary"
+            )
     elif fmt == "parquet":
         frame.write_parquet(out)
     elif fmt == "xlsx":
@@ -68,7 +97,7 @@ def export_wave(store: Store, wave_name: str, fmt: Format, out: str | Path) -> i
     elif fmt in ("sav", "dta"):
         from sharedground.exchange.labelled import write_labelled
 
-        write_labelled(frame, instrument, fmt, out)
+        write_labelled(frame, instrument, fmt, out, weight_label if weights is not None else None)
     else:  # pragma: no cover - guarded by the CLI's choices
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     return frame.height

@@ -136,6 +136,8 @@ class Variable:
     measure: Measure = "nominal"
     #: True when code 9 means "don't know" and is to be treated as missing.
     dont_know_missing: bool = False
+    #: SPSS display format, when not the one the value labels imply.
+    sav_format: str | None = None
 
 
 def variables(instrument: Instrument, fmt: LabelledFormat) -> list[Variable]:
@@ -174,10 +176,32 @@ def variables(instrument: Instrument, fmt: LabelledFormat) -> list[Variable]:
 
 
 def write_labelled(
-    frame: pl.DataFrame, instrument: Instrument, fmt: LabelledFormat, out: str | Path
+    frame: pl.DataFrame,
+    instrument: Instrument,
+    fmt: LabelledFormat,
+    out: str | Path,
+    weight_label: str | None = None,
 ) -> None:
-    """Write the exchange frame (strings, null = blank) as an SPSS or Stata file."""
+    """Write the exchange frame (strings, null = blank) as an SPSS or Stata file.
+
+    With `weight_label`, the frame's `weight` column becomes a last numeric variable so
+    labelled (for SPSS's WEIGHT BY or Stata's [pweight=weight]).
+    """
     spec = variables(instrument, fmt)
+    if weight_label is not None:
+        if any(v.name.lower() == "weight" for v in spec):
+            raise ValueError("the questionnaire already has a variable named 'weight'")
+        spec.append(
+            Variable(
+                name="weight",
+                source="weight",
+                label=_fit_label(weight_label, fmt),
+                kind="numeric",
+                expr=pl.col("weight").cast(pl.Float64).alias("weight"),
+                measure="scale",
+                sav_format="F12.6",
+            )
+        )
     coded = frame.select(v.expr for v in spec)
     data = pd.DataFrame(
         {v.name: _column(coded[v.name], v, fmt) for v in spec}, index=pd.RangeIndex(coded.height)
@@ -398,6 +422,8 @@ def _fit_value_label(text: str, fmt: LabelledFormat) -> str:
 
 
 def _sav_format(variable: Variable) -> str:
+    if variable.sav_format is not None:
+        return variable.sav_format
     return "F1.0" if all(0 <= c <= 9 for c in variable.value_labels) else "F8.0"
 
 

@@ -290,8 +290,13 @@ class ImportSummary:
     warnings: tuple[Problem, ...] = ()  # imported all the same
 
 
-def import_contacts(store: Store, path: str | Path, wave_name: str) -> ImportSummary:
+def import_contacts(
+    store: Store, path: str | Path, wave_name: str, *, dry_run: bool = False
+) -> ImportSummary:
     """Add a contacts file to a wave: every row, or none when any row has a problem.
+
+    With `dry_run` the file is checked in full the same way and nothing is written: the
+    summary says what would be added (the admin pages show it before the user confirms).
 
     Raises:
         InvalidFile: the file has problems (listed), or someone in it is already in the wave.
@@ -310,6 +315,8 @@ def import_contacts(store: Store, path: str | Path, wave_name: str) -> ImportSum
         ]
         if clashes:
             raise InvalidFile(str(path), clashes)
+        if dry_run:
+            return _summary(rows, len({r.trust for r in rows}), read_warnings)
         organisations = store.organisation_ids(session, {r.trust for r in rows})
         session.add_all(
             Contact(
@@ -324,6 +331,10 @@ def import_contacts(store: Store, path: str | Path, wave_name: str) -> ImportSum
             for r in rows
         )
         session.flush()
+    return _summary(rows, len(organisations), read_warnings)
+
+
+def _summary(rows: list[ContactRow], trusts: int, read_warnings: list[Problem]) -> ImportSummary:
     by_role: dict[str, int] = {}
     for r in rows:
         by_role[r.role] = by_role.get(r.role, 0) + 1
@@ -332,7 +343,7 @@ def import_contacts(store: Store, path: str | Path, wave_name: str) -> ImportSum
         for r in rows
         if (warning := envelope.postcode_warning(r.postal_address)) is not None
     )
-    return ImportSummary(len(rows), by_role, len(organisations), warnings)
+    return ImportSummary(len(rows), by_role, trusts, warnings)
 
 
 def _existing_emails(session: Session, wave: Wave, emails: Iterable[str]) -> set[str]:

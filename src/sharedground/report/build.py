@@ -20,6 +20,7 @@ from sharedground.analysis.disclosure.decide import Decision, decide
 from sharedground.analysis.results import Analysis
 from sharedground.analysis.source import WaveData, load_wave
 from sharedground.analysis.tables import Options, analyse
+from sharedground.analysis.weights.weighting import WeightOptions, wave_weights
 from sharedground.instrument import Instrument
 from sharedground.report import comments as comment_module
 from sharedground.report import trend
@@ -32,6 +33,7 @@ from sharedground.report.model import (
     Funnel,
     FunnelPoint,
     Group,
+    Initiatives,
     ReportInput,
 )
 from sharedground.report.published import published_analysis
@@ -150,6 +152,7 @@ def load(
     compare: str | None = None,
     cache_dir: Path | None = None,
     comment_limit: int = comment_module.DEFAULT_LIMIT,
+    weights: WeightOptions | None = None,
 ) -> WaveContext:
     """Load a wave and everything its reports need.
 
@@ -160,9 +163,14 @@ def load(
             wave of that name is stored.
         cache_dir: the analysis engine's snapshot folder (None: no cache).
         comment_limit: the most comments printed per question.
+        weights: how to weight the national tables, trend and benchmarks (None or kind
+            "none": unweighted, as the published report).
     """
     data = load_wave(store, wave, cache_dir)
-    national = analyse(data).to_json()
+    made = None
+    if weights is not None and weights.kind != "none":
+        made = wave_weights(store, wave, data.frame, data.instrument, weights)
+    national = analyse(data, None, made).to_json()
     with store.session() as session:
         wave_id = store.get_wave(session, wave).id
         names = dict(session.execute(select(Organisation.code, Organisation.name)).all())
@@ -186,12 +194,21 @@ def load(
         if compare in stored:
             then = load_wave(store, compare, cache_dir)
             context.comparison = trend.from_analysis(
-                analysis_trend.against_wave(data, then), compare
+                analysis_trend.against_wave(
+                    data,
+                    then,
+                    weights=made,
+                    weights_then=None
+                    if made is None or weights is None
+                    else wave_weights(store, compare, then.frame, then.instrument, weights),
+                ),
+                compare,
             )
             context.earlier = then
         elif compare in ("2002", "2015"):
             context.comparison = trend.from_analysis(
-                analysis_trend.against_published(data, compare), f"{compare} (published)"
+                analysis_trend.against_published(data, compare, None, made),
+                f"{compare} (published)",
             )
             context.published_year = compare
         else:
@@ -201,10 +218,26 @@ def load(
                 "2002 and 2015 also mean the published figures"
             )
     if context.trusts:
-        context.benchmarks = benchmark(data).to_json()
+        context.benchmarks = benchmark(data, None, made).to_json()
+    from sharedground.initiatives import reporting
+
+    context.extras["register"] = reporting.summarise(store, data.suppression_threshold, national)
     # "What respondents said" reads the coded comments from the store when a report asks.
     context.extras["said_from"] = (store, wave)
     return context
+
+
+def _initiatives(context: WaveContext, trust: str | None) -> Initiatives | None:
+    """The register's section of a report: None when there is nothing to say."""
+    summary = context.extras.get("register")
+    if summary is None or summary.empty:
+        return None
+    if trust is None:
+        return Initiatives(
+            context.threshold, kinds=summary.kinds, trusts_in_register=summary.trusts_in_register
+        )
+    own = summary.for_trust(trust)
+    return Initiatives(context.threshold, trust=own) if own else None
 
 
 def _said(context: WaveContext, trust: str | None) -> Any:
@@ -278,6 +311,7 @@ def national_input(context: WaveContext) -> ReportInput:
             limit=context.comment_limit,
             sampled_from=context.fieldwork.comments_sample,
         ),
+        initiatives=_initiatives(context, None),
         said=_said(context, None),
     )
 
@@ -389,6 +423,7 @@ def trust_input(context: WaveContext, trust: str) -> ReportInput:
         trust=trust,
         trust_name=context.trust_names.get(trust),
         benchmarks=benchmarks,
+        initiatives=_initiatives(context, trust),
         said=_said(context, trust),
     )
 

@@ -17,6 +17,7 @@ from sharedground.report.model import (
     CommentSection,
     Comparison,
     Group,
+    Initiatives,
     ReportInput,
     TrendRow,
     signed,
@@ -90,6 +91,7 @@ class Page:
     comments: list[CommentSection]
     contents: list[Contents]
     threshold: int
+    initiatives: Initiatives | None = None
     #: "What respondents said" (`sharedground.text.said.Said`), or None.
     said: Any = None
 
@@ -354,6 +356,9 @@ def compose(data: ReportInput, *, generated: dt.date | None = None) -> Page:
     contents += [
         Contents(b.table.anchor, f"Table {b.table.number}: {b.table.title}", 2) for b in blocks
     ]
+    if data.initiatives is not None:
+        heading = "Your initiatives" if data.trust else "Initiatives in the register"
+        contents.append(Contents("initiatives", heading, 1))
     if trend:
         contents.append(Contents("trend", trend.heading, 1))
     if funnels:
@@ -381,6 +386,7 @@ def compose(data: ReportInput, *, generated: dt.date | None = None) -> Page:
         comments=data.comments,
         contents=contents,
         threshold=data.threshold,
+        initiatives=data.initiatives,
         said=data.said,
     )
 

@@ -91,11 +91,40 @@ def _tests(analysis: dict[str, Any]) -> list[str]:
             "Fisher's exact test (Freeman–Halton extension) where expected counts are "
             "small; marked ‡ in the tables."
         )
-    others = sorted(n for n in names if "chi" not in n and "fisher" not in n and "exact" not in n)
+    if any(n.startswith("rao-scott") for n in names):
+        found.append(
+            "Rao–Scott test of equal weighted proportions across the groups (second-order "
+            "F unless stated; R's svychisq), using the design's strata."
+        )
+    others = sorted(
+        n
+        for n in names
+        if "chi" not in n and "fisher" not in n and "exact" not in n and "rao-scott" not in n
+    )
     found.extend(f"{name}." for name in others)
     if found:
         found.append("Significance: * p < 0.05, ** p < 0.01, *** p < 0.001, n.s. p ≥ 0.05.")
     return found
+
+
+def largest_shifts(analysis: dict[str, Any], top: int = 3) -> str:
+    """What weighting changed: the overall rows it moved most, in points."""
+    shifts = []
+    for table in analysis.get("tables", []):
+        for row in table["rows"]:
+            cell = row.get("overall") or {}
+            weighted = cell.get("weighted") or {}
+            if cell.get("pct") is not None and weighted.get("pct") is not None:
+                moved = float(weighted["pct"]) - float(cell["pct"])
+                shifts.append((abs(moved), moved, row["label"], cell["pct"], weighted["pct"]))
+    if not shifts:
+        return "Weighting moved no overall figure."
+    shifts.sort(key=lambda s: -s[0])
+    listed = "; ".join(
+        f"“{label}” {plain:.0f}% unweighted, {weighted:.0f}% weighted ({moved:+.1f} points)"
+        for _, moved, label, plain, weighted in shifts[:top]
+    )
+    return f"Largest shifts from the unweighted figures (overall): {listed}."
 
 
 def _sentence(text: str) -> str:
@@ -162,4 +191,15 @@ def build_methods(data: ReportInput, groups: list[Group]) -> Methods:
         for rule, numbers in sorted(tables_of.items(), key=lambda kv: _order(kv[1][0]))
     ]
     notes = [fieldwork.source_note] if fieldwork.source_note else []
+    weighting = data.analysis.get("weighting")
+    if weighting:
+        facts.append(
+            Fact(
+                "Weights",
+                f"{weighting['kind']}: design effect {weighting['design_effect']:.2f}, "
+                f"effective sample size {weighting['effective_sample_size']:,.0f}",
+            )
+        )
+        notes.extend(weighting["notes"])
+        notes.append(largest_shifts(data.analysis))
     return Methods(facts, header, rows, modes, _tests(data.analysis), denominators, notes)

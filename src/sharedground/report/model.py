@@ -169,6 +169,20 @@ class Fieldwork:
     comments_sample: int | None = None
 
 
+@dataclass(frozen=True)
+class Initiatives:
+    """What a report prints from the initiative register (`initiatives.reporting`).
+
+    `trust`: the trust's initiatives (trust reports); `kinds`: trusts running each kind
+    beside table 2.11 (the national report). Withheld counts are None.
+    """
+
+    threshold: int
+    trust: list[Any] = field(default_factory=list)
+    kinds: list[Any] = field(default_factory=list)
+    trusts_in_register: int = 0
+
+
 @dataclass
 class ReportInput:
     """Everything one report is made from.
@@ -203,6 +217,8 @@ class ReportInput:
     trust: str | None = None
     trust_name: str | None = None
     benchmarks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The initiative register's section (None: nothing registered).
+    initiatives: Initiatives | None = None
     #: "What respondents said" (`sharedground.text.said.Said`): themes by role group and
     #: quotations from the team's coding; None when nothing has been coded.
     said: Any = None

@@ -113,6 +113,9 @@ def format_cell(cell: dict[str, Any] | None, threshold: int, *, counts: bool = T
     if valid < threshold:
         return Cell(SUPPRESSED, valid=valid, suppressed=True)
     pct = cell.get("pct")
+    weighted = cell.get("weighted")
+    if weighted and weighted.get("pct") is not None:
+        pct = float(weighted["pct"])  # weighted reports show weighted %, unweighted counts
     if pct is None and count is not None:
         pct = 100.0 * count / valid
     text = f"{whole(pct)}%" if pct is not None else SUPPRESSED
@@ -268,7 +271,22 @@ def build_table(table: dict[str, Any], data: ReportInput) -> TableView:
     if view.has_q:
         view.columns.append("q")
     view.footnotes = _footnotes(kinds, rules, view, data.threshold, trust, data.instrument)
+    weighting = data.analysis.get("weighting")
+    if weighting:
+        view.footnotes = [
+            n.replace("Chi-squared test of equality", "Rao–Scott test of equality")
+            for n in view.footnotes
+        ]
+        view.footnotes.append(weights_footnote(weighting))
     return view
+
+
+def weights_footnote(weighting: dict[str, Any]) -> str:
+    """Every table of a weighted report says so."""
+    return (
+        f"Weighted ({weighting['kind']}; see Methods): percentages are weighted, numbers in "
+        "brackets unweighted; tests are Rao–Scott second-order F tests of the weighted table."
+    )
 
 
 def _q_text(q: float) -> str:

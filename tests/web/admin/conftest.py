@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,3 +30,9 @@ def server(site: Site) -> Iterator[LiveServer]:
     """The admin pages served by uvicorn, for the browser tests."""
     with LiveServer(site.app()) as live:
         yield live
+
+
+# The messages tests use the fieldwork tests' SMTP server (aiosmtpd).
+_FIELDWORK = str(Path(__file__).resolve().parents[2] / "fieldwork")
+if _FIELDWORK not in sys.path:
+    sys.path.append(_FIELDWORK)

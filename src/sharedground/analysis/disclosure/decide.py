@@ -168,12 +168,21 @@ def required_widths(
     Its counts (those counted and those not) must not be determined exactly, unless the
     printed totals alone determine them (nobody in a role nationally agreed: every trust's
     cell of that role is 0, which no suppression pattern can hide).
+
+    The same holds for the total: with only the printed totals known, a cell's counted
+    answers lie between 0 and the smaller of its row's and its column's printed totals, and
+    so do those not counted; no pattern can make the total wider than those two ranges
+    together. A trust of five whose one "rotating" answer came from a clinical director,
+    where no chief executive in the country gave it, pins its chief executive's answers to
+    0-4 by its printed totals alone; the demo wave has 68 such cells (width 3-4 < 5). They
+    need exactly that width, no less: the audit still fails a pattern that gives less.
     """
     required: dict[tuple[int, int], dict[str, float]] = {}
     multiple = len(table.quantities) > 1
     for a, b in np.argwhere(primary & table.withheld):
         cell = (int(a), int(b))
         need: dict[str, float] = {}
+        reachable = 0.0
         for name, values in table.quantities.items():
             ceiling = float("inf")
             if table.rows_printed[a]:
@@ -181,8 +190,9 @@ def required_widths(
             if table.cols_printed[b]:
                 ceiling = min(ceiling, float(values[:, b].sum()))
             need[name] = min(1.0 if multiple else float(threshold), ceiling)
+            reachable += ceiling
         if multiple:
-            need["total"] = float(threshold)
+            need["total"] = min(float(threshold), reachable)
         required[cell] = need
     return required
 

@@ -21,6 +21,7 @@ from starlette.responses import RedirectResponse, Response
 
 from sharedground.fieldwork import accounts
 from sharedground.fieldwork.accounts import Principal
+from sharedground.web.admin import labels, nav
 from sharedground.web.context import SERVICE_NAME, STATIC_PATH, WebContext
 
 COOKIE = "sg_admin"
@@ -39,6 +40,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.globals.update(service_name=f"{SERVICE_NAME}: fieldwork", static=STATIC_PATH)
+    env.filters.update(role=labels.role_label, words=labels.words)
     return env
 
 
@@ -69,6 +71,13 @@ class AdminContext:
     ) -> Response:
         context.setdefault("title", "Fieldwork")
         context.setdefault("notice", None)
+        path = request.url.path
+        context.setdefault("nav", nav.items(user, path))
+        wave = request.path_params.get("wave")
+        context.setdefault("wave_name", wave)
+        context.setdefault(
+            "wave_nav", nav.wave_items(user, path, wave) if isinstance(wave, str) else []
+        )
         response = self.web.render(request, template, status_code, user=user, **context)
         response.headers["cache-control"] = "no-store"
         return response

@@ -20,15 +20,20 @@ def _waves(session: Session, store: Store, user: Principal) -> list[dict[str, An
         base = f"{ADMIN_PATH}/waves/{wave.name}"
         if user.is_admin:
             links = [
+                {"url": base, "text": "Settings"},
                 {"url": f"{base}/monitor", "text": "Monitoring"},
+                {"url": f"{base}/frame", "text": "Sample frame"},
+                {"url": f"{base}/messages", "text": "Messages"},
                 {"url": f"{base}/contacts", "text": "Contacts"},
                 {"url": f"{base}/paper", "text": "Paper entry"},
+                {"url": f"{base}/data", "text": "Data and reports"},
             ]
         else:
             trust = f"{base}/trusts/{user.trust}"
             links = [
                 {"url": f"{trust}/monitor", "text": f"Monitoring ({user.trust})"},
                 {"url": f"{trust}/results", "text": f"Results ({user.trust})"},
+                {"url": f"{trust}/report", "text": f"Report ({user.trust})"},
             ]
         rows.append(
             {

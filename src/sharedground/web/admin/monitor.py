@@ -1,26 +1,44 @@
-"""Monitoring pages: the whole wave (administrators) or one trust (its lead too)."""
+"""Monitoring pages: the whole wave (administrators) or one trust (its lead too).
+
+A lead reading their trust's page while fieldwork runs sees the completions by role only
+as the results page releases them (`analysis.disclosure.release`): counted over the
+trust's first responses in whole batches of the threshold, one batch behind, and no
+questionnaires started by role. Otherwise, reading the page after each completion would
+say which role just responded, and in a trust with one chief executive, who; set beside
+the results, it would point at whose answers moved them. The trust's total, its daily
+series and its response rate by mode are not split by role and keep moving by one.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from sharedground.analysis.disclosure.release import Release, release
 from sharedground.fieldwork import monitor
 from sharedground.fieldwork.accounts import Principal
+from sharedground.store import Organisation
+from sharedground.store import Response as Answer
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
+from sharedground.web.admin.labels import role_label
+from sharedground.web.admin.results import fieldwork_over
 from sharedground.web.context import WebContext
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 624, 16, 216
 
 
-def _row(counts: monitor.Counts, link: str | None = None) -> dict[str, Any]:
+def _row(
+    counts: monitor.Counts, link: str | None = None, label: str | None = None
+) -> dict[str, Any]:
     row: dict[str, Any] = {m: getattr(counts, m) for m in monitor.MEASURES}
     row["group"] = counts.group
+    row["label"] = label or counts.group
     row["rate"] = f"{counts.rate:.0%}" if counts.rate is not None else "–"
     row["link"] = link
     return row
@@ -72,10 +90,15 @@ def _load(
     sent: dict[Any, list[str]] = {}
     for day, kind, n in figures.reminders:
         sent.setdefault(day, []).append(f"{kind} ({n})")
+    by_role = [_row(r, label=role_label(r.group)) for r in figures.by_role]
+    role_release = None
+    if trust is not None and not user.is_admin:
+        role_release = _released_by_role(session, web, wave, trust, by_role)
     return {
         "title": f"Monitoring: wave {wave.name}" + (f", {trust}" if trust else ""),
         "measures": monitor.MEASURES,
-        "by_role": [_row(r) for r in figures.by_role],
+        "by_role": by_role,
+        "role_release": role_release,
         "total": _row(figures.total),
         "by_trust": [
             _row(r, f"{base}/{r.group}/monitor" if user.may_see_trust(r.group) else None)
@@ -95,6 +118,34 @@ def _load(
             for d, o, p in figures.daily
         ],
     }
+
+
+def _released_by_role(
+    session: Session, web: WebContext, wave: Any, trust: str, rows: list[dict[str, Any]]
+) -> Release | None:
+    """A lead's by-role completions while fieldwork runs: the released batches only.
+
+    Rewrites `rows` in place (completed from the first `shown` responses in the order the
+    store received them, started not shown) and returns the release, or None once
+    fieldwork is over and the true counts stand.
+    """
+    if fieldwork_over(session, wave, web.today()):
+        return None
+    organisation = session.scalar(select(Organisation.id).where(Organisation.code == trust))
+    where = (Answer.wave_id == wave.id, Answer.organisation_id == organisation)
+    received = session.scalar(select(func.count()).select_from(Answer).where(*where)) or 0
+    batch = release(received, wave.suppression_threshold, False)
+    first = select(Answer.role).where(*where).order_by(Answer.id).limit(batch.shown).subquery()
+    shown: dict[str, int] = {
+        role: n
+        for role, n in session.execute(select(first.c.role, func.count()).group_by(first.c.role))
+    }
+    for row in rows:
+        row["completed"] = shown.get(row["group"], 0)
+        row["started"] = "–"
+        contacts = row["contacts"]
+        row["rate"] = f"{row['completed'] / contacts:.0%}" if contacts else "–"
+    return batch
 
 
 def _not_found(ctx: AdminContext, request: Request, user: Principal, wave: str) -> Response:

@@ -43,7 +43,8 @@ from sharedground.store.schema import HeldResponse
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
 
 
-def _final(session: Session, wave: Any, today: dt.date) -> bool:
+def fieldwork_over(session: Session, wave: Any, today: dt.date) -> bool:
+    """The closing day has passed and no completed questionnaire is held back."""
     if wave.closes is None or today <= wave.closes:
         return False
     held = session.scalar(
@@ -63,7 +64,7 @@ def _load(
     where = (Answer.wave_id == wave.id, Answer.organisation_id == organisation.id)
     received = session.scalar(select(func.count()).select_from(Answer).where(*where)) or 0
     threshold = wave.suppression_threshold
-    batch = release(received, threshold, _final(session, wave, today))
+    batch = release(received, threshold, fieldwork_over(session, wave, today))
     # The first `shown` responses in the order the store received them: a later reading
     # adds whole batches and never takes one away.
     answers = list(

@@ -1,0 +1,96 @@
+"""Loading a synthetic programme: everything or nothing, answers keyed by code only, and the
+pulse's paired change equal to the change planted in the scenario."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from sharedground.initiatives import pulse, register, scenario
+from sharedground.initiatives.errors import InitiativeError
+from sharedground.initiatives.models import Initiative, Participant
+from sharedground.store import Response, Store
+
+D = dt.date
+
+
+def programme(trusts: int, seed: int = 1) -> tuple[list[dict[str, Any]], dict[int, float]]:
+    """Paired learning in every other trust, with a planted rating change; the change by
+    scenario index, computed from the answers written."""
+    rng = random.Random(seed)
+    specs: list[dict[str, Any]] = []
+    planted: dict[int, float] = {}
+    for t in range(trusts):
+        code = f"T{t:03d}"
+        if t % 2:
+            specs.append(
+                {
+                    "trust": code,
+                    "kind": "joint_social_spaces",
+                    "title": "Cafe",
+                    "stage": "running",
+                    "actual_start": "2026-03-01",
+                }
+            )
+            continue
+        cohort = [
+            {"email": f"p{k}@{code.lower()}.nhs.uk", "side": "doctor" if k % 2 else "manager"}
+            for k in range(10)
+        ]
+        before = [{"email": p["email"], "local_rating": str(rng.randint(1, 4))} for p in cohort]
+        after = [
+            {"email": p["email"], "local_rating": str(min(5, int(b["local_rating"]) + 1))}
+            for p, b in zip(cohort[:8], before, strict=False)
+        ]
+        planted[len(specs)] = sum(
+            int(a["local_rating"]) - int(b["local_rating"])
+            for a, b in zip(after, before[:8], strict=True)
+        ) / len(after)
+        specs.append({
+            "trust": code, "kind": "paired_learning", "title": "Pairs", "stage": "running",
+            "planned_start": D(2026, 1, 5), "progress": 2.0, "cohort": cohort,
+            "pulse": {"before": {"opens": "2026-01-05", "answers": before},
+                      "after": {"opens": "2026-07-01", "answers": after}},
+        })  # fmt: skip
+    return specs, planted
+
+
+def test_a_programme_loads_and_its_planted_change_comes_back(store: Store) -> None:
+    specs, planted = programme(6)
+    loaded = scenario.load_programme(store, specs)
+    assert loaded == scenario.Loaded(6, 30, 6, 54)
+    with store.session() as session:
+        ids = list(session.scalars(select(Initiative.id).order_by(Initiative.id)))
+        keys = set(session.scalars(select(Response.respondent_key)))
+        emails = set(session.scalars(select(Participant.email)))
+        for index, change in planted.items():
+            found = pulse.results(session, ids[index])
+            rating = next(c for c in found.changes["after"] if c.item == "local_rating")
+            assert rating.paired == 8 and rating.change == pytest.approx(change)
+            assert found.lost_after == 2
+        shown = register.show(session, ids[0])
+    assert not keys & emails and all(len(k) == 24 for k in keys)
+    assert [s[1] for s in shown.stages] == ["planned", "running"] and shown.progress == 2.0
+
+
+def test_a_bad_programme_loads_nothing(store: Store) -> None:
+    specs, _ = programme(4)
+    specs[1]["kind"] = "astrology"
+    specs[2]["pulse"]["before"]["answers"][0]["local_rating"] = "9"
+    specs[2]["pulse"]["after"]["answers"][0]["email"] = "stranger@x.nhs.uk"
+    specs[3]["stage"] = "ended"
+    with pytest.raises(InitiativeError) as refused:
+        scenario.load_programme(store, specs)
+    text = str(refused.value)
+    assert "5 problem(s)" in text and "initiatives[3].reason: give the reason it is ended" in text
+    assert "initiatives[1].kind: unknown kind 'astrology'" in text
+    assert "initiatives[2].pulse.before.answers[0].local_rating: '9'" in text
+    assert "initiatives[2].pulse.after.answers[0]: 'stranger@x.nhs.uk' is not in the cohort" in text
+    assert "initiatives[3].ended_on: an ended initiative needs its end date" in text
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Initiative)) == 0
+        assert session.scalar(select(func.count()).select_from(Response)) == 0

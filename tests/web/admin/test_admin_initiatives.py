@@ -1,0 +1,166 @@
+"""The initiative register's admin pages: a lead lists, registers and changes only their own
+trust's initiatives (another trust's URLs answer 404, GET and POST); an administrator all;
+every change is a POST with a CSRF token, and audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from adminhelpers import Site, login
+from sqlalchemy import select
+from starlette.testclient import TestClient
+from webhelpers import csrf_of, parse
+
+from sharedground.initiatives import pairs, participants, register
+from sharedground.initiatives.models import Initiative
+from sharedground.store.schema import AuditEntry
+
+
+def _add(site: Site, trust: str, title: str) -> int:
+    with site.store.session() as session:
+        return register.add(
+            site.store, session, trust=trust, kind="paired_learning", title=title, actor="setup"
+        ).id
+
+
+def _post(client: TestClient, url: str, data: dict[str, str]) -> tuple[int, str]:
+    token = csrf_of(parse(client.get("/admin/initiatives").text))
+    response = client.post(url, data={"csrf_token": token, **data}, follow_redirects=False)
+    return response.status_code, response.text
+
+
+def test_lead_sees_and_changes_only_their_own(site: Site, admin_client: TestClient) -> None:
+    mine, theirs = _add(site, "RA1", "Ours"), _add(site, "RB2", "Theirs")
+    assert login(admin_client, "lead-a") == 303
+    rows = parse(admin_client.get("/admin/initiatives").text).css("#register tbody tr")
+    assert [r.attributes["data-trust"] for r in rows] == ["RA1"]
+    assert admin_client.get(f"/admin/initiatives/{mine}").status_code == 200
+    for url in (f"/admin/initiatives/{theirs}", "/admin/initiatives/999"):
+        response = admin_client.get(url)
+        assert response.status_code == 404 and "Theirs" not in response.text
+    code, text = _post(admin_client, f"/admin/initiatives/{theirs}", {"title": "Mine now"})
+    assert code == 404 and "Theirs" not in text
+    code, _ = _post(
+        admin_client, f"/admin/initiatives/{mine}", {"stage": "running", "progress": "1.5"}
+    )
+    assert code == 200
+    # A lead registering names no trust: it is always their own, whatever the form says.
+    code, _ = _post(
+        admin_client,
+        "/admin/initiatives",
+        {"trust": "RB2", "kind": "coaching", "title": "Coaching"},
+    )
+    assert code == 303
+    with site.store.session() as session:
+        other = register.show(session, theirs)
+        assert other.title == "Theirs" and other.stage == "planned"
+        ours = register.show(session, mine)
+        assert ours.stage == "running" and ours.progress == 1.5
+        coaching = session.scalar(select(Initiative).where(Initiative.title == "Coaching"))
+        assert coaching is not None
+        assert register.entry(session, coaching).trust == "RA1"
+        updates = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "initiative update")
+        ).all()
+    assert [(u.actor, u.target) for u in updates] == [("lead-a", f"initiative {mine}")]
+    assert json.loads(updates[0].detail or "{}")["stage"] == "running"
+
+
+def test_admin_sees_all_and_bad_changes_are_refused(site: Site, admin_client: TestClient) -> None:
+    a, b = _add(site, "RA1", "A"), _add(site, "RB2", "B")
+    login(admin_client, "admin")
+    rows = parse(admin_client.get("/admin/initiatives").text).css("#register tbody tr")
+    assert sorted(r.attributes["data-id"] or "" for r in rows) == sorted([str(a), str(b)])
+    code, text = _post(admin_client, f"/admin/initiatives/{b}", {"progress": "9"})
+    assert code == 422
+    summary = parse(text).css_first(".nhsuk-error-summary")
+    assert summary is not None and "IHI scale" in summary.text()
+    code, text = _post(
+        admin_client, f"/admin/initiatives/{b}", {"stage": "ended", "reason": "done"}
+    )
+    assert code == 422 and "give the day it ended" in text
+    code, text = _post(
+        admin_client,
+        f"/admin/initiatives/{b}",
+        {"stage": "ended", "reason": "done", "ended_on": "2030-01-01"},
+    )
+    assert code == 200
+    assert parse(text).css_first('[data-field="stage"]').text() == "ended (done)"  # type: ignore[union-attr]
+    code, text = _post(
+        admin_client, "/admin/initiatives", {"trust": "RA1", "kind": "x", "title": "t"}
+    )
+    assert code == 422 and "unknown kind" in text
+    # Without a CSRF token nothing changes.
+    response = admin_client.post(f"/admin/initiatives/{a}", data={"title": "no token"})
+    assert response.status_code in (400, 403)
+    with site.store.session() as session:
+        assert register.show(session, a).title == "A"
+
+
+def test_pairs_from_the_admin_page(site: Site, admin_client: TestClient, tmp_path: Path) -> None:
+    ident = _add(site, "RA1", "Pairs")
+    theirs = _add(site, "RB2", "Theirs")
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text(
+        "name,email,side,directorate\nDr A,a@t.nhs.uk,doctor,Surgery\n"
+        "B,b@t.nhs.uk,manager,Surgery\nC,c@t.nhs.uk,manager,Estates\n"
+    )
+    for initiative in (ident, theirs):
+        participants.import_cohort(site.store, initiative, cohort, actor="t")
+    login(admin_client, "lead-a")
+    code, text = _post(
+        admin_client,
+        f"/admin/initiatives/{ident}/pairs",
+        {"action": "propose", "cross_directorate": "yes"},
+    )
+    assert code == 200
+    page = parse(text)
+    assert "1 pairs: everyone on the smaller side" in page.css_first("[role=status]").text()  # type: ignore[union-attr]
+    rows = page.css("#pairs tbody tr")
+    assert len(rows) == 1 and "C" in rows[0].text() and "proposed" in rows[0].text()
+    # By hand: Dr A with B (same directorate, which only the solver avoids); C is freed.
+    code, text = _post(
+        admin_client,
+        f"/admin/initiatives/{ident}/pairs",
+        {"action": "set", "doctor": "a@t.nhs.uk", "manager": "b@t.nhs.uk"},
+    )
+    assert code == 200 and "proposed by hand" in text
+    rows = parse(text).css("#pairs tbody tr")
+    assert len(rows) == 1 and "B" in rows[0].css("td")[1].text()
+    code, text = _post(
+        admin_client,
+        f"/admin/initiatives/{ident}/pairs",
+        {"action": "set", "doctor": "b@t.nhs.uk", "manager": "c@t.nhs.uk"},
+    )
+    assert code == 422 and "both managers" in text
+    code, text = _post(admin_client, f"/admin/initiatives/{ident}/pairs", {"action": "confirm"})
+    assert code == 200 and "Confirmed 1 pair(s)." in text
+    pair = parse(text).css_first("#pairs tbody tr").attributes["data-pair"]  # type: ignore[union-attr]
+    day = dt.date.today().isoformat()
+    code, text = _post(
+        admin_client,
+        f"/admin/initiatives/{ident}/pairs/{pair}/log",
+        {"on": day, "kind": "meeting", "attended": "doctor", "minutes": "met"},
+    )
+    assert code == 200
+    assert parse(text).css_first("#pairs tbody tr td:nth-child(4)").text() == "1"  # type: ignore[union-attr]
+    code, text = _post(
+        admin_client,
+        f"/admin/initiatives/{ident}/pairs/999/log",
+        {"on": day, "kind": "meeting", "attended": "doctor"},
+    )
+    assert code == 422 and f"no pair 999 in initiative {ident}" in text
+    # Another trust's initiative: 404 whatever the action, and nothing proposed there.
+    for url, data in (
+        (f"/admin/initiatives/{theirs}/pairs", {"action": "propose"}),
+        (f"/admin/initiatives/{theirs}/pairs/1/log", {"on": day, "kind": "meeting"}),
+    ):
+        assert _post(admin_client, url, data)[0] == 404
+    with site.store.session() as session:
+        assert pairs.list_pairs(session, theirs) == []
+        logged = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.actor == "lead-a")
+        ).all()
+    assert {"pairs propose", "pairs confirm", "pairs log"} <= set(logged)

@@ -1,0 +1,111 @@
+"""A lead's monitoring by role never says who has just responded (issue #15, item 1).
+
+Completions arrive one at a time; after each, the trust's lead reads the monitoring page.
+The completions by role must either not change or change by a whole batch of the
+threshold at once (and questionnaires started are not split by role), so no reading tells
+which role, in a trust of one chief executive whose, the last response was. An
+administrator sees the true counts throughout, and the lead too once fieldwork is over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from pathlib import Path
+
+from adminhelpers import login, make_site
+from sqlalchemy import select
+from starlette.testclient import TestClient
+from webhelpers import parse
+
+from sharedground.analysis.disclosure.release import release
+from sharedground.fieldwork.clock import study_today
+from sharedground.store import Contact, Organisation, Response, Store, Wave
+
+THRESHOLD = 5
+
+
+def _by_role(client: TestClient) -> dict[str, dict[str, str]]:
+    page = parse(client.get("/admin/waves/w/trusts/RA1/monitor").text)
+    return {
+        row.attributes["data-group"]: {
+            td.attributes["data-measure"]: td.text().strip() for td in row.css("td")
+        }
+        for row in page.css("#by-role tbody tr")
+    }
+
+
+def _complete(store: Store, contact_id: int) -> None:
+    """Record one postal completion: the contact's and its response, as keying does."""
+    with store.session() as session:
+        contact = session.get(Contact, contact_id)
+        assert contact is not None
+        contact.completed_on = study_today()
+        contact.completed_mode = "postal"
+        session.add(
+            Response(
+                wave_id=contact.wave_id,
+                respondent_key=f"paper-{contact_id}",
+                role=contact.role,
+                organisation_id=contact.organisation_id,
+                mode="postal",
+                submitted_on=study_today(),
+                answers={},
+            )
+        )
+
+
+def test_a_lead_reading_after_every_completion_cannot_tell_whose_it_was(
+    store: Store, tmp_path: Path
+) -> None:
+    site = make_site(store, tmp_path, n=40)
+    with store.session() as session:
+        ra1 = session.scalar(select(Organisation.id).where(Organisation.code == "RA1"))
+        people = [
+            (c.id, c.role)
+            for c in session.scalars(
+                select(Contact).where(Contact.organisation_id == ra1).order_by(Contact.id)
+            )
+        ]
+    roles = [role for _, role in people]
+    assert len(people) == 20 and len(set(roles)) >= 2
+    app = site.app()
+    with TestClient(app) as lead, TestClient(app) as admin:
+        assert login(lead, "lead-a") == 303
+        assert login(admin, "admin") == 303
+        readings = [_by_role(lead)]
+        for i, (contact_id, _) in enumerate(people, start=1):
+            _complete(store, contact_id)
+            readings.append(_by_role(lead))
+            truth = _by_role(admin)
+            # The administrator's page is the truth, moving by one.
+            for role in set(roles):
+                assert int(truth[role]["completed"]) == roles[:i].count(role)
+            assert readings[-1]["all"]["completed"] == str(i)
+        for before, after in itertools.pairwise(readings):
+            moved = sum(
+                int(after[r]["completed"]) - int(before[r]["completed"]) for r in set(roles)
+            )
+            assert moved == 0 or moved >= THRESHOLD
+            assert all(after[r]["started"] == "–" for r in set(roles))
+        # What it shows is the first responses, whole batches, one batch behind.
+        for n, reading in enumerate(readings):
+            shown = release(n, THRESHOLD, False).shown
+            for role in set(roles):
+                assert int(reading[role]["completed"]) == roles[:shown].count(role)
+        note = parse(lead.get("/admin/waves/w/trusts/RA1/monitor").text).css_first("#role-release")
+        assert note is not None and note.attributes["data-shown"] == "15"
+
+        # Fieldwork over (closed yesterday, nothing held back): the true counts.
+        with store.session() as session:
+            wave = session.scalar(select(Wave).where(Wave.name == "w"))
+            assert wave is not None
+            wave.opens = study_today() - dt.timedelta(days=30)
+            wave.closes = study_today() - dt.timedelta(days=1)
+        final = _by_role(lead)
+        for role in set(roles):
+            assert int(final[role]["completed"]) == roles.count(role)
+        assert (
+            parse(lead.get("/admin/waves/w/trusts/RA1/monitor").text).css_first("#role-release")
+            is None
+        )
