@@ -97,3 +97,32 @@ def test_another_coder_and_small_groups(store: Store, tmp_path: Path) -> None:
         trust = themes.table(store, session, wave, frame, organisation_id=ra1)
     assert trust.commenters[0] is None  # 3 chief executives in RA1
     assert sum(c or 0 for c in trust.commenters) < 42
+
+
+def test_case_matrix_and_csv(store: Store, tmp_path: Path) -> None:
+    import csv
+
+    _coded_wave(store, tmp_path)
+    with store.session() as session:
+        wave = store.get_wave(session, "r")
+        frame = frames.get(session, "dmr-themes")
+        keys, cases = themes.case_matrix(session, wave, frame)
+        table = themes.table(store, session, wave, frame)
+    assert len(cases) == 42 and keys[0] == "variation"
+    first = cases[0]  # the first chief executive: finance (i=0 < 3), no variation (CE 0)
+    assert first.case == 1 and first.role == "chief_executive"
+    assert len(first.sources["external_finance"]) == 1
+    assert first.sources["external_context"] == first.sources["external_finance"]
+    assert first.sources["variation"] == []
+    assert sum(1 for c in cases if c.sources["external_finance"]) == sum(FINANCE.values())
+    path = tmp_path / "m.csv"
+    themes.write_matrix(path, (keys, cases))
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][:3] == ["case", "role", "trust"] and len(rows) == 43
+    grouped = tmp_path / "g.csv"
+    themes.write_matrix(grouped, table)
+    with grouped.open(encoding="utf-8", newline="") as handle:
+        by_code = {r[0]: r for r in csv.reader(handle)}
+    # withheld cells are empty: CE and CD for finance (see the first test)
+    assert by_code["external_finance"][2:10] == ["", "", "7", "7", "6", "6", "", ""]

@@ -562,6 +562,44 @@ def themes_(
     )
 
 
+@text.command(name="matrix")
+@click.option("--wave", required=True)
+@click.option("--frame", "frame_name", required=True, help="The coding frame.")
+@click.option(
+    "--by",
+    type=click.Choice(["case", "role", "trust"]),
+    default="case",
+    show_default=True,
+    help="case: one row per respondent, each cell the ids of their sources coded there (for "
+    "the team only, unsuppressed); role/trust: counts, suppressed.",
+)
+@click.option("--coder", default=None, help="Whose coding [default: the team's].")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="A .csv file.")
+@database_option
+def matrix_(
+    wave: str, frame_name: str, by: str, coder: str | None, out: Path, database: str | None
+) -> None:
+    """Write the framework matrix (codes as columns) as CSV."""
+    from sharedground.text import frames, themes
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            row = store.get_wave(session, wave)
+            frame = frames.get(session, frame_name)
+            result: themes.ThemeTable | tuple[list[str], list[themes.CaseRow]]
+            if by == "case":
+                result = themes.case_matrix(session, row, frame, coder=coder)
+                size = len(result[1])
+            else:
+                result = themes.table(store, session, row, frame, coder=coder, by=by)
+                size = len(result.groups)
+            themes.write_matrix(out, result)
+    finally:
+        store.dispose()
+    console.print(f"wrote {out}: {size} row(s) by {by}", soft_wrap=True)
+
+
 @text.command(name="quotations")
 @click.option("--wave", required=True)
 @click.option("--frame", "frame_name", required=True, help="The coding frame.")
