@@ -129,3 +129,52 @@ def test_passages_whole_codes_memos_and_blind_coding(
     assert removed.status_code == 303
     with site.store.session() as session:
         assert coding.rows(session, frames.get(session, "dmr-themes")) == []
+
+
+def test_agreement_page_and_resolving(site: Site, admin_client: TestClient, tmp_path: Path) -> None:
+    ids = _sources(site, tmp_path)
+    with site.store.session() as session:
+        frame = frames.get(session, "dmr-themes")
+        codes = coding.codes_of(session, frame)
+        ann, bob = coding.get_coder(session, "ann"), coding.get_coder(session, "bob")
+        for trust in ("RA1", "RB2"):
+            source = sources.get_source(session, ids[trust])
+            coding.add(session, source, codes["public_esteem"], ann)
+            coding.add(session, source, codes["public_esteem"], bob)
+        coding.add(
+            session, sources.get_source(session, ids["RA1"]), codes["local_initiatives"], ann
+        )
+    login(admin_client, "lead-a")
+    assert admin_client.get("/admin/coding/agreement").status_code == 403
+    login(admin_client, "admin")
+    url = "/admin/coding/agreement?frame=dmr-themes@1&coder=ann&coder=bob"
+    page = parse(admin_client.get(url).text)
+    rows = {
+        tr.css_first("th").text().strip(): [td.text().strip() for td in tr.css("td")]
+        for tr in page.css("#agreement tbody tr")
+    }
+    # Each transcript's two paragraphs are its units: 4 in all.
+    assert rows["Public esteem"][:2] == ["4", "1.00"]
+    assert rows["Local initiatives"][:2] == ["4", "0.50"]
+    both = page.css("#disagreements tbody tr")
+    assert len(both) == 2  # ann's whole-source code covers both paragraphs of RA1's
+    row = both[0]
+    assert (row.attributes["data-source"], row.attributes["data-code"]) == (
+        str(ids["RA1"]),
+        "local_initiatives",
+    )
+    form = row.css_first("form")
+    data = {
+        node.attributes["name"]: node.attributes.get("value") or ""
+        for node in form.css("input[type=hidden]")
+    }
+    done = admin_client.post(
+        "/admin/coding/agreement/resolve",
+        data={**data, "decision": "keep"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == data["back"]
+    assert "coder=ann" in data["back"] and "coder=bob" in data["back"]
+    with site.store.session() as session:
+        team = coding.rows(session, frames.get(session, "dmr-themes"), coders=["team"])
+    assert [(r.source_id, r.code) for r in team] == [(ids["RA1"], "local_initiatives")]

@@ -58,6 +58,17 @@ def test_coding_pages_work_without_javascript_and_pass_axe(
     page.click("#save-coding")
     page.wait_for_selector(".nhsuk-error-summary")
     seen["coding error"] = axe_problems(page)
+    with site.store.session() as session:
+        frame = frames.get(session, "dmr-themes")
+        bob = coding.get_coder(session, "bob")
+        found = sources.get_source(session, source_id)
+        coding.add(session, found, coding.codes_of(session, frame)["public_esteem"], bob)
+    response = page.goto(f"{server.url}/admin/coding/agreement?coder=admin&coder=bob")
+    assert response is not None and response.status == 200
+    assert page.locator("#disagreements tbody tr").count() > 0
+    seen["coding agreement"] = axe_problems(page)
+    page.locator("#disagreements tbody tr").first.get_by_role("button", name="Keep").click()
+    page.wait_for_selector("#agreement")
     response = page.goto(f"{server.url}/admin/coding/sources/999999")
     assert response is not None and response.status == 404
     seen["coding not found"] = axe_problems(page)
