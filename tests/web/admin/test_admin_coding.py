@@ -178,3 +178,32 @@ def test_agreement_page_and_resolving(site: Site, admin_client: TestClient, tmp_
     with site.store.session() as session:
         team = coding.rows(session, frames.get(session, "dmr-themes"), coders=["team"])
     assert [(r.source_id, r.code) for r in team] == [(ids["RA1"], "local_initiatives")]
+
+
+def test_sources_listed_a_page_at_a_time(
+    site: Site, admin_client: TestClient, tmp_path: Path
+) -> None:
+    paths = []
+    for i in range(52):
+        path = tmp_path / f"t{i}.txt"
+        path.write_text(f"Transcript {i}.", encoding="utf-8")
+        paths.append(path)
+    with site.store.session() as session:
+        frames.save(session, frames.builtin("dmr-themes"))
+        added = sources.add_documents(site.store, session, paths, {"trust": "RA1"})
+        coding.add(
+            session,
+            added[51],
+            coding.codes_of(session, frames.get(session, "dmr-themes"))["variation"],
+            coding.get_coder(session, "admin"),
+        )
+    login(admin_client, "admin")
+    first = parse(admin_client.get("/admin/coding").text)
+    assert len(first.css("#sources tbody tr")) == 50
+    link = first.css_first("a[href*='offset=50']")
+    assert link is not None
+    second = parse(admin_client.get(link.attributes["href"] or "").text)
+    rows = second.css("#sources tbody tr")
+    assert [tr.attributes["data-source"] for tr in rows] == [str(added[50].id), str(added[51].id)]
+    assert [tr.css("td")[-1].text() for tr in rows] == ["0", "1"]
+    assert "51 to 52 of 52" in second.css_first("#sources caption").text()

@@ -52,18 +52,29 @@ def _visible(session: Session, user: Principal) -> Any:
 
 
 def _list(session: Session, user: Principal, frame_name: str | None, offset: int) -> dict[str, Any]:
+    from sqlalchemy import func
+
     frame = _frame(session, frame_name)
-    rows = session.execute(_visible(session, user).order_by(TextSource.id)).all()
+    # One page of sources from the database: a national wave has tens of thousands.
+    visible = _visible(session, user).subquery()
+    total = int(session.scalar(select(func.count()).select_from(visible)) or 0)
+    rows = session.execute(
+        _visible(session, user).order_by(TextSource.id).offset(offset).limit(PAGE_SIZE)
+    ).all()
     mine: dict[int, int] = {}
-    if frame is not None:
+    if frame is not None and rows:
         counts = session.execute(
-            select(Coding.source_id, Coding.id)
+            select(Coding.source_id, func.count())
             .join(Coder, Coder.id == Coding.coder_id)
             .join(TextCode, TextCode.id == Coding.code_id)
-            .where(Coder.name == user.username, TextCode.frame_id == frame.id)
+            .where(
+                Coder.name == user.username,
+                TextCode.frame_id == frame.id,
+                Coding.source_id.in_([source.id for source, _ in rows]),
+            )
+            .group_by(Coding.source_id)
         )
-        for source_id, _ in counts:
-            mine[source_id] = mine.get(source_id, 0) + 1
+        mine = {source_id: int(n) for source_id, n in counts}
     shown = [
         {
             "id": source.id,
@@ -73,15 +84,15 @@ def _list(session: Session, user: Principal, frame_name: str | None, offset: int
             "snippet": source.content[:90] + ("…" if len(source.content) > 90 else ""),
             "mine": mine.get(source.id, 0),
         }
-        for source, trust in rows[offset : offset + PAGE_SIZE]
+        for source, trust in rows
     ]
     return {
         "frame": None if frame is None else f"{frame.key}@{frame.version}",
         "frames": [f"{f.key}@{f.version}" for f in frames.list_stored(session)],
         "sources": shown,
-        "total": len(rows),
+        "total": total,
         "offset": offset,
-        "next": offset + PAGE_SIZE if offset + PAGE_SIZE < len(rows) else None,
+        "next": offset + PAGE_SIZE if offset + PAGE_SIZE < total else None,
     }
 
 
