@@ -230,3 +230,16 @@ def test_sample_sheet_coded_and_loaded(store: Store, tmp_path: Path) -> None:
     assert "2 coding(s) by ann" in run(
         "text", "code", str(sheet), "--coder", "ann", "--frame", "dmr-themes"
     )
+
+
+def test_an_unknown_trust_is_refused_and_not_added(store: Store, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from sharedground.store.schema import Organisation
+
+    comment_wave(store, tmp_path)
+    url = store.engine.url.render_as_string(hide_password=False)
+    done = CliRunner().invoke(main, ["text", "list", "--trust", "NOPE", "--database", url])
+    assert done.exit_code == 1 and "no trust 'NOPE'" in done.output
+    with store.session() as session:
+        assert session.scalar(select(Organisation).where(Organisation.code == "NOPE")) is None

@@ -89,7 +89,7 @@ def list_(
     try:
         with store.session() as session:
             row = store.get_wave(session, wave) if wave else None
-            organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+            organisation = sources.trust_id(session, trust)
             found = sources.list_sources(session, wave=row, kind=kind, organisation_id=organisation)
             table = Table("id", "kind", "role", "trust", "text")
             for source in found[:limit]:
@@ -439,14 +439,14 @@ def export_(
     database: str | None,
 ) -> None:
     """Write a REFI-QDA project or codebook (validated against the official schema), or CSV."""
-    from sharedground.text import coding, frames, refi
+    from sharedground.text import coding, frames, refi, sources
 
     store = open_store(database)
     try:
         with store.session() as session:
             frame = frames.get(session, frame_name)
             wave_id = store.get_wave(session, wave).id if wave else None
-            organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+            organisation = sources.trust_id(session, trust)
             if fmt == "qdc":
                 refi.write_codebook(frames.stored_def(frame), out)
                 message = f"wrote {out}: codebook {frame.key}@{frame.version}"
@@ -511,13 +511,13 @@ def themes_(
     """Respondents (and comments) coded with each code, by role group, suppressed."""
     from rich.table import Table
 
-    from sharedground.text import frames, themes
+    from sharedground.text import frames, sources, themes
 
     store = open_store(database)
     try:
         with store.session() as session:
             row = store.get_wave(session, wave)
-            organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+            organisation = sources.trust_id(session, trust)
             result = themes.table(
                 store,
                 session,
@@ -620,13 +620,13 @@ def quotations_(
     database: str | None,
 ) -> None:
     """Short typical quotations for a code, one per respondent, by role group only."""
-    from sharedground.text import frames, quotations
+    from sharedground.text import frames, quotations, sources
 
     store = open_store(database)
     try:
         with store.session() as session:
             row = store.get_wave(session, wave)
-            organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+            organisation = sources.trust_id(session, trust)
             chosen = quotations.pick(
                 store,
                 session,

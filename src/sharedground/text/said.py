@@ -115,6 +115,7 @@ def said(
     )
     from sharedground.text import quotations, themes
     from sharedground.text.frames import stored_def
+    from sharedground.text.sources import trust_id
 
     with store.session() as session:
         wave = store.get_wave(session, wave_name)
@@ -132,7 +133,7 @@ def said(
             return None
         frame = session.get(CodeFrame, busiest[0])
         assert frame is not None
-        organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+        organisation = trust_id(session, trust)
         if trust is None:
             table = themes.table(store, session, wave, frame)
         else:
