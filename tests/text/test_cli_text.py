@@ -143,6 +143,21 @@ def test_export_and_import_commands(store: Store, tmp_path: Path) -> None:
         "1,ann,variation,,,",
         "2,ann,external_finance,0,7,",
     ]
+    # One trust's codings only: sources 1 and 2 are RA1's, so RB2 has none.
+    rb2 = tmp_path / "rb2.csv"
+    run(
+        "text",
+        "export",
+        "--frame",
+        "dmr-themes",
+        "--format",
+        "csv",
+        "--trust",
+        "RB2",
+        "--out",
+        str(rb2),
+    )
+    assert rb2.read_text(encoding="utf-8").splitlines()[1:] == []
     assert "2 coding(s) imported" in run("text", "import", str(project), "--frame", "dmr-themes")
     assert "stored (13 codes)" in run("codes", "import", str(tmp_path / "c.qdc"))
     junk = tmp_path / "junk.qdpx"

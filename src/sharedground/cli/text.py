@@ -451,7 +451,12 @@ def export_(
                 refi.write_codebook(frames.stored_def(frame), out)
                 message = f"wrote {out}: codebook {frame.key}@{frame.version}"
             elif fmt == "csv":
-                found = coding.rows(session, frame)
+                chosen = None
+                if wave_id is not None or organisation is not None:
+                    row = store.get_wave(session, wave) if wave else None
+                    listed = sources.list_sources(session, wave=row, organisation_id=organisation)
+                    chosen = [source.id for source in listed]
+                found = coding.rows(session, frame, source_ids=chosen)
                 coding.export_csv(out, found)
                 message = f"wrote {out}: {len(found)} coding(s)"
             else:
