@@ -5,10 +5,14 @@ commands so that `--help` stays light."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sharedground.cli._common import console, database_option, open_store
+
+if TYPE_CHECKING:
+    from sharedground.text.frames import FrameDef
 
 
 @click.group()
@@ -234,7 +238,7 @@ def show(name: str, as_yaml: bool, database: str | None) -> None:
         )
 
 
-def _frame_def(name: str, database: str | None):  # type: ignore[no-untyped-def]
+def _frame_def(name: str, database: str | None) -> FrameDef:
     from sharedground.text import frames
 
     path = Path(name)
