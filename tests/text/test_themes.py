@@ -126,3 +126,17 @@ def test_case_matrix_and_csv(store: Store, tmp_path: Path) -> None:
         by_code = {r[0]: r for r in csv.reader(handle)}
     # withheld cells are empty: CE and CD for finance (see the first test)
     assert by_code["external_finance"][2:10] == ["", "", "7", "7", "6", "6", "", ""]
+
+
+def test_withheld_cells_also_protect_those_not_coded() -> None:
+    # Two groups of 5 commenters, all coded (complements 0): withheld, but with the total
+    # (10 coded) printed a reader would learn that every one of them was coded. A third
+    # group of 20 with 8 coded (12 not) is withheld with them: 12 not coded >= 5.
+    withheld, total = themes._row_cells([5, 5, 8], [5, 5, 20], [True, True, True], 5)
+    assert withheld == [True, True, True] and total is False
+    # With only the two small groups nothing can protect them: the total goes too.
+    withheld, total = themes._row_cells([5, 5], [5, 5], [True, True], 5)
+    assert withheld == [True, True] and total is True
+    # Counts short: the smallest count joins (the module's first rule, unchanged).
+    withheld, total = themes._row_cells([2, 7, 6], [12, 12, 12], [True, True, True], 5)
+    assert withheld == [True, False, True] and total is False

@@ -18,9 +18,10 @@ Suppression, at the wave's threshold k:
 * in a shown group, a cell is withheld when fewer than k respondents carry the code or fewer
   than k commenters do not (the complement is derivable from the commenters shown);
 * then within each row, more cells are withheld, smallest first, until the withheld cells are
-  not one alone and hold k or more respondents, so the row's total minus the cells shown
-  gives nothing away; when that cannot be done the total is withheld too, as it is when
-  fewer than k respondents, or fewer than k commenters not coded, make it.
+  not one alone and hold k or more respondents coded and k or more commenters not coded, so
+  the row's total minus the cells shown gives nothing away (not even that everyone in the
+  withheld groups was coded); when that cannot be done the total is withheld too, as it is
+  when fewer than k respondents, or fewer than k commenters not coded, make it.
 """
 
 from __future__ import annotations
@@ -146,15 +147,29 @@ def _row_cells(
     if k <= 0:
         return [not s for s in shown], False
 
+    def held() -> list[int]:
+        return [i for i in range(n) if withheld[i]]
+
+    def counts_short() -> bool:
+        return sum(counts[i] for i in held()) < k
+
+    def others_short() -> bool:
+        # Those not coded: a reader who knows the withheld groups' commenters (the total
+        # minus the groups shown) would otherwise learn that nearly all of them were coded.
+        return sum(denominators[i] - counts[i] for i in held()) < k
+
     def weak() -> bool:
-        held = [i for i in range(n) if withheld[i]]
-        return bool(held) and (len(held) == 1 or sum(counts[i] for i in held) < k)
+        return bool(held()) and (len(held()) == 1 or counts_short() or others_short())
 
     while weak():
-        candidates = sorted((counts[i], i) for i in range(n) if not withheld[i])
-        if not candidates:
+        open_ = [i for i in range(n) if not withheld[i]]
+        if not open_:
             break
-        withheld[candidates[0][1]] = True
+        if not counts_short() and others_short():
+            cheapest = min(open_, key=lambda i: (denominators[i] - counts[i], i))
+        else:
+            cheapest = min(open_, key=lambda i: (counts[i], i))
+        withheld[cheapest] = True
     total = sum(counts)
     total_withheld = weak() or total < k or sum(denominators) - total < k
     return withheld, total_withheld
