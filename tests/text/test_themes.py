@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from text_helpers import role_wave
 
 from sharedground.store import Store
@@ -140,3 +142,40 @@ def test_withheld_cells_also_protect_those_not_coded() -> None:
     # Counts short: the smallest count joins (the module's first rule, unchanged).
     withheld, total = themes._row_cells([2, 7, 6], [12, 12, 12], [True, True, True], 5)
     assert withheld == [True, False, True] and total is False
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30), st.integers(0, 30)).map(lambda p: (min(p), max(p))),
+        min_size=2,
+        max_size=5,
+    ),
+    st.integers(2, 6),
+)
+@settings(max_examples=300, deadline=None)
+def test_no_withheld_cell_is_pinned_by_what_is_printed(
+    cells: list[tuple[int, int]], k: int
+) -> None:
+    """Enumerate every row consistent with the printed figures: each withheld count (and
+    each count of those not coded) must be able to take at least two values."""
+    import itertools
+
+    counts = [c for c, _ in cells]
+    denominators = [d for _, d in cells]
+    shown = [d >= k for d in denominators]  # groups under k commenters are withheld whole
+    withheld, total_withheld = themes._row_cells(counts, denominators, shown, k)
+    hidden = [i for i, w in enumerate(withheld) if w]
+    if total_withheld or not hidden:
+        return
+    remaining = sum(counts[i] for i in hidden)  # the printed total minus the cells shown
+    # A reader knows the commenters of shown groups; a withheld group's only lies between
+    # its count and the commenters the printed total leaves unexplained.
+    spare = sum(denominators[i] for i in hidden if not shown[i])
+    ranges = [range(0, (denominators[i] if shown[i] else spare) + 1) for i in hidden]
+    possible: list[set[int]] = [set() for _ in hidden]
+    for combo in itertools.product(*ranges):
+        if sum(combo) == remaining:
+            for slot, value in enumerate(combo):
+                possible[slot].add(value)
+    for slot, i in enumerate(hidden):
+        assert len(possible[slot]) >= 2, (i, counts, denominators, k, withheld)
