@@ -262,7 +262,8 @@ def _said(context: WaveContext, trust: str | None) -> Any:
     from sharedground.text.said import said
 
     store, wave = source
-    return said(store, wave, trust=trust)
+    cache = context.extras.setdefault("said_cache", {})
+    return said(store, wave, trust=trust, cache=cache)
 
 
 def _benchmark_rows(context: WaveContext) -> dict[tuple[str, int], dict[str, Any]]:

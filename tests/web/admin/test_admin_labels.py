@@ -38,6 +38,7 @@ def test_header_marks_the_current_section(site: Site, admin_client: TestClient) 
         "/admin": ("Waves", "page"),
         "/admin/waves/w/monitor": ("Waves", "true"),
         "/admin/jobs": ("Jobs", "page"),
+        "/admin/coding": ("Coding", "page"),
         "/admin/accounts": ("Accounts", "page"),
         "/admin/accounts/lead-a": ("Accounts", "true"),
         "/admin/audit": ("Audit log", "page"),
