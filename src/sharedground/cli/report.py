@@ -87,8 +87,6 @@ def report(
     evaluation = _evaluation(evaluation_file) if evaluation_file else None
     if evaluation is not None and (trust or all_trusts):
         raise click.UsageError("--evaluation adds to the national report only (for now)")
-    if weights_kind != "none" and (trust or all_trusts):
-        raise click.UsageError("--weights applies to the national report only (for now)")
     if weighted_test != "F":
         raise click.UsageError("the report's tests are Rao-Scott F; drop --test")
     from sharedground.analysis.weights.raking import WeightingError
