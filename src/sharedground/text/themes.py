@@ -148,7 +148,8 @@ def _row_cells(
         return [not s for s in shown], False
 
     def held() -> list[int]:
-        return [i for i in range(n) if withheld[i]]
+        # A group nobody is in hides nothing, and cannot hide another group's cell either.
+        return [i for i in range(n) if withheld[i] and denominators[i] > 0]
 
     def counts_short() -> bool:
         return sum(counts[i] for i in held()) < k
@@ -162,7 +163,7 @@ def _row_cells(
         return bool(held()) and (len(held()) == 1 or counts_short() or others_short())
 
     while weak():
-        open_ = [i for i in range(n) if not withheld[i]]
+        open_ = [i for i in range(n) if not withheld[i] and denominators[i] > 0]
         if not open_:
             break
         if not counts_short() and others_short():
