@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from sharedground.cli._common import console
+from sharedground.cli._common import console, open_store
 
 # The evaluation library (NumPy, SciPy, Polars) is imported inside the command.
 
@@ -21,6 +21,20 @@ from sharedground.cli._common import console
     default=None,
     help="A directory of CSV tables (responses, trusts; pulse, monthly, initiatives), as "
     "`sharedground synth --scenario programme` writes them.",
+)
+@click.option(
+    "--database",
+    default=None,
+    metavar="URL",
+    help="Evaluate the register, survey waves and pulse answers in this database (URL or "
+    "SQLite file).",
+)
+@click.option(
+    "--waves",
+    default=None,
+    metavar="W1,W2,...",
+    help="With --database: the survey waves to compare (default: every survey wave answered "
+    "by a trust with an initiative in the register).",
 )
 @click.option(
     "--scenario",
@@ -56,6 +70,8 @@ from sharedground.cli._common import console
 )
 def evaluate(
     source: Path | None,
+    database: str | None,
+    waves: str | None,
     scenario: str | None,
     seed: int,
     initiative: int | None,
@@ -72,13 +88,22 @@ def evaluate(
     before/after tests and SPC chart."""
     from sharedground.evaluation import summary
 
-    if (source is None) == (scenario is None):
-        raise click.UsageError("give exactly one of --from DIR and --scenario programme")
+    if sum(x is not None for x in (source, database, scenario)) != 1:
+        raise click.UsageError(
+            "give exactly one of --from DIR, --database URL and --scenario programme"
+        )
+    if waves is not None and database is None:
+        raise click.UsageError("--waves goes with --database")
     if sum(x is not None and x is not False for x in (initiative, kind, all_kinds or None)) > 1:
         raise click.UsageError("give at most one of --initiative, --kind and --all")
     if fmt in ("xlsx", "html") and out is None:
         raise click.UsageError(f"--format {fmt} needs --out FILE")
-    tables = summary.load_tables(source) if source else summary.from_scenario(seed)
+    if database is not None:
+        tables = _from_database(database, waves, initiative)
+    elif source is not None:
+        tables = summary.load_tables(source)
+    else:
+        tables = summary.from_scenario(seed)
     doc = summary.evaluate(
         tables, kind=kind, initiative=initiative, control=control, replicates=replicates
     )
@@ -106,6 +131,19 @@ def evaluate(
         _print(doc)
         if out is not None:
             out.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
+
+
+def _from_database(database: str, waves: str | None, initiative: int | None) -> Any:
+    from sharedground.evaluation.store import initiative_tables, programme_tables
+
+    store = open_store(database)
+    try:
+        if initiative is not None:
+            return initiative_tables(store, initiative)
+        names = [w.strip() for w in waves.split(",") if w.strip()] if waves else None
+        return programme_tables(store, names)
+    finally:
+        store.dispose()
 
 
 def _emit(text: str, out: Path | None) -> None:

@@ -41,6 +41,10 @@ LIKERT_SCORE = {
     "strongly_disagree": 1.0,
 }
 _WEB_KEY = "web-link-"
+#: Key prefix of the answers of a trust's non-participants to an initiative's pulse (the
+#: comparison group of the evaluation's before/after): never a participant's code, so the
+#: cohort's own figures never count them.
+COMPARISON_PREFIX = "comparison-"
 
 
 def email_templates() -> Path:

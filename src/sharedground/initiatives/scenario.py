@@ -20,6 +20,8 @@ plain mappings (what a YAML or JSON file holds), so it depends on nothing there:
           opens: 2027-01-10
           answers:                   # keyed by the cohort's e-mail; stored by code only
             - {email: a@ra1.nhs.uk, local_rating: "3", work_as_team: tend_to_agree}
+          comparison:                # optional: the trust's non-participants, by any key
+            - {key: c1, role: clinical_director, local_rating: "3"}
 
 Everything is checked first and every problem listed (`InitiativeError`); nothing is
 written unless all of it can be. Rows go in by the batch (one statement per table and
@@ -149,7 +151,24 @@ def _check(
                             f"{where}.pulse.{point}.answers[{k}].{item}: {value!r} is not an "
                             "answer of dmr-pulse"
                         )
-        waves[point] = (opens, answers)
+        comparison = list(content.get("comparison") or [])
+        keys: set[str] = set()
+        for k, row in enumerate(comparison):
+            key = str(row.get("key") or "")
+            if not key or key in keys:
+                problems.append(
+                    f"{where}.pulse.{point}.comparison[{k}].key: missing or given twice"
+                )
+            keys.add(key)
+            for item, value in row.items():
+                if item != "key" and value is not None:
+                    kind_of = allowed.get(item)
+                    if kind_of is None or (kind_of and str(value) not in kind_of):
+                        problems.append(
+                            f"{where}.pulse.{point}.comparison[{k}].{item}: {value!r} is not "
+                            "an answer of dmr-pulse"
+                        )
+        waves[point] = (opens, answers, comparison)
     return {
         "trust": trust,
         "kind": kind,
@@ -277,7 +296,7 @@ def load_programme(
         planned = [
             (row, point, opens)
             for row, s in zip(rows, specs, strict=True)
-            for point, (opens, _given) in s["pulse"].items()
+            for point, (opens, _given, _comparison) in s["pulse"].items()
         ]
         names = [pulse.wave_name(row.id, point) for row, point, _ in planned]
         taken = (
@@ -314,7 +333,14 @@ def load_programme(
         )  # fmt: skip
         waves = len(names)
         for row, s in zip(rows, specs, strict=True):
-            for point, (opens, given) in s["pulse"].items():
+            # A non-participant's key gets one fresh random code per initiative, the same at
+            # every timepoint (so their answers pair), prefixed so it is never a cohort code.
+            others = {
+                key: pulse.COMPARISON_PREFIX + new_code()
+                for _o, _g, comparison in s["pulse"].values()
+                for key in {str(c["key"]) for c in comparison}
+            }
+            for point, (opens, given, comparison) in s["pulse"].items():
                 wave_id = wave_ids[pulse.wave_name(row.id, point)]
                 side = {p["email"]: p for p in s["cohort"]}
                 for p in s["cohort"]:
@@ -335,6 +361,17 @@ def load_programme(
                         {"wave_id": wave_id, "respondent_key": codes[(row.id, email)],
                          "role": given_row.get("role") or person.get("role")
                          or f"other_{person['side']}",
+                         "organisation_id": row.organisation_id, "mode": "online",
+                         "submitted_on": opens, "answers": doc}
+                    )  # fmt: skip
+                for other in comparison:
+                    doc = {
+                        k: str(v) for k, v in other.items()
+                        if k not in ("key", "role") and v is not None
+                    }  # fmt: skip
+                    answers.append(
+                        {"wave_id": wave_id, "respondent_key": others[str(other["key"])],
+                         "role": other.get("role") or "other_manager",
                          "organisation_id": row.organisation_id, "mode": "online",
                          "submitted_on": opens, "answers": doc}
                     )  # fmt: skip
