@@ -1,4 +1,6 @@
-"""The demo: a fresh database with the synthetic 2015 and 2002 cohorts, summarised.
+"""The demo: a fresh database with the synthetic 2015 and 2002 cohorts, summarised, and a
+small synthetic programme of initiatives (register, cohorts, pulse answers and five yearly
+survey waves of its own trusts) evaluated from the database into the report's "What works".
 
 Later stages (analysis, reports) add themselves here so that `make demo` always shows the
 whole pipeline on an embedded SQLite database.
@@ -9,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 from rich.console import Console
@@ -74,6 +76,56 @@ def _frame(
     )
 
 
+#: The demo's programme: 60 trusts (codes PT001...) over five yearly waves, about 9,000
+#: respondents; the 200-trust scenario is `sharedground synth --scenario programme`.
+PROGRAMME_TRUSTS = 60
+PROGRAMME_TRUST_PREFIX = "P"
+
+
+def _programme(
+    store: Store, out: Path, seed: int, console: Console, *, trusts: int = PROGRAMME_TRUSTS
+) -> tuple[dict[str, Any], int | None]:
+    """Load the synthetic programme (once) and evaluate it from the database; the evaluation
+    document is written to `out/evaluation.json` for `report --evaluation`. Returns it and
+    the id of an initiative with before/after pulse answers (for the next step)."""
+    import json
+
+    from sharedground.evaluation import summary
+    from sharedground.evaluation.store import programme_tables
+    from sharedground.initiatives.models import PulseTimepoint
+    from sharedground.synth.scenario import ScenarioConfig, generate_scenario
+    from sharedground.synth.scenario_load import WAVE_PREFIX, load_scenario
+
+    config = ScenarioConfig(trusts=trusts)
+    with store.session() as session:
+        there = store.find_wave(session, f"{WAVE_PREFIX}{config.waves[0]}") is not None
+    if not there:
+        with console.status("Loading a synthetic programme of initiatives"):
+            scenario = generate_scenario(seed, config)
+            loaded = load_scenario(store, scenario, trust_prefix=PROGRAMME_TRUST_PREFIX)
+            scenario.truth.write_csv(out / "programme-truth.csv")
+        console.print(
+            f"Programme: {loaded.initiatives} initiatives in {trusts} trusts, "
+            f"{loaded.participants} participants, {loaded.pulse_answers} pulse answers, "
+            f"{loaded.responses} survey responses in waves {', '.join(loaded.waves)} "
+            f"(planted effects: {out / 'programme-truth.csv'})"
+        )
+    with console.status("Evaluating the programme from the database"):
+        doc = summary.evaluate(programme_tables(store))
+    path = out / "evaluation.json"
+    path.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
+    rolled = sorted({r["kind"] for r in doc["what_works"] if r["verdict"] == "roll out"})
+    console.print(
+        f"What works: {len(doc['what_works'])} kind-and-measure estimates ({path}); "
+        f"'roll out' on some measure: {', '.join(rolled) or 'none'}"
+    )
+    with store.session() as session:
+        example = session.scalar(
+            select(PulseTimepoint.initiative_id).order_by(PulseTimepoint.initiative_id).limit(1)
+        )
+    return doc, example
+
+
 def run(
     database: str | None, out: Path, seed: int = 2015, console: Console | None = None
 ) -> DemoSummary:
@@ -96,8 +148,11 @@ def run(
         )
         if which == "2015":
             _frame(store, frame, wave_name, out / "frame-2015.csv", seed, console)
+    evaluation, example = _programme(store, out, seed, console)
     with store.session() as session:
         for wave in store.list_waves(session):
+            if wave.instrument.key == "dmr-pulse":  # an initiative's pulse: summarised above
+                continue
             instrument = store.instrument_of(wave)
             if not summary.roles:
                 summary.roles = instrument.role_ids()
@@ -116,10 +171,16 @@ def run(
         f"Export it:  sharedground export --wave 2015 --format xlsx --out {out}/2015.xlsx "
         f"{db_option}",
     ]
+    summary.next_steps.append(
+        f"Evaluate the programme:  sharedground evaluate {db_option}"
+        + (f"   (one initiative's before/after: add --initiative {example})" if example else "")
+    )
     from sharedground.report.write import national_report
 
     with console.status("Writing the national report of 2015, compared with 2002"):
-        report = national_report(store, "2015", out / "report", compare="2002")
+        report = national_report(
+            store, "2015", out / "report", compare="2002", evaluation=evaluation
+        )
     console.print(f"National report: {report.html} and {report.pdf}")
     summary.next_steps.append(f"Read the report:  {report.html}  (PDF: {report.pdf})")
     store.dispose()

@@ -106,11 +106,37 @@ def programme_specs(scenario: Scenario) -> list[dict[str, Any]]:
     return specs
 
 
+def with_trust_prefix(scenario: Scenario, prefix: str) -> Scenario:
+    """The scenario with `prefix` before every trust code (T001 -> PT001 for "P"), so that its
+    trusts are not taken for those of another synthetic wave in the same database."""
+    from dataclasses import replace
+
+    import polars as pl
+
+    if not prefix:
+        return scenario
+    renamed = (pl.lit(prefix) + pl.col("trust")).alias("trust")
+    return replace(
+        scenario,
+        trusts=scenario.trusts.with_columns(renamed),
+        initiatives=scenario.initiatives.with_columns(renamed),
+        responses=scenario.responses.with_columns(renamed),
+        pulse=scenario.pulse.with_columns(renamed),
+        monthly=scenario.monthly.with_columns(renamed),
+    )
+
+
 def load_scenario(
-    store: Store, scenario: Scenario, *, prefix: str = WAVE_PREFIX, threshold: int = 5
+    store: Store,
+    scenario: Scenario,
+    *,
+    prefix: str = WAVE_PREFIX,
+    trust_prefix: str = "",
+    threshold: int = 5,
 ) -> LoadedScenario:
     """Load the scenario's survey waves and programme into `store` (initialised), all of it or
-    (for the programme) nothing; returns what went in."""
+    (for the programme) nothing; returns what went in. `trust_prefix` goes before every
+    trust code (see `with_trust_prefix`)."""
     from sqlalchemy import insert, select
 
     from sharedground.evaluation.items import answers_of
@@ -119,6 +145,7 @@ def load_scenario(
     from sharedground.instrument import builtin
     from sharedground.store import Response
 
+    scenario = with_trust_prefix(scenario, trust_prefix)
     instrument = builtin("dmr-2015")
     responses = scenario.responses
     names = []
