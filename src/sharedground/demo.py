@@ -126,6 +126,29 @@ def _programme(
     return doc, example
 
 
+def _example_trust_report(store: Store, initiative: int, out: Path, console: Console) -> Path:
+    """The report of the trust running `initiative`, on the programme's last wave: its "Your
+    initiatives" with the pulse's figures and the before/after tests."""
+    from sharedground.initiatives.models import Initiative
+    from sharedground.report.write import trust_reports
+    from sharedground.store.schema import Organisation
+    from sharedground.synth.scenario import ScenarioConfig
+    from sharedground.synth.scenario_load import WAVE_PREFIX
+
+    with store.session() as session:
+        code = session.scalar(
+            select(Organisation.code)
+            .join(Initiative, Initiative.organisation_id == Organisation.id)
+            .where(Initiative.id == initiative)
+        )
+    assert code is not None
+    wave = f"{WAVE_PREFIX}{ScenarioConfig().waves[-1]}"
+    with console.status(f"Writing the report of trust {code} on wave {wave}"):
+        files = trust_reports(store, wave, out, trusts=[code], workers=1)[code]
+    console.print(f"Trust report of {code} (its initiatives, before and after): {files.html}")
+    return files.html
+
+
 def run(
     database: str | None, out: Path, seed: int = 2015, console: Console | None = None
 ) -> DemoSummary:
@@ -182,6 +205,9 @@ def run(
             store, "2015", out / "report", compare="2002", evaluation=evaluation
         )
     console.print(f"National report: {report.html} and {report.pdf}")
+    if example is not None:
+        trust_report = _example_trust_report(store, example, out / "report", console)
+        summary.next_steps.append(f"A programme trust's report:  {trust_report}")
     summary.next_steps.append(f"Read the report:  {report.html}  (PDF: {report.pdf})")
     store.dispose()
     return summary
