@@ -152,6 +152,9 @@ def test_bad_choices_of_waves_are_refused(loaded: Any) -> None:
         programme_tables(store, ["programme-2016", pulse.wave_name(result.ids[number], "before")])
     with pytest.raises(EvaluationInputError, match="no initiative 99999"):
         initiative_tables(store, 99999)
+    social = scenario.initiatives.filter(pl.col("kind") == "joint_social_events")
+    with pytest.raises(EvaluationInputError, match="has no cohort, so no pulse"):
+        initiative_tables(store, result.ids[social["initiative_id"][0]])
 
 
 def test_evaluate_database_on_the_command_line(loaded: Any, tmp_path: Path) -> None:

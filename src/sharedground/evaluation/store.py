@@ -216,15 +216,25 @@ def programme_tables(store: Store, waves: list[str] | None = None) -> Tables:
 
 def initiative_tables(store: Store, initiative: int) -> Tables:
     """One initiative's before/after pulse answers (its `Tables` has no survey responses)."""
+    from sharedground.initiatives.kinds import BUILTIN
+
     with store.session() as session:
         initiatives = register_initiatives(session, initiative)
-        if session.get(Initiative, initiative) is None:
+        row = session.get(Initiative, initiative)
+        if row is None:
             raise EvaluationInputError(f"no initiative {initiative} in the register")
         pulse = pulse_answers(session, initiative)
     if pulse.is_empty():
+        kind = BUILTIN.get(row.kind)
+        why = (
+            f"{kind.label.lower()} has no cohort, so no pulse; evaluate its kind instead "
+            f"(--kind {row.kind})"
+            if kind is not None and not kind.groups_people
+            else "create the pulse waves and `pulse collect` the answers"
+        )
         raise EvaluationInputError(
             f"initiative {initiative}: no before or after pulse answers keyed by participant "
-            "code (create the pulse waves and `pulse collect` them)"
+            f"code ({why})"
         )
     empty = pl.DataFrame(schema=_RESPONSES)
     trusts = pl.DataFrame(schema={"trust": pl.String, "kind": pl.String, "cohort": pl.Int64})
