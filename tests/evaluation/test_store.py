@@ -71,6 +71,12 @@ def test_the_store_gives_the_scenarios_tables(loaded: Any) -> None:
     assert tables.pulse.height == wanted.height
     assert tables.pulse["participant"].sum() == wanted["participant"].sum()
     assert tables.pulse["after_rating"].null_count() == wanted["after_rating"].null_count()
+    # Every initiative's monthly pulse, month by month, with its start.
+    assert tables.monthly is not None
+    ours_m = tables.monthly.with_columns(
+        pl.col("initiative_id").replace_strict({v: k for k, v in result.ids.items()})
+    ).sort("initiative_id", "month")
+    assert ours_m.equals(scenario.monthly.sort("initiative_id", "month"))
 
 
 def test_what_works_from_the_store_equals_from_the_csv(loaded: Any, tmp_path: Path) -> None:
@@ -102,7 +108,12 @@ def test_an_initiatives_paired_tests_from_the_store_equal_the_csvs(
         ours = summary.evaluate(initiative_tables(store, ident), initiative=ident)["initiative"]
         theirs = summary.evaluate(csv_tables, initiative=number)["initiative"]
         assert [b["item"] for b in ours["before_after"]] == ["agree", "rating"]
-        assert "spc" not in ours  # the store keeps no monthly series yet
+        # The monthly pulse's SPC chart: the same points, limits and signals.
+        assert ours["spc"]["milestones"] == theirs["spc"]["milestones"]
+        assert ours["spc"]["variation_icon"] == theirs["spc"]["variation_icon"]
+        assert len(ours["spc"]["points"]) == len(theirs["spc"]["points"]) == 36
+        for x, y in zip(ours["spc"]["points"], theirs["spc"]["points"], strict=True):
+            assert all(_close(x[k], y[k]) for k in x), (number, x, y)
         for a, b in zip(ours["before_after"], theirs["before_after"], strict=True):
             assert len(a["tests"]) == len(b["tests"]) >= 2  # participants and the others
             for x, y in zip(a["tests"], b["tests"], strict=True):

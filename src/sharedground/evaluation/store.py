@@ -9,6 +9,8 @@
 - `initiatives`: the register's started initiatives (id, trust, kind, start date).
 - `pulse`: each initiative's `before` and `after` pulse answers paired by participant code
   (participants), and by comparison key (the trust's non-participants), one row per person.
+- `monthly`: each initiative's monthly pulse of its trust (its monthly wave): per month the
+  answers and how many agreed, and whether the month is on or after the initiative's start.
 
 By default the survey waves are those answered by a trust that has an initiative in the
 register (so a wave of other trusts, such as a national one-off, is left out), never the
@@ -65,7 +67,14 @@ _INITIATIVES = {
 
 
 def _pulse_wave_ids(session: Session) -> set[int]:
-    return set(session.scalars(select(PulseTimepoint.wave_id)))
+    """Every wave of the pulse questionnaire (timepoints and monthly pulses)."""
+    from sharedground.initiatives.pulse import INSTRUMENT
+    from sharedground.store.schema import InstrumentRecord
+
+    on_pulse = select(Wave.id).join(InstrumentRecord, InstrumentRecord.id == Wave.instrument_id)
+    return set(session.scalars(on_pulse.where(InstrumentRecord.key == INSTRUMENT))) | set(
+        session.scalars(select(PulseTimepoint.wave_id))
+    )
 
 
 def survey_waves(session: Session) -> list[str]:
@@ -196,6 +205,51 @@ def pulse_answers(session: Session, initiative: int | None = None) -> pl.DataFra
     )
 
 
+_MONTHLY = {
+    "initiative_id": pl.Int64,
+    "trust": pl.String,
+    "month": pl.Date,
+    "n": pl.Int64,
+    "positive": pl.Int64,
+    "after_start": pl.Boolean,
+}
+
+
+def monthly_series(session: Session, initiative: int | None = None) -> pl.DataFrame | None:
+    """The monthly pulse of each started initiative (or `initiative`) that has one; None when
+    none has."""
+    from sharedground.initiatives.pulse import monthly_wave_name
+
+    started = register_initiatives(session, initiative)
+    names = {
+        monthly_wave_name(i): (i, trust, start)
+        for i, trust, start in started.select("initiative_id", "trust", "start_date").iter_rows()
+    }
+    counts: dict[tuple[int, dt.date], list[int]] = {}
+    for start in range(0, len(names), 500):
+        chunk = list(names)[start : start + 500]
+        for name, day, answers in session.execute(
+            select(Wave.name, Response.submitted_on, Response.answers)
+            .join(Wave, Wave.id == Response.wave_id)
+            .where(Wave.name.in_(chunk), Response.submitted_on.is_not(None))
+        ):
+            agree, _rating = measures_of(answers or {})
+            if agree is None:
+                continue
+            cell = counts.setdefault((names[name][0], day.replace(day=1)), [0, 0])
+            cell[0] += 1
+            cell[1] += agree
+    if not counts:
+        return None
+    trust_of = {i: (trust, start) for i, trust, start in names.values()}
+    rows = [
+        (ident, trust_of[ident][0], month, n, positive,
+         month >= trust_of[ident][1].replace(day=1))
+        for (ident, month), (n, positive) in sorted(counts.items())
+    ]  # fmt: skip
+    return pl.DataFrame(rows, schema=_MONTHLY, orient="row")
+
+
 def programme_tables(store: Store, waves: list[str] | None = None) -> Tables:
     """Everything the what-works evaluation reads, from the store."""
     from sharedground.evaluation.kinds import trusts_from_register
@@ -205,13 +259,14 @@ def programme_tables(store: Store, waves: list[str] | None = None) -> Tables:
         responses, wave_dates = survey_responses(session, store, names)
         initiatives = register_initiatives(session)
         pulse = pulse_answers(session)
+        monthly = monthly_series(session)
     trusts = sorted(set(responses["trust"].to_list()))
     register = trusts_from_register(initiatives, wave_dates, trusts)
     if register["kind"].drop_nulls().is_empty():
         raise EvaluationInputError(
             "no trust in these waves started an initiative between two of them: nothing to evaluate"
         )
-    return Tables(responses, register, pulse, None, initiatives)
+    return Tables(responses, register, pulse, monthly, initiatives)
 
 
 def initiative_tables(store: Store, initiative: int) -> Tables:
@@ -224,6 +279,7 @@ def initiative_tables(store: Store, initiative: int) -> Tables:
         if row is None:
             raise EvaluationInputError(f"no initiative {initiative} in the register")
         pulse = pulse_answers(session, initiative)
+        monthly = monthly_series(session, initiative)
     if pulse.is_empty():
         kind = BUILTIN.get(row.kind)
         why = (
@@ -238,4 +294,4 @@ def initiative_tables(store: Store, initiative: int) -> Tables:
         )
     empty = pl.DataFrame(schema=_RESPONSES)
     trusts = pl.DataFrame(schema={"trust": pl.String, "kind": pl.String, "cohort": pl.Int64})
-    return Tables(empty, trusts, pulse, None, initiatives)
+    return Tables(empty, trusts, pulse, monthly, initiatives)

@@ -60,6 +60,18 @@ def wave_name(initiative_id: int, timepoint: str) -> str:
     return f"initiative-{initiative_id}-pulse-{timepoint}"
 
 
+#: The wave of an initiative's monthly pulse of its trust (one agreement item, `work_as_team`,
+#: asked each month of whoever answers, for the evaluation's SPC chart); linked to the
+#: initiative by this name, as it is no timepoint of the cohort.
+MONTHLY = "monthly"
+#: The role of a monthly answer: the monthly pulse does not ask it.
+MONTHLY_ROLE = "not_asked"
+
+
+def monthly_wave_name(initiative_id: int) -> str:
+    return wave_name(initiative_id, MONTHLY)
+
+
 def pulse_role(member: participants.Member) -> str:
     """The pulse's role answer for a participant whose role may not be known."""
     return member.role or ("other_doctor" if member.side == "doctor" else "other_manager")

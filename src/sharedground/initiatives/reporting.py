@@ -127,20 +127,22 @@ def _trust_entries(session: Session, entries: list[register.Entry]) -> list[Trus
 
 def _tests(session: Session, ident: int, threshold: int) -> dict[str, Any] | None:
     """The initiative's before/after tests (`evaluation`), none from fewer pairs than the
-    pulse's threshold, as the `init` of `_initiative.html` (headed at level 4)."""
+    pulse's threshold, and the SPC chart of its monthly pulse when it has one, as the `init`
+    of `_initiative.html` (headed at level 4)."""
     import polars as pl
 
     from sharedground.evaluation import summary
     from sharedground.evaluation.paired import MIN_PAIRS
-    from sharedground.evaluation.store import pulse_answers
+    from sharedground.evaluation.store import monthly_series, pulse_answers
     from sharedground.report.evaluation_page import initiative_context
 
     answers = pulse_answers(session, ident)
     if answers.is_empty():
         return None
-    tables = summary.Tables(pl.DataFrame(), pl.DataFrame(), answers)
+    monthly = monthly_series(session, ident)
+    tables = summary.Tables(pl.DataFrame(), pl.DataFrame(), answers, monthly)
     doc = summary.evaluate(tables, initiative=ident, min_pairs=max(MIN_PAIRS, threshold))
-    return {**initiative_context(doc, None), "level": 4}
+    return {**initiative_context(doc, tables), "level": 4}
 
 
 def summarise(

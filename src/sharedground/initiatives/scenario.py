@@ -15,6 +15,8 @@ plain mappings (what a YAML or JSON file holds), so it depends on nothing there:
       directorates: [Surgery]
       cohort:                        # kinds with a cohort only
         - {email: a@ra1.nhs.uk, side: doctor, directorate: Surgery}
+      monthly:                       # optional: the trust's monthly pulse, for SPC
+        - {month: 2026-07-01, n: 25, positive: 12}   # answers, and how many agreed
       pulse:                         # timepoint -> {opens, answers}
         before:
           opens: 2027-01-10
@@ -169,7 +171,18 @@ def _check(
                             "an answer of dmr-pulse"
                         )
         waves[point] = (opens, answers, comparison)
+    monthly = []
+    for k, entry in enumerate(spec.get("monthly") or []):
+        month = _day(entry.get("month"), f"{where}.monthly[{k}].month", problems)
+        n, positive = entry.get("n"), entry.get("positive")
+        if not isinstance(n, int) or not isinstance(positive, int) or not 0 <= positive <= n:
+            problems.append(
+                f"{where}.monthly[{k}]: n and positive must be whole numbers, 0 <= positive <= n"
+            )
+        elif month is not None:
+            monthly.append((month, n, positive))
     return {
+        "monthly": monthly,
         "trust": trust,
         "kind": kind,
         "title": title,
@@ -297,6 +310,10 @@ def load_programme(
             (row, point, opens)
             for row, s in zip(rows, specs, strict=True)
             for point, (opens, _given, _comparison) in s["pulse"].items()
+        ] + [
+            (row, pulse.MONTHLY, s["monthly"][0][0])
+            for row, s in zip(rows, specs, strict=True)
+            if s["monthly"]
         ]
         names = [pulse.wave_name(row.id, point) for row, point, _ in planned]
         taken = (
@@ -328,6 +345,7 @@ def load_programme(
                 {"initiative_id": row.id, "timepoint": point,
                  "wave_id": wave_ids[name], "due_on": opens}
                 for name, (row, point, opens) in zip(names, planned, strict=True)
+                if point != pulse.MONTHLY  # not a timepoint of the cohort
             ],
             batch,
         )  # fmt: skip
@@ -375,6 +393,21 @@ def load_programme(
                          "organisation_id": row.organisation_id, "mode": "online",
                          "submitted_on": opens, "answers": doc}
                     )  # fmt: skip
+        from sharedground.evaluation.items import answers_of  # the item read back for SPC
+
+        for row, s in zip(rows, specs, strict=True):
+            if not s["monthly"]:
+                continue
+            wave_id = wave_ids[pulse.monthly_wave_name(row.id)]
+            # Anonymous answers of one item: keyed by month and number, nobody's code.
+            for month, n, positive in s["monthly"]:
+                answers.extend(
+                    {"wave_id": wave_id, "respondent_key": f"monthly-{month}-{k}",
+                     "role": pulse.MONTHLY_ROLE, "organisation_id": row.organisation_id,
+                     "mode": "online", "submitted_on": month,
+                     "answers": answers_of(1 if k < positive else 0, None)}
+                    for k in range(n)
+                )  # fmt: skip
         _insert(session, Contact, contacts, batch)
         _insert(session, Response, answers, batch)
         audit(

@@ -12,7 +12,9 @@ What goes in, from the scenario's tables (`scenario.Scenario`):
   its cohort (synthetic addresses) and their pulse answers go in at the `before` (its start)
   and `after` (a year later) timepoints, keyed by participant code; the same trust's
   non-participants go in as the pulse's comparison answers. The other kinds have no cohort in
-  the register, so their scenario pulse answers are not loaded.
+  the register, so their scenario pulse answers are not loaded;
+- each initiative's monthly pulse of its trust (for SPC) as its monthly wave: each month's
+  answers to `work_as_team`, as many agreeing as the scenario's count.
 """
 
 from __future__ import annotations
@@ -74,6 +76,10 @@ def programme_specs(scenario: Scenario) -> list[dict[str, Any]]:
             "planned_start": start,
             "actual_start": start,
         }
+        series = scenario.monthly.filter(pl.col("initiative_id") == number)
+        spec["monthly"] = [
+            {"month": m["month"], "n": m["n"], "positive": m["positive"]} for m in _rows(series)
+        ]
         if BUILTIN[init["kind"]].groups_people:
             people = pulse.filter(pl.col("initiative_id") == number)
             cohort, before, after, other_before, other_after = [], [], [], [], []
