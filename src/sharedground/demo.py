@@ -106,7 +106,8 @@ def _programme(
             scenario.truth.write_csv(out / "programme-truth.csv")
         console.print(
             f"Programme: {loaded.initiatives} initiatives in {trusts} trusts, "
-            f"{loaded.participants} participants, {loaded.pulse_answers} pulse answers, "
+            f"{loaded.participants} participants, {loaded.pulse_answers} pulse answers "
+            "(cohorts, colleagues and monthly), "
             f"{loaded.responses} survey responses in waves {', '.join(loaded.waves)} "
             f"(planted effects: {out / 'programme-truth.csv'})"
         )
