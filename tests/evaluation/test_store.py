@@ -37,6 +37,7 @@ def loaded(store: Store) -> tuple[Store, Any, LoadedScenario]:
 
 def _csv_tables(scenario: Any, tmp_path: Path) -> summary.Tables:
     """The scenario through the CSV files `synth --scenario programme` writes."""
+    tmp_path.mkdir(exist_ok=True)
     for name, frame in scenario.tables().items():
         frame.write_csv(tmp_path / f"{name}.csv")
     return summary.load_tables(tmp_path)
@@ -191,3 +192,30 @@ def test_evaluate_database_on_the_command_line(loaded: Any, tmp_path: Path) -> N
     run = CliRunner().invoke(main, ["evaluate", "--database", url, "--waves", "programme-2016"])
     assert run.exit_code != 0
     assert "at least two survey waves" in run.output and "Traceback" not in run.output
+
+
+def test_report_what_works_from_the_database(loaded: Any, tmp_path: Path) -> None:
+    """`report --what-works` evaluates the register and waves of its own database: the
+    section's verdicts and trusts are those of the evaluation from the CSVs."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    store, scenario, _ = loaded
+    url = store.engine.url.render_as_string(hide_password=False)
+    out = tmp_path / "report"
+    run = CliRunner().invoke(
+        main,
+        ["report", "--wave", "programme-2018", "--out", str(out), "--no-pdf", "--what-works",
+         "--database", url],
+    )  # fmt: skip
+    assert run.exit_code == 0, run.output
+    page = LexborHTMLParser((out / "report-programme-2018.html").read_text())
+    rows = page.css("section#what-works > table > tbody > tr")
+    expected = summary.evaluate(_csv_tables(scenario, tmp_path / "csv"))["what_works"]
+    assert [r.attributes["data-verdict"] for r in rows] == [r["verdict"] for r in expected]
+    assert [r.css("td")[1].text() for r in rows] == [str(r["trusts"]) for r in expected]
+    both = CliRunner().invoke(
+        main,
+        ["report", "--wave", "programme-2018", "--out", str(out), "--what-works",
+         "--trust", "T001", "--database", url],
+    )  # fmt: skip
+    assert both.exit_code == 2 and "national report only" in both.output
