@@ -219,3 +219,24 @@ def test_report_what_works_from_the_database(loaded: Any, tmp_path: Path) -> Non
          "--trust", "T001", "--database", url],
     )  # fmt: skip
     assert both.exit_code == 2 and "national report only" in both.output
+
+
+def test_a_month_with_fewer_answers_than_the_threshold_is_left_out(store: Store) -> None:
+    """The monthly pulse's SPC reads no month of fewer answers than the threshold (its share
+    would show those people's answers)."""
+    from sharedground.evaluation.store import monthly_series
+    from sharedground.initiatives.scenario import load_programme
+
+    months = [{"month": dt.date(2026, m, 1), "n": 5 if m != 4 else 4, "positive": 2}
+              for m in range(1, 9)]  # fmt: skip
+    load_programme(
+        store,
+        [{"trust": "RA1", "kind": "joint_social_events", "title": "Cafe", "stage": "running",
+          "actual_start": "2026-05-10", "monthly": months}],
+    )  # fmt: skip
+    with store.session() as session:
+        series = monthly_series(session)
+    assert series is not None
+    assert series["month"].dt.month().to_list() == [1, 2, 3, 5, 6, 7, 8]
+    assert series["n"].to_list() == [5] * 7 and series["positive"].to_list() == [2] * 7
+    assert series["after_start"].to_list() == [False] * 3 + [True] * 4

@@ -217,7 +217,8 @@ _MONTHLY = {
 
 def monthly_series(session: Session, initiative: int | None = None) -> pl.DataFrame | None:
     """The monthly pulse of each started initiative (or `initiative`) that has one; None when
-    none has."""
+    none has. A month with fewer answers than the wave's suppression threshold is left out:
+    the chart would show those few people's answers."""
     from sharedground.initiatives.pulse import monthly_wave_name
 
     started = register_initiatives(session, initiative)
@@ -226,8 +227,13 @@ def monthly_series(session: Session, initiative: int | None = None) -> pl.DataFr
         for i, trust, start in started.select("initiative_id", "trust", "start_date").iter_rows()
     }
     counts: dict[tuple[int, dt.date], list[int]] = {}
+    thresholds: dict[int, int] = {}
     for start in range(0, len(names), 500):
         chunk = list(names)[start : start + 500]
+        for name, threshold in session.execute(
+            select(Wave.name, Wave.suppression_threshold).where(Wave.name.in_(chunk))
+        ):
+            thresholds[names[name][0]] = threshold
         for name, day, answers in session.execute(
             select(Wave.name, Response.submitted_on, Response.answers)
             .join(Wave, Wave.id == Response.wave_id)
@@ -246,8 +252,9 @@ def monthly_series(session: Session, initiative: int | None = None) -> pl.DataFr
         (ident, trust_of[ident][0], month, n, positive,
          month >= trust_of[ident][1].replace(day=1))
         for (ident, month), (n, positive) in sorted(counts.items())
+        if n >= thresholds[ident]
     ]  # fmt: skip
-    return pl.DataFrame(rows, schema=_MONTHLY, orient="row")
+    return pl.DataFrame(rows, schema=_MONTHLY, orient="row") if rows else None
 
 
 def programme_tables(store: Store, waves: list[str] | None = None) -> Tables:
