@@ -138,7 +138,7 @@ def test_non_participants_answers_stay_out_of_the_cohorts_figures(loaded: Any) -
     assert figures.lost_after == CONFIG.participants - expected_after
 
 
-def test_default_waves_leave_out_other_trusts_waves(loaded: Any) -> None:
+def test_default_waves_leave_out_other_trusts_and_undated_waves(loaded: Any) -> None:
     store, _scenario, _ = loaded
     with store.session() as session:
         wave = store.create_wave(
@@ -148,6 +148,12 @@ def test_default_waves_leave_out_other_trusts_waves(loaded: Any) -> None:
         session.add(
             Response(wave_id=wave.id, respondent_key="r1", role="clinical_director",
                      organisation_id=org, mode="online", answers=items.answers_of(1, 4))
+        )  # fmt: skip
+        undated = store.create_wave(session, "undated", builtin("dmr-2015"))
+        first = store.organisation_ids(session, ["T001"])["T001"]
+        session.add(
+            Response(wave_id=undated.id, respondent_key="r1", role="clinical_director",
+                     organisation_id=first, mode="online", answers=items.answers_of(1, 4))
         )  # fmt: skip
     with store.session() as session:
         assert survey_waves(session) == ["programme-2016", "programme-2017", "programme-2018"]

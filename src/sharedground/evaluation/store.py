@@ -12,9 +12,9 @@
 - `monthly`: each initiative's monthly pulse of its trust (its monthly wave): per month the
   answers and how many agreed, and whether the month is on or after the initiative's start.
 
-By default the survey waves are those answered by a trust that has an initiative in the
-register (so a wave of other trusts, such as a national one-off, is left out), never the
-pulse waves themselves.
+By default the survey waves are those with an opening date answered by a trust that has an
+initiative in the register (so a wave of other trusts, such as a national one-off, is left
+out), never the pulse waves themselves.
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ def _pulse_wave_ids(session: Session) -> set[int]:
 
 
 def survey_waves(session: Session) -> list[str]:
-    """The default waves: not a pulse wave, and answered by a trust with a registered
-    initiative; in order of opening."""
+    """The default waves: not a pulse wave, with an opening date (to place it in time), and
+    answered by a trust with a registered initiative; in order of opening."""
     pulse_waves = _pulse_wave_ids(session)
     registered = select(Initiative.organisation_id).distinct()
     rows = session.execute(
@@ -91,7 +91,7 @@ def survey_waves(session: Session) -> list[str]:
         )
         .order_by(Wave.opens, Wave.id)
     ).all()
-    return [name for ident, name, _opens in rows if ident not in pulse_waves]
+    return [name for ident, name, opens in rows if ident not in pulse_waves and opens]
 
 
 def _waves(session: Session, store: Store, names: list[str]) -> dict[int, tuple[int, dt.date]]:
