@@ -196,7 +196,7 @@ def run(
         f"{db_option}",
     ]
     summary.next_steps.append(
-        f"Evaluate the programme:  sharedground evaluate {db_option}"
+        f"Evaluate the programme:  sharedground evaluate --register {db_option}"
         + (f"   (one initiative's before/after: add --initiative {example})" if example else "")
     )
     from sharedground.report.write import national_report

@@ -127,3 +127,16 @@ def test_sign_test_interval_inverts_the_binomial_test() -> None:
             mu = (lo + hi) / 2
             keeps = binomtest(int(np.sum(d > mu)), n, 0.5).pvalue > 0.05
             assert keeps == (got.ci_low <= mu <= got.ci_high), (n, mu)
+
+
+def test_counts_under_the_threshold_are_not_printed() -> None:
+    few = mcnemar(*_table(10, 2, 12, 8))  # 2 changed away: fewer than 5
+    assert "12 changed to agree, fewer than 5 away" in few.note
+    assert few.statistic is None and few.p_value is not None
+    many = mcnemar(*_table(10, 6, 12, 8))
+    assert "12 changed to agree, 6 away" in many.note and many.statistic == 6.0
+    rng = np.random.default_rng(2)
+    before = rng.normal(size=30)
+    signs = sign_test(before, before + np.r_[np.ones(27), -np.ones(3)])
+    assert "27 up, fewer than 5 down, fewer than 5 unchanged" in signs.note
+    assert signs.statistic is None

@@ -164,7 +164,7 @@ def test_bad_choices_of_waves_are_refused(loaded: Any) -> None:
     number = scenario.initiatives.filter(pl.col("kind") == "shadowing")["initiative_id"][0]
     with pytest.raises(EvaluationInputError, match="at least two survey waves"):
         programme_tables(store, ["programme-2016"])
-    with pytest.raises(EvaluationInputError, match="no wave 'nope'"):
+    with pytest.raises(EvaluationInputError, match="no wave named 'nope'"):
         programme_tables(store, ["programme-2016", "nope"])
     with pytest.raises(EvaluationInputError, match="pulse, not a survey wave"):
         programme_tables(store, ["programme-2016", pulse.wave_name(result.ids[number], "before")])
@@ -180,7 +180,8 @@ def test_evaluate_database_on_the_command_line(loaded: Any, tmp_path: Path) -> N
     url = store.engine.url.render_as_string(hide_password=False)
     run = CliRunner().invoke(
         main,
-        ["evaluate", "--database", url, "--waves", "programme-2016,programme-2017,programme-2018",
+        ["evaluate", "--register", "--database", url,
+         "--waves", "programme-2016,programme-2017,programme-2018",
          "--replicates", "99", "--format", "json"],
     )  # fmt: skip
     assert run.exit_code == 0, run.output
@@ -191,11 +192,13 @@ def test_evaluate_database_on_the_command_line(loaded: Any, tmp_path: Path) -> N
     )
     number = scenario.initiatives.filter(pl.col("kind") == "shadowing")["initiative_id"][0]
     run = CliRunner().invoke(
-        main, ["evaluate", "--database", url, "--initiative", str(result.ids[number])]
+        main, ["evaluate", "--register", "--database", url, "--initiative", str(result.ids[number])]
     )
     assert run.exit_code == 0, run.output
     assert "before and after" in run.output and "mcnemar" in run.output
-    run = CliRunner().invoke(main, ["evaluate", "--database", url, "--waves", "programme-2016"])
+    run = CliRunner().invoke(
+        main, ["evaluate", "--register", "--database", url, "--waves", "programme-2016"]
+    )
     assert run.exit_code != 0
     assert "at least two survey waves" in run.output and "Traceback" not in run.output
 
@@ -246,3 +249,26 @@ def test_a_month_with_fewer_answers_than_the_threshold_is_left_out(store: Store)
     assert series["month"].dt.month().to_list() == [1, 2, 3, 5, 6, 7, 8]
     assert series["n"].to_list() == [5] * 7 and series["positive"].to_list() == [2] * 7
     assert series["after_start"].to_list() == [False] * 3 + [True] * 4
+
+
+def test_trust_report_shows_colleagues_and_the_monthly_chart(loaded: Any) -> None:
+    """A programme trust's report: beside the participants' tests, the colleagues' tests,
+    the difference of the changes and the SPC chart of the monthly pulse."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    from sharedground.report import build
+    from sharedground.report.compose import compose
+    from sharedground.report.render import render_html
+
+    store, scenario, result = loaded
+    init = scenario.initiatives.filter(pl.col("kind") == "paired_learning").row(0, named=True)
+    ident = result.ids[init["initiative_id"]]
+    context = build.load(store, "programme-2018")
+    page = LexborHTMLParser(render_html(compose(build.trust_input(context, init["trust"]))))
+    assert page.css_first("table.pulse-tests") is not None  # the participants' own tests
+    section = page.css_first(f"#initiative-{ident}")
+    assert section is not None and section.css_first("h4") is not None
+    groups = {tr.css("td")[0].text() for tr in section.css_first("table").css("tbody tr")}
+    assert groups == {"non-participants"}
+    assert "more than non-participants" in section.text()
+    assert len(section.css("svg")) == 1  # the monthly pulse's p-chart

@@ -105,3 +105,33 @@ def test_invite_answer_on_the_web_and_pair(
     assert found.responded == {"before": 6, "after": 6} and found.lost_after == 0
     rating_row = next(c for c in found.changes["after"] if c.item == "local_rating")
     assert (rating_row.paired, rating_row.before, rating_row.after) == (6, 2.0, 4.0)
+
+
+def test_a_follow_up_set_in_advance_goes_out_on_its_day(
+    store: Store, tmp_path: Path, mailserver: MailServer
+) -> None:
+    today = study_today()
+    with store.session() as session:
+        ident = register.add(store, session, trust="RA1", kind="coaching", title="C", actor="t").id
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text("email,side\n" + "".join(f"p{k}@t.nhs.uk,doctor\n" for k in range(6)))
+    participants.import_cohort(store, ident, cohort, actor="t")
+    day = today + dt.timedelta(days=90)
+    wave = pulse.create_timepoint(
+        store, ident, "follow_up", opens=day, closes=day + dt.timedelta(days=21), actor="t"
+    )
+    mailer = Mailer(
+        transport=SmtpTransport(SmtpSettings("127.0.0.1", mailserver.port, starttls=False)),
+        sender=Sender("Programme team <team@example.org>"),
+        base_url=BASE,
+        templates=Templates(pulse.email_templates()),
+        sealer=Sealer(Fernet.generate_key()),
+    )
+    try:
+        early = send_due(store, wave, mailer, today=today)
+        assert early.sent == 0 and mailserver.handler.received == []
+        due = send_due(store, wave, mailer, today=day)
+    finally:
+        assert mailer.transport is not None
+        mailer.transport.close()
+    assert due.sent == 6 and len(mailserver.handler.received) == 6

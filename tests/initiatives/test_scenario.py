@@ -134,3 +134,41 @@ def test_non_participants_answers_go_in_under_their_own_codes(store: Store) -> N
     text = str(refused.value)
     assert "initiatives[0].pulse.before.comparison[1].key: missing or given twice" in text
     assert "initiatives[0].pulse.before.comparison[1].local_rating: '9'" in text
+
+
+def test_synths_programme_loads_and_its_pulse_comes_back(store: Store) -> None:
+    from sharedground.synth.scenario import ScenarioConfig, generate_scenario
+
+    made = generate_scenario(
+        3,
+        ScenarioConfig(trusts=30, participants=10, non_participants=4, months_before=3,
+                       months_after=3, respondents_per_trust_wave=2.0),
+    )  # fmt: skip
+    tables = made.tables()
+    loaded = scenario.load_synthetic(store, tables)
+    assert loaded.initiatives == made.initiatives.height
+    people = tables["pulse"].filter(tables["pulse"]["participant"])
+    cohorts = {"paired_learning", "shadowing"}
+    kinds = dict(zip(made.initiatives["initiative_id"], made.initiatives["kind"], strict=True))
+    in_cohorts = [r for r in people.iter_rows(named=True) if kinds[r["initiative_id"]] in cohorts]
+    assert loaded.participants == len(in_cohorts)
+    with store.session() as session:
+        entries = register.list_entries(session)
+        by_title = {e.title: e.id for e in entries}
+        checked = 0
+        for row in made.initiatives.iter_rows(named=True):
+            if row["kind"] not in cohorts:
+                continue
+            ident = next(i for t, i in by_title.items() if t.endswith(f"({row['trust']})"))
+            mine = [r for r in in_cohorts if r["initiative_id"] == row["initiative_id"]]
+            paired = [r for r in mine if r["after_rating"] is not None]
+            found = {c.item: c for c in pulse.results(session, ident).changes["after"]}
+            rating = found["local_rating"]
+            assert rating.paired == len(paired)
+            if len(paired) >= 5:
+                expected = sum(r["after_rating"] - r["before_rating"] for r in paired) / len(paired)
+                agree = sum(r["after_agree"] - r["before_agree"] for r in paired) / len(paired)
+                assert rating.change == pytest.approx(expected)
+                assert found["work_as_team"].change == pytest.approx(agree)
+                checked += 1
+    assert checked >= 3

@@ -65,5 +65,6 @@ def test_demo_report_has_no_nearly_empty_page(tmp_path: Path) -> None:
     chapters = {text_of(a) for a in tree.css("nav.toc li.toc-1 a")} | {"Contents"}
     title = tree.css_first("h1")
     assert title is not None and {"Key points", "Methods", "Results", "Comments"} <= chapters
+    assert "What works" in chapters  # the synthetic programme's evaluation (#12)
     found = nearly_empty_pages(folder / "report-2015.pdf", chapters, text_of(title))
     assert found == [], f"nearly empty pages (page, share filled): {found}"

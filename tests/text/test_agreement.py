@@ -172,3 +172,25 @@ def test_themes_count_their_sub_codes_and_a_sample_with_uncoded_sources(
         (ids[0], "external_finance"),
         (ids[0], "external_regulation"),
     ]
+
+
+def test_a_transcripts_units_are_its_paragraphs(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "focus.txt"
+    text = "First speaker on money.\n\nSecond speaker on inspections.\n\nThird on the weather."
+    path.write_text(text, encoding="utf-8")
+    second = text.index("Second")
+    with store.session() as session:
+        (source,) = sources.add_documents(store, session, [path], {})
+        frame = frames.save(session, frames.builtin("dmr-themes"))
+        codes = coding.codes_of(session, frame)
+        ann, bob = coding.get_coder(session, "ann"), coding.get_coder(session, "bob")
+        # ann codes a few words inside paragraph 2; bob the whole of paragraphs 1 and 2.
+        coding.add(session, source, codes["external_regulation"], ann, start=second, end=second + 6)
+        coding.add(session, source, codes["external_regulation"], bob, start=0, end=second + 30)
+        result = agreement.compare(session, frame, ["ann", "bob"], replicates=0)
+    regulation = {s.code: s for s in result.codes}["external_regulation"]
+    assert regulation.units == 3  # three paragraphs, both coders read the transcript
+    assert regulation.percent == pytest.approx(2 / 3)  # they differ on paragraph 1 only
+    assert [(d.start, d.end) for d in result.disagreements if d.code == "external_regulation"] == [
+        (0, len("First speaker on money."))
+    ]

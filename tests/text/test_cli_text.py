@@ -143,6 +143,21 @@ def test_export_and_import_commands(store: Store, tmp_path: Path) -> None:
         "1,ann,variation,,,",
         "2,ann,external_finance,0,7,",
     ]
+    # One trust's codings only: sources 1 and 2 are RA1's, so RB2 has none.
+    rb2 = tmp_path / "rb2.csv"
+    run(
+        "text",
+        "export",
+        "--frame",
+        "dmr-themes",
+        "--format",
+        "csv",
+        "--trust",
+        "RB2",
+        "--out",
+        str(rb2),
+    )
+    assert rb2.read_text(encoding="utf-8").splitlines()[1:] == []
     assert "2 coding(s) imported" in run("text", "import", str(project), "--frame", "dmr-themes")
     assert "stored (13 codes)" in run("codes", "import", str(tmp_path / "c.qdc"))
     junk = tmp_path / "junk.qdpx"
@@ -230,3 +245,56 @@ def test_sample_sheet_coded_and_loaded(store: Store, tmp_path: Path) -> None:
     assert "2 coding(s) by ann" in run(
         "text", "code", str(sheet), "--coder", "ann", "--frame", "dmr-themes"
     )
+
+
+def test_an_unknown_trust_is_refused_and_not_added(store: Store, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from sharedground.store.schema import Organisation
+
+    comment_wave(store, tmp_path)
+    url = store.engine.url.render_as_string(hide_password=False)
+    done = CliRunner().invoke(main, ["text", "list", "--trust", "NOPE", "--database", url])
+    assert done.exit_code == 1 and "no trust 'NOPE'" in done.output
+    with store.session() as session:
+        assert session.scalar(select(Organisation).where(Organisation.code == "NOPE")) is None
+
+
+def test_add_transcripts_and_codebook_files(store: Store, tmp_path: Path) -> None:
+    url = store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    good = tmp_path / "interview.md"
+    good.write_text("# Interview\n\nThings improved after 2002.", encoding="utf-8")
+    bad = tmp_path / "old.txt"
+    bad.write_bytes(b"caf\xe9\n")
+    args = ["text", "add", str(good), str(bad), "--attr", "role=medical_director"]
+    refused = runner.invoke(main, [*args, "--database", url])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "old.txt: line 1" in " ".join(refused.output.split())
+    unknown = runner.invoke(main, ["text", "add", str(good), "--attr", "age=5", "--database", url])
+    assert unknown.exit_code == 1 and "unknown attribute 'age'" in unknown.output
+    added = runner.invoke(
+        main,
+        [
+            "text",
+            "add",
+            str(good),
+            "--attr",
+            "role=medical_director",
+            "--attr",
+            "trust=RA1",
+            "--database",
+            url,
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    assert "source 1: interview.md" in added.output
+    listed = runner.invoke(
+        main, ["text", "list", "--kind", "transcript", "--trust", "RA1", "--database", url]
+    )
+    assert "1 source(s)" in listed.output
+    qdc = tmp_path / "frame.qdc"
+    done = runner.invoke(main, ["codes", "export", "dmr-themes", "--out", str(qdc)])
+    assert done.exit_code == 0, done.output
+    shown = runner.invoke(main, ["codes", "show", str(qdc), "--yaml"])
+    assert shown.exit_code == 0 and "name: Public esteem" in shown.output

@@ -94,15 +94,39 @@ def test_national_section(store: Store, tmp_path: Path) -> None:
     assert "What respondents said" in " ".join(contents)
 
 
-def test_trust_section_is_suppressed_on_the_trust(store: Store, tmp_path: Path) -> None:
+def test_trust_section_prints_the_trusts_own_figure(store: Store, tmp_path: Path) -> None:
     _wave(store, tmp_path)
     context = build.load(store, "r")
     html = render_html(compose(build.trust_input(context, "RA1")))
     rows, _, roles = _said(html)
-    # RA1 holds 3 chief executives (withheld with a partner) and 6 of each other group; the
-    # finance counts there are 4/6 in each, whose complements (2) are under 5: all withheld.
-    assert rows["external_context"][:4] == ["–", "–", "–", "–"]
-    assert "Chief executive" not in roles
+    # RA1 holds the even-numbered respondents: 21 commenters, 14 of them coded with finance
+    # (CE 2, MD 4, DM 3, CD 5); RB2 the other 12 of 21. No role group is printed.
+    assert rows["external_context"] == ["14 (67%)"]
+    assert rows["variation"] == ["–"]
+    header = [th.text(separator=" ").strip() for th in HTMLParser(html).css("#said thead th")]
+    assert header == ["Theme", "This trust n = 21"]
+    # Quotations only from RA1's groups of 5 or more: its 3 chief executives are never quoted.
+    assert roles and "Chief executive" not in roles
+
+
+def test_a_small_trust_is_withheld_with_a_partner(store: Store, tmp_path: Path) -> None:
+    from sharedground.text.said import said
+
+    _wave(store, tmp_path)
+    with store.session() as session:
+        wave = store.get_wave(session, "r")
+        # RA1: 14 coded, 7 not, 7 < 8: withheld. RB2: 12 coded, 9 not, both >= 8: shown
+        # on its own, but then RA1's figure would be the national 26 minus RB2's 12.
+        wave.suppression_threshold = 8
+    cache: dict[str, object] = {}
+    ra1 = said(store, "r", trust="RA1", cache=cache)
+    rb2 = said(store, "r", trust="RB2", cache=cache)
+    assert ra1 is not None and rb2 is not None
+    finance = {t.code: t.cells for t in ra1.themes}["external_context"]
+    other = {t.code: t.cells for t in rb2.themes}["external_context"]
+    # So RB2 is withheld with it.
+    assert finance == ["–"] and other == ["–"]
+    assert len(cache) == 1  # the by-trust table was made once for both reports
 
 
 def test_no_section_without_the_teams_coding(store: Store, tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from text_helpers import role_wave
 
 from sharedground.store import Store
@@ -97,3 +99,83 @@ def test_another_coder_and_small_groups(store: Store, tmp_path: Path) -> None:
         trust = themes.table(store, session, wave, frame, organisation_id=ra1)
     assert trust.commenters[0] is None  # 3 chief executives in RA1
     assert sum(c or 0 for c in trust.commenters) < 42
+
+
+def test_case_matrix_and_csv(store: Store, tmp_path: Path) -> None:
+    import csv
+
+    _coded_wave(store, tmp_path)
+    with store.session() as session:
+        wave = store.get_wave(session, "r")
+        frame = frames.get(session, "dmr-themes")
+        keys, cases = themes.case_matrix(session, wave, frame)
+        table = themes.table(store, session, wave, frame)
+    assert len(cases) == 42 and keys[0] == "variation"
+    first = cases[0]  # the first chief executive: finance (i=0 < 3), no variation (CE 0)
+    assert first.case == 1 and first.role == "chief_executive"
+    assert len(first.sources["external_finance"]) == 1
+    assert first.sources["external_context"] == first.sources["external_finance"]
+    assert first.sources["variation"] == []
+    assert sum(1 for c in cases if c.sources["external_finance"]) == sum(FINANCE.values())
+    path = tmp_path / "m.csv"
+    themes.write_matrix(path, (keys, cases))
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][:3] == ["case", "role", "trust"] and len(rows) == 43
+    grouped = tmp_path / "g.csv"
+    themes.write_matrix(grouped, table)
+    with grouped.open(encoding="utf-8", newline="") as handle:
+        by_code = {r[0]: r for r in csv.reader(handle)}
+    # withheld cells are empty: CE and CD for finance (see the first test)
+    assert by_code["external_finance"][2:10] == ["", "", "7", "7", "6", "6", "", ""]
+
+
+def test_withheld_cells_also_protect_those_not_coded() -> None:
+    # Two groups of 5 commenters, all coded (complements 0): withheld, but with the total
+    # (10 coded) printed a reader would learn that every one of them was coded. A third
+    # group of 20 with 8 coded (12 not) is withheld with them: 12 not coded >= 5.
+    withheld, total = themes._row_cells([5, 5, 8], [5, 5, 20], [True, True, True], 5)
+    assert withheld == [True, True, True] and total is False
+    # With only the two small groups nothing can protect them: the total goes too.
+    withheld, total = themes._row_cells([5, 5], [5, 5], [True, True], 5)
+    assert withheld == [True, True] and total is True
+    # Counts short: the smallest count joins (the module's first rule, unchanged).
+    withheld, total = themes._row_cells([2, 7, 6], [12, 12, 12], [True, True, True], 5)
+    assert withheld == [True, False, True] and total is False
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30), st.integers(0, 30)).map(lambda p: (min(p), max(p))),
+        min_size=2,
+        max_size=5,
+    ),
+    st.integers(2, 6),
+)
+@settings(max_examples=300, deadline=None)
+def test_no_withheld_cell_is_pinned_by_what_is_printed(
+    cells: list[tuple[int, int]], k: int
+) -> None:
+    """Enumerate every row consistent with the printed figures: each withheld count (and
+    each count of those not coded) must be able to take at least two values."""
+    import itertools
+
+    counts = [c for c, _ in cells]
+    denominators = [d for _, d in cells]
+    shown = [d >= k for d in denominators]  # groups under k commenters are withheld whole
+    withheld, total_withheld = themes._row_cells(counts, denominators, shown, k)
+    hidden = [i for i, w in enumerate(withheld) if w]
+    if total_withheld or not hidden:
+        return
+    remaining = sum(counts[i] for i in hidden)  # the printed total minus the cells shown
+    # A reader knows the commenters of shown groups; a withheld group's only lies between
+    # its count and the commenters the printed total leaves unexplained.
+    spare = sum(denominators[i] for i in hidden if not shown[i])
+    ranges = [range(0, (denominators[i] if shown[i] else spare) + 1) for i in hidden]
+    possible: list[set[int]] = [set() for _ in hidden]
+    for combo in itertools.product(*ranges):
+        if sum(combo) == remaining:
+            for slot, value in enumerate(combo):
+                possible[slot].add(value)
+    for slot, i in enumerate(hidden):
+        assert len(possible[slot]) >= 2, (i, counts, denominators, k, withheld)

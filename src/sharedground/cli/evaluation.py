@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from sharedground.cli._common import console, open_store
+from sharedground.cli._common import console, database_option, open_store
 
 # The evaluation library (NumPy, SciPy, Polars) is imported inside the command.
 
@@ -23,24 +23,23 @@ from sharedground.cli._common import console, open_store
     "`sharedground synth --scenario programme` writes them.",
 )
 @click.option(
-    "--database",
+    "--scenario",
+    type=click.Choice(["programme"]),
     default=None,
-    metavar="URL",
-    help="Evaluate the register, survey waves and pulse answers in this database (URL or "
-    "SQLite file).",
+    help="Evaluate a freshly generated synthetic programme instead (planted effects).",
+)
+@click.option(
+    "--register",
+    is_flag=True,
+    help="Evaluate the database (--database): its register, survey waves and pulse answers "
+    "(with --initiative, that initiative's before/after and SPC).",
 )
 @click.option(
     "--waves",
     default=None,
     metavar="W1,W2,...",
-    help="With --database: the survey waves to compare (default: every survey wave answered "
-    "by a trust with an initiative in the register).",
-)
-@click.option(
-    "--scenario",
-    type=click.Choice(["programme"]),
-    default=None,
-    help="Evaluate a freshly generated synthetic programme instead (planted effects).",
+    help="With --register: the stored survey waves to compare (default: every dated survey "
+    "wave answered by a trust with an initiative in the register).",
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Scenario seed.")
 @click.option("--initiative", type=int, default=None, help="One initiative: before/after, SPC.")
@@ -62,6 +61,7 @@ from sharedground.cli._common import console, open_store
     show_default=True,
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@database_option
 @click.option(
     "--charts",
     type=click.Path(file_okay=False, path_type=Path),
@@ -70,9 +70,9 @@ from sharedground.cli._common import console, open_store
 )
 def evaluate(
     source: Path | None,
-    database: str | None,
-    waves: str | None,
     scenario: str | None,
+    register: bool,
+    waves: str | None,
     seed: int,
     initiative: int | None,
     kind: str | None,
@@ -82,28 +82,28 @@ def evaluate(
     fmt: str,
     out: Path | None,
     charts: Path | None,
+    database: str | None,
 ) -> None:
     """Evaluate initiatives: what works across trusts (difference-in-differences with
     staggered starts, bootstrap CIs, a stated verdict rule), or one initiative's
     before/after tests and SPC chart."""
     from sharedground.evaluation import summary
 
-    if sum(x is not None for x in (source, database, scenario)) != 1:
+    if sum((source is not None, scenario is not None, register)) != 1:
         raise click.UsageError(
-            "give exactly one of --from DIR, --database URL and --scenario programme"
+            "give exactly one of --from DIR, --scenario programme and --register"
         )
-    if waves is not None and database is None:
-        raise click.UsageError("--waves goes with --database")
+    if waves and not register:
+        raise click.UsageError("--waves goes with --register")
     if sum(x is not None and x is not False for x in (initiative, kind, all_kinds or None)) > 1:
         raise click.UsageError("give at most one of --initiative, --kind and --all")
     if fmt in ("xlsx", "html") and out is None:
         raise click.UsageError(f"--format {fmt} needs --out FILE")
-    if database is not None:
-        tables = _from_database(database, waves, initiative)
-    elif source is not None:
-        tables = summary.load_tables(source)
+    if register:
+        names = [w.strip() for w in (waves or "").split(",") if w.strip()]
+        tables = _from_register(database, initiative, names)
     else:
-        tables = summary.from_scenario(seed)
+        tables = summary.load_tables(source) if source else summary.from_scenario(seed)
     doc = summary.evaluate(
         tables, kind=kind, initiative=initiative, control=control, replicates=replicates
     )
@@ -131,19 +131,6 @@ def evaluate(
         _print(doc)
         if out is not None:
             out.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
-
-
-def _from_database(database: str, waves: str | None, initiative: int | None) -> Any:
-    from sharedground.evaluation.store import initiative_tables, programme_tables
-
-    store = open_store(database)
-    try:
-        if initiative is not None:
-            return initiative_tables(store, initiative)
-        names = [w.strip() for w in waves.split(",") if w.strip()] if waves else None
-        return programme_tables(store, names)
-    finally:
-        store.dispose()
 
 
 def _emit(text: str, out: Path | None) -> None:
@@ -229,3 +216,18 @@ def _print(doc: dict[str, Any]) -> None:
                 f"{_fmt(e['ci_low'])} to {_fmt(e['ci_high'])}", str(e["n_treated"]),
             )  # fmt: skip
         console.print(events)
+
+
+def _from_register(database: str | None, initiative: int | None, waves: list[str]) -> Any:
+    """The tables from the database (`evaluation.store`): one initiative's pulse (its
+    participants, the trust's non-participants and its monthly pulse), or the survey waves
+    (`waves`, default: those of the register's trusts) with the register (what works)."""
+    from sharedground.evaluation.store import initiative_tables, programme_tables
+
+    store = open_store(database)
+    try:
+        if initiative is not None:
+            return initiative_tables(store, initiative)
+        return programme_tables(store, waves or None)
+    finally:
+        store.dispose()

@@ -98,8 +98,6 @@ def report(
         raise click.UsageError(
             "--evaluation and --what-works add to the national report only (for now)"
         )
-    if weights_kind != "none" and (trust or all_trusts):
-        raise click.UsageError("--weights applies to the national report only (for now)")
     if weighted_test != "F":
         raise click.UsageError("the report's tests are Rao-Scott F; drop --test")
     from sharedground.analysis.weights.raking import WeightingError

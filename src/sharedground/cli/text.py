@@ -5,10 +5,14 @@ commands so that `--help` stays light."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sharedground.cli._common import console, database_option, open_store
+
+if TYPE_CHECKING:
+    from sharedground.text.frames import FrameDef
 
 
 @click.group()
@@ -89,7 +93,7 @@ def list_(
     try:
         with store.session() as session:
             row = store.get_wave(session, wave) if wave else None
-            organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+            organisation = sources.trust_id(session, trust)
             found = sources.list_sources(session, wave=row, kind=kind, organisation_id=organisation)
             table = Table("id", "kind", "role", "trust", "text")
             for source in found[:limit]:
@@ -234,7 +238,7 @@ def show(name: str, as_yaml: bool, database: str | None) -> None:
         )
 
 
-def _frame_def(name: str, database: str | None):  # type: ignore[no-untyped-def]
+def _frame_def(name: str, database: str | None) -> FrameDef:
     from sharedground.text import frames
 
     path = Path(name)
@@ -439,19 +443,24 @@ def export_(
     database: str | None,
 ) -> None:
     """Write a REFI-QDA project or codebook (validated against the official schema), or CSV."""
-    from sharedground.text import coding, frames, refi
+    from sharedground.text import coding, frames, refi, sources
 
     store = open_store(database)
     try:
         with store.session() as session:
             frame = frames.get(session, frame_name)
             wave_id = store.get_wave(session, wave).id if wave else None
-            organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+            organisation = sources.trust_id(session, trust)
             if fmt == "qdc":
                 refi.write_codebook(frames.stored_def(frame), out)
                 message = f"wrote {out}: codebook {frame.key}@{frame.version}"
             elif fmt == "csv":
-                found = coding.rows(session, frame)
+                chosen = None
+                if wave_id is not None or organisation is not None:
+                    row = store.get_wave(session, wave) if wave else None
+                    listed = sources.list_sources(session, wave=row, organisation_id=organisation)
+                    chosen = [source.id for source in listed]
+                found = coding.rows(session, frame, source_ids=chosen)
                 coding.export_csv(out, found)
                 message = f"wrote {out}: {len(found)} coding(s)"
             else:
@@ -511,13 +520,13 @@ def themes_(
     """Respondents (and comments) coded with each code, by role group, suppressed."""
     from rich.table import Table
 
-    from sharedground.text import frames, themes
+    from sharedground.text import frames, sources, themes
 
     store = open_store(database)
     try:
         with store.session() as session:
             row = store.get_wave(session, wave)
-            organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+            organisation = sources.trust_id(session, trust)
             result = themes.table(
                 store,
                 session,
@@ -562,6 +571,44 @@ def themes_(
     )
 
 
+@text.command(name="matrix")
+@click.option("--wave", required=True)
+@click.option("--frame", "frame_name", required=True, help="The coding frame.")
+@click.option(
+    "--by",
+    type=click.Choice(["case", "role", "trust"]),
+    default="case",
+    show_default=True,
+    help="case: one row per respondent, each cell the ids of their sources coded there (for "
+    "the team only, unsuppressed); role/trust: counts, suppressed.",
+)
+@click.option("--coder", default=None, help="Whose coding [default: the team's].")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="A .csv file.")
+@database_option
+def matrix_(
+    wave: str, frame_name: str, by: str, coder: str | None, out: Path, database: str | None
+) -> None:
+    """Write the framework matrix (codes as columns) as CSV."""
+    from sharedground.text import frames, themes
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            row = store.get_wave(session, wave)
+            frame = frames.get(session, frame_name)
+            result: themes.ThemeTable | tuple[list[str], list[themes.CaseRow]]
+            if by == "case":
+                result = themes.case_matrix(session, row, frame, coder=coder)
+                size = len(result[1])
+            else:
+                result = themes.table(store, session, row, frame, coder=coder, by=by)
+                size = len(result.groups)
+            themes.write_matrix(out, result)
+    finally:
+        store.dispose()
+    console.print(f"wrote {out}: {size} row(s) by {by}", soft_wrap=True)
+
+
 @text.command(name="quotations")
 @click.option("--wave", required=True)
 @click.option("--frame", "frame_name", required=True, help="The coding frame.")
@@ -582,13 +629,13 @@ def quotations_(
     database: str | None,
 ) -> None:
     """Short typical quotations for a code, one per respondent, by role group only."""
-    from sharedground.text import frames, quotations
+    from sharedground.text import frames, quotations, sources
 
     store = open_store(database)
     try:
         with store.session() as session:
             row = store.get_wave(session, wave)
-            organisation = store.organisation_ids(session, [trust])[trust] if trust else None
+            organisation = sources.trust_id(session, trust)
             chosen = quotations.pick(
                 store,
                 session,

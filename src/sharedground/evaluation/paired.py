@@ -62,6 +62,17 @@ def _pairs(before: ArrayLike, after: ArrayLike) -> tuple[np.ndarray, np.ndarray,
     return b[both], a[both], lost
 
 
+def _count(k: int) -> str:
+    """A count of people as printed: under the suppression threshold it is withheld (these are
+    a few named participants' answers)."""
+    return str(k) if k >= DEFAULT_THRESHOLD else f"fewer than {DEFAULT_THRESHOLD}"
+
+
+def _shown(k: int) -> float | None:
+    """A test statistic that is a count of people: withheld like the count."""
+    return float(k) if k >= DEFAULT_THRESHOLD else None
+
+
 def _too_few(test: str, n: int, lost: int, min_pairs: int) -> PairedResult:
     return PairedResult(
         test, n, lost, None, None, None, None, None,
@@ -111,9 +122,9 @@ def mcnemar(before: ArrayLike, after: ArrayLike, *, min_pairs: int = MIN_PAIRS) 
     p = 1.0 if b + c == 0 else float(binomtest(min(b, c), b + c, 0.5).pvalue)
     low, high = newcombe_paired_ci(a, b, c, d)
     return PairedResult(
-        "mcnemar", n, lost, (c - b) / n, low, high, min(1.0, p), float(min(b, c)),
-        f"{c} changed to agree, {b} away; exact binomial test of the {b + c} discordant "
-        "pairs; Newcombe's interval",
+        "mcnemar", n, lost, (c - b) / n, low, high, min(1.0, p), _shown(min(b, c)),
+        f"{_count(c)} changed to agree, {_count(b)} away; exact binomial test of the "
+        "discordant pairs; Newcombe's interval",
     )  # fmt: skip
 
 
@@ -201,7 +212,7 @@ def sign_test(before: ArrayLike, after: ArrayLike, *, min_pairs: int = MIN_PAIRS
         low, high = float(d[k - 1]), float(d[n - k])
         level = 1 - 2 * float(binom.cdf(k - 1, n, 0.5))
     return PairedResult(
-        "sign", n, lost, float(np.median(d)), low, high, min(1.0, p), float(min(up, down)),
-        f"{up} up, {down} down, {n - up - down} unchanged; interval covers the median change "
-        f"with at least {level:.1%}",
+        "sign", n, lost, float(np.median(d)), low, high, min(1.0, p), _shown(min(up, down)),
+        f"{_count(up)} up, {_count(down)} down, {_count(n - up - down)} unchanged; interval "
+        f"covers the median change with at least {level:.1%}",
     )  # fmt: skip

@@ -102,7 +102,7 @@ def _waves(session: Session, store: Store, names: list[str]) -> dict[int, tuple[
     for name in names:
         wave = store.find_wave(session, name)
         if wave is None:
-            raise EvaluationInputError(f"no wave {name!r} in the database")
+            raise EvaluationInputError(f"no wave named {name!r} in the database")
         if wave.id in pulse_waves:
             raise EvaluationInputError(f"wave {name!r} is an initiative's pulse, not a survey wave")
         if wave.opens is None:
@@ -296,7 +296,7 @@ def initiative_tables(store: Store, initiative: int) -> Tables:
             else "create the pulse waves and `pulse collect` the answers"
         )
         raise EvaluationInputError(
-            f"initiative {initiative}: no before or after pulse answers keyed by participant "
+            f"initiative {initiative}: no pulse answers before or after, keyed by participant "
             f"code ({why})"
         )
     empty = pl.DataFrame(schema=_RESPONSES)

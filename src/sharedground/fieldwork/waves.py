@@ -41,6 +41,9 @@ class WaveSettings:
     closes: dt.date | None
     reminder_days: tuple[int, ...]
     suppression_threshold: int
+    #: Send invitations and reminders when due without anyone starting it (the worker
+    #: checks every few minutes).
+    auto_send: bool = False
 
 
 def parse_days(text: str) -> tuple[int, ...]:
@@ -74,6 +77,31 @@ def _set_reminder_days(session: Session, wave_id: int, days: Sequence[int]) -> N
         session.add(Setting(name=_key(wave_id), value=value))
     else:
         row.value = value
+
+
+def _auto_key(wave_id: int) -> str:
+    return f"auto-send:{wave_id}"
+
+
+def auto_send(session: Session, wave_id: int) -> bool:
+    row = session.get(Setting, _auto_key(wave_id))
+    return row is not None and row.value == "1"
+
+
+def _set_auto_send(session: Session, wave_id: int, on: bool) -> None:
+    row = session.get(Setting, _auto_key(wave_id))
+    if row is None:
+        session.add(Setting(name=_auto_key(wave_id), value="1" if on else "0"))
+    else:
+        row.value = "1" if on else "0"
+
+
+def auto_send_waves(session: Session) -> list[int]:
+    """The ids of the waves that send by themselves."""
+    names = session.scalars(
+        select(Setting.name).where(Setting.name.like("auto-send:%"), Setting.value == "1")
+    )
+    return sorted(int(n.split(":", 1)[1]) for n in names)
 
 
 def _check(settings: WaveSettings) -> None:
@@ -116,6 +144,7 @@ def create(
         suppression_threshold=settings.suppression_threshold,
     )
     _set_reminder_days(session, wave.id, settings.reminder_days)
+    _set_auto_send(session, wave.id, settings.auto_send)
     return wave
 
 
@@ -166,6 +195,9 @@ def update(session: Session, wave: Wave, settings: WaveSettings, today: dt.date)
     if tuple(settings.reminder_days) != reminder_days(session, wave.id):
         _set_reminder_days(session, wave.id, settings.reminder_days)
         changed.append("reminder days " + ", ".join(map(str, settings.reminder_days)))
+    if settings.auto_send != auto_send(session, wave.id):
+        _set_auto_send(session, wave.id, settings.auto_send)
+        changed.append("sending " + ("automatic" if settings.auto_send else "by hand"))
     session.flush()
     return changed
 

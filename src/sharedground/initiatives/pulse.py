@@ -180,7 +180,7 @@ def collect(store: Store, initiative_id: int, *, trust: str | None = None) -> in
                 session.execute(
                     select(Link.id, Contact.email)
                     .join(Contact, Contact.id == Link.contact_id)
-                    .where(Link.id.in_(link_ids))
+                    .where(Link.id.in_(list(link_ids)))
                 ).all()
             )
             for link_id, response_id in link_ids.items():

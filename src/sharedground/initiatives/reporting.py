@@ -126,9 +126,10 @@ def _trust_entries(session: Session, entries: list[register.Entry]) -> list[Trus
 
 
 def _tests(session: Session, ident: int, threshold: int) -> dict[str, Any] | None:
-    """The initiative's before/after tests (`evaluation`), none from fewer pairs than the
-    pulse's threshold, and the SPC chart of its monthly pulse when it has one, as the `init`
-    of `_initiative.html` (headed at level 4)."""
+    """The trust's non-participants' before/after tests and the difference from the
+    participants' change (none from fewer pairs than the pulse's threshold), and the SPC chart
+    of its monthly pulse, as the `init` of `_initiative.html` (headed at level 4); None when
+    the initiative has neither."""
     import polars as pl
 
     from sharedground.evaluation import summary
@@ -142,7 +143,14 @@ def _tests(session: Session, ident: int, threshold: int) -> dict[str, Any] | Non
     monthly = monthly_series(session, ident)
     tables = summary.Tables(pl.DataFrame(), pl.DataFrame(), answers, monthly)
     doc = summary.evaluate(tables, initiative=ident, min_pairs=max(MIN_PAIRS, threshold))
-    return {**initiative_context(doc, tables), "level": 4}
+    context = initiative_context(doc, tables)
+    # The participants' own tests are in the table above (`evaluation.register.paired_rows`):
+    # here only what that table has not, the colleagues' change and the monthly chart.
+    others = [t for t in context["tests"] if t["group"] != "participants"]
+    if not others and not context["charts"]:
+        return None
+    heading = "Beside colleagues who did not take part, and month by month"
+    return {**context, "tests": others, "level": 4, "heading": heading}
 
 
 def summarise(

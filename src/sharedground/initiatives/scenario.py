@@ -425,3 +425,77 @@ def _insert(session: Any, model: type, rows: list[dict[str, Any]], batch: int) -
     table = model.__table__  # type: ignore[attr-defined]
     for start in range(0, len(rows), batch):
         session.execute(insert(table), rows[start : start + batch])
+
+
+#: The pulse item a scenario's 0/1 "positive" answer is stored as (a dmr-2015 statement the
+#: pulse keeps): agreeing is positive.
+POSITIVE_ITEM = "work_as_team"
+#: Days from an initiative's start to its "after" pulse (the scenario's "about a year later").
+AFTER_DAYS = 365
+
+
+def from_synthetic(tables: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The register's view of `synth`'s programme scenario (`Scenario.tables()`).
+
+    Every initiative is registered as running since its start date. Kinds that have a cohort
+    get the scenario's participants (non-participants answer the scenario's pulse too, but
+    are nobody's cohort, so they are left out) with their pulse answers: the rating as
+    `local_rating`, the 0/1 positive answer as agreeing or disagreeing with
+    `work_as_team`, before at the start and after a year. Only the tables' columns are
+    read, so this needs nothing from `synth`.
+    """
+    initiatives = tables["initiatives"]
+    pulse_rows = tables.get("pulse")
+    by_initiative: dict[int, list[dict[str, Any]]] = {}
+    if pulse_rows is not None and pulse_rows.height:
+        for row in pulse_rows.filter(pulse_rows["participant"]).iter_rows(named=True):
+            by_initiative.setdefault(int(row["initiative_id"]), []).append(row)
+    specs: list[dict[str, Any]] = []
+    for row in initiatives.iter_rows(named=True):
+        kind = str(row["kind"])
+        start = row["start_date"]
+        spec: dict[str, Any] = {
+            "trust": row["trust"],
+            "kind": kind,
+            "title": f"{BUILTIN[kind].label if kind in BUILTIN else kind} ({row['trust']})",
+            "stage": "running",
+            "planned_start": start,
+            "actual_start": start,
+        }
+        people = by_initiative.get(int(row["initiative_id"]), [])
+        if kind in BUILTIN and BUILTIN[kind].groups_people and people:
+            domain = f"{str(row['trust']).lower()}.example.org"
+            spec["cohort"] = [
+                {"email": f"person{p['person']}@{domain}", "role": p["role"],
+                 "side": SIDE_OF_ROLE.get(p["role"])}
+                for p in people
+            ]  # fmt: skip
+            spec["pulse"] = {
+                "before": {
+                    "opens": start,
+                    "answers": [_answer(p, "before", domain) for p in people],
+                },
+                "after": {
+                    "opens": start + dt.timedelta(days=AFTER_DAYS),
+                    "answers": [
+                        _answer(p, "after", domain) for p in people if p["after_rating"] is not None
+                    ],
+                },
+            }
+        specs.append(spec)
+    return specs
+
+
+def _answer(person: Mapping[str, Any], when: str, domain: str) -> dict[str, Any]:
+    agree = person[f"{when}_agree"]
+    return {
+        "email": f"person{person['person']}@{domain}",
+        "role": person["role"],
+        "local_rating": str(person[f"{when}_rating"]),
+        POSITIVE_ITEM: "tend_to_agree" if agree else "tend_to_disagree",
+    }
+
+
+def load_synthetic(store: Store, tables: Mapping[str, Any], **options: Any) -> Loaded:
+    """Load `synth`'s programme scenario into the register (see `from_synthetic`)."""
+    return load_programme(store, from_synthetic(tables), **options)

@@ -8,10 +8,11 @@ whose lock is held stays queued and is tried again a little later.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import time
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -95,7 +96,7 @@ def _lock_name(job: Job) -> str | None:
     return None if group is None or job.wave_id is None else f"job-lock:{group}:{job.wave_id}"
 
 
-def claim(store: Store, job_id: int) -> Job | bool | None:
+def claim(store: Store, job_id: int) -> Job | Literal[False] | None:
     """Mark a queued job running in this process.
 
     Returns the job, None when it is not queued (done, running elsewhere, deleted), or
@@ -207,6 +208,29 @@ def recover(store: Store) -> list[int]:
                 )
         session.flush()
         return list(session.scalars(select(Job.id).where(Job.state == "queued").order_by(Job.id)))
+
+
+HEARTBEAT = "worker-seen"
+
+
+def heartbeat(store: Store) -> None:
+    """Note that a worker is alive (every minute, and when it starts)."""
+    stamp = stored_now().isoformat()
+    try:
+        with store.session() as session:
+            row = session.get(Setting, HEARTBEAT)
+            if row is None:
+                session.add(Setting(name=HEARTBEAT, value=stamp))
+            else:
+                row.value = stamp
+    except IntegrityError:
+        pass  # another worker wrote it first: it is alive, and so are we
+
+
+def last_seen(session: Session) -> dt.datetime | None:
+    """When a worker last said it was alive (UTC, as stored), if ever."""
+    row = session.get(Setting, HEARTBEAT)
+    return dt.datetime.fromisoformat(row.value) if row is not None else None
 
 
 def delete_job(session: Session, store_url: str, actor: str, job_id: int) -> bool:

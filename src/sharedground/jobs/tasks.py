@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from huey import crontab
+
 from sharedground.jobs import records
 from sharedground.jobs.files import job_folder
 from sharedground.jobs.model import Job
@@ -188,7 +190,7 @@ def execute(store: Store, job_id: int) -> str:
     claimed = records.claim(store, job_id)
     if claimed is False:
         return "locked"
-    if claimed is None or claimed is True:  # True is never returned; for the type checker
+    if claimed is None:
         return "skipped"
     job = claimed
     with store.session() as session:
@@ -222,6 +224,25 @@ def register(huey: Huey, store_url: str) -> None:
 
     run_job_task = huey.task(name="run_job")(run_job)
     huey.run_job = run_job_task
+
+    def send_due() -> None:
+        from sharedground.jobs.schedule import start_due_sends
+
+        store = stores.get(store_url)
+        if store is None:
+            store = stores[store_url] = Store(store_url)
+        for job_id in start_due_sends(store):
+            run_job_task(job_id)
+
+    huey.send_due = huey.periodic_task(crontab(minute="*/10"), name="send_due")(send_due)
+
+    def beat() -> None:
+        store = stores.get(store_url)
+        if store is None:
+            store = stores[store_url] = Store(store_url)
+        records.heartbeat(store)
+
+    huey.heartbeat = huey.periodic_task(crontab(), name="heartbeat")(beat)
 
 
 def enqueue(huey: Huey, job_id: int) -> None:

@@ -41,12 +41,14 @@ def run_worker(url: str, *, threads: int = 2, parent: int | None = None) -> None
     huey = make_huey(store.url)
     for job_id in records.recover(store):
         tasks.enqueue(huey, job_id)
+    huey.send_due()  # then every ten minutes (automatic sending)
+    records.heartbeat(store)  # then every minute, for the jobs page
     if parent is not None:
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     consumer = huey.create_consumer(
         workers=threads,
         worker_type="thread",
-        periodic=False,
+        periodic=True,
         initial_delay=0.1,
         backoff=1.5,
         max_delay=1.0,

@@ -20,7 +20,7 @@ from sharedground.analysis.disclosure.decide import Decision, decide
 from sharedground.analysis.results import Analysis
 from sharedground.analysis.source import WaveData, load_wave
 from sharedground.analysis.tables import Options, analyse
-from sharedground.analysis.weights.weighting import WeightOptions, wave_weights
+from sharedground.analysis.weights.weighting import WaveWeights, WeightOptions, wave_weights
 from sharedground.instrument import Instrument
 from sharedground.report import comments as comment_module
 from sharedground.report import trend
@@ -171,6 +171,8 @@ def load(
     if weights is not None and weights.kind != "none":
         made = wave_weights(store, wave, data.frame, data.instrument, weights)
     national = analyse(data, None, made).to_json()
+    # Trust reports weight their tables with the same weights, their own rows of them.
+    context_weights = made
     with store.session() as session:
         wave_id = store.get_wave(session, wave).id
         names = dict(session.execute(select(Organisation.code, Organisation.name)).all())
@@ -224,7 +226,28 @@ def load(
     context.extras["register"] = reporting.summarise(store, data.suppression_threshold, national)
     # "What respondents said" reads the coded comments from the store when a report asks.
     context.extras["said_from"] = (store, wave)
+    context.extras["weights"] = context_weights
     return context
+
+
+def _trust_weights(context: WaveContext, trust: str, subset: WaveData) -> WaveWeights | None:
+    """The wave's weights of one trust's respondents (None: the report is unweighted).
+
+    The trust's rows keep the weights made for the whole wave (raked to every trust's and
+    role's totals): weighting a trust's few respondents on their own would rake to nothing.
+    """
+    made: WaveWeights | None = context.extras.get("weights")
+    if made is None:
+        return None
+    import dataclasses
+
+    from sharedground.analysis.weights.raking import kish
+
+    mine = (context.data.frame["trust"] == trust).fill_null(False).to_numpy()
+    values, strata = made.values[mine], made.strata[mine]
+    if len(values) != subset.frame.height:  # the split by trust keeps the wave's order
+        raise ReportError(f"trust {trust}: its weights do not line up with its responses")
+    return dataclasses.replace(made, values=values, strata=strata, kish=kish(values))
 
 
 def _initiatives(context: WaveContext, trust: str | None) -> Initiatives | None:
@@ -237,7 +260,21 @@ def _initiatives(context: WaveContext, trust: str | None) -> Initiatives | None:
             context.threshold, kinds=summary.kinds, trusts_in_register=summary.trusts_in_register
         )
     own = summary.for_trust(trust)
-    return Initiatives(context.threshold, trust=own) if own else None
+    if not own:
+        return None
+    return Initiatives(context.threshold, trust=own, **_paired_tests(summary, trust, own))
+
+
+def _paired_tests(summary: Any, trust: str, own: list[Any]) -> dict[str, Any]:
+    """The before/after tests of the trust's initiatives (the evaluation's paired tests on
+    their participants' pulse), in the order of `own`."""
+    from sharedground.evaluation.beforeafter import CAVEAT
+    from sharedground.evaluation.register import paired_rows
+
+    entries = summary.trusts[trust]
+    with summary.store.session() as session:
+        tests = [paired_rows(session, e.id, i.threshold) for e, i in zip(entries, own, strict=True)]
+    return {"tests": tests, "caveat": CAVEAT if any(tests) else ""}
 
 
 def _said(context: WaveContext, trust: str | None) -> Any:
@@ -248,7 +285,8 @@ def _said(context: WaveContext, trust: str | None) -> Any:
     from sharedground.text.said import said
 
     store, wave = source
-    return said(store, wave, trust=trust)
+    cache = context.extras.setdefault("said_cache", {})
+    return said(store, wave, trust=trust, cache=cache)
 
 
 def _benchmark_rows(context: WaveContext) -> dict[tuple[str, int], dict[str, Any]]:
@@ -389,7 +427,11 @@ def trust_input(context: WaveContext, trust: str) -> ReportInput:
         )
     subset = context.trust_data(trust)
     frame = subset.frame
-    analysis = analyse(subset, Options(disclosure=context.disclosure.view(trust)))
+    analysis = analyse(
+        subset,
+        Options(disclosure=context.disclosure.view(trust)),
+        _trust_weights(context, trust, subset),
+    )
     own = analysis.to_json()
     groups = _groups(own, context.threshold)
     benchmarks = {"Other trusts": _others(context, trust)}

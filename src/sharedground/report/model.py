@@ -181,6 +181,9 @@ class Initiatives:
     trust: list[Any] = field(default_factory=list)
     kinds: list[Any] = field(default_factory=list)
     trusts_in_register: int = 0
+    #: Paired tests of each of `trust`'s initiatives (same order; `evaluation.register`).
+    tests: list[list[dict[str, str]]] = field(default_factory=list)
+    caveat: str = ""
 
 
 @dataclass

@@ -242,3 +242,21 @@ def sample(
         raise TextError("a sample needs at least one source")
     chosen = random.Random(seed).sample(found, min(size, len(found)))
     return sorted(chosen, key=lambda source: source.id)
+
+
+def trust_id(session: Session, code: str | None) -> int | None:
+    """The organisation id of a trust code (None for None); a TextError when it is unknown.
+
+    Unlike `Store.organisation_ids`, never adds the code: a command that only reads must not
+    leave a trust behind because of a typing slip.
+    """
+    from sqlalchemy import select
+
+    from sharedground.store.schema import Organisation
+
+    if code is None:
+        return None
+    found = session.scalar(select(Organisation.id).where(Organisation.code == code))
+    if found is None:
+        raise TextError(f"no trust {code!r} in the database")
+    return found

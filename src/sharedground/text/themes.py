@@ -18,15 +18,17 @@ Suppression, at the wave's threshold k:
 * in a shown group, a cell is withheld when fewer than k respondents carry the code or fewer
   than k commenters do not (the complement is derivable from the commenters shown);
 * then within each row, more cells are withheld, smallest first, until the withheld cells are
-  not one alone and hold k or more respondents, so the row's total minus the cells shown
-  gives nothing away; when that cannot be done the total is withheld too, as it is when
-  fewer than k respondents, or fewer than k commenters not coded, make it.
+  not one alone and hold k or more respondents coded and k or more commenters not coded, so
+  the row's total minus the cells shown gives nothing away (not even that everyone in the
+  withheld groups was coded); when that cannot be done the total is withheld too, as it is
+  when fewer than k respondents, or fewer than k commenters not coded, make it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -145,15 +147,29 @@ def _row_cells(
     if k <= 0:
         return [not s for s in shown], False
 
+    def held() -> list[int]:
+        return [i for i in range(n) if withheld[i]]
+
+    def counts_short() -> bool:
+        return sum(counts[i] for i in held()) < k
+
+    def others_short() -> bool:
+        # Those not coded: a reader who knows the withheld groups' commenters (the total
+        # minus the groups shown) would otherwise learn that nearly all of them were coded.
+        return sum(denominators[i] - counts[i] for i in held()) < k
+
     def weak() -> bool:
-        held = [i for i in range(n) if withheld[i]]
-        return bool(held) and (len(held) == 1 or sum(counts[i] for i in held) < k)
+        return bool(held()) and (len(held()) == 1 or counts_short() or others_short())
 
     while weak():
-        candidates = sorted((counts[i], i) for i in range(n) if not withheld[i])
-        if not candidates:
+        open_ = [i for i in range(n) if not withheld[i]]
+        if not open_:
             break
-        withheld[candidates[0][1]] = True
+        if not counts_short() and others_short():
+            cheapest = min(open_, key=lambda i: (denominators[i] - counts[i], i))
+        else:
+            cheapest = min(open_, key=lambda i: (counts[i], i))
+        withheld[cheapest] = True
     total = sum(counts)
     total_withheld = weak() or total < k or sum(denominators) - total < k
     return withheld, total_withheld
@@ -241,3 +257,95 @@ def table(
         total_commenters=None if total_withheld else total,
         rows=rows,
     )
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One respondent of the framework matrix: their case number, role group and trust, and
+    per code the sources (comments) of theirs coded there, the links to the quotations."""
+
+    case: int
+    role: str
+    trust: str | None
+    sources: dict[str, list[int]]
+
+
+def case_matrix(
+    session: Session,
+    wave: Wave,
+    frame: CodeFrame,
+    *,
+    coder: str | None = None,
+    organisation_id: int | None = None,
+) -> tuple[list[str], list[CaseRow]]:
+    """The framework matrix with respondents as rows: codes in frame order, and one row per
+    respondent with a comment, numbered in response order (never their key).
+
+    For the research team's own analysis, as a REFI-QDA export is: it is not suppressed, and
+    must not be published.
+    """
+    from sqlalchemy import select
+
+    from sharedground.store.schema import Organisation
+    from sharedground.store.textschema import TEAM_CODER, TextSource
+    from sharedground.text.frames import flatten, stored_def
+
+    data = gather(
+        session, wave, frame, coder or TEAM_CODER, by="role", organisation_id=organisation_id
+    )
+    trusts = {
+        response_id: trust
+        for response_id, trust in session.execute(
+            select(TextSource.response_id, Organisation.code)
+            .join(Organisation, Organisation.id == TextSource.organisation_id, isouter=True)
+            .where(TextSource.wave_id == wave.id, TextSource.kind == "comment")
+        )
+    }
+    keys = [flat.key for flat in flatten(stored_def(frame))]
+    rows = [
+        CaseRow(
+            number,
+            data.group_of[response_id],
+            trusts.get(response_id),
+            {key: sorted(data.coded[key].get(response_id, ())) for key in keys},
+        )
+        for number, response_id in enumerate(sorted(data.group_of), start=1)
+    ]
+    return keys, rows
+
+
+def write_matrix(path: Path, result: ThemeTable | tuple[list[str], list[CaseRow]]) -> None:
+    """The matrix as CSV: by case (source ids per cell, `;`-separated) or by group (counts
+    of respondents and comments, a withheld cell left empty)."""
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        if isinstance(result, ThemeTable):
+            writer.writerow(
+                ["code", "name"]
+                + [
+                    f"{group} {what}"
+                    for group in result.groups
+                    for what in ("respondents", "comments")
+                ]
+                + ["all respondents", "all comments"]
+            )
+            for row in result.rows:
+                cells = [*row.cells, row.total]
+                writer.writerow(
+                    [row.code, row.name]
+                    + [
+                        "" if value is None else value
+                        for cell in cells
+                        for value in (cell.respondents, cell.comments)
+                    ]
+                )
+            return
+        keys, cases = result
+        writer.writerow(["case", "role", "trust", *keys])
+        for case in cases:
+            writer.writerow(
+                [case.case, case.role, case.trust or ""]
+                + [";".join(map(str, case.sources[key])) for key in keys]
+            )

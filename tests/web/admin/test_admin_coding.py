@@ -129,3 +129,81 @@ def test_passages_whole_codes_memos_and_blind_coding(
     assert removed.status_code == 303
     with site.store.session() as session:
         assert coding.rows(session, frames.get(session, "dmr-themes")) == []
+
+
+def test_agreement_page_and_resolving(site: Site, admin_client: TestClient, tmp_path: Path) -> None:
+    ids = _sources(site, tmp_path)
+    with site.store.session() as session:
+        frame = frames.get(session, "dmr-themes")
+        codes = coding.codes_of(session, frame)
+        ann, bob = coding.get_coder(session, "ann"), coding.get_coder(session, "bob")
+        for trust in ("RA1", "RB2"):
+            source = sources.get_source(session, ids[trust])
+            coding.add(session, source, codes["public_esteem"], ann)
+            coding.add(session, source, codes["public_esteem"], bob)
+        coding.add(
+            session, sources.get_source(session, ids["RA1"]), codes["local_initiatives"], ann
+        )
+    login(admin_client, "lead-a")
+    assert admin_client.get("/admin/coding/agreement").status_code == 403
+    login(admin_client, "admin")
+    url = "/admin/coding/agreement?frame=dmr-themes@1&coder=ann&coder=bob"
+    page = parse(admin_client.get(url).text)
+    rows = {
+        tr.css_first("th").text().strip(): [td.text().strip() for td in tr.css("td")]
+        for tr in page.css("#agreement tbody tr")
+    }
+    # Each transcript's two paragraphs are its units: 4 in all.
+    assert rows["Public esteem"][:2] == ["4", "1.00"]
+    assert rows["Local initiatives"][:2] == ["4", "0.50"]
+    both = page.css("#disagreements tbody tr")
+    assert len(both) == 2  # ann's whole-source code covers both paragraphs of RA1's
+    row = both[0]
+    assert (row.attributes["data-source"], row.attributes["data-code"]) == (
+        str(ids["RA1"]),
+        "local_initiatives",
+    )
+    form = row.css_first("form")
+    data = {
+        node.attributes["name"]: node.attributes.get("value") or ""
+        for node in form.css("input[type=hidden]")
+    }
+    done = admin_client.post(
+        "/admin/coding/agreement/resolve",
+        data={**data, "decision": "keep"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == data["back"]
+    assert "coder=ann" in data["back"] and "coder=bob" in data["back"]
+    with site.store.session() as session:
+        team = coding.rows(session, frames.get(session, "dmr-themes"), coders=["team"])
+    assert [(r.source_id, r.code) for r in team] == [(ids["RA1"], "local_initiatives")]
+
+
+def test_sources_listed_a_page_at_a_time(
+    site: Site, admin_client: TestClient, tmp_path: Path
+) -> None:
+    paths = []
+    for i in range(52):
+        path = tmp_path / f"t{i}.txt"
+        path.write_text(f"Transcript {i}.", encoding="utf-8")
+        paths.append(path)
+    with site.store.session() as session:
+        frames.save(session, frames.builtin("dmr-themes"))
+        added = sources.add_documents(site.store, session, paths, {"trust": "RA1"})
+        coding.add(
+            session,
+            added[51],
+            coding.codes_of(session, frames.get(session, "dmr-themes"))["variation"],
+            coding.get_coder(session, "admin"),
+        )
+    login(admin_client, "admin")
+    first = parse(admin_client.get("/admin/coding").text)
+    assert len(first.css("#sources tbody tr")) == 50
+    link = first.css_first("a[href*='offset=50']")
+    assert link is not None
+    second = parse(admin_client.get(link.attributes["href"] or "").text)
+    rows = second.css("#sources tbody tr")
+    assert [tr.attributes["data-source"] for tr in rows] == [str(added[50].id), str(added[51].id)]
+    assert [tr.css("td")[-1].text() for tr in rows] == ["0", "1"]
+    assert "51 to 52 of 52" in second.css_first("#sources caption").text()

@@ -53,11 +53,47 @@ def test_coding_pages_work_without_javascript_and_pass_axe(
         response = page.goto(f"{server.url}{url}")
         assert response is not None and response.status == 200
         seen[what] = axe_problems(page)
+    # With JavaScript, selecting words in the text fills the passage and where it starts.
+    page.evaluate(
+        """() => {
+            const node = [...document.getElementById('source-text').childNodes]
+                .find(n => n.nodeType === Node.TEXT_NODE && n.data.includes('board'))
+            const start = node.data.indexOf('board')
+            const range = document.createRange()
+            range.setStart(node, start)
+            range.setEnd(node, start + 'board listens'.length)
+            const selection = document.getSelection()
+            selection.removeAllRanges()
+            selection.addRange(range)
+        }"""
+    )
+    page.wait_for_function("document.getElementById('f-passage').value === 'board listens'")
+    offset = "Money is tight.\n\nThe board listens".index("board")
+    assert page.input_value("#f-after") == str(offset)
+    page.select_option("#f-code", "perceptions_of_managers")
+    page.click("#save-coding")
+    page.wait_for_selector("#mine tbody tr:nth-child(3)")
+    with site.store.session() as session:
+        spans = coding.rows(session, frames.get(session, "dmr-themes"), coders=["admin"])
+    assert ("perceptions_of_managers", offset, offset + 13) in [
+        (r.code, r.start, r.end) for r in spans
+    ]
     page.select_option("#f-code", "variation")
     page.fill("#f-passage", "words that are not there")
     page.click("#save-coding")
     page.wait_for_selector(".nhsuk-error-summary")
     seen["coding error"] = axe_problems(page)
+    with site.store.session() as session:
+        frame = frames.get(session, "dmr-themes")
+        bob = coding.get_coder(session, "bob")
+        found = sources.get_source(session, source_id)
+        coding.add(session, found, coding.codes_of(session, frame)["public_esteem"], bob)
+    response = page.goto(f"{server.url}/admin/coding/agreement?coder=admin&coder=bob")
+    assert response is not None and response.status == 200
+    assert page.locator("#disagreements tbody tr").count() > 0
+    seen["coding agreement"] = axe_problems(page)
+    page.locator("#disagreements tbody tr").first.get_by_role("button", name="Keep").click()
+    page.wait_for_selector("#agreement")
     response = page.goto(f"{server.url}/admin/coding/sources/999999")
     assert response is not None and response.status == 404
     seen["coding not found"] = axe_problems(page)

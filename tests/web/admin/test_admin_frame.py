@@ -7,6 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from adminhelpers import Site, login
+from selectolax.lexbor import LexborHTMLParser
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 from webhelpers import csrf_of, parse, text_of
@@ -26,7 +27,7 @@ def _count(site: Site) -> int:
         return int(session.scalar(select(func.count()).select_from(Contact)) or 0)
 
 
-def _upload(client: TestClient, name: str, content: bytes) -> tuple[int, object]:
+def _upload(client: TestClient, name: str, content: bytes) -> tuple[int, LexborHTMLParser]:
     page = parse(client.get("/admin/waves/w/frame").text)
     response = client.post(
         "/admin/waves/w/frame",
@@ -81,7 +82,9 @@ def test_a_good_file_shows_warnings_then_adds_only_when_confirmed(
     warnings = [[td.text().strip() for td in tr.css("td")] for tr in page.css("#file-warnings tr")]
     assert any(w[:2] == ["3", "postal_address"] for w in warnings if w)
     assert _count(site) == before  # checked, not added
-    token = page.css_first("#confirm-frame input[name=upload]").attributes["value"]
+    field = page.css_first("#confirm-frame input[name=upload]")
+    assert field is not None
+    token = field.attributes["value"] or ""
     response = admin_client.post(
         "/admin/waves/w/frame/confirm", data={"csrf_token": csrf_of(page), "upload": token}
     )
@@ -168,3 +171,16 @@ def test_opt_outs_by_hand(site: Site, admin_client: TestClient) -> None:
             select(Contact.email).where(Contact.opted_out_at.is_not(None)).order_by(Contact.email)
         ).all()
     assert opted == ["p1@example.org", "p2@example.org"]
+
+
+def test_an_upload_over_the_size_limit_is_refused_unread(
+    site: Site, admin_client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sharedground.web.admin import forms
+
+    monkeypatch.setattr(forms, "MAX_UPLOAD_BYTES", 1000)
+    login(admin_client, "admin")
+    status, page = _upload(admin_client, "frame.csv", (HEADER + "x," * 1000).encode())
+    assert status == 422
+    assert "larger than" in text_of(page, ".nhsuk-error-summary")
+    assert _uploads(tmp_path) == []

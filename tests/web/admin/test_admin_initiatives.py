@@ -164,3 +164,69 @@ def test_pairs_from_the_admin_page(site: Site, admin_client: TestClient, tmp_pat
             select(AuditEntry.action).where(AuditEntry.actor == "lead-a")
         ).all()
     assert {"pairs propose", "pairs confirm", "pairs log"} <= set(logged)
+
+
+def test_cohort_upload(site: Site, admin_client: TestClient) -> None:
+    ident, theirs = _add(site, "RA1", "Pairs"), _add(site, "RB2", "Theirs")
+    login(admin_client, "lead-a")
+    token = csrf_of(parse(admin_client.get(f"/admin/initiatives/{ident}").text))
+
+    def upload(initiative: int, name: str, body: str) -> tuple[int, str]:
+        response = admin_client.post(
+            f"/admin/initiatives/{initiative}/participants",
+            data={"csrf_token": token},
+            files={"cohort": (name, body.encode(), "text/csv")},
+        )
+        return response.status_code, response.text
+
+    bad = "email,side\na@t.nhs.uk,doctor\nb@t.nhs.uk,nurse\nnot-an-address,manager\n"
+    code, text = upload(ident, "cohort.csv", bad)
+    assert code == 422
+    rows = [[td.text() for td in tr.css("td")] for tr in parse(text).css("#file-problems tbody tr")]
+    assert [r[:2] for r in rows] == [["3", "side"], ["4", "email"]]
+    good = "name,email,side\nDr A,a@t.nhs.uk,doctor\nB,b@t.nhs.uk,manager\n"
+    assert upload(theirs, "cohort.csv", good)[0] == 404
+    code, text = upload(ident, "cohort.txt", good)
+    assert code == 422 and "must be a CSV file" in text
+    code, text = upload(ident, "cohort.csv", good)
+    assert code == 200 and "Added 2 participant(s)." in text
+    assert (
+        parse(text).css_first("#cohort-size").text()
+        == "1 doctor(s) and 1 manager(s) in the cohort."
+    )  # type: ignore[union-attr]
+    with site.store.session() as session:
+        assert participants.counts(session, theirs) == {"doctor": 0, "manager": 0}
+
+
+def test_the_pulse_on_the_initiative_page(
+    site: Site, admin_client: TestClient, tmp_path: Path
+) -> None:
+    from sharedground.initiatives import scenario
+
+    cohort = [
+        {"email": f"p{k}@t.nhs.uk", "side": "doctor" if k % 2 else "manager"} for k in range(8)
+    ]
+    before = [{"email": p["email"], "local_rating": "2"} for p in cohort]
+    after = [
+        {"email": p["email"], "local_rating": "3" if k < 3 else "2"}
+        for k, p in enumerate(cohort[:6])
+    ]
+    scenario.load_programme(site.store, [{
+        "trust": "RA1", "kind": "paired_learning", "title": "P", "stage": "running",
+        "actual_start": "2026-01-05", "cohort": cohort,
+        "pulse": {"before": {"opens": "2026-01-05", "answers": before},
+                  "after": {"opens": "2026-07-01", "answers": after}},
+    }])  # fmt: skip
+    with site.store.session() as session:
+        ident = register.list_entries(session, trust="RA1")[0].id
+    login(admin_client, "lead-a")
+    page = parse(admin_client.get(f"/admin/initiatives/{ident}").text)
+    assert " ".join(page.css_first("#pulse").text().split()) == (  # type: ignore[union-attr]
+        "Pulse: before 8 of 8; after 6 of 8; 2 answered before but not after."
+    )
+    cells = {
+        tr.attributes["data-item"]: [td.text() for td in tr.css("td")[1:]]
+        for tr in page.css("#pulse-after tbody tr")
+    }
+    assert cells["local_rating"] == ["6", "2.00", "2.50", "+0.50"]
+    assert cells["work_as_team"] == ["0", "withheld (fewer than 5)"]

@@ -11,7 +11,7 @@ import pytest
 from adminhelpers import Site, sign_in
 from webhelpers import LiveServer, axe_problems
 
-from sharedground.initiatives import pairs, participants, register
+from sharedground.initiatives import pairs, participants, register, scenario
 
 pytestmark = pytest.mark.slow
 
@@ -54,6 +54,12 @@ def test_initiative_pages_pass_axe(
     page.wait_for_selector("[role=status]")
     check("initiative saved")
     assert page.locator('[data-field="progress"]').inner_text() == "2.5"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("email,side\nx@t.nhs.uk,nurse\n")
+    page.set_input_files("#cohort", str(bad))
+    page.click("#upload-cohort")
+    page.wait_for_selector("#file-problems")
+    check("cohort upload problems")
     pair = page.locator("#pairs tbody tr").first.get_attribute("data-pair")
     page.click(f"#log-{pair} summary")
     check("log form open")
@@ -70,4 +76,16 @@ def test_initiative_pages_pass_axe(
     page.wait_for_selector(".nhsuk-error-summary")
     check("register error")
     check("not found", "/admin/initiatives/999", 404)
+    cohort = [
+        {"email": f"p{k}@t.nhs.uk", "side": "doctor" if k % 2 else "manager"} for k in range(6)
+    ]
+    answers = [{"email": p["email"], "local_rating": "3"} for p in cohort]
+    scenario.load_programme(site.store, [{
+        "trust": "RA1", "kind": "coaching", "title": "Coaching", "stage": "running",
+        "actual_start": "2026-01-05", "cohort": cohort,
+        "pulse": {"before": {"opens": "2026-01-05", "answers": answers},
+                  "after": {"opens": "2026-07-01", "answers": answers[:5]}},
+    }])  # fmt: skip
+    check("initiative with pulse", f"/admin/initiatives/{ident + 1}")
+    assert page.locator("#pulse-after tbody tr").count() == 10
     assert {k: v for k, v in seen.items() if v} == {}

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from adminhelpers import Site, login
 from mailserver import MailServer
-from sqlalchemy import func, select, update
+from selectolax.lexbor import LexborHTMLParser
+from sqlalchemy import TableClause, func, select, table, update
 from starlette.testclient import TestClient
 from webhelpers import csrf_of, parse, text_of
 
@@ -38,7 +39,9 @@ def smtp_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mai
         yield server
 
 
-def _post(client: TestClient, url: str, data: dict[str, str] | None = None) -> tuple[int, object]:
+def _post(
+    client: TestClient, url: str, data: dict[str, str] | None = None
+) -> tuple[int, LexborHTMLParser]:
     page = parse(client.get(URL).text)
     response = client.post(url, data={"csrf_token": csrf_of(page), **(data or {})})
     return response.status_code, parse(response.text)
@@ -135,9 +138,7 @@ def test_sending_is_a_confirmed_job_and_in_doubt_ones_go_again_only_when_asked(
     assert page.css_first("#in-doubt") is None
 
 
-def _huey_task() -> object:
-    from sqlalchemy import table
-
+def _huey_task() -> TableClause:
     return table("huey_task")
 
 
@@ -150,3 +151,35 @@ def test_leads_may_not_send(site: Site, admin_client: TestClient) -> None:
     )
     assert response.status_code == 403
     assert _jobs(site) == []
+
+
+def test_postal_sample_drawn_and_packs_printed_as_a_job(
+    site: Site, admin_client: TestClient, smtp_server: MailServer
+) -> None:
+    login(admin_client, "admin")
+    page = parse(admin_client.get(URL).text)
+    assert "16 people were drawn" in text_of(page, "#postal-draw")  # the fixture's sample
+    percents = {
+        "percent_chief_executive": "100",
+        "percent_medical_director": "0",
+        "percent_clinical_director": "0",
+        "percent_directorate_manager": "0",
+    }
+    status, page = _post(admin_client, f"{URL}/postal-sample", percents)
+    assert status == 422  # no seed
+    status, page = _post(admin_client, f"{URL}/postal-sample", {**percents, "seed": "7"})
+    assert status == 422 and "already has a postal sample" in text_of(page, ".nhsuk-error-summary")
+    status, page = _post(
+        admin_client, f"{URL}/postal-sample", {**percents, "seed": "7", "replace": "yes"}
+    )
+    assert status == 200
+    assert text_of(page, "[role=status]").startswith("Drew 4 people")
+    status, page = _post(admin_client, f"{URL}/print", {"confirm_print": "yes"})
+    assert status == 200
+    job = _jobs(site)[-1]
+    assert job.kind == "print"
+    assert tasks.execute(site.store, job.id) == "done", _jobs(site)[-1].error
+    response = admin_client.get(f"/admin/jobs/{job.id}/download")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")

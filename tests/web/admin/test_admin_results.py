@@ -13,6 +13,7 @@ import datetime as dt
 import itertools
 import random
 
+import pytest
 from adminhelpers import PASSWORD, login
 from starlette.testclient import TestClient
 from webhelpers import ANSWERS, Survey, answer_sections, make_survey, parse, submit
@@ -59,6 +60,14 @@ def test_release_steps() -> None:
         live = release(n, 5, False).shown
         assert n - live >= 5 or live == 0
         assert release(n, 5, True).shown == n
+    # After the close, late returns (paper keyed late) join the final figures in whole
+    # batches: every step between final readings is 0 or at least 5.
+    finals = [release(20 + late, 5, True, late).shown for late in range(0, 13)]
+    assert finals == [20] * 5 + [25] * 5 + [30] * 3
+    assert release(23, 5, True, 3).next_at == 25
+    assert release(25, 5, True, 5).next_at is None
+    with pytest.raises(ValueError):
+        release(3, 5, True, 4)
 
 
 def test_a_lead_reading_after_every_completion_learns_no_ones_answers(store: Store) -> None:
@@ -108,3 +117,52 @@ def test_a_lead_reading_after_every_completion_learns_no_ones_answers(store: Sto
     final = counts(readings[-1])
     labels = ["strongly_agree", "tend_to_agree", "tend_to_disagree", "strongly_disagree"]
     assert final[:4] == [given.count(v) for v in labels]
+
+
+def test_late_returns_join_the_final_figures_in_whole_batches(store: Store) -> None:
+    """A paper return keyed after the close must not move the final figures by one."""
+    from sqlalchemy import select
+
+    from sharedground.store import Organisation, Response, Wave
+
+    today = study_today()
+    survey = make_survey(store, closes=today + dt.timedelta(days=10))
+    survey.link(trust="RA1")
+    with store.session() as session:
+        accounts.create_user(session, "lead-a", PASSWORD, "lead", "RA1")
+    app = survey.app()
+    with TestClient(app) as lead, TestClient(app) as respondent:
+        assert login(lead, "lead-a") == 303
+        for _ in range(7):
+            _respond(respondent, survey, "tend_to_agree")
+        survey.today[0] = today + dt.timedelta(days=20)
+        closed = _reading(lead)
+        assert closed["final"] and closed["shown"] == 7
+
+        def late(n: int) -> None:
+            with store.session() as session:
+                wave = session.scalar(select(Wave).where(Wave.name == survey.wave))
+                ra1 = session.scalar(select(Organisation.id).where(Organisation.code == "RA1"))
+                assert wave is not None and wave.closes is not None
+                first = session.scalar(select(Response).where(Response.wave_id == wave.id))
+                assert first is not None
+                for i in range(n):
+                    session.add(
+                        Response(
+                            wave_id=wave.id,
+                            respondent_key=f"late-{i}-{n}",
+                            role=first.role,
+                            organisation_id=ra1,
+                            mode="postal",
+                            submitted_on=wave.closes + dt.timedelta(days=3),
+                            answers=dict(first.answers),
+                        )
+                    )
+
+        late(1)
+        one_late = _reading(lead)
+        assert one_late["final"] and one_late["shares"] == closed["shares"]
+        assert one_late["shown"] == 7
+        late(4)
+        batch = _reading(lead)
+        assert batch["shown"] == 12

@@ -134,7 +134,7 @@ def test_leads_cannot_create_change_or_close(site: Site, admin_client: TestClien
     assert admin_client.get("/admin/jobs").status_code == 200  # their own jobs only
     page = parse(admin_client.get("/admin").text)
     assert page.css_first("#new-wave") is None
-    assert texts_of(page, ".nhsuk-header__navigation-link") == ["Waves"]
+    assert texts_of(page, ".nhsuk-header__navigation-link") == ["Waves", "Initiatives", "Coding"]
     response = admin_client.post(
         "/admin/waves/w/close", data={"csrf_token": csrf_of(page), "confirm_close": "yes"}
     )
@@ -179,6 +179,10 @@ def test_jobs_page_lists_downloads_and_deletes(site: Site, admin_client: TestCli
     page = parse(admin_client.get("/admin/jobs").text)
     assert text_of(page, f"tr[data-job='{job_id}'] [data-column=state]") == "Waiting to start"
     assert page.css_first("meta[http-equiv=refresh]") is not None
+    assert page.css_first("#no-worker") is not None  # waiting, and no worker heard from
+    records.heartbeat(site.store)
+    page = parse(admin_client.get("/admin/jobs").text)
+    assert page.css_first("#no-worker") is None
     assert tasks.execute(site.store, job_id) == "done"
     page = parse(admin_client.get("/admin/jobs").text)
     assert text_of(page, f"tr[data-job='{job_id}'] [data-column=state]") == "Finished"

@@ -10,6 +10,10 @@ They also lag one batch behind: `shown` is `batch` x (whole batches received - 1
 when the wave closes and every response is shown, the last step is still at least
 `batch` responses (between `batch` and 2 x `batch` - 1), and the final figures cannot be
 set against the last live ones to isolate fewer people either.
+
+After the close, a questionnaire can still arrive (a paper return keyed late). Final
+figures show every response that arrived by the close and the late ones in whole
+batches only (`late`), so a late return does not move them by one either.
 """
 
 from __future__ import annotations
@@ -30,18 +34,29 @@ class Release:
     next_at: int | None
 
 
-def release(received: int, batch: int, final: bool) -> Release:
+def release(received: int, batch: int, final: bool, late: int = 0) -> Release:
     """The responses live figures may use: `received` so far, in steps of `batch`.
 
     Args:
         received: the trust's responses in the store.
         batch: the smallest step the figures may take (the suppression threshold).
         final: fieldwork is over (the wave has closed and nothing is held back).
+        late: of `received`, those that arrived after the close (with `final`): shown in
+            whole batches of `batch`, the last of them the store received left out.
     """
-    if received < 0:
-        raise ValueError("received must be at least 0")
-    if final or batch <= 1:
+    if received < 0 or not 0 <= late <= received:
+        raise ValueError("received must be at least 0, and late between 0 and received")
+    if batch <= 1:
         return Release(received, received, max(batch, 1), final, None)
+    if final:
+        held_back = late % batch
+        return Release(
+            received,
+            received - held_back,
+            batch,
+            True,
+            received - held_back + batch if held_back else None,
+        )
     whole = received // batch
     shown = batch * max(whole - 1, 0)
     return Release(received, shown, batch, False, batch * (whole + 1))

@@ -52,18 +52,29 @@ def _visible(session: Session, user: Principal) -> Any:
 
 
 def _list(session: Session, user: Principal, frame_name: str | None, offset: int) -> dict[str, Any]:
+    from sqlalchemy import func
+
     frame = _frame(session, frame_name)
-    rows = session.execute(_visible(session, user).order_by(TextSource.id)).all()
+    # One page of sources from the database: a national wave has tens of thousands.
+    visible = _visible(session, user).subquery()
+    total = int(session.scalar(select(func.count()).select_from(visible)) or 0)
+    rows = session.execute(
+        _visible(session, user).order_by(TextSource.id).offset(offset).limit(PAGE_SIZE)
+    ).all()
     mine: dict[int, int] = {}
-    if frame is not None:
+    if frame is not None and rows:
         counts = session.execute(
-            select(Coding.source_id, Coding.id)
+            select(Coding.source_id, func.count())
             .join(Coder, Coder.id == Coding.coder_id)
             .join(TextCode, TextCode.id == Coding.code_id)
-            .where(Coder.name == user.username, TextCode.frame_id == frame.id)
+            .where(
+                Coder.name == user.username,
+                TextCode.frame_id == frame.id,
+                Coding.source_id.in_([source.id for source, _ in rows]),
+            )
+            .group_by(Coding.source_id)
         )
-        for source_id, _ in counts:
-            mine[source_id] = mine.get(source_id, 0) + 1
+        mine = {source_id: int(n) for source_id, n in counts}
     shown = [
         {
             "id": source.id,
@@ -73,15 +84,15 @@ def _list(session: Session, user: Principal, frame_name: str | None, offset: int
             "snippet": source.content[:90] + ("…" if len(source.content) > 90 else ""),
             "mine": mine.get(source.id, 0),
         }
-        for source, trust in rows[offset : offset + PAGE_SIZE]
+        for source, trust in rows
     ]
     return {
         "frame": None if frame is None else f"{frame.key}@{frame.version}",
         "frames": [f"{f.key}@{f.version}" for f in frames.list_stored(session)],
         "sources": shown,
-        "total": len(rows),
+        "total": total,
         "offset": offset,
-        "next": offset + PAGE_SIZE if offset + PAGE_SIZE < len(rows) else None,
+        "next": offset + PAGE_SIZE if offset + PAGE_SIZE < total else None,
     }
 
 
@@ -313,7 +324,115 @@ async def remove_coding(request: Request, ctx: AdminContext, user: Principal) ->
     )
 
 
+def _agreement(session: Session, frame_name: str | None, coders: list[str]) -> dict[str, Any]:
+    from sharedground.text import agreement
+
+    frame = _frame(session, frame_name)
+    known = sorted(session.scalars(select(Coder.name)))
+    state: dict[str, Any] = {
+        "frame": None if frame is None else f"{frame.key}@{frame.version}",
+        "known": known,
+        "chosen": coders,
+        "result": None,
+        "problem": None,
+    }
+    if frame is None or len(coders) < 2:
+        return state
+    try:
+        result = agreement.compare(session, frame, coders, replicates=200)
+    except TextError as exc:
+        state["problem"] = str(exc)
+        return state
+    names = {f.key: f.name for f in frames.flatten(frames.stored_def(frame))}
+
+    def shown(value: float) -> str:
+        return "n/a" if value != value else f"{value:.2f}"
+
+    state["result"] = {
+        "rows": [
+            {
+                "code": names.get(s.code, "All codes"),
+                "units": s.units,
+                "percent": shown(s.percent),
+                "kappa": shown(s.kappa),
+                "alpha": shown(s.alpha),
+                "chars_alpha": shown(s.chars_alpha),
+            }
+            for s in [*result.codes, result.overall]
+        ],
+        "disagreements": [
+            {
+                "source": d.source_id,
+                "code": d.code,
+                "code_name": names.get(d.code, d.code),
+                "where": f"{d.start}–{d.end}",
+                "decisions": ", ".join(
+                    f"{name}: {'yes' if yes else 'no'}" for name, yes in d.decisions.items()
+                ),
+            }
+            for d in result.disagreements[:200]
+        ],
+        "more": max(0, len(result.disagreements) - 200),
+    }
+    return state
+
+
+def _chosen_coders(raw: str) -> list[str]:
+    return [name.strip() for name in raw.split(",") if name.strip()]
+
+
+@page("view coding agreement", admin_only=True)
+async def agreement_page(request: Request, ctx: AdminContext, user: Principal) -> Response:
+    params = request.query_params
+    coders = [c for c in params.getlist("coder") if c] or _chosen_coders(params.get("coders", ""))
+    state = await ctx.run(_agreement, params.get("frame"), coders)
+    from urllib.parse import urlencode
+
+    query = urlencode([("frame", state["frame"] or ""), *(("coder", c) for c in coders)])
+    return ctx.render(
+        request,
+        "coding_agreement.html",
+        user,
+        title="Agreement between coders",
+        back=f"{CODING_PATH}/agreement?{query}",
+        **state,
+    )
+
+
+def _resolve(session: Session, frame_name: str, source_id: int, code_key: str, keep: bool) -> bool:
+    frame = _frame(session, frame_name)
+    source = session.get(TextSource, source_id)
+    if frame is None or source is None:
+        return False
+    try:
+        coding.resolve(session, frame, source, code_key, keep=keep)
+    except TextError:
+        return False
+    return True
+
+
+@page("resolve a coding disagreement", admin_only=True)
+async def resolve_disagreement(request: Request, ctx: AdminContext, user: Principal) -> Response:
+    form = await ctx.web.check_csrf(request)
+
+    def field(name: str) -> str:
+        return (form.get(name) or [""])[-1]
+
+    source = field("source")
+    done = source.isdigit() and await ctx.run(
+        _resolve, field("frame"), int(source), field("code"), field("decision") == "keep"
+    )
+    if not done:
+        return _not_found(request, ctx, user)
+    back = field("back")
+    if not back.startswith(f"{CODING_PATH}/agreement"):
+        back = f"{CODING_PATH}/agreement"
+    return RedirectResponse(back, status_code=303)
+
+
 routes = [
+    Route(CODING_PATH + "/agreement", agreement_page, methods=["GET"]),
+    Route(CODING_PATH + "/agreement/resolve", resolve_disagreement, methods=["POST"]),
     Route(CODING_PATH, source_list, methods=["GET"]),
     Route(CODING_PATH + "/sources/{source_id}", source_page, methods=["GET"]),
     Route(CODING_PATH + "/sources/{source_id}", add_coding, methods=["POST"]),

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from sharedground.exchange.formats import FORMATS
@@ -87,7 +87,9 @@ async def _show(
 
 @page("view data and reports", admin_only=True)
 async def data_page(request: Request, ctx: AdminContext, user: Principal) -> Response:
-    return await _show(request, ctx, user)
+    started = request.query_params.get("started", "")
+    notice = f"Started job {started}; the file appears below when it is ready."
+    return await _show(request, ctx, user, notice=notice if started.isdigit() else None)
 
 
 def _choice(form: dict[str, list[str]], name: str, allowed: Any, default: str) -> str:
@@ -122,9 +124,7 @@ async def start(request: Request, ctx: AdminContext, user: Principal) -> Respons
     except StoreError as exc:
         problems, errors = forms.problem_of(exc, "what")
         return await _show(request, ctx, user, 422, problems=problems, errors=errors)
-    return await _show(
-        request, ctx, user, notice=f"Started job {job_id}; the file appears below when it is ready."
-    )
+    return RedirectResponse(f"{ADMIN_PATH}/waves/{name}/data?started={job_id}", 303)
 
 
 async def _lead_view(
@@ -165,7 +165,11 @@ async def _trust_checks(request: Request, ctx: AdminContext, user: Principal) ->
 @page("view trust report")
 async def trust_report_page(request: Request, ctx: AdminContext, user: Principal) -> Response:
     refused = await _trust_checks(request, ctx, user)
-    return refused or await _lead_view(request, ctx, user)
+    started = request.query_params.get("started", "")
+    notice = f"Started job {started}; the report appears below when ready."
+    return refused or await _lead_view(
+        request, ctx, user, notice=notice if started.isdigit() else None
+    )
 
 
 def _still_in_fieldwork(session: Session, store: Store, wave_name: str, today: Any) -> bool:
@@ -200,8 +204,8 @@ async def trust_report_start(request: Request, ctx: AdminContext, user: Principa
     except StoreError as exc:
         problems, errors = forms.problem_of(exc, "trust_pdf")
         return await _lead_view(request, ctx, user, 422, problems=problems, errors=errors)
-    return await _lead_view(
-        request, ctx, user, notice=f"Started job {job_id}; the report appears below when ready."
+    return RedirectResponse(
+        f"{ADMIN_PATH}/waves/{name}/trusts/{trust}/report?started={job_id}", 303
     )
 
 

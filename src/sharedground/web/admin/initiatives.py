@@ -68,6 +68,7 @@ def _detail(session: Session, user: Principal, ident: int) -> dict[str, Any] | N
         "cohort": participants.counts(session, ident) if kind and kind.groups_people else None,
         "members": participants.members(session, ident) if kind and kind.groups_people else [],
         "activity_kinds": pairs.ACTIVITY_KINDS,
+        "pulse_labels": {i.id: i.text for i in pulse.instrument().items()},
     }
 
 
@@ -153,6 +154,7 @@ def _render_detail(
     if context is None:
         return _not_found(request, ctx, user)
     extra.setdefault("problems", [])
+    extra.setdefault("file_problems", [])
     entry = context["entry"]
     return ctx.render(
         request,
@@ -298,11 +300,64 @@ async def log(request: Request, ctx: AdminContext, user: Principal) -> Response:
     return _render_detail(request, ctx, user, await ctx.run(_detail, user, ident), notice=notice)
 
 
+def _cohort_import(_session: Session, store: Store, user: Principal, ident: int, path: Any) -> int:
+    # The library call opens its own transaction; run through ctx.run for SQLite's write lock.
+    return participants.import_cohort(store, ident, path, actor=user.username, trust=_scope(user))
+
+
+@page("import participants")
+async def cohort_upload(request: Request, ctx: AdminContext, user: Principal) -> Response:
+    """Add a cohort from an uploaded CSV or XLSX file: all rows or none, problems listed."""
+    import secrets
+    import tempfile
+    from pathlib import Path
+
+    from sharedground.exchange.problems import InvalidFile
+    from sharedground.web.admin import forms
+
+    ident = request.path_params["ident"]
+    if await ctx.run(_detail, user, ident) is None:
+        return _not_found(request, ctx, user)
+    try:
+        _fields, suffix, data = await forms.read_upload(
+            request, ctx.web, "cohort", (".csv", ".xlsx")
+        )
+    except forms.UploadRefused as exc:
+        return _render_detail(
+            request, ctx, user, await ctx.run(_detail, user, ident), 422,
+            problems=[Problem("cohort", "cohort", str(exc))],
+        )  # fmt: skip
+    # A private folder of its own, removed at once: the file is never kept or served back.
+    with tempfile.TemporaryDirectory(prefix="sg-cohort-") as folder:
+        path = Path(folder) / f"{secrets.token_hex(8)}{suffix}"
+        path.write_bytes(data)
+        try:
+            added = await ctx.run(_cohort_import, ctx.web.store, user, ident, path)
+        except InvalidFile as exc:
+            rows = [
+                {"row": p.row or "–", "column": p.column or "–", "message": p.message}
+                for p in exc.problems
+            ]
+            message = f"The file has {len(exc.problems)} problem(s); nobody was added"
+            return _render_detail(
+                request, ctx, user, await ctx.run(_detail, user, ident), 422,
+                problems=[Problem("cohort", "cohort", message)], file_problems=rows,
+            )  # fmt: skip
+        except InitiativeError as exc:
+            return _render_detail(
+                request, ctx, user, await ctx.run(_detail, user, ident), 422,
+                problems=[Problem("cohort", "cohort", str(exc))],
+            )  # fmt: skip
+    notice = f"Added {added} participant(s)."
+    return _render_detail(request, ctx, user, await ctx.run(_detail, user, ident), notice=notice)
+
+
 routes = [
     Route(PATH, list_page, methods=["GET"]),
     Route(PATH, add, methods=["POST"]),
     Route(f"{PATH}/{{ident:int}}", detail, methods=["GET"]),
     Route(f"{PATH}/{{ident:int}}", change, methods=["POST"]),
     Route(f"{PATH}/{{ident:int}}/pairs", pairs_action, methods=["POST"]),
+    Route(f"{PATH}/{{ident:int}}/participants", cohort_upload, methods=["POST"]),
     Route(f"{PATH}/{{ident:int}}/pairs/{{pair:int}}/log", log, methods=["POST"]),
 ]

@@ -7,6 +7,7 @@ written to) and deleted with their job.
 
 from __future__ import annotations
 
+import datetime as dt
 import mimetypes
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -117,9 +118,24 @@ def load(
     return [row(j, names.get(j.wave_id or 0, ""), zone) for j in jobs if visible(j, user)]
 
 
+#: A worker says it is alive every minute; this long without a word, waiting jobs are
+#: probably waiting for a worker that is not running.
+SILENCE = dt.timedelta(minutes=3)
+
+
+def worker_missing(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> bool:
+    """Jobs have waited a while and no worker has been heard from lately."""
+    waiting = [r for r in rows if r["state"] == "queued"]
+    if not waiting:
+        return False
+    seen = records.last_seen(session)
+    return seen is None or now - seen > SILENCE
+
+
 @page("view jobs")
 async def jobs_page(request: Request, ctx: AdminContext, user: Principal) -> Response:
     rows = await ctx.run(load, user, ctx.web.zone)
+    missing = await ctx.run(worker_missing, rows, ctx.web.stamp())
     notice = None
     if request.query_params.get("deleted"):
         notice = f"Job {request.query_params['deleted']} and its file were deleted."
@@ -131,6 +147,7 @@ async def jobs_page(request: Request, ctx: AdminContext, user: Principal) -> Res
         jobs=rows,
         refresh=any(r["state"] in ("queued", "running") for r in rows),
         notice=notice,
+        worker_missing=missing,
     )
 
 

@@ -21,18 +21,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from sharedground.fieldwork import mail, sending, smtp, waves
+from sharedground.fieldwork import mail, postal, sending, smtp, waves
 from sharedground.fieldwork.accounts import Principal
+from sharedground.fieldwork.clock import shown
 from sharedground.fieldwork.defaults import DEFAULT_BASE_URL
 from sharedground.jobs import records
 from sharedground.jobs.tasks import BASE_URL_ENV, MAIL_FROM_ENV, template_folder
 from sharedground.store import Contact, Store, StoreError
-from sharedground.store.schema import Message
+from sharedground.store.schema import Message, PostalDraw
 from sharedground.web.admin import forms, jobs
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
+from sharedground.web.admin.labels import role_label
 
 PARTS = {"subject": "Subject", "txt": "Plain text", "html": "HTML"}
 KIND_LABELS = {"invitation": "Invitation", "reminder": "Reminder"}
@@ -123,7 +125,16 @@ def _state(
     totals: dict[str, int] = {}
     for status, _kind in sent:
         totals[status] = totals.get(status, 0) + 1
+    draw = session.scalar(select(PostalDraw).where(PostalDraw.wave_id == wave.id))
     return {
+        "postal_draw": (
+            {"seed": draw.seed, "sampled": draw.sampled, "when": shown(draw.drawn_at, zone)}
+            if draw is not None
+            else None
+        ),
+        "fractions": [
+            (role, role_label(role), round(100 * f)) for role, f in postal.DEFAULT_FRACTIONS.items()
+        ],
         "due": sorted(planned.items()),
         "due_total": len(due),
         "reminder_days": ", ".join(map(str, days)),
@@ -180,10 +191,14 @@ async def _show(
 @page("view messages", admin_only=True)
 async def messages_page(request: Request, ctx: AdminContext, user: Principal) -> Response:
     kind = request.query_params.get("kind", "invitation")
+    started = request.query_params.get("started", "")
     return await _show(
         request,
         ctx,
         user,
+        notice=f"Started job {started}: its progress is shown below."
+        if started.isdigit()
+        else None,
         kind=kind if kind in KIND_LABELS else "invitation",
         preview_email=request.query_params.get("preview", "").strip(),
     )
@@ -327,9 +342,8 @@ async def _start(
     except StoreError as exc:
         problems, errors = forms.problem_of(exc, confirm)
         return await _show(request, ctx, user, 422, problems=problems, errors=errors)
-    return await _show(
-        request, ctx, user, notice=f"Started job {job_id}: its progress is shown below."
-    )
+    # Back to the page by GET, which refreshes itself while the job runs.
+    return RedirectResponse(f"{ADMIN_PATH}/waves/{name}/messages?started={job_id}", 303)
 
 
 @page("start sending", admin_only=True)
@@ -349,7 +363,47 @@ async def print_packs(request: Request, ctx: AdminContext, user: Principal) -> R
     return await _start(request, ctx, user, "confirm_print", "print the packs", kind="print")
 
 
+def _draw(store: Store, wave: str, form: dict[str, list[str]]) -> str:
+    seed = forms.whole(form, "seed", "Seed", -1)
+    if seed < 0:
+        raise forms.FieldError(
+            "give a seed: any whole number, kept so the draw can be repeated", "seed"
+        )
+    fractions = {}
+    for role in postal.DEFAULT_FRACTIONS:
+        percent = forms.whole(form, f"percent_{role}", role_label(role), -1)
+        if not 0 <= percent <= 100:
+            raise forms.FieldError(
+                f"{role_label(role)}: a percentage from 0 to 100", f"percent_{role}"
+            )
+        fractions[role] = percent / 100
+    summary = postal.draw_sample(
+        store,
+        wave,
+        fractions,
+        seed=seed,
+        exclude_completed=forms.checked(form, "exclude_completed"),
+        replace=forms.checked(form, "replace"),
+    )
+    drawn = sum(summary.sampled.values())
+    return f"Drew {drawn} people for the postal sample" + (
+        f" (serials {summary.first_serial} to {summary.last_serial})." if drawn else "."
+    )
+
+
+@page("draw postal sample", admin_only=True)
+async def draw_postal(request: Request, ctx: AdminContext, user: Principal) -> Response:
+    form = await ctx.web.check_csrf(request)
+    try:
+        notice = await run_in_threadpool(_draw, ctx.web.store, request.path_params["wave"], form)
+    except StoreError as exc:
+        problems, errors = forms.problem_of(exc, "seed")
+        return await _show(request, ctx, user, 422, problems=problems, errors=errors)
+    return await _show(request, ctx, user, notice=notice)
+
+
 routes = [
+    Route(f"{ADMIN_PATH}/waves/{{wave}}/messages/postal-sample", draw_postal, methods=["POST"]),
     Route(f"{ADMIN_PATH}/waves/{{wave}}/messages", messages_page, methods=["GET"]),
     Route(f"{ADMIN_PATH}/waves/{{wave}}/messages/templates", save_templates, methods=["POST"]),
     Route(f"{ADMIN_PATH}/waves/{{wave}}/messages/test", send_test, methods=["POST"]),

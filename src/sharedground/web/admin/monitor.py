@@ -75,6 +75,10 @@ def chart(figures: monitor.WaveStatus) -> dict[str, Any] | None:
         "last": series[-1][0].isoformat(),
         "total": " ".join(f"{x(i)},{y(o + p)}" for i, (_d, o, p) in enumerate(series)),
         "postal": " ".join(f"{x(i)},{y(p)}" for i, (_d, _o, p) in enumerate(series)),
+        # A dot per day, so that a series of one day (a line needs two) still shows.
+        "points": [{"x": x(i), "y": y(o + p)} for i, (_d, o, p) in enumerate(series)],
+        "middle": y(peak // 2) if peak >= 2 else None,
+        "half": peak // 2,
         "reminders": reminders,
     }
 

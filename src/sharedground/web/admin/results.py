@@ -64,7 +64,18 @@ def _load(
     where = (Answer.wave_id == wave.id, Answer.organisation_id == organisation.id)
     received = session.scalar(select(func.count()).select_from(Answer).where(*where)) or 0
     threshold = wave.suppression_threshold
-    batch = release(received, threshold, fieldwork_over(session, wave, today))
+    final = fieldwork_over(session, wave, today)
+    late = 0
+    if final and wave.closes is not None:
+        late = (
+            session.scalar(
+                select(func.count())
+                .select_from(Answer)
+                .where(*where, Answer.submitted_on > wave.closes)
+            )
+            or 0
+        )
+    batch = release(received, threshold, final, late)
     # The first `shown` responses in the order the store received them: a later reading
     # adds whole batches and never takes one away.
     answers = list(

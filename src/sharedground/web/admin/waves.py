@@ -33,6 +33,7 @@ def _settings(form: dict[str, list[str]], default_threshold: int) -> waves.WaveS
         suppression_threshold=forms.whole(
             form, "suppression_threshold", "Suppression threshold", default_threshold
         ),
+        auto_send=forms.checked(form, "auto_send"),
     )
 
 
@@ -47,6 +48,7 @@ def _new_context(**extra: Any) -> dict[str, Any]:
             "anonymous": False,
             "reminder_days": "9, 21",
             "suppression_threshold": "5",
+            "auto_send": False,
         },
     )
     return forms.errors_context(title="Create a wave", instruments=list_builtin(), **extra)
@@ -87,6 +89,7 @@ async def create_wave(request: Request, ctx: AdminContext, user: Principal) -> R
         values["anonymous"] = forms.checked(form, "anonymous")
         values["reminder_days"] = forms.value(form, "reminder_days")
         values["suppression_threshold"] = forms.value(form, "suppression_threshold")
+        values["auto_send"] = forms.checked(form, "auto_send")
         context = _new_context(values=values, problems=problems, errors=errors)
         return ctx.render(request, "wave_new.html", user, 422, **context)
     return RedirectResponse(f"{ADMIN_PATH}/waves/{name}?created=1", status_code=303)
@@ -112,12 +115,14 @@ def _load(session: Session, store: Store, name: str, today: dt.date) -> dict[str
             "closed": closed,
             "opened": wave.opens is None or wave.opens <= today,
             "held": anonymity.held(session, wave) if wave.anonymous else 0,
+            "auto_send": waves.auto_send(session, wave.id),
         },
         "values": {
             "opens": wave.opens.isoformat() if wave.opens else "",
             "closes": wave.closes.isoformat() if wave.closes else "",
             "reminder_days": ", ".join(map(str, days)),
             "suppression_threshold": str(wave.suppression_threshold),
+            "auto_send": waves.auto_send(session, wave.id),
         },
     }
 
@@ -170,10 +175,11 @@ async def change_wave(request: Request, ctx: AdminContext, user: Principal) -> R
         changed = await ctx.run(_update, ctx.web.store, name, form, ctx.web.today())
     except StoreError as exc:
         problems, errors = forms.problem_of(exc, "closes")
-        values = {
+        values: dict[str, Any] = {
             k: forms.value(form, k)
             for k in ("opens", "closes", "reminder_days", "suppression_threshold")
         }
+        values["auto_send"] = forms.checked(form, "auto_send")
         return await _show(request, ctx, user, 422, values=values, problems=problems, errors=errors)
     if changed is None:
         return await _show(request, ctx, user)

@@ -1,0 +1,196 @@
+"""The evaluation's tables read from the initiative register (`sharedground.initiatives`):
+an initiative's pulse answers before and after, one row per participant, for `beforeafter`.
+
+The register's pulse is its participants' (there are no non-participants in it); answers are
+keyed by a participant's code, never their e-mail. The pulse's `local_rating` (1-5) is the
+rating and `work_as_team` the agree/not item (strongly or tend to agree: 1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from sqlalchemy import select
+
+AGREEING = {"strongly_agree", "tend_to_agree"}
+DISAGREEING = {"strongly_disagree", "tend_to_disagree"}
+
+
+def _rating(value: Any) -> int | None:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None  # not answered, or "don't know"
+    return number if 1 <= number <= 5 else None
+
+
+def _agree(value: Any) -> int | None:
+    if value in AGREEING:
+        return 1
+    if value in DISAGREEING:
+        return 0
+    return None
+
+
+def pulse_frame(session: Any, initiative_id: int) -> pl.DataFrame:
+    """initiative_id, participant (True), before_/after_ agree and rating, one row per
+    participant who answered the pulse before (after: null if they did not answer later)."""
+    from sharedground.initiatives.models import Participant, ParticipantCode, PulseTimepoint
+    from sharedground.store import Response
+
+    codes = set(
+        session.scalars(
+            select(ParticipantCode.code)
+            .join(Participant, Participant.id == ParticipantCode.participant_id)
+            .where(Participant.initiative_id == initiative_id)
+        )
+    )
+    waves = dict(
+        session.execute(
+            select(PulseTimepoint.timepoint, PulseTimepoint.wave_id).where(
+                PulseTimepoint.initiative_id == initiative_id
+            )
+        ).all()
+    )
+    answers: dict[str, dict[str, dict[str, Any]]] = {}
+    for point in ("before", "after"):
+        if point not in waves:
+            answers[point] = {}
+            continue
+        answers[point] = {
+            key: dict(doc)
+            for key, doc in session.execute(
+                select(Response.respondent_key, Response.answers).where(
+                    Response.wave_id == waves[point]
+                )
+            )
+            if key in codes
+        }
+    rows = []
+    for code in sorted(answers["before"]):
+        b, a = answers["before"][code], answers["after"].get(code)
+        rows.append(
+            {
+                "initiative_id": initiative_id,
+                "participant": True,
+                "before_agree": _agree(b.get("work_as_team")),
+                "after_agree": None if a is None else _agree(a.get("work_as_team")),
+                "before_rating": _rating(b.get("local_rating")),
+                "after_rating": None if a is None else _rating(a.get("local_rating")),
+            }
+        )
+    schema = {
+        "initiative_id": pl.Int64,
+        "participant": pl.Boolean,
+        "before_agree": pl.Int64,
+        "after_agree": pl.Int64,
+        "before_rating": pl.Int64,
+        "after_rating": pl.Int64,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+#: The pulse items as the trust report names them in its before/after tests.
+ITEM_LABELS = {
+    "agree": "Doctors and managers work well together as a team (agreeing)",
+    "rating": "Overall rating of working relationships (1 to 5)",
+}
+TEST_NAMES = {"mcnemar": "exact McNemar", "signed_rank": "Wilcoxon signed-rank", "sign": "sign"}
+
+
+def paired_rows(session: Any, initiative_id: int, threshold: int) -> list[dict[str, str]]:
+    """The participants' paired tests as a trust report prints them: item, test, pairs,
+    lost to follow-up, change (percentage points for agreeing, points for the rating), its
+    95% interval and p; a test on fewer pairs than `threshold` is "not enough to judge"."""
+    from sharedground.evaluation.beforeafter import before_after
+
+    frame = pulse_frame(session, initiative_id)
+    if frame.height == 0:
+        return []
+    rows = []
+    for result in before_after(frame, {"agree": "agree", "rating": "rating"}, min_pairs=threshold):
+        scale, digits = (100.0, 1) if result.item == "agree" else (1.0, 2)
+        for t in result.participants.tests:
+            judged = t.p_value is not None
+            rows.append(
+                {
+                    "item": ITEM_LABELS[result.item],
+                    "test": TEST_NAMES[t.test],
+                    "pairs": str(t.n_pairs),
+                    "lost": str(t.n_lost),
+                    "change": f"{t.estimate * scale:+.{digits}f}"
+                    if judged and t.estimate is not None
+                    else "–",
+                    "interval": f"{t.ci_low * scale:+.{digits}f} to {t.ci_high * scale:+.{digits}f}"
+                    if judged and t.ci_low is not None and t.ci_high is not None
+                    else "–",
+                    "p": f"{t.p_value:.3f}" if t.p_value is not None else "not enough to judge",
+                }
+            )
+    return rows
+
+
+def survey_table(session: Any, waves: list[str]) -> tuple[pl.DataFrame, dict[int, Any]]:
+    """The stored survey waves as the what-works comparison reads them, and each period's
+    date.
+
+    Responses: trust, wave (1, 2, ... in the order of `waves`), role, positive (rated local
+    relationships 4 or 5 of 5, table 2.1) and rating (1-5); respondents without a trust or a
+    rating are left out. A period's date is the wave's opening date, else its first
+    submission (the day an initiative must have started by to count as started before it).
+    """
+    from sqlalchemy import func
+
+    from sharedground.evaluation.tables import EvaluationInputError
+    from sharedground.store import Organisation, Response, Wave
+
+    rows: list[tuple[str, int, str, int]] = []
+    dates: dict[int, Any] = {}
+    for period, name in enumerate(waves, start=1):
+        wave = session.scalars(select(Wave).where(Wave.name == name)).first()
+        if wave is None:
+            raise EvaluationInputError(f"no wave named {name!r} in the database")
+        first = session.scalar(
+            select(func.min(Response.submitted_on)).where(Response.wave_id == wave.id)
+        )
+        dates[period] = wave.opens or first
+        if dates[period] is None:
+            raise EvaluationInputError(
+                f"wave {name!r} has no opening date and no dated response: give it one"
+            )
+        for code, role, answers in session.execute(
+            select(Organisation.code, Response.role, Response.answers)
+            .join(Organisation, Organisation.id == Response.organisation_id)
+            .where(Response.wave_id == wave.id)
+        ):
+            rating = _rating((answers or {}).get("local_rating"))
+            if rating is not None:
+                rows.append((code, period, role, rating))
+    frame = pl.DataFrame(
+        rows,
+        schema={"trust": pl.String, "wave": pl.Int64, "role": pl.String, "rating": pl.Int64},
+        orient="row",
+    ).with_columns((pl.col("rating") >= 4).cast(pl.Int8).alias("positive"))
+    return frame, dates
+
+
+def register_trusts(session: Any, dates: dict[int, Any], trusts: list[str]) -> pl.DataFrame:
+    """The `trusts` table from the register: each trust's first started initiative's kind and
+    cohort (the first period dated on or after its actual start); see
+    `kinds.trusts_from_register`. Initiatives not yet started (no actual start) do not count."""
+    from sharedground.evaluation.kinds import trusts_from_register
+    from sharedground.initiatives.models import Initiative
+    from sharedground.store import Organisation
+
+    started = session.execute(
+        select(Organisation.code, Initiative.kind, Initiative.actual_start)
+        .join(Organisation, Organisation.id == Initiative.organisation_id)
+        .where(Initiative.actual_start.is_not(None))
+    ).all()
+    initiatives = pl.DataFrame(
+        [tuple(r) for r in started],
+        schema={"trust": pl.String, "kind": pl.String, "start_date": pl.Date},
+        orient="row",
+    )
+    return trusts_from_register(initiatives, dates, trusts)
