@@ -206,3 +206,29 @@ def test_a_total_needs_no_more_width_than_the_printed_totals_leave() -> None:
     withheld[1, :] = False
     narrow = intervals(table, [(0, 0)], need, exact=True)[(0, 0)]
     assert narrow["total"].width < need[(0, 0)]["total"]
+
+
+def test_a_trust_charts_hide_the_other_trusts_where_its_own_figure_is_withheld(
+    store: Store, instrument: Instrument, tmp_path: Path
+) -> None:
+    """The "Other trusts" bars are the nation less this trust: beside the national chart
+    their exact shares would give back the trust's withheld answers, so they go with it."""
+    from sharedground.report.compose import compose
+
+    sizes = {t: {r: 12 for r in ROLES} for t in ("RA1", "RB2", "RC3", "RD4")}
+    sizes["RS9"] = {"chief_executive": 1, "medical_director": 1, "clinical_director": 2}
+    rows = composed(instrument, sizes)
+    import_file(store, write_rows(tmp_path / "w.csv", instrument, rows), "w", instrument)
+    context = build.load(store, "w")
+    for trust, hidden in (("RS9", True), ("RA1", False)):
+        page = compose(build.trust_input(context, trust))
+        likert = [c for c in page.charts if "likert" in c.id]
+        assert likert
+        others = [r for c in likert for r in c.data_rows if r[0].endswith("— Other trusts")]
+        mine = [r for c in likert for r in c.data_rows if r[0].endswith("— This trust")]
+        assert others and len(others) == len(mine)
+        for own, rest in zip(mine, others, strict=True):
+            if hidden:
+                assert own[1:] == rest[1:] == ["–"] * 4
+            # Wherever this trust's bar is withheld, so is the others'.
+            assert (own[1:] == ["–"] * 4) == (rest[1:] == ["–"] * 4)

@@ -178,4 +178,22 @@ def test_no_withheld_cell_is_pinned_by_what_is_printed(
             for slot, value in enumerate(combo):
                 possible[slot].add(value)
     for slot, i in enumerate(hidden):
+        if denominators[i] == 0:
+            continue  # a group nobody is in: knowing its count is knowing about no one
         assert len(possible[slot]) >= 2, (i, counts, denominators, k, withheld)
+
+
+def test_an_empty_role_is_no_partner_for_a_small_one(store: Store, tmp_path: Path) -> None:
+    # No chief executive commented; 3 medical directors did. The empty group cannot hide
+    # them, so the next smallest group is withheld with them and the total gives none away.
+    role_wave(
+        store,
+        tmp_path,
+        {"medical_director": 3, "directorate_manager": 12, "clinical_director": 20},
+    )
+    with store.session() as session:
+        sources.add_comments(store, session, store.get_wave(session, "r"))
+        frame = frames.save(session, frames.builtin("dmr-themes"))
+        result = themes.table(store, session, store.get_wave(session, "r"), frame)
+    assert result.commenters == [None, None, None, 20]
+    assert result.total_commenters == 35

@@ -129,8 +129,14 @@ def _likert_chart(table: TableView, data: ReportInput) -> Chart | None:
         values: dict[str, list[float] | None] = {}
         if trust:
             own = by_group.get(TRUST, {})
-            values[TRUST] = None if row.overall.suppressed else charts.shares(own, item.reverse)
-            values[OTHERS] = charts.shares(by_group.get(OTHERS, {}), item.reverse)
+            hidden = row.overall.suppressed
+            values[TRUST] = None if hidden else charts.shares(own, item.reverse)
+            # The other trusts are the nation less this trust: beside the national chart
+            # their exact shares would give back the trust's withheld answers, so they go
+            # with it.
+            values[OTHERS] = (
+                None if hidden else charts.shares(by_group.get(OTHERS, {}), item.reverse)
+            )
         else:
             totals: dict[str, int] = {}
             for counts in by_group.values():

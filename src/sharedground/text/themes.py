@@ -13,8 +13,9 @@ commenters coded / not coded by group, over the groups shown only.
 Suppression, at the wave's threshold k:
 
 * a group with fewer than k commenters is withheld whole, and more groups with it until the
-  withheld ones hold k or more commenters and are two or more (`analysis.suppression`), so
-  "all commenters minus the groups shown" cannot give a small group away;
+  withheld ones hold k or more commenters and are two or more (`analysis.suppression`, over
+  the groups someone is in: an empty group is no partner), so "all commenters minus the
+  groups shown" cannot give a small group away;
 * in a shown group, a cell is withheld when fewer than k respondents carry the code or fewer
   than k commenters do not (the complement is derivable from the commenters shown);
 * then within each row, more cells are withheld, smallest first, until the withheld cells are
@@ -148,7 +149,8 @@ def _row_cells(
         return [not s for s in shown], False
 
     def held() -> list[int]:
-        return [i for i in range(n) if withheld[i]]
+        # A group nobody is in hides nothing, and cannot hide another group's cell either.
+        return [i for i in range(n) if withheld[i] and denominators[i] > 0]
 
     def counts_short() -> bool:
         return sum(counts[i] for i in held()) < k
@@ -162,7 +164,7 @@ def _row_cells(
         return bool(held()) and (len(held()) == 1 or counts_short() or others_short())
 
     while weak():
-        open_ = [i for i in range(n) if not withheld[i]]
+        open_ = [i for i in range(n) if not withheld[i] and denominators[i] > 0]
         if not open_:
             break
         if not counts_short() and others_short():
@@ -209,7 +211,15 @@ def table(
         [sum(1 for g in data.group_of.values() if g == group) for group in groups], dtype=np.int64
     )
     total = int(commenters.sum())
-    group_withheld, total_withheld = suppress(commenters, total, k)
+    # Only groups someone is in take part: an empty group withheld beside a small one would
+    # leave the small one's size as the total minus the groups shown (as the disclosure
+    # decision's margins do). An empty group is withheld, since 0 is under the threshold.
+    present = commenters > 0
+    group_withheld = np.ones(len(groups), dtype=bool)
+    total_withheld = total < k
+    if present.any():
+        hidden, total_withheld = suppress(commenters[present], total, k)
+        group_withheld[present] = hidden
     shown = [not bool(w) for w in group_withheld]
     rows = []
     for flat in flatten(stored_def(frame)):
