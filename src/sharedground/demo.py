@@ -1,4 +1,6 @@
-"""The demo: a fresh database with the synthetic 2015 and 2002 cohorts, summarised.
+"""The demo: a fresh database with the synthetic 2015 and 2002 cohorts, summarised, and a
+small synthetic programme of initiatives (register, cohorts, pulse answers and five yearly
+survey waves of its own trusts) evaluated from the database into the report's "What works".
 
 Later stages (analysis, reports) add themselves here so that `make demo` always shows the
 whole pipeline on an embedded SQLite database.
@@ -9,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import polars as pl
 from rich.console import Console
@@ -18,9 +20,6 @@ from sqlalchemy import func, select
 from sharedground import synth
 from sharedground.exchange.importer import import_file
 from sharedground.store import Contact, Response, Store
-
-if TYPE_CHECKING:
-    from sharedground.synth.scenario import Scenario
 
 
 @dataclass
@@ -77,19 +76,78 @@ def _frame(
     )
 
 
-def _register_programme(store: Store, scenario: Scenario, console: Console) -> None:
-    """Register synth's 200-trust programme of initiatives, with cohorts and pulse (once)."""
+#: The demo's programme: 60 trusts (codes PT001...) over five yearly waves, about 9,000
+#: respondents; the 200-trust scenario is `sharedground synth --scenario programme`.
+PROGRAMME_TRUSTS = 60
+PROGRAMME_TRUST_PREFIX = "P"
+
+
+def _programme(
+    store: Store, out: Path, seed: int, console: Console, *, trusts: int = PROGRAMME_TRUSTS
+) -> tuple[dict[str, Any], int | None]:
+    """Load the synthetic programme (once) and evaluate it from the database; the evaluation
+    document is written to `out/evaluation.json` for `report --evaluation`. Returns it and
+    the id of an initiative with before/after pulse answers (for the next step)."""
+    import json
+
+    from sharedground.evaluation import summary
+    from sharedground.evaluation.store import programme_tables
+    from sharedground.initiatives.models import PulseTimepoint
+    from sharedground.synth.scenario import ScenarioConfig, generate_scenario
+    from sharedground.synth.scenario_load import WAVE_PREFIX, load_scenario
+
+    config = ScenarioConfig(trusts=trusts)
+    with store.session() as session:
+        there = store.find_wave(session, f"{WAVE_PREFIX}{config.waves[0]}") is not None
+    if not there:
+        with console.status("Loading a synthetic programme of initiatives"):
+            scenario = generate_scenario(seed, config)
+            loaded = load_scenario(store, scenario, trust_prefix=PROGRAMME_TRUST_PREFIX)
+            scenario.truth.write_csv(out / "programme-truth.csv")
+        console.print(
+            f"Programme: {loaded.initiatives} initiatives in {trusts} trusts, "
+            f"{loaded.participants} participants, {loaded.pulse_answers} pulse answers "
+            "(cohorts, colleagues and monthly), "
+            f"{loaded.responses} survey responses in waves {', '.join(loaded.waves)} "
+            f"(planted effects: {out / 'programme-truth.csv'})"
+        )
+    with console.status("Evaluating the programme from the database"):
+        doc = summary.evaluate(programme_tables(store))
+    path = out / "evaluation.json"
+    path.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
+    rolled = sorted({r["kind"] for r in doc["what_works"] if r["verdict"] == "roll out"})
+    console.print(
+        f"What works: {len(doc['what_works'])} kind-and-measure estimates ({path}); "
+        f"'roll out' on some measure: {', '.join(rolled) or 'none'}"
+    )
+    with store.session() as session:
+        example = session.scalar(
+            select(PulseTimepoint.initiative_id).order_by(PulseTimepoint.initiative_id).limit(1)
+        )
+    return doc, example
+
+
+def _example_trust_report(store: Store, initiative: int, out: Path, console: Console) -> Path:
+    """The report of the trust running `initiative`, on the programme's last wave: its "Your
+    initiatives" with the pulse's figures and the before/after tests."""
     from sharedground.initiatives.models import Initiative
-    from sharedground.initiatives.scenario import load_synthetic
+    from sharedground.report.write import trust_reports
+    from sharedground.store.schema import Organisation
+    from sharedground.synth.scenario import ScenarioConfig
+    from sharedground.synth.scenario_load import WAVE_PREFIX
 
     with store.session() as session:
-        if session.scalar(select(func.count()).select_from(Initiative)):
-            return
-    loaded = load_synthetic(store, scenario.tables(), actor="demo")
-    console.print(
-        f"Initiatives: {loaded.initiatives} registered in a synthetic 200-trust programme, "
-        f"{loaded.participants} participants, {loaded.answers} pulse answers"
-    )
+        code = session.scalar(
+            select(Organisation.code)
+            .join(Initiative, Initiative.organisation_id == Organisation.id)
+            .where(Initiative.id == initiative)
+        )
+    assert code is not None
+    wave = f"{WAVE_PREFIX}{ScenarioConfig().waves[-1]}"
+    with console.status(f"Writing the report of trust {code} on wave {wave}"):
+        files = trust_reports(store, wave, out, trusts=[code], workers=1)[code]
+    console.print(f"Trust report of {code} (its initiatives, before and after): {files.html}")
+    return files.html
 
 
 def run(
@@ -114,15 +172,11 @@ def run(
         )
         if which == "2015":
             _frame(store, frame, wave_name, out / "frame-2015.csv", seed, console)
-    from sharedground.synth.scenario import generate_scenario
-
-    # One synthetic programme (planted effects) for the register and its evaluation.
-    scenario = generate_scenario(seed)
-    _register_programme(store, scenario, console)
+    evaluation, example = _programme(store, out, seed, console)
     with store.session() as session:
         for wave in store.list_waves(session):
-            if wave.name.startswith("initiative-"):
-                continue  # the programme's pulse waves: `sharedground pulse results` shows them
+            if wave.instrument.key == "dmr-pulse":  # an initiative's pulse: summarised above
+                continue
             instrument = store.instrument_of(wave)
             if not summary.roles:
                 summary.roles = instrument.role_ids()
@@ -141,7 +195,10 @@ def run(
         f"Export it:  sharedground export --wave 2015 --format xlsx --out {out}/2015.xlsx "
         f"{db_option}",
     ]
-    evaluation = _evaluate_programme(out, scenario, seed, console, summary)
+    summary.next_steps.append(
+        f"Evaluate the programme:  sharedground evaluate --register {db_option}"
+        + (f"   (one initiative's before/after: add --initiative {example})" if example else "")
+    )
     from sharedground.report.write import national_report
 
     with console.status("Writing the national report of 2015, compared with 2002"):
@@ -149,36 +206,9 @@ def run(
             store, "2015", out / "report", compare="2002", evaluation=evaluation
         )
     console.print(f"National report: {report.html} and {report.pdf}")
+    if example is not None:
+        trust_report = _example_trust_report(store, example, out / "report", console)
+        summary.next_steps.append(f"A programme trust's report:  {trust_report}")
     summary.next_steps.append(f"Read the report:  {report.html}  (PDF: {report.pdf})")
     store.dispose()
     return summary
-
-
-def _evaluate_programme(
-    out: Path, scenario: Scenario, seed: int, console: Console, summary: DemoSummary
-) -> dict[str, Any]:
-    """The synthetic programme of initiatives (planted effects) and its evaluation, for the
-    national report's "What works" (until the register holds a programme of its own)."""
-    import json
-
-    from sharedground.evaluation.summary import Tables, evaluate
-
-    directory = out / "programme"
-    with console.status("Evaluating a synthetic programme of initiatives"):
-        directory.mkdir(parents=True, exist_ok=True)
-        for name, frame in scenario.tables().items():
-            frame.write_csv(directory / f"{name}.csv")
-        tables = Tables(
-            scenario.responses, scenario.trusts, scenario.pulse, scenario.monthly,
-            scenario.initiatives,
-        )  # fmt: skip
-        doc = evaluate(tables, replicates=999, seed=seed)
-        (out / "evaluation.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
-    roll_out = sorted({r["kind"] for r in doc["what_works"] if r["verdict"] == "roll out"})
-    console.print(
-        f"Programme of initiatives: {scenario.initiatives.height} initiatives in "
-        f"{scenario.trusts.height} trusts ({directory}); 'roll out' on some measure: "
-        f"{', '.join(roll_out) or 'none'}"
-    )
-    summary.next_steps.append(f"Evaluate the programme:  sharedground evaluate --from {directory}")
-    return doc

@@ -95,8 +95,8 @@ def test_mistakes_are_one_line(tmp_path: Path, programme: Path) -> None:
         main, ["evaluate", "--scenario", "programme", "--from", str(programme)]
     )
     assert result.exit_code == 2 and "exactly one" in result.output
-    result = CliRunner().invoke(main, ["evaluate", "--register"])
-    assert result.exit_code == 2 and "--register needs --initiative ID" in result.output
+    result = CliRunner().invoke(main, ["evaluate", "--waves", "a,b", "--from", str(programme)])
+    assert result.exit_code == 2 and "--waves goes with --register" in result.output
 
 
 def test_charts_are_written_as_svg(programme: Path, tmp_path: Path) -> None:

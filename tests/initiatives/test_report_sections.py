@@ -157,3 +157,31 @@ def test_trust_section_shows_its_initiatives_and_pulse(store: Store, tmp_path: P
     )
     assert "Coaching" not in text  # another trust's initiative
     assert _html(store, "RB2").css_first("table.pulse") is None
+
+
+def test_no_colleagues_section_without_colleagues_or_a_monthly_pulse(
+    store: Store, tmp_path: Path
+) -> None:
+    """The participants' tests are the `pulse-tests` table; the section beside it (colleagues
+    who did not take part, the monthly chart) is left out when there is neither."""
+    _wave(store, tmp_path)
+    ident = _add(store, "RA1", "paired_learning", stage="running", actual_start=D(2027, 1, 5))
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text(
+        "email,side\n"
+        + "".join(f"p{k}@t.nhs.uk,{'doctor' if k < 5 else 'manager'}\n" for k in range(8))
+    )
+    participants.import_cohort(store, ident, cohort, actor="t")
+    for point, opens in (("before", D(2027, 1, 10)), ("after", D(2027, 7, 1))):
+        pulse.create_timepoint(store, ident, point, opens=opens, closes=opens, actor="t")
+    with store.session() as session:
+        codes = sorted(pulse._codes_by_email(session, ident).values())
+    for point, rows in (
+        ("before", [(c, 2) for c in codes[:7]]),
+        ("after", [(c, 2 + k % 3) for k, c in enumerate(codes[:6])]),
+    ):
+        import_file(store, _answers(tmp_path / f"{point}.csv", rows),
+                    pulse.wave_name(ident, point), builtin("dmr-pulse"))  # fmt: skip
+    page = _html(store, "RA1")
+    assert page.css_first("table.pulse-tests") is not None
+    assert page.css_first(f"#initiative-{ident}") is None

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sharedground.initiatives import pulse, register, scenario
 from sharedground.initiatives.errors import InitiativeError
 from sharedground.initiatives.models import Initiative, Participant
-from sharedground.store import Response, Store
+from sharedground.store import Response, Store, Wave
 
 D = dt.date
 
@@ -96,6 +96,46 @@ def test_a_bad_programme_loads_nothing(store: Store) -> None:
         assert session.scalar(select(func.count()).select_from(Response)) == 0
 
 
+def test_non_participants_answers_go_in_under_their_own_codes(store: Store) -> None:
+    """The comparison answers (a trust's non-participants): one fresh `comparison-` code per
+    person, the same before and after, never counted in the cohort's figures; bad ones are
+    refused with the rest."""
+    specs, planted = programme(2)
+    others = [{"key": f"c{k}", "role": "clinical_director", "local_rating": "3"} for k in range(6)]
+    specs[0]["pulse"]["before"]["comparison"] = others
+    specs[0]["pulse"]["after"]["comparison"] = others[:4]
+    loaded = scenario.load_programme(store, specs)
+    assert loaded.answers == 18 + 10
+    with store.session() as session:
+        ident = session.scalars(select(Initiative.id).order_by(Initiative.id)).first()
+        assert ident is not None
+        keys = {
+            point: set(
+                session.scalars(
+                    select(Response.respondent_key)
+                    .join(Wave, Wave.id == Response.wave_id)
+                    .where(Wave.name == pulse.wave_name(ident, point))
+                )
+            )
+            for point in ("before", "after")
+        }
+        found = pulse.results(session, ident)
+    before = {k for k in keys["before"] if k.startswith(pulse.COMPARISON_PREFIX)}
+    after = {k for k in keys["after"] if k.startswith(pulse.COMPARISON_PREFIX)}
+    assert len(before) == 6 and after < before and len(after) == 4
+    assert found.cohort == 10 and found.responded == {"before": 10, "after": 8}
+    rating = next(c for c in found.changes["after"] if c.item == "local_rating")
+    assert rating.paired == 8 and rating.change == pytest.approx(planted[0])
+
+    bad, _ = programme(2)
+    bad[0]["pulse"]["before"]["comparison"] = [{"key": "c1"}, {"key": "c1", "local_rating": "9"}]
+    with pytest.raises(InitiativeError) as refused:
+        scenario.load_programme(store, bad)
+    text = str(refused.value)
+    assert "initiatives[0].pulse.before.comparison[1].key: missing or given twice" in text
+    assert "initiatives[0].pulse.before.comparison[1].local_rating: '9'" in text
+
+
 def test_synths_programme_loads_and_its_pulse_comes_back(store: Store) -> None:
     from sharedground.synth.scenario import ScenarioConfig, generate_scenario
 
@@ -132,17 +172,3 @@ def test_synths_programme_loads_and_its_pulse_comes_back(store: Store) -> None:
                 assert found["work_as_team"].change == pytest.approx(agree)
                 checked += 1
     assert checked >= 3
-
-
-def test_the_demo_registers_synths_programme_once(store: Store) -> None:
-    from rich.console import Console
-
-    from sharedground.demo import _programme
-    from sharedground.synth.scenario import generate_scenario
-
-    _programme(store, Console(quiet=True))
-    _programme(store, Console(quiet=True))  # a second demo run adds nothing
-    with store.session() as session:
-        count = session.scalar(select(func.count()).select_from(Initiative))
-        running = register.list_entries(session, stage="running")
-    assert count == generate_scenario(1).initiatives.height == len(running)

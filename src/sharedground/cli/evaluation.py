@@ -31,14 +31,15 @@ from sharedground.cli._common import console, database_option, open_store
 @click.option(
     "--register",
     is_flag=True,
-    help="Read the initiative's pulse answers from the database's initiative register "
-    "(with --initiative).",
+    help="Evaluate the database (--database): its register, survey waves and pulse answers "
+    "(with --initiative, that initiative's before/after and SPC).",
 )
 @click.option(
     "--waves",
     default=None,
     metavar="W1,W2,...",
-    help="With --register: the stored survey waves to compare, in time order.",
+    help="With --register: the stored survey waves to compare (default: every dated survey "
+    "wave answered by a trust with an initiative in the register).",
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Scenario seed.")
 @click.option("--initiative", type=int, default=None, help="One initiative: before/after, SPC.")
@@ -92,10 +93,8 @@ def evaluate(
         raise click.UsageError(
             "give exactly one of --from DIR, --scenario programme and --register"
         )
-    if register and initiative is None and not waves:
-        raise click.UsageError(
-            "--register needs --initiative ID (its pulse) or --waves W1,W2,... (what works)"
-        )
+    if waves and not register:
+        raise click.UsageError("--waves goes with --register")
     if sum(x is not None and x is not False for x in (initiative, kind, all_kinds or None)) > 1:
         raise click.UsageError("give at most one of --initiative, --kind and --all")
     if fmt in ("xlsx", "html") and out is None:
@@ -220,21 +219,15 @@ def _print(doc: dict[str, Any]) -> None:
 
 
 def _from_register(database: str | None, initiative: int | None, waves: list[str]) -> Any:
-    """The tables from the database: one initiative's participants' pulse, or the stored
-    survey waves with the register's started initiatives (what works)."""
-    import polars as pl
-
-    from sharedground.evaluation import register
-    from sharedground.evaluation.summary import Tables
+    """The tables from the database (`evaluation.store`): one initiative's pulse (its
+    participants, the trust's non-participants and its monthly pulse), or the survey waves
+    (`waves`, default: those of the register's trusts) with the register (what works)."""
+    from sharedground.evaluation.store import initiative_tables, programme_tables
 
     store = open_store(database)
     try:
-        with store.session() as session:
-            if initiative is not None:
-                empty = pl.DataFrame()
-                return Tables(empty, empty, register.pulse_frame(session, initiative))
-            responses, dates = register.survey_table(session, waves)
-            trusts = sorted(responses["trust"].unique().to_list())
-            return Tables(responses, register.register_trusts(session, dates, trusts))
+        if initiative is not None:
+            return initiative_tables(store, initiative)
+        return programme_tables(store, waves or None)
     finally:
         store.dispose()

@@ -54,6 +54,12 @@ from sharedground.cli.analysis import weights_options
     help="Add a 'What works' section to the national report from this file, written by "
     "`sharedground evaluate --format json`.",
 )
+@click.option(
+    "--what-works",
+    is_flag=True,
+    help="Add a 'What works' section to the national report evaluated from this database's "
+    "register and survey waves (as `sharedground evaluate --database` does).",
+)
 @weights_options
 @database_option
 def report(
@@ -72,6 +78,7 @@ def report(
     weighted_test: str,
     database: str | None,
     evaluation_file: Path | None = None,
+    what_works: bool = False,
 ) -> None:
     """Write the report of a wave: self-contained HTML and a PDF drawn from it.
 
@@ -85,8 +92,12 @@ def report(
     if trust and all_trusts:
         raise click.UsageError("give --trust CODE or --all-trusts, not both")
     evaluation = _evaluation(evaluation_file) if evaluation_file else None
-    if evaluation is not None and (trust or all_trusts):
-        raise click.UsageError("--evaluation adds to the national report only (for now)")
+    if evaluation is not None and what_works:
+        raise click.UsageError("give --evaluation FILE or --what-works, not both")
+    if (evaluation is not None or what_works) and (trust or all_trusts):
+        raise click.UsageError(
+            "--evaluation and --what-works add to the national report only (for now)"
+        )
     if weighted_test != "F":
         raise click.UsageError("the report's tests are Rao-Scott F; drop --test")
     from sharedground.analysis.weights.raking import WeightingError
@@ -128,6 +139,12 @@ def report(
                 only = next(iter(files.values()))
                 console.print(f"  {only.html}" + (f"\n  {only.pdf}" if only.pdf else ""))
         else:
+            if what_works:
+                from sharedground.evaluation import summary
+                from sharedground.evaluation.store import programme_tables
+
+                with console.status("Evaluating the initiatives in the register"):
+                    evaluation = summary.evaluate(programme_tables(store))
             with console.status("Writing the national report"):
                 written = national_report(
                     store, wave, out, pdf=pdf, context=context, evaluation=evaluation

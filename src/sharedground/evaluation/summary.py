@@ -95,15 +95,17 @@ def evaluate(
     control: str = "never",
     replicates: int = 999,
     seed: int = 0,
+    min_pairs: int | None = None,
 ) -> dict[str, Any]:
     """The evaluation document: what works (every kind, or `kind`) with event studies, or one
-    initiative's before/after tests and SPC chart."""
+    initiative's before/after tests and SPC chart (a test from fewer than `min_pairs` pairs,
+    by default the paired tests' own minimum, is "not enough to judge")."""
     from sharedground.evaluation.kinds import kind_effects
     from sharedground.evaluation.works import rule_text, what_works
 
     doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "control": control}
     if initiative is not None:
-        doc["initiative"] = _initiative(tables, initiative)
+        doc["initiative"] = _initiative(tables, initiative, min_pairs)
         return doc
     kinds = [kind] if kind else None
     if kind and kind not in set(tables.trusts["kind"].drop_nulls().to_list()):
@@ -136,13 +138,19 @@ def evaluate(
     return doc
 
 
-def _initiative(tables: Tables, initiative: int) -> dict[str, Any]:
+def _initiative(tables: Tables, initiative: int, min_pairs: int | None) -> dict[str, Any]:
     from sharedground.evaluation.beforeafter import CAVEAT, before_after
+    from sharedground.evaluation.paired import MIN_PAIRS
     from sharedground.evaluation.spc import initiative_chart
 
     if tables.pulse is None:
         raise EvaluationInputError("the pulse answers (pulse.csv) are needed for an initiative")
-    results = before_after(tables.pulse, ITEMS, initiative_id=initiative)  # type: ignore[arg-type]
+    results = before_after(
+        tables.pulse,
+        ITEMS,  # type: ignore[arg-type]
+        initiative_id=initiative,
+        min_pairs=min_pairs or MIN_PAIRS,
+    )
     if not results:
         raise EvaluationInputError(f"initiative {initiative}: no pulse answers")
     out: dict[str, Any] = {"initiative_id": initiative, "caveat": CAVEAT, "before_after": []}

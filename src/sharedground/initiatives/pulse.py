@@ -41,6 +41,10 @@ LIKERT_SCORE = {
     "strongly_disagree": 1.0,
 }
 _WEB_KEY = "web-link-"
+#: Key prefix of the answers of a trust's non-participants to an initiative's pulse (the
+#: comparison group of the evaluation's before/after): never a participant's code, so the
+#: cohort's own figures never count them.
+COMPARISON_PREFIX = "comparison-"
 
 
 def email_templates() -> Path:
@@ -54,6 +58,18 @@ def email_templates() -> Path:
 
 def wave_name(initiative_id: int, timepoint: str) -> str:
     return f"initiative-{initiative_id}-pulse-{timepoint}"
+
+
+#: The wave of an initiative's monthly pulse of its trust (one agreement item, `work_as_team`,
+#: asked each month of whoever answers, for the evaluation's SPC chart); linked to the
+#: initiative by this name, as it is no timepoint of the cohort.
+MONTHLY = "monthly"
+#: The role of a monthly answer: the monthly pulse does not ask it.
+MONTHLY_ROLE = "not_asked"
+
+
+def monthly_wave_name(initiative_id: int) -> str:
+    return wave_name(initiative_id, MONTHLY)
 
 
 def pulse_role(member: participants.Member) -> str:

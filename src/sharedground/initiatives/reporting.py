@@ -43,6 +43,9 @@ class TrustInitiative:
     #: (question, paired, before, after, change); the last three None when withheld.
     changes: tuple[tuple[str, int, float | None, float | None, float | None], ...] = ()
     threshold: int = 5
+    #: The evaluation's before/after tests (participants against the trust's non-participants)
+    #: as `_initiative.html` prints them; None without both a before and an after answer.
+    evaluation: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,11 @@ def _trust_entries(session: Session, entries: list[register.Entry]) -> list[Trus
             for c in results.changes.get("after", [])
         )
         since = e.actual_start or e.planned_start
+        tests = (
+            _tests(session, ident, results.threshold)
+            if results.responded.get("before") and results.responded.get("after")
+            else None
+        )
         found.append(
             TrustInitiative(
                 title=e.title,
@@ -111,9 +119,38 @@ def _trust_entries(session: Session, entries: list[register.Entry]) -> list[Trus
                 lost_after=results.lost_after,
                 changes=changes,
                 threshold=results.threshold,
+                evaluation=tests,
             )
         )
     return found
+
+
+def _tests(session: Session, ident: int, threshold: int) -> dict[str, Any] | None:
+    """The trust's non-participants' before/after tests and the difference from the
+    participants' change (none from fewer pairs than the pulse's threshold), and the SPC chart
+    of its monthly pulse, as the `init` of `_initiative.html` (headed at level 4); None when
+    the initiative has neither."""
+    import polars as pl
+
+    from sharedground.evaluation import summary
+    from sharedground.evaluation.paired import MIN_PAIRS
+    from sharedground.evaluation.store import monthly_series, pulse_answers
+    from sharedground.report.evaluation_page import initiative_context
+
+    answers = pulse_answers(session, ident)
+    if answers.is_empty():
+        return None
+    monthly = monthly_series(session, ident)
+    tables = summary.Tables(pl.DataFrame(), pl.DataFrame(), answers, monthly)
+    doc = summary.evaluate(tables, initiative=ident, min_pairs=max(MIN_PAIRS, threshold))
+    context = initiative_context(doc, tables)
+    # The participants' own tests are in the table above (`evaluation.register.paired_rows`):
+    # here only what that table has not, the colleagues' change and the monthly chart.
+    others = [t for t in context["tests"] if t["group"] != "participants"]
+    if not others and not context["charts"]:
+        return None
+    heading = "Beside colleagues who did not take part, and month by month"
+    return {**context, "tests": others, "level": 4, "heading": heading}
 
 
 def summarise(

@@ -15,11 +15,15 @@ plain mappings (what a YAML or JSON file holds), so it depends on nothing there:
       directorates: [Surgery]
       cohort:                        # kinds with a cohort only
         - {email: a@ra1.nhs.uk, side: doctor, directorate: Surgery}
+      monthly:                       # optional: the trust's monthly pulse, for SPC
+        - {month: 2026-07-01, n: 25, positive: 12}   # answers, and how many agreed
       pulse:                         # timepoint -> {opens, answers}
         before:
           opens: 2027-01-10
           answers:                   # keyed by the cohort's e-mail; stored by code only
             - {email: a@ra1.nhs.uk, local_rating: "3", work_as_team: tend_to_agree}
+          comparison:                # optional: the trust's non-participants, by any key
+            - {key: c1, role: clinical_director, local_rating: "3"}
 
 Everything is checked first and every problem listed (`InitiativeError`); nothing is
 written unless all of it can be. Rows go in by the batch (one statement per table and
@@ -149,8 +153,36 @@ def _check(
                             f"{where}.pulse.{point}.answers[{k}].{item}: {value!r} is not an "
                             "answer of dmr-pulse"
                         )
-        waves[point] = (opens, answers)
+        comparison = list(content.get("comparison") or [])
+        keys: set[str] = set()
+        for k, row in enumerate(comparison):
+            key = str(row.get("key") or "")
+            if not key or key in keys:
+                problems.append(
+                    f"{where}.pulse.{point}.comparison[{k}].key: missing or given twice"
+                )
+            keys.add(key)
+            for item, value in row.items():
+                if item != "key" and value is not None:
+                    kind_of = allowed.get(item)
+                    if kind_of is None or (kind_of and str(value) not in kind_of):
+                        problems.append(
+                            f"{where}.pulse.{point}.comparison[{k}].{item}: {value!r} is not "
+                            "an answer of dmr-pulse"
+                        )
+        waves[point] = (opens, answers, comparison)
+    monthly = []
+    for k, entry in enumerate(spec.get("monthly") or []):
+        month = _day(entry.get("month"), f"{where}.monthly[{k}].month", problems)
+        n, positive = entry.get("n"), entry.get("positive")
+        if not isinstance(n, int) or not isinstance(positive, int) or not 0 <= positive <= n:
+            problems.append(
+                f"{where}.monthly[{k}]: n and positive must be whole numbers, 0 <= positive <= n"
+            )
+        elif month is not None:
+            monthly.append((month, n, positive))
     return {
+        "monthly": monthly,
         "trust": trust,
         "kind": kind,
         "title": title,
@@ -277,7 +309,11 @@ def load_programme(
         planned = [
             (row, point, opens)
             for row, s in zip(rows, specs, strict=True)
-            for point, (opens, _given) in s["pulse"].items()
+            for point, (opens, _given, _comparison) in s["pulse"].items()
+        ] + [
+            (row, pulse.MONTHLY, s["monthly"][0][0])
+            for row, s in zip(rows, specs, strict=True)
+            if s["monthly"]
         ]
         names = [pulse.wave_name(row.id, point) for row, point, _ in planned]
         taken = (
@@ -309,12 +345,20 @@ def load_programme(
                 {"initiative_id": row.id, "timepoint": point,
                  "wave_id": wave_ids[name], "due_on": opens}
                 for name, (row, point, opens) in zip(names, planned, strict=True)
+                if point != pulse.MONTHLY  # not a timepoint of the cohort
             ],
             batch,
         )  # fmt: skip
         waves = len(names)
         for row, s in zip(rows, specs, strict=True):
-            for point, (opens, given) in s["pulse"].items():
+            # A non-participant's key gets one fresh random code per initiative, the same at
+            # every timepoint (so their answers pair), prefixed so it is never a cohort code.
+            others = {
+                key: pulse.COMPARISON_PREFIX + new_code()
+                for _o, _g, comparison in s["pulse"].values()
+                for key in {str(c["key"]) for c in comparison}
+            }
+            for point, (opens, given, comparison) in s["pulse"].items():
                 wave_id = wave_ids[pulse.wave_name(row.id, point)]
                 side = {p["email"]: p for p in s["cohort"]}
                 for p in s["cohort"]:
@@ -338,6 +382,32 @@ def load_programme(
                          "organisation_id": row.organisation_id, "mode": "online",
                          "submitted_on": opens, "answers": doc}
                     )  # fmt: skip
+                for other in comparison:
+                    doc = {
+                        k: str(v) for k, v in other.items()
+                        if k not in ("key", "role") and v is not None
+                    }  # fmt: skip
+                    answers.append(
+                        {"wave_id": wave_id, "respondent_key": others[str(other["key"])],
+                         "role": other.get("role") or "other_manager",
+                         "organisation_id": row.organisation_id, "mode": "online",
+                         "submitted_on": opens, "answers": doc}
+                    )  # fmt: skip
+        from sharedground.evaluation.items import answers_of  # the item read back for SPC
+
+        for row, s in zip(rows, specs, strict=True):
+            if not s["monthly"]:
+                continue
+            wave_id = wave_ids[pulse.monthly_wave_name(row.id)]
+            # Anonymous answers of one item: keyed by month and number, nobody's code.
+            for month, n, positive in s["monthly"]:
+                answers.extend(
+                    {"wave_id": wave_id, "respondent_key": f"monthly-{month}-{k}",
+                     "role": pulse.MONTHLY_ROLE, "organisation_id": row.organisation_id,
+                     "mode": "online", "submitted_on": month,
+                     "answers": answers_of(1 if k < positive else 0, None)}
+                    for k in range(n)
+                )  # fmt: skip
         _insert(session, Contact, contacts, batch)
         _insert(session, Response, answers, batch)
         audit(
