@@ -39,4 +39,5 @@ def test_the_demo_programme_is_loaded_once_and_evaluated(store: Store, tmp_path:
         assert session.scalar(select(func.count()).select_from(Initiative)) == count
     assert [r["effect"] for r in again["what_works"]] == [r["effect"] for r in doc["what_works"]]
     page = render_evaluation_html(doc)
-    assert page.count('title="Share rating the relationship positively (all roles)"') == 4
+    label = "Share agreeing doctors and managers work well as a team (all roles)"
+    assert page.count(f'title="{label}"') == 4

@@ -35,12 +35,19 @@ class Measure:
 
 
 DEFAULT_MEASURES: tuple[Measure, ...] = (
-    Measure("positive", "positive", "Share rating the relationship positively (all roles)"),
+    # "Positive" is agreement that doctors and managers work well together as a team
+    # (`evaluation.items`: the survey's `work_as_team`, the pulse's "agree"); the label says
+    # so, as the measure read from a stored wave is exactly that.
+    Measure(
+        "positive",
+        "positive",
+        "Share agreeing doctors and managers work well as a team (all roles)",
+    ),
     Measure("rating", "rating", "Mean rating of the relationship, 1-5 (all roles)"),
     Measure(
         "positive_cd",
         "positive",
-        "Share rating the relationship positively (clinical directors)",
+        "Share agreeing doctors and managers work well as a team (clinical directors)",
         ("clinical_director",),
     ),
 )
