@@ -16,6 +16,7 @@ import click
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from sqlalchemy.orm import Session
 
     from sharedground.store import Store
 
@@ -100,6 +101,20 @@ def open_store(database: str | None, *, check: bool = True) -> Store:
             store.dispose()  # an unused pool would otherwise leak its connection
             raise
     return store
+
+
+@contextmanager
+def store_session(database: str | None) -> Iterator[Session]:
+    """A session of the checked store, committed on success; the store is disposed after.
+
+    Most commands open the store for one transaction: this is that, in one place.
+    """
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            yield session
+    finally:
+        store.dispose()
 
 
 def note_held(store: Store, wave: str) -> None:

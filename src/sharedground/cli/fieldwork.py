@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sharedground.cli._common import console, console_err, database_option, open_store, progress_bar
+from sharedground.cli._common import (
+    console,
+    console_err,
+    database_option,
+    open_store,
+    progress_bar,
+    store_session,
+)
 from sharedground.fieldwork.defaults import DEFAULT_BASE_URL, DEFAULT_KEY_FILE, KEY_ENV
 from sharedground.store.errors import StoreError
 
@@ -630,13 +637,9 @@ def admin_create(
     """Create an admin account (the first administrator is made this way)."""
     from sharedground.fieldwork import accounts
 
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            accounts.create_user(session, username, password, role, trust)
-            accounts.audit(session, "command line", "create account", username, {"role": role})
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        accounts.create_user(session, username, password, role, trust)
+        accounts.audit(session, "command line", "create account", username, {"role": role})
     where = f" for {trust}" if trust else ""
     console.print(f"[green]Created[/] {role} {username!r}{where}")
 

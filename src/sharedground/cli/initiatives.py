@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from sharedground.cli._common import console, database_option, open_store
+from sharedground.cli._common import console, database_option, open_store, store_session
 
 ACTOR = "command line"
 
@@ -122,12 +122,8 @@ def list_(
     """List the register (optionally one trust, kind or stage)."""
     from sharedground.initiatives import register
 
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            entries = register.list_entries(session, trust=trust, kind=kind, stage=stage)
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        entries = register.list_entries(session, trust=trust, kind=kind, stage=stage)
     if fmt == "json":
         click.echo(json.dumps([_as_json(e) for e in entries], indent=2, default=str))
         return
@@ -168,12 +164,8 @@ def show(ident: int, trust: str | None, fmt: str, database: str | None) -> None:
     """Show an initiative with its stage and progress history."""
     from sharedground.initiatives import register
 
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            e = register.show(session, ident, trust)
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        e = register.show(session, ident, trust)
     if fmt == "json":
         click.echo(json.dumps(_as_json(e), indent=2, default=str))
         return
@@ -233,12 +225,8 @@ def update(
         changes["directorates"] = []
     elif directorates:
         changes["directorates"] = list(directorates)
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            register.update(session, ident, actor=actor, **changes)
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        register.update(session, ident, actor=actor, **changes)
     console.print(f"[green]Updated[/] initiative {ident}")
 
 
@@ -255,12 +243,8 @@ def end(
     """End an initiative on a day, with the reason."""
     from sharedground.initiatives import register
 
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            register.end(session, ident, actor=actor, on=on, reason=reason, trust=trust)
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        register.end(session, ident, actor=actor, on=on, reason=reason, trust=trust)
     console.print(f"[green]Ended[/] initiative {ident} on {on}")
 
 
@@ -376,13 +360,9 @@ def participants_list(ident: int, trust: str | None, database: str | None) -> No
     """List the cohort by side."""
     from sharedground.initiatives import participants as lib
 
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            lib.cohort_initiative(session, ident, trust)
-            people = lib.members(session, ident)
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        lib.cohort_initiative(session, ident, trust)
+        people = lib.members(session, ident)
     for m in people:
         click.echo(
             f"{m.side:8} {m.email:40} {m.name or '-':30} {m.role or '-':20} {m.directorate or '-'}"
@@ -444,13 +424,9 @@ def pairs_list(ident: int, trust: str | None, database: str | None) -> None:
     from sharedground.initiatives import pairs as lib
     from sharedground.initiatives import participants as plib
 
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            plib.cohort_initiative(session, ident, trust)
-            found = lib.list_pairs(session, ident)
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        plib.cohort_initiative(session, ident, trust)
+        found = lib.list_pairs(session, ident)
     for p in found:
         flag = "  NOTHING LOGGED FOR 6 WEEKS" if p.stale else ""
         click.echo(
@@ -472,13 +448,9 @@ def pairs_set(
     """Pair a doctor and a manager by hand (before confirming)."""
     from sharedground.initiatives import pairs as lib
 
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            pair = lib.set_pair(session, ident, doctor, manager, actor=actor, trust=trust)
-            pair_id = pair.id
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        pair = lib.set_pair(session, ident, doctor, manager, actor=actor, trust=trust)
+        pair_id = pair.id
     console.print(f"[green]Pair {pair_id}[/] proposed: {doctor} + {manager}")
 
 
@@ -491,12 +463,8 @@ def pairs_confirm(ident: int, trust: str | None, actor: str, database: str | Non
     """Confirm every proposed pair."""
     from sharedground.initiatives import pairs as lib
 
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            confirmed = lib.confirm(session, ident, actor=actor, trust=trust)
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        confirmed = lib.confirm(session, ident, actor=actor, trust=trust)
     console.print(f"[green]Confirmed[/] {confirmed} pair(s)")
 
 
@@ -528,22 +496,18 @@ def pairs_log(
     """Log a pair's meeting, shadowing day, workshop or joint-project step."""
     from sharedground.initiatives import pairs as lib
 
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            lib.log_activity(
-                session,
-                ident,
-                pair_id,
-                on=on,
-                kind=kind,
-                attended=attended.split(","),
-                minutes=minutes,
-                actor=actor,
-                trust=trust,
-            )
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        lib.log_activity(
+            session,
+            ident,
+            pair_id,
+            on=on,
+            kind=kind,
+            attended=attended.split(","),
+            minutes=minutes,
+            actor=actor,
+            trust=trust,
+        )
     console.print(f"[green]Logged[/] {kind} of pair {pair_id} on {on}")
 
 
@@ -626,13 +590,9 @@ def pulse_results(ident: int, trust: str | None, database: str | None) -> None:
     from sharedground.initiatives import pulse as lib
     from sharedground.initiatives import register
 
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            register.get(session, ident, trust)
-            found = lib.results(session, ident)
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        register.get(session, ident, trust)
+        found = lib.results(session, ident)
     click.echo(f"cohort: {found.cohort}")
     if found.unkeyed:
         click.echo(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sharedground.cli._common import console, database_option, open_store
+from sharedground.cli._common import console, database_option, open_store, store_session
 
 if TYPE_CHECKING:
     from sharedground.text.frames import FrameDef
@@ -147,13 +147,9 @@ def code(csv_file: Path, coder: str, frame_name: str, database: str | None) -> N
     """Import one coder's codings from CSV (source, code[, start, end, memo]), all or none."""
     from sharedground.text import coding, frames
 
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            frame = frames.get(session, frame_name)
-            count = coding.import_csv(session, csv_file, frame, coder)
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        frame = frames.get(session, frame_name)
+        count = coding.import_csv(session, csv_file, frame, coder)
     console.print(f"{count} coding(s) by {coder} recorded against {frame_name}.")
 
 
@@ -169,14 +165,10 @@ def resolve(
     """Settle a disagreement in the team's coding (coder `team`)."""
     from sharedground.text import coding, frames, sources
 
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            frame = frames.get(session, frame_name)
-            source = sources.get_source(session, source_id)
-            coding.resolve(session, frame, source, code_key, keep=keep)
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        frame = frames.get(session, frame_name)
+        source = sources.get_source(session, source_id)
+        coding.resolve(session, frame, source, code_key, keep=keep)
     console.print(f"team: {code_key} {'kept on' if keep else 'dropped from'} source {source_id}.")
 
 
@@ -188,12 +180,8 @@ def adopt(frame_name: str, coder: str, database: str | None) -> None:
     """Start the team's coding from one coder's; then `text resolve` the disagreements."""
     from sharedground.text import coding, frames
 
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            count = coding.adopt(session, frames.get(session, frame_name), coder)
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        count = coding.adopt(session, frames.get(session, frame_name), coder)
     console.print(f"{count} coding(s) of {coder} copied into the team's coding.")
 
 
@@ -207,12 +195,8 @@ def codes_list(database: str | None) -> None:
     from sharedground.text import frames
 
     console.print("built-in: " + ", ".join(frames.list_builtin()))
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            stored = [(f.key, f.version, f.title) for f in frames.list_stored(session)]
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        stored = [(f.key, f.version, f.title) for f in frames.list_stored(session)]
     for key, version, title in stored:
         console.print(f"stored: {key}@{version}  {title}")
 
@@ -250,12 +234,8 @@ def _frame_def(name: str, database: str | None) -> FrameDef:
         return refi.read_codebook(path)
     if name in frames.list_builtin():
         return frames.builtin(name)
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            return frames.stored_def(frames.get(session, name))
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        return frames.stored_def(frames.get(session, name))
 
 
 @codes.command()
@@ -282,13 +262,9 @@ def codes_import(name: str, database: str | None) -> None:
     from sharedground.text import frames
 
     frame = _frame_def(name, database)
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            record = frames.save(session, frame)
-            label = f"{record.key}@{record.version}"
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        record = frames.save(session, frame)
+        label = f"{record.key}@{record.version}"
     console.print(f"coding frame {label} stored ({sum(1 for _ in frame.walk())} codes).")
 
 
@@ -356,21 +332,17 @@ def agreement_(
 
     names = [name.strip() for name in coders.split(",") if name.strip()]
     sample = sheet_sources(sample_file) if sample_file is not None else None
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            frame = frames.get(session, frame_name)
-            result = agreement.compare(
-                session,
-                frame,
-                names,
-                source_ids=sample,
-                all_coded=all_coded,
-                replicates=replicates,
-                seed=seed,
-            )
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        frame = frames.get(session, frame_name)
+        result = agreement.compare(
+            session,
+            frame,
+            names,
+            source_ids=sample,
+            all_coded=all_coded,
+            replicates=replicates,
+            seed=seed,
+        )
     table = Table(
         "code",
         "units",
@@ -490,12 +462,8 @@ def import_(project: Path, frame_name: str, database: str | None) -> None:
     """Take back the codings of a REFI-QDA project (.qdpx) made in another tool; all or none."""
     from sharedground.text import frames, refi
 
-    store = open_store(database)
-    try:
-        with store.session() as session:
-            done = refi.import_project(session, frames.get(session, frame_name), project)
-    finally:
-        store.dispose()
+    with store_session(database) as session:
+        done = refi.import_project(session, frames.get(session, frame_name), project)
     console.print(f"{done.codings} coding(s) imported from {project} ({', '.join(done.coders)}).")
 
 
