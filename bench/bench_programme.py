@@ -1,10 +1,10 @@
 """Benchmark: loading a 200-trust synthetic programme into a fresh database (issue #11).
 
 Two programmes: `synth`'s (`generate_scenario(1)`: 200 trusts, the initiatives with cohorts
-of 20 and their before/after pulse, through `scenario.from_synthetic`), and a heavier one made
-here (every trust registers two initiatives, every other trust runs paired learning for a
-cohort of 40). The figure is `scenario.load_programme` whole (checking every row, then
-writing by the batch); the floor beside it, measured in the same run, is plain `sqlite3`
+of 20 and their before/after pulse, through `synth.scenario_load.programme_specs`), and a
+heavier one made here (every trust registers two initiatives, every other trust runs paired
+learning for a cohort of 40). The figure is `scenario.load_programme` whole (checking every
+row, then writing by the batch); the floor beside it, measured in the same run, is plain `sqlite3`
 `executemany` of the same participant, contact and response rows into the same tables of
 another fresh database, with no checks at all.
 
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sharedground.initiatives import scenario
+from sharedground.initiatives.participants import SIDE_OF_ROLE
 from sharedground.store import Store
 
 TRUSTS = 200
@@ -88,13 +89,24 @@ def _floor(path: Path, specs: list[dict[str, Any]]) -> float:
     people, contacts, answers = [], [], []
     for i, s in enumerate(specs, start=1):
         for p in s.get("cohort", []):
-            people.append((i, p["email"], p["side"], p.get("directorate"), "[]"))
+            side = p.get("side") or SIDE_OF_ROLE[p["role"]]
+            people.append((i, p["email"], side, p.get("directorate"), "[]"))
         for w, (_point, content) in enumerate(s.get("pulse", {}).items()):
             for p in s["cohort"]:
-                contacts.append((w + 1, p["email"], "other_" + p["side"]))
-            for k, a in enumerate(content["answers"]):
-                doc = {x: y for x, y in a.items() if x != "email"}
+                contacts.append(
+                    (w + 1, p["email"], "other_" + (p.get("side") or SIDE_OF_ROLE[p["role"]]))
+                )
+            for k, a in enumerate(content["answers"] + content.get("comparison", [])):
+                doc = {x: y for x, y in a.items() if x not in ("email", "key")}
                 answers.append((w + 1, f"{i}-{w}-{k}", "other_doctor", "online", json.dumps(doc)))
+        # The monthly pulse (SPC): one anonymous answer of one item per person and month.
+        for entry in s.get("monthly", []):
+            for k in range(entry["n"]):
+                doc = {
+                    "work_as_team": "tend_to_agree" if k < entry["positive"] else "tend_to_disagree"
+                }
+                key = f"{i}-m-{entry['month']}-{k}"
+                answers.append((3, key, "monthly", "online", json.dumps(doc)))
     connection = sqlite3.connect(path)
     started = time.perf_counter()
     with connection:
@@ -118,8 +130,9 @@ def _floor(path: Path, specs: list[dict[str, Any]]) -> float:
 
 def run() -> list[dict[str, Any]]:
     from sharedground.synth.scenario import generate_scenario
+    from sharedground.synth.scenario_load import programme_specs
 
-    synthetic = scenario.from_synthetic(generate_scenario(1).tables())
+    synthetic = programme_specs(generate_scenario(1))
     _row("warm-up", synthetic[:2])  # imports and first-use costs, not counted
     return [_row("synth's", synthetic), _row("heavier", programme())]
 

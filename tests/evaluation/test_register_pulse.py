@@ -12,11 +12,13 @@ from sqlalchemy import select
 from sharedground.evaluation.beforeafter import before_after
 from sharedground.evaluation.register import pulse_frame
 from sharedground.initiatives import scenario as loader
+from sharedground.initiatives.kinds import BUILTIN
 from sharedground.initiatives.models import Initiative
 from sharedground.store import Store
 from sharedground.synth.scenario import ScenarioConfig, generate_scenario
-from sharedground.synth.scenario_programme import GROUPS_PEOPLE, programme_specs
+from sharedground.synth.scenario_load import programme_specs
 
+GROUPS_PEOPLE = {kind for kind, spec in BUILTIN.items() if spec.groups_people}
 COLUMNS = ["before_agree", "after_agree", "before_rating", "after_rating"]
 
 
@@ -72,8 +74,11 @@ def test_evaluate_command_reads_the_register(store: Store, database_url: str) ->
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     tests = doc["initiative"]["before_after"][0]["tests"]
-    assert {t["group"] for t in tests} == {"participants"}
-    assert tests[0]["n_pairs"] + tests[0]["n_lost"] == s.config.participants
+    # The trust's non-participants answer the pulse too (its comparison), so both groups.
+    by_group = {t["group"]: t for t in tests}
+    assert set(by_group) == {"participants", "non_participants"}
+    mine = by_group["participants"]
+    assert mine["n_pairs"] + mine["n_lost"] == s.config.participants
     result = CliRunner().invoke(main, [*args, "--initiative", str(other)])
     assert result.exit_code == 1 and "no pulse answers" in result.output
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from sharedground.cli import main
-from sharedground.evaluation.register import register_trusts, survey_table
+from sharedground.evaluation.store import programme_tables
 from sharedground.exchange.importer import import_file
 from sharedground.initiatives import register
 from sharedground.instrument import builtin
@@ -57,17 +57,21 @@ def _setup(store: Store, tmp_path: Path) -> list[dict[str, str]]:
 
 def test_survey_and_register_tables(store: Store, tmp_path: Path) -> None:
     rows = _setup(store, tmp_path)
-    with store.session() as session:
-        responses, dates = survey_table(session, ["w1", "w2", "w3"])
-        trusts = register_trusts(session, dates, TRUSTS)
-    assert dates == {1: OPENS["w1"], 2: OPENS["w2"], 3: OPENS["w3"]}
+    tables = programme_tables(store, ["w1", "w2", "w3"])
+    responses, trusts = tables.responses, tables.trusts
+    assert sorted(set(responses["wave"].to_list())) == [2016, 2017, 2018]
     rated = [r for r in rows if r.get("local_rating", "") not in ("", None)]
-    assert responses.height == len(rated)
-    positive = sum(1 for r in rated if int(r["local_rating"]) >= 4)
-    assert int(responses["positive"].sum()) == positive
+    assert responses["rating"].drop_nulls().len() == len(rated)
+    # positive: agreeing that doctors and managers work well as a team (evaluation.items).
+    agreeing = sum(1 for r in rows if r.get("work_as_team") in ("strongly_agree", "tend_to_agree"))
+    disagreeing = sum(
+        1 for r in rows if r.get("work_as_team") in ("strongly_disagree", "tend_to_disagree")
+    )
+    assert int(responses["positive"].sum()) == agreeing
+    assert responses["positive"].drop_nulls().len() == agreeing + disagreeing
     cohorts = dict(trusts.select("trust", "cohort").iter_rows())
     assert {t: c for t, c in cohorts.items() if c is not None} == {
-        "RA1": 2, "RB1": 2, "RC1": 3, "RD1": 2,
+        "RA1": 2017, "RB1": 2017, "RC1": 2018, "RD1": 2017,
     }  # fmt: skip
     kinds = dict(trusts.select("trust", "kind").iter_rows())
     assert kinds["RE1"] is None and kinds["RF1"] is None and kinds["RA1"] == "paired_learning"

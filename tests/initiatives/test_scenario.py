@@ -145,7 +145,9 @@ def test_synths_programme_loads_and_its_pulse_comes_back(store: Store) -> None:
                        months_after=3, respondents_per_trust_wave=2.0),
     )  # fmt: skip
     tables = made.tables()
-    loaded = scenario.load_synthetic(store, tables)
+    from sharedground.synth.scenario_load import programme_specs
+
+    loaded = scenario.load_programme(store, programme_specs(made))
     assert loaded.initiatives == made.initiatives.height
     people = tables["pulse"].filter(tables["pulse"]["participant"])
     cohorts = {"paired_learning", "shadowing"}
@@ -159,7 +161,9 @@ def test_synths_programme_loads_and_its_pulse_comes_back(store: Store) -> None:
         for row in made.initiatives.iter_rows(named=True):
             if row["kind"] not in cohorts:
                 continue
-            ident = next(i for t, i in by_title.items() if t.endswith(f"({row['trust']})"))
+            ident = next(
+                i for t, i in by_title.items() if t.endswith(f"(programme {row['initiative_id']})")
+            )
             mine = [r for r in in_cohorts if r["initiative_id"] == row["initiative_id"]]
             paired = [r for r in mine if r["after_rating"] is not None]
             found = {c.item: c for c in pulse.results(session, ident).changes["after"]}
