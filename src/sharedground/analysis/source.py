@@ -47,6 +47,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -203,14 +204,13 @@ def load_current(
         cached = _usable_record(folder, wave_id, identity)
         if cached is None:
             return None
-        query: Query = lambda sql, params: quick.fetch(connection, sql, params)  # noqa: E731
-        if _state(query, wave_id) != cached:
+        if _state(partial(quick.fetch, connection), wave_id) != cached:
             return None
         held = 0
         if anonymous:
-            held = connection.execute(
+            (held,) = connection.execute(
                 "SELECT count(*) FROM held_response WHERE wave_id = :wave", {"wave": wave_id}
-            ).fetchone()[0]
+            ).fetchone()
         # Read while the transaction holds the record steady, as `load_wave` does.
         frame = pl.read_ipc(_data_path(folder, wave_id))
     instrument = loads(definition, source=f"<stored {key}>")
