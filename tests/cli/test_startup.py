@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -114,7 +115,7 @@ def test_known_errors_are_all_importable_exception_classes() -> None:
     assert all(issubclass(cls, Exception) for cls in classes)
 
 
-def test_a_known_error_is_one_line_not_a_traceback(tmp_path: object) -> None:
+def test_a_known_error_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     # The error classes are resolved lazily; the store's must still be caught.
     result = CliRunner().invoke(main, ["status", "--wave", "x", "--database", f"{tmp_path}/no.db"])
     assert result.exit_code == 1
@@ -129,3 +130,40 @@ def test_the_store_names_load_lazily_and_all_resolve() -> None:
     for name in store.__all__:
         assert getattr(store, name) is not None
     assert _loaded_after("from sharedground.store.errors import StoreError") == []
+
+
+def _run_quietly(args: list[str]) -> str:
+    """Code that runs `sharedground ARGS` in the probe's interpreter, output thrown away."""
+    return (
+        "import contextlib, io, sys\n"
+        "from sharedground.cli import main\n"
+        f"sys.argv = ['sharedground', *{args!r}]\n"
+        "with contextlib.redirect_stdout(io.TextIOWrapper(io.BytesIO())):\n"
+        "    try:\n"
+        "        main()\n"
+        "    except SystemExit as exit:\n"
+        "        assert not exit.code, exit.code\n"
+    )
+
+
+def test_status_and_a_warm_analyse_of_an_sqlite_file_need_no_sqlalchemy(tmp_path: Path) -> None:
+    # Both read an SQLite file with the standard library's sqlite3 (issue #16): SQLAlchemy
+    # and Alembic alone took longer than either command's work. `status` needs neither
+    # the instrument model (pydantic) nor the analysis stack.
+    database = str(tmp_path / "s.db")
+    cohort = str(tmp_path / "cohort.csv")
+    for args in (
+        ["init", "--database", database],
+        ["synth", "--respondents", "60", "--trusts", "3", "--out", cohort],
+        ["import", cohort, "--wave", "w", "--database", database],  # builds the cache
+    ):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+    status = ["status", "--wave", "w", "--database", database]
+    assert _loaded_after(_run_quietly(status)) == []
+    analyse = ["analyse", "--wave", "w", "--format", "json", "--database", database]
+    loaded = _loaded_after(_run_quietly(analyse))
+    assert "polars" in loaded  # it did analyse
+    assert not {"sqlalchemy", "alembic", "jinja2"} & set(loaded)
+    # An analysis that must bring the snapshot up to date still goes through the store.
+    assert "sqlalchemy" in _loaded_after(_run_quietly([*analyse, "--refresh"]))

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from cryptography.fernet import Fernet
-from fieldhelpers import Frame
+from fieldhelpers import TRUSTS, Frame
 from mailserver import MailServer
 from sqlalchemy import update
 
 from sharedground.cli import main
+from sharedground.fieldwork import monitor
 from sharedground.fieldwork.clock import study_today
 from sharedground.fieldwork.contacts import opt_out
-from sharedground.fieldwork.links import find_link
+from sharedground.fieldwork.links import create_links, find_link
 from sharedground.fieldwork.mail import Sender, Templates
-from sharedground.fieldwork.monitor import wave_status
+from sharedground.fieldwork.monitor import current_status, wave_status
 from sharedground.fieldwork.paper import key_questionnaire
 from sharedground.fieldwork.personal import Sealer
 from sharedground.fieldwork.postal import draw_sample
 from sharedground.fieldwork.sending import Mailer, send_due
 from sharedground.fieldwork.smtp import SmtpSettings, SmtpTransport
 from sharedground.store import Contact
+from sharedground.web.survey import open_visit, submit
 
 #: The study's day: messages are dated by when they were really sent, in the study's zone.
 TODAY = study_today()
@@ -109,3 +113,57 @@ def test_status_counts_each_person_once(frame: Frame, mailserver: MailServer) ->
     )
     assert result.exit_code == 0, result.output
     assert "By role" in result.output and "Completed by mode: online 6, postal 1" in result.output
+
+    # `status` reads an SQLite file without SQLAlchemy (issue #16): the same figures.
+    later = TODAY + dt.timedelta(days=21)
+    quick = current_status(frame.store.url, frame.wave, today=later)
+    if frame.store.backend == "sqlite":
+        assert quick is not None and quick.held == 0
+        assert quick.figures == figures
+        one_quick = current_status(frame.store.url, frame.wave, trust=code)
+        assert one_quick is not None and one_quick.figures == one
+    else:
+        assert quick is None
+
+
+def _status_both_ways(
+    args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[str], str, str]:
+    """`sharedground ARGS` read as it chooses, then through the store: how, and both outputs."""
+    read: list[str] = []
+    real = monitor.current_status
+
+    def spy(*given: Any, **named: Any) -> monitor.QuickStatus | None:
+        found = real(*given, **named)
+        read.append("quick" if found is not None else "store")
+        return found
+
+    with monkeypatch.context() as patch:
+        patch.setattr(monitor, "current_status", spy)
+        quick = CliRunner().invoke(main, args, terminal_width=120)
+        patch.setattr(monitor, "current_status", lambda *_a, **_k: read.append("store"))
+        slow = CliRunner().invoke(main, args, terminal_width=120)
+    assert quick.exit_code == slow.exit_code == 0, quick.output + slow.output
+    return read, quick.output, slow.output
+
+
+def test_status_prints_the_same_however_it_reads(
+    anonymous_frame: Frame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = anonymous_frame.store
+    with store.session() as session:
+        wave = store.get_wave(session, anonymous_frame.wave)
+        token = create_links(session, wave, 1, role="chief_executive")[0]
+    with store.session() as session:
+        visit = open_visit(session, token, TODAY)
+        visit.answers = {"local_rating": "2"}
+        assert submit(session, visit, TODAY)  # held: the wave is anonymous
+    for trust in ([], ["--trust", TRUSTS[1]], ["--trust", "nowhere"]):
+        args = ["status", "--wave", anonymous_frame.wave, "--database", store.url, *trust]
+        read, quick, slow = _status_both_ways(args, monkeypatch)
+        assert read == ["quick" if store.backend == "sqlite" else "store", "store"]
+        assert quick == slow
+        assert "Held for anonymity: 1 completed" in quick
+    missing = ["status", "--wave", "nope", "--database", store.url]
+    failed = CliRunner().invoke(main, missing)
+    assert failed.exit_code == 1 and "no wave 'nope'" in failed.output

@@ -5,15 +5,18 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
 
 from sharedground.analysis.results import Analysis, Cell, RowResult, TableResult, half_up
 from sharedground.exchange.formulas import neutralise_row
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.table import Table
+
+# Rich is imported by the functions that draw tables: JSON and CSV output do without it.
 
 WITHHELD = "withheld"
 
@@ -99,6 +102,10 @@ def test_text(row: RowResult) -> str:
 
 def rich_tables(analysis: Analysis) -> RenderableType:
     """One Rich table per report table, with the denominators and notes beneath."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     parts: list[RenderableType] = []
     for table in analysis.tables:
         parts.append(_rich_table(analysis, table))
@@ -129,6 +136,8 @@ def rich_tables(analysis: Analysis) -> RenderableType:
 
 
 def _rich_table(analysis: Analysis, table: TableResult) -> Table:
+    from rich.table import Table
+
     title = f"Table {table.id.removeprefix('table_')}: {table.title}"
     out = Table(title=title, title_justify="left", show_lines=False)
     out.add_column("", ratio=3, overflow="fold")

@@ -30,29 +30,42 @@ import` calls it). A feature that edits answers in place must call `invalidate` 
 store should grow a change counter that becomes part of the record). `sharedground analyse
 --refresh` rebuilds by hand. Snapshots hold coded answers but never free text; they are
 written with owner-only permissions, like the database they come from.
+
+The command line first tries `load_current`: for an SQLite file whose snapshot is current,
+it makes the same checks with the standard library's sqlite3 instead of SQLAlchemy (whose
+import takes longer than the rest of a warm `analyse`), and defers to `load_wave` for
+anything else. This module therefore imports SQLAlchemy only inside the functions that
+use it.
 """
 
 from __future__ import annotations
 
-import hashlib
+import datetime as dt
 import io
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from sqlalchemy import Connection, text
 
 from sharedground.analysis.encoding import coded_columns, encode, schema
-from sharedground.instrument import Instrument
-from sharedground.store import Store
+from sharedground.instrument import Instrument, loads
+from sharedground.store.quick import database_key
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from sharedground.store import Store
 
 CACHE_ENV = "SHAREDGROUND_CACHE_DIR"
 Progress = Callable[[int, int], None]
+#: Runs one SQL query with :named parameters and returns its rows (SQLAlchemy or sqlite3).
+Query = Callable[[str, dict[str, Any]], Sequence[Sequence[Any]]]
 CHUNK = 50_000
 _FORMAT = 3  # bump when the coded layout changes, so old snapshots are ignored
 
@@ -91,19 +104,33 @@ class _State:
 
 def _database_key(store: Store) -> str:
     """Which database a snapshot came from (wave ids repeat across databases)."""
-    url = store.engine.url.render_as_string(hide_password=True)
-    return hashlib.sha256(url.encode()).hexdigest()[:16]
+    return database_key(store.engine.url.render_as_string(hide_password=True))
 
 
 def default_cache_dir(store: Store) -> Path:
     """$SHAREDGROUND_CACHE_DIR, else beside an SQLite file, else ~/.cache/sharedground."""
+    url = store.engine.url
+    sqlite_file = store.backend == "sqlite" and url.database and url.database != ":memory:"
+    return _cache_dir(url.database if sqlite_file else None, _database_key(store))
+
+
+def _cache_dir(sqlite_file: str | None, key: str) -> Path:
     configured = os.environ.get(CACHE_ENV)
     if configured:
         return Path(configured)
-    url = store.engine.url
-    if store.backend == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).with_name(Path(url.database).name + ".analysis-cache")
-    return Path.home() / ".cache" / "sharedground" / _database_key(store)
+    if sqlite_file:
+        return Path(sqlite_file).with_name(Path(sqlite_file).name + ".analysis-cache")
+    return Path.home() / ".cache" / "sharedground" / key
+
+
+def _identity(key: str, instrument_sha256: str, created: dt.datetime | None) -> dict[str, Any]:
+    """What a snapshot must have been made from, besides the responses' record."""
+    return {
+        "format": _FORMAT,
+        "database": key,
+        "instrument": instrument_sha256,
+        "wave_created": created.isoformat() if created else None,
+    }
 
 
 def load_wave(
@@ -117,14 +144,10 @@ def load_wave(
         wave = store.get_wave(session, wave_name)
         instrument = store.instrument_of(wave)
         wave_id, threshold = wave.id, wave.suppression_threshold
-        identity = {
-            "format": _FORMAT,
-            "database": _database_key(store),
-            "instrument": wave.instrument.sha256,
-            "wave_created": wave.created_at.isoformat() if wave.created_at else None,
-        }
+        identity = _identity(_database_key(store), wave.instrument.sha256, wave.created_at)
     with store.engine.connect() as connection:
-        state = _state(connection, wave_id)
+        query = _sqlalchemy_query(connection)
+        state = _state(query, wave_id)
 
         def decode(after_id: int, expected: int) -> pl.DataFrame:
             return _decode_rows(
@@ -134,8 +157,64 @@ def load_wave(
         if cache_dir is None:
             frame, how = decode(0, state.count), "uncached"
         else:
-            frame, how = _through_cache(connection, wave_id, state, cache_dir, identity, decode)
+            frame, how = _through_cache(query, wave_id, state, cache_dir, identity, decode)
     return WaveData(wave_name, instrument, threshold, frame, how)
+
+
+@dataclass(frozen=True)
+class QuickLoad:
+    """A wave read from its current snapshot without the store (`load_current`)."""
+
+    data: WaveData
+    #: The wave's questionnaires held for anonymity (0 unless the wave is anonymous).
+    held: int
+
+
+def load_current(
+    database: str | None, wave_name: str, cache_dir: Path | None = None
+) -> QuickLoad | None:
+    """A wave from its snapshot when that is current, read without SQLAlchemy; else None.
+
+    For the command line (issue #16): SQLAlchemy's import alone takes longer than reading
+    a survey-sized wave's snapshot. Only an SQLite file (`sharedground.store.quick`) whose
+    snapshot matches exactly as `load_wave` checks it (the same identity and the same
+    record of the responses, taken in one read transaction) is read here; everything else
+    (another database, a missing wave or database, a snapshot to append to or rebuild)
+    returns None, and the caller uses `load_wave`, which also reports any error.
+    """
+    from sharedground.store import quick
+
+    target = quick.sqlite_file(database)
+    if target is None:
+        return None
+    folder = cache_dir or _cache_dir(target.path, target.key)
+    with quick.reading(target) as connection:
+        if connection is None:
+            return None
+        found = connection.execute(
+            "SELECT w.id, w.suppression_threshold, w.created_at, w.anonymous, i.key, "
+            "i.sha256, i.definition FROM wave w JOIN instrument i ON i.id = w.instrument_id "
+            "WHERE w.name = :name",
+            {"name": wave_name},
+        ).fetchone()
+        if found is None:
+            return None
+        wave_id, threshold, created, anonymous, key, sha256, definition = found
+        identity = _identity(target.key, sha256, quick.as_datetime(created))
+        cached = _usable_record(folder, wave_id, identity)
+        if cached is None:
+            return None
+        if _state(partial(quick.fetch, connection), wave_id) != cached:
+            return None
+        held = 0
+        if anonymous:
+            (held,) = connection.execute(
+                "SELECT count(*) FROM held_response WHERE wave_id = :wave", {"wave": wave_id}
+            ).fetchone()
+        # Read while the transaction holds the record steady, as `load_wave` does.
+        frame = pl.read_ipc(_data_path(folder, wave_id))
+    instrument = loads(definition, source=f"<stored {key}>")
+    return QuickLoad(WaveData(wave_name, instrument, threshold, frame, "hit"), int(held))
 
 
 def refresh_cache(
@@ -164,25 +243,38 @@ def invalidate(store: Store, wave_name: str, cache_dir: Path | None = None) -> b
     return removed
 
 
-def _through_cache(
-    connection: Connection,
-    wave_id: int,
-    state: _State,
-    folder: Path,
-    identity: dict[str, Any],
-    decode: Callable[[int, int], pl.DataFrame],
-) -> tuple[pl.DataFrame, str]:
+def _sqlalchemy_query(connection: Connection) -> Query:
+    from sqlalchemy import text
+
+    return lambda sql, params: connection.execute(text(sql), params).all()
+
+
+def _usable_record(folder: Path, wave_id: int, identity: dict[str, Any]) -> _State | None:
+    """The record of the wave's snapshot, if it has one made from the same wave and database."""
     meta = _read_meta(folder, wave_id)
     usable = (
         meta is not None
         and all(meta.get(key) == value for key, value in identity.items())
         and _data_path(folder, wave_id).exists()
     )
-    if usable and meta is not None:
-        cached = _State(meta["count"], meta["max_id"], meta["id_sum"], meta["last_key"])
+    if not usable or meta is None:
+        return None
+    return _State(meta["count"], meta["max_id"], meta["id_sum"], meta["last_key"])
+
+
+def _through_cache(
+    query: Query,
+    wave_id: int,
+    state: _State,
+    folder: Path,
+    identity: dict[str, Any],
+    decode: Callable[[int, int], pl.DataFrame],
+) -> tuple[pl.DataFrame, str]:
+    cached = _usable_record(folder, wave_id, identity)
+    if cached is not None:
         if cached == state:
             return pl.read_ipc(_data_path(folder, wave_id)), "hit"
-        if cached.count and _state(connection, wave_id, up_to=cached.max_id) == cached:
+        if cached.count and _state(query, wave_id, up_to=cached.max_id) == cached:
             old = pl.read_ipc(_data_path(folder, wave_id))
             new = decode(cached.max_id, state.count - cached.count)
             frame = pl.concat([old, new])
@@ -199,17 +291,15 @@ def _through_cache(
     return frame, "built"
 
 
-def _state(connection: Connection, wave_id: int, up_to: int | None = None) -> _State:
+def _state(query: Query, wave_id: int, up_to: int | None = None) -> _State:
     where = "wave_id = :wave" + (" AND id <= :up_to" if up_to is not None else "")
-    row = connection.execute(
-        text(f"SELECT count(*), max(id), sum(id) FROM response WHERE {where}"),
-        {"wave": wave_id, "up_to": up_to},
-    ).one()
+    params: dict[str, Any] = {"wave": wave_id}
+    if up_to is not None:
+        params["up_to"] = up_to
+    (row,) = query(f"SELECT count(*), max(id), sum(id) FROM response WHERE {where}", params)
     max_id = int(row[1] or 0)
-    last_key = connection.execute(
-        text("SELECT respondent_key FROM response WHERE id = :id"), {"id": max_id}
-    ).scalar()
-    return _State(int(row[0]), max_id, int(row[2] or 0), last_key)
+    keys = query("SELECT respondent_key FROM response WHERE id = :id", {"id": max_id})
+    return _State(int(row[0]), max_id, int(row[2] or 0), keys[0][0] if keys else None)
 
 
 def _decode_rows(
@@ -227,6 +317,8 @@ def _decode_rows(
     is decoded in a worker thread while the next one is fetched: both the database driver
     and Polars' JSON reader release the GIL.
     """
+    from sqlalchemy import text
+
     answers_sql = (
         "convert_to(r.answers::text, 'UTF8')"
         if store.backend == "postgresql"

@@ -124,6 +124,11 @@ def note_held(store: Store, wave: str) -> None:
     with store.session() as session:
         row = store.get_wave(session, wave)
         held = anonymity.held(session, row) if row.anonymous else 0
+    say_held(wave, held)
+
+
+def say_held(wave: str, held: int) -> None:
+    """`note_held`'s message, for a count read another way (`analysis.source.load_current`)."""
     if held:
         console_err.print(
             f"[yellow]Note:[/] {held} completed questionnaire(s) of {wave} are held for "

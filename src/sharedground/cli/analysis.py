@@ -18,6 +18,7 @@ from sharedground.cli._common import (
     note_held,
     open_store,
     progress_bar,
+    say_held,
 )
 
 if TYPE_CHECKING:
@@ -162,6 +163,15 @@ def command_weights(
 def _load(
     database: str | None, wave: str, cache_dir: Path | None, no_cache: bool, refresh: bool
 ) -> WaveData:
+    from sharedground.analysis.source import load_current
+
+    if not (no_cache or refresh):
+        # A current snapshot of an SQLite file is read without SQLAlchemy (issue #16);
+        # anything else goes through the store below, which also reports any error.
+        quick = load_current(database, wave, cache_dir)
+        if quick is not None:
+            say_held(wave, quick.held)
+            return quick.data
     from sharedground.analysis.source import default_cache_dir, invalidate, load_wave
 
     store = open_store(database)

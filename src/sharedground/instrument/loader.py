@@ -69,7 +69,6 @@ def load_file(path: str | Path) -> Instrument:
 def loads(text: str, source: str = "<string>") -> Instrument:
     """Validate an instrument given as YAML text."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -81,6 +80,9 @@ def loads(text: str, source: str = "<string>") -> Instrument:
     try:
         return Instrument.model_validate(data)
     except ValidationError as exc:
+        # The node tree gives the line numbers of the messages. Composed only now: it
+        # cost as much again as loading, at every load of a valid definition.
+        node = yaml.compose(text, Loader=_Loader)
         messages = [_describe(source, node, data, err) for err in exc.errors()]
         raise InstrumentError("\n".join(messages)) from None
 

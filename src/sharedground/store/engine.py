@@ -1,15 +1,27 @@
-"""Where the database is and how to connect to it."""
+"""Where the database is and how to connect to it.
+
+SQLAlchemy is imported inside the functions: `sharedground.store.quick` uses `given_url`
+and the constants here to read SQLite files without it (issue #16).
+"""
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 DEFAULT_URL = "sqlite:///sharedground.db"
 ENV_VAR = "SHAREDGROUND_DATABASE_URL"
+
+
+def given_url(explicit: str | None = None) -> str:
+    """The URL or path as given: the argument, else $SHAREDGROUND_DATABASE_URL, else the default.
+
+    Without SQLAlchemy (`sharedground.store.quick` reads SQLite files without it).
+    """
+    return explicit or os.environ.get(ENV_VAR) or DEFAULT_URL
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -17,7 +29,9 @@ def database_url(explicit: str | None = None) -> str:
 
     A bare file path is taken as an SQLite database; `postgresql://` URLs use psycopg 3.
     """
-    url = explicit or os.environ.get(ENV_VAR) or DEFAULT_URL
+    from sqlalchemy.engine import make_url
+
+    url = given_url(explicit)
     if "://" not in url:
         url = f"sqlite:///{url}"
     parsed = make_url(url)
@@ -28,6 +42,8 @@ def database_url(explicit: str | None = None) -> str:
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine with the settings sharedground relies on for each backend."""
+    from sqlalchemy import create_engine, event
+
     resolved = database_url(url)
     if resolved.startswith("sqlite"):
         engine = create_engine(resolved, **kwargs)
