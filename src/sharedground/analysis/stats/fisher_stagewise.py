@@ -353,8 +353,11 @@ class _Stagewise:
             n_nodes = states.shape[0]
             c = self.stages[k]
             final = k + 1 == last
+            # Charged before listing them, on an upper bound of their number (all rows
+            # but the last free), so that a hopeless stage is refused before it is built.
+            most = np.prod(np.minimum(states[:, :-1], c) + 1, axis=1, dtype=np.float64).sum()
+            self.budget.charge(_FILL_UNITS * most * self.q + _STEP_UNITS * 30)
             node, rest, spent, fill_n = _fills(states, c, self.fixed, final)
-            self.budget.charge(_FILL_UNITS * node.size * self.q + _STEP_UNITS * 30)
             weight = int(self.fixed[c]) - spent
             # Pasts scaled by their node's largest, summed within each node.
             top = past[ends - 1]
