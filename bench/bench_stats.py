@@ -89,10 +89,13 @@ for (i in seq_len(nrow(d))) {
   }
   ws <- 200000
   first <- tryCatch(run(ws, 1), error = function(e) NA)
-  if (is.na(first)) { ws <- 2e8; first <- run(ws, 1) }
+  if (is.na(first)) ws <- 2e8
   k <- 1
-  while (first * k < 0.2) k <- k * 4
-  best <- if (k > 1) run(ws, k) else first
+  repeat {
+    best <- run(ws, k)
+    if (best * k >= 0.2 || k >= 65536) break
+    k <- k * 4
+  }
   if (best < 2) for (r in 1:2) best <- min(best, run(ws, k))
   cat(i, ws, best, format(fisher.test(m, workspace = ws)$p.value, digits = 15), "\n")
 }
@@ -134,7 +137,7 @@ def _per_call(fn: Callable[[], object]) -> float:
     if first > 2.0:
         return first
     k = 1
-    while first * k < 0.2:
+    while first * k < 0.2 and k < 65536:
         k *= 4
     best = first
     for _ in range(3):
