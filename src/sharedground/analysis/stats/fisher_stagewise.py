@@ -188,7 +188,12 @@ def _segment_prefix(values: FloatArray, starts: IntArray, ends: IntArray) -> Flo
 class _Stagewise:
     def __init__(self, table: IntArray, log_tol: float, budget: Budget) -> None:
         x = table if table.shape[0] <= table.shape[1] else table.T
-        x = x[:, np.argsort(x.sum(axis=0), kind="stable")]  # small stages first
+        # Small stages first, as FEXACT does, except with three stages: there the largest
+        # first lets the bounds settle more of its many children before the last free
+        # stage is listed (3 x 3 tables of 60-100 answers: 1.1-2x faster; with more stages
+        # it was slower as often as faster).
+        order = np.argsort(x.sum(axis=0), kind="stable")
+        x = x[:, order[::-1] if x.shape[1] == 3 else order]
         self.q = x.shape[0]
         self.rows = sorted(int(v) for v in x.sum(axis=1))
         self.stages = [int(v) for v in x.sum(axis=0)]
