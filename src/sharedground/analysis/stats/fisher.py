@@ -33,8 +33,8 @@ from .fisher_bounds import P_FLOOR, tail_bound
 from .fisher_budget import DEFAULT_MAX_WORK, Budget, ExactTestTooLarge
 from .fisher_many_rows import many_rows_pvalue
 from .fisher_network import network_pvalue
-from .fisher_stagewise import PLAIN_LOG_TABLES, stagewise_pvalue
 from .fisher_stagewise import fits as stagewise_fits
+from .fisher_stagewise import plain_suits, stagewise_pvalue
 from .fisher_two_column import two_column_pvalue
 from .result import stars
 
@@ -135,9 +135,11 @@ def _exact(
     log_tables: float,
 ) -> float:
     r, c = len(counts), len(counts[0])
-    if (r, c) != (2, 2) and log_tables <= PLAIN_LOG_TABLES and stagewise_fits(counts):
-        # A few thousand tables at most: the plain-Python walk answers in a millisecond or
-        # two, whatever the shape (the two-column algorithms are built for large counts).
+    rows = [sum(row) for row in counts]
+    cols = [sum(col) for col in zip(*counts, strict=True)]
+    if (r, c) != (2, 2) and plain_suits(rows, cols, log_tables) and stagewise_fits(counts):
+        # Few tables: the plain-Python walk answers in a millisecond or so, whatever the
+        # shape (the two-column algorithms are built for large counts).
         return stagewise_pvalue(counts, log_tol, budget)
     if c == 2 or r == 2:
         # Two answer options (or two groups): a one-parameter family per row.
