@@ -20,6 +20,7 @@ import math
 from fractions import Fraction
 from functools import cache
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,8 +33,10 @@ from sharedground.analysis.stats.fisher import (
     ExactTestTooLarge,
     fisher_pvalue,
 )
+from sharedground.analysis.stats.fisher_budget import Budget
 from sharedground.analysis.stats.fisher_many_rows import many_rows_pvalue
 from sharedground.analysis.stats.fisher_network import network_pvalue
+from sharedground.analysis.stats.fisher_stagewise import _PyStagewise, _Stagewise
 from sharedground.analysis.stats.fisher_two_column import _TwoColumnTables
 
 REL = 1e-9
@@ -148,6 +151,20 @@ def test_network_algorithm_handles_every_shape(table: list[list[int]]) -> None:
     assert network_pvalue(table, log_tol(table)) == pytest.approx(expected, rel=REL)
 
 
+def _both_stagewise_forms(table: list[list[int]]) -> tuple[float, float]:
+    """The stage-at-a-time walk in arrays and in plain Python, whatever the table's size."""
+    arrays = _Stagewise(np.asarray(table, dtype=np.int64), log_tol(table), Budget(10**10))
+    return arrays.pvalue(), _PyStagewise(table, log_tol(table)).pvalue()
+
+
+@pytest.mark.parametrize("table", TABLES, ids=lambda t: f"{len(t)}x{len(t[0])}")
+def test_stagewise_walk_handles_every_shape(table: list[list[int]]) -> None:
+    expected = float(brute_force_pvalue(table))
+    arrays, plain = _both_stagewise_forms(table)
+    assert arrays == pytest.approx(expected, rel=REL)
+    assert plain == pytest.approx(expected, rel=REL)
+
+
 def test_ties_with_the_observed_table_count() -> None:
     # [[2, 1], [1, 2]] and [[1, 2], [2, 1]] are equally probable (P = 9/20 each), as are
     # [[3, 0], [0, 3]] and [[0, 3], [3, 0]] (P = 1/20): every table ties with another.
@@ -180,6 +197,9 @@ def test_random_small_tables_match_brute_force(raw: list[list[int]]) -> None:
     expected = float(brute_force_pvalue(table))
     assert fisher_exact(raw).p_value == pytest.approx(expected, rel=REL)
     assert network_pvalue(table, log_tol(table)) == pytest.approx(expected, rel=REL)
+    arrays, plain = _both_stagewise_forms(table)
+    assert arrays == pytest.approx(expected, rel=REL)
+    assert plain == pytest.approx(expected, rel=REL)
 
 
 @st.composite

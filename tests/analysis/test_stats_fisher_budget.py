@@ -210,3 +210,48 @@ def test_six_by_four_matches_r_within_the_default_budget(
 
 def test_log_tolerance_is_fexacts() -> None:
     assert FEXACT_LOG_TOL == 3.45254e-7
+
+
+# -- r x c tables up to 6 x 4 and 100 answers, against R -----------------------------------
+
+# Near-uniform tables of each shape with p-values between 0.01 and 0.2 (the threshold cuts
+# through the bulk of the tables: the hardest kind for their size), cells by column. R 4.2.2:
+#   m <- matrix(c(...), nrow = rows)
+#   print(fisher.test(m)$p.value, digits = 15)            # default workspace
+#   print(fisher.test(m, workspace = 2e8)$p.value, digits = 15)   # where FEXACT refuses it
+R_RC = [
+    # (rows, column-major cells, R's p-value, R's workspace)
+    (3, "1,7,2,0,0,5,1,3,1", 0.0229275368594252, 2e5),
+    (3, "11,11,6,12,5,11,20,3,21", 0.0143616898599366, 2e5),
+    (2, "7,8,15,8,4,11,1,6", 0.0396686003574906, 2e5),
+    (3, "11,6,7,7,3,16,8,8,8,11,11,4", 0.0257401781953323, 2e5),
+    (4, "2,1,1,1,8,13,22,2,6,8,9,10,3,2,8,4", 0.0631371121842439, 2e5),
+    (5, "3,1,6,2,7,8,7,4,4,3,19,16,9,7,4", 0.0507455597241562, 2e8),
+    (5, "2,2,2,3,0,2,0,0,0,2,0,0,0,0,2,0,2,0,2,1", 0.1055712777075, 2e5),
+    (6, "2,0,0,0,0,3,0,0,3,1,0,1,1,3,3,0,1,2", 0.156006532167521, 2e5),
+    (6, "6,5,12,10,3,10,3,1,8,7,3,10,5,6,2,2,4,3", 0.127303919604352, 2e8),
+    (6, "5,0,0,2,3,2,4,0,2,5,4,1,1,1,4,1,0,0,0,0,0,1,2,2", 0.0608072317877707, 2e5),
+    (6, "3,6,0,4,8,0,3,2,0,5,3,1,0,1,0,1,0,2,7,6,2,5,1,0", 0.0405859709066902, 2e8),
+    (3, "3,3,7,7,4,10,6,8,2,2,7,9,8,11,5,4,3,1", 0.0760714736604442, 2e8),
+]
+
+
+def _by_column(rows: int, cells: str) -> list[list[int]]:
+    values = [int(v) for v in cells.split(",")]
+    cols = len(values) // rows
+    return [[values[i + rows * j] for j in range(cols)] for i in range(rows)]
+
+
+@pytest.mark.parametrize(
+    "rows,cells,r_value,_workspace",
+    R_RC,
+    ids=[f"{r}x{len(c.split(',')) // r}-N{sum(map(int, c.split(',')))}" for r, c, _, _ in R_RC],
+)
+def test_r_by_c_tables_match_r(rows: int, cells: str, r_value: float, _workspace: float) -> None:
+    table = _by_column(rows, cells)
+    outcome = fisher_test(_tuple(table))
+    assert outcome.kind == "exact"
+    assert outcome.p_value == pytest.approx(r_value, rel=1e-9)
+    # Either way round, the same p-value.
+    transposed = [list(col) for col in zip(*table, strict=True)]
+    assert fisher_test(_tuple(transposed)).p_value == pytest.approx(r_value, rel=1e-9)

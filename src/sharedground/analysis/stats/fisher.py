@@ -33,6 +33,8 @@ from .fisher_bounds import P_FLOOR, tail_bound
 from .fisher_budget import DEFAULT_MAX_WORK, Budget, ExactTestTooLarge
 from .fisher_many_rows import many_rows_pvalue
 from .fisher_network import network_pvalue
+from .fisher_stagewise import fits as stagewise_fits
+from .fisher_stagewise import plain_suits, stagewise_pvalue
 from .fisher_two_column import two_column_pvalue
 from .result import stars
 
@@ -111,21 +113,34 @@ def _network(
 
     Its work cannot be foreseen (the two-column algorithms' can, and they refuse at once),
     so where the bounds already give the stars the exact value is worth a little work, as
-    it says more than a bound, but not the whole budget.
+    it says more than a bound, but not the whole budget. Tables of up to a few hundred
+    answers take the stage-at-a-time form (:mod:`.fisher_stagewise`), larger ones the
+    node-at-a-time form (:mod:`.fisher_network`).
     """
+    walk = stagewise_pvalue if stagewise_fits(counts) else network_pvalue
     if not settled:
-        return network_pvalue(counts, log_tol, budget)
+        return walk(counts, log_tol, budget)
     share = Budget(min(budget.limit - budget.used, budget.limit // _SETTLED_SHARE))
     try:
-        return network_pvalue(counts, log_tol, share)
+        return walk(counts, log_tol, share)
     finally:
         budget.charge(share.used)
 
 
 def _exact(
-    counts: tuple[tuple[int, ...], ...], log_tol: float, budget: Budget, settled: bool
+    counts: tuple[tuple[int, ...], ...],
+    log_tol: float,
+    budget: Budget,
+    settled: bool,
+    log_tables: float,
 ) -> float:
     r, c = len(counts), len(counts[0])
+    rows = [sum(row) for row in counts]
+    cols = [sum(col) for col in zip(*counts, strict=True)]
+    if (r, c) != (2, 2) and plain_suits(rows, cols, log_tables) and stagewise_fits(counts):
+        # Few tables: the plain-Python walk answers in a millisecond or so, whatever the
+        # shape (the two-column algorithms are built for large counts).
+        return stagewise_pvalue(counts, log_tol, budget)
     if c == 2 or r == 2:
         # Two answer options (or two groups): a one-parameter family per row.
         if c == 2:
@@ -176,7 +191,7 @@ def fisher_test(
     settled = stars(bound.low) == stars(bound.high)
     budget = Budget(max_work)
     try:
-        p = _exact(counts, log_tol, budget, settled)
+        p = _exact(counts, log_tol, budget, settled, bound.log_tables)
     except ExactTestTooLarge:
         if settled:
             return ExactOutcome(bound.high, "bound", bound.low, budget.used, bound.log_low)
