@@ -194,3 +194,84 @@ def test_a_transcripts_units_are_its_paragraphs(store: Store, tmp_path: Path) ->
     assert [(d.start, d.end) for d in result.disagreements if d.code == "external_regulation"] == [
         (0, len("First speaker on money."))
     ]
+
+
+def test_a_themes_disagreement_from_a_sub_code_is_listed_once(store: Store, tmp_path: Path) -> None:
+    ids = _ten_sources(store, tmp_path)
+    with store.session() as session:
+        frame = frames.get(session, "dmr-themes")
+        codes = coding.codes_of(session, frame)
+        ann = coding.get_coder(session, "ann")
+        coding.get_coder(session, "bob")
+        first, second, third = (sources.get_source(session, i) for i in ids[:3])
+        # Only a sub-code: settling it settles the theme, so only it is listed.
+        coding.add(session, first, codes["external_finance"], ann)
+        # The theme itself: listed.
+        coding.add(session, second, codes["external_context"], ann)
+        # Both: dropping the sub-code alone would leave the theme, so both are listed.
+        coding.add(session, third, codes["external_context"], ann)
+        coding.add(session, third, codes["external_finance"], ann)
+        bob = coding.get_coder(session, "bob")
+        coding.add(session, sources.get_source(session, ids[9]), codes["public_esteem"], bob)
+        result = agreement.compare(
+            session, frame, ["ann", "bob"], source_ids=ids, all_coded=True, replicates=0
+        )
+    assert [(d.source_id, d.code) for d in result.disagreements] == [
+        (ids[0], "external_finance"),
+        (ids[1], "external_context"),
+        (ids[2], "external_context"),
+        (ids[2], "external_finance"),
+        (ids[9], "public_esteem"),
+    ]
+    # The statistics still count the theme wherever a sub-code is.
+    context = {s.code: s for s in result.codes}["external_context"]
+    assert context.percent == pytest.approx(0.7)
+
+
+def test_resolving_reports_what_changed_drops_sub_codes_and_settles_a_span(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "focus.txt"
+    text = "First speaker on money.\n\nSecond speaker on budgets.\n\nThird on the weather."
+    path.write_text(text, encoding="utf-8")
+    second = text.index("Second")
+    with store.session() as session:
+        (transcript,) = sources.add_documents(store, session, [path], {})
+        comment = sources.add_documents(store, session, [_note(tmp_path)], {})[0]
+        frame = frames.save(session, frames.builtin("dmr-themes"))
+        codes = coding.codes_of(session, frame)
+        ann = coding.get_coder(session, "ann")
+        coding.add(session, comment, codes["external_finance"], ann, memo="money")
+        # One coding over the first two paragraphs.
+        coding.add(session, transcript, codes["external_finance"], ann, start=0, end=second + 26)
+        assert coding.adopt(session, frame, "ann") == 2
+        # Dropping the theme drops its sub-code, which is what made the theme.
+        done = coding.resolve(session, frame, comment, "external_context", keep=False)
+        assert done == coding.Resolved(added=False, dropped={"external_finance": 1})
+        again = coding.resolve(session, frame, comment, "external_context", keep=False)
+        assert again == coding.Resolved(added=False, dropped={})
+        kept = coding.resolve(session, frame, comment, "public_esteem", keep=True)
+        assert kept.added
+        assert not coding.resolve(session, frame, comment, "public_esteem", keep=True).added
+        # Dropping finance from the first paragraph only cuts the coding back to the second.
+        dropped = coding.resolve(
+            session,
+            frame,
+            transcript,
+            "external_finance",
+            keep=False,
+            start=0,
+            end=len("First speaker on money."),
+        )
+        assert dropped.dropped == {"external_finance": 1}
+        team = coding.rows(session, frame, coders=["team"])
+    assert [(r.source_id, r.code, r.start, r.end) for r in team] == [
+        (transcript.id, "external_finance", second - 2, second + 26),
+        (comment.id, "public_esteem", None, None),
+    ]
+
+
+def _note(tmp_path: Path) -> Path:
+    path = tmp_path / "note.txt"
+    path.write_text("Budgets rule every meeting.", encoding="utf-8")
+    return path

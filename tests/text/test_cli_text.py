@@ -21,7 +21,9 @@ def test_comments_codes_and_csv_coding(store: Store, tmp_path: Path) -> None:
         assert done.exit_code == 0, done.output
         return " ".join(done.output.split())
 
-    assert f"{len(COMMENTS)} comment(s) of w added" in run("text", "comments", "--wave", "w")
+    added = run("text", "comments", "--wave", "w")
+    assert f"{len(COMMENTS)} comment(s) of w added; 0 were there already" in added
+    assert f"(from {len(COMMENTS)} of the wave's {len(COMMENTS) + 6} respondents)" in added
     assert "6 source(s)" in run("text", "list", "--wave", "w")
     assert "stored (13 codes)" in run("codes", "import", "dmr-themes")
     assert "dmr-themes@1" in run("codes", "list")
@@ -73,20 +75,27 @@ def test_agreement_command(store: Store, tmp_path: Path) -> None:
     out = run(
         "text", "agreement", "--frame", "dmr-themes", "--coders", "ann,bob", "--replicates", "50"
     )
-    # finance (and its theme, external context) against public esteem on source 2
-    assert "3 disagreement(s)" in out
+    # finance against public esteem on source 2; the theme external context follows from
+    # finance and is settled with it, so it is not listed.
+    assert "2 disagreement(s) to settle" in out
     assert "source 2 [0:" in out and "external_finance: ann yes, bob no" in out
+    assert "external_context: ann" not in out
+    # Every code name whole in an 80-column terminal (rich's default when not a terminal).
+    assert "variation_between_trusts" in out and "…" not in out
     run("text", "adopt", "--frame", "dmr-themes", "--coder", "ann")
-    run(
-        "text",
-        "resolve",
-        "--frame",
-        "dmr-themes",
-        "--source",
-        "2",
-        "--code",
-        "public_esteem",
-        "--keep",
+
+    def resolve(*args: str) -> str:
+        return run("text", "resolve", "--frame", "dmr-themes", *args)
+
+    assert "public_esteem kept on source 2" in resolve(
+        "--source", "2", "--code", "public_esteem", "--keep"
+    )
+    assert "was already on source 2; nothing changed" in resolve(
+        "--source", "2", "--code", "public_esteem", "--keep"
+    )
+    # A source nobody coded: saying "dropped" would mislead.
+    assert "no coding of variation (or a code under it) on source 3; nothing changed" in resolve(
+        "--source", "3", "--code", "variation", "--drop"
     )
     again = run(
         "text", "agreement", "--frame", "dmr-themes", "--coders", "ann,team", "--replicates", "0"

@@ -94,3 +94,43 @@ def test_a_sentence_every_comment_shares_is_not_typical(store: Store, tmp_path: 
     # The closer is shorter and in every coded comment, but the uncoded comments share it too.
     assert len(chosen) == 4
     assert all(q.text.startswith("Budget cuts are hurting ward staffing") for q in chosen)
+
+
+def test_a_stock_phrase_is_never_quoted_while_only_a_sample_is_coded(
+    store: Store, tmp_path: Path
+) -> None:
+    closer = "This has been the case for some time."
+    views = [
+        "Budget cuts have set the consultants against the managers.",
+        "Every saving plan lands on the wards without warning.",
+        "The deficit means money decides what we talk about.",
+        "Cost improvement targets poison the monthly directorate meeting.",
+        "Finance staff never explain where the reserves went.",
+        "Our overspend is blamed on clinicians who had no say.",
+    ]
+
+    def text(i: int, role: str) -> str:
+        if i < len(views):  # the coded sample, two of them with the closer
+            return f"{views[i]} {closer}" if i < 2 else views[i]
+        # Not coded (yet): other subjects, a few with the closer.
+        return f"Parking at the hospital is awful on day {i}." + (
+            f" {closer}" if i % 8 == 0 else ""
+        )
+
+    role_wave(store, tmp_path, {"medical_director": 50, "clinical_director": 50}, texts=text)
+    with store.session() as session:
+        wave = store.get_wave(session, "r")
+        sources.add_comments(store, session, wave)
+        frame = frames.save(session, frames.builtin("dmr-themes"))
+        finance = coding.codes_of(session, frame)["external_finance"]
+        team = coding.get_coder(session, "team")
+        for source in sources.list_sources(session):
+            if not source.content.startswith("Parking"):
+                coding.add(session, source, finance, team)
+        chosen = quotations.pick(store, session, wave, frame, "external_finance", count=6)
+        stock = quotations._stock(session, wave, None)
+    # Without the rule the closer, short and in a third of the coded comments (an eighth of
+    # the others), is quoted.
+    assert [q.text for q in chosen if q.text == closer] == []
+    assert sorted(q.text for q in chosen) == sorted(views)
+    assert stock == {closer.casefold()}  # 14 of the 100 commenters wrote it

@@ -85,6 +85,26 @@ def test_project_round_trip_loses_nothing(store: Store, tmp_path: Path) -> None:
     assert sum(n.startswith("sources/") for n in names) == 7
     variables = [v.get("name") for v in root.iterfind(".//q:Variables/q:Variable", NS)]
     assert {"role", "trust", "mode", "wave", "item"} <= set(variables)
+    # Each source carries its case's values as source variables too (QualCoder drops a
+    # case's SourceRefs), and a case is named like its sources.
+    names = {v.get("guid"): v.get("name") for v in root.iterfind(".//q:Variable", NS)}
+    by_source = {}
+    for case in root.iterfind(".//q:Cases/q:Case", NS):
+        values = _values(case, names)
+        for ref in case.iterfind("q:SourceRef", NS):
+            by_source[ref.get("targetGUID")] = (case.get("name"), values)
+    assert len(by_source) == 7
+    for element in root.iterfind(".//q:Sources/q:TextSource", NS):
+        case_name, case_values = by_source[element.get("guid")]
+        own = _values(element, names)
+        assert {k.removeprefix("source "): v for k, v in own.items() if k != "item"} == (
+            case_values
+        )
+        assert case_values["role"]
+        if element.get("name") == "interview.txt":
+            assert case_name == "interview.txt"
+        else:
+            assert element.get("name", "").startswith(case_name.replace("respondent", "comment"))
     # The finance span of the transcript, as REFI-QDA counts it.
     selections = root.findall(".//q:TextSource[@name='interview.txt']/q:PlainTextSelection", NS)
     assert [(s.get("startPosition"), s.get("endPosition")) for s in selections] == [("15", "43")]
@@ -130,15 +150,27 @@ def test_import_refuses_changed_text_and_unknown_codes(store: Store, tmp_path: P
         refi.import_project(session, frames.get(session, "other"), path)
 
 
-def _roles_in(path: Path) -> list[str]:
+def _values(element: ET.Element, names: dict[str | None, str | None]) -> dict[str, str]:
+    """An element's variable values by variable name."""
+    found = {}
+    for value in element.iterfind("q:VariableValue", NS):
+        ref = value.find("q:VariableRef", NS)
+        assert ref is not None
+        found[names[ref.get("targetGUID")] or ""] = value.findtext("q:TextValue", namespaces=NS)
+    return {k: v or "" for k, v in found.items()}
+
+
+def _roles_in(path: Path, variable: str = "role", where: str = "Case") -> list[str]:
     with zipfile.ZipFile(path) as archive:
         root = ET.fromstring(archive.read("project.qde"))
+    # A variable no case or source has a value of is not declared at all.
     role = next(
-        v.get("guid") for v in root.iterfind(".//q:Variable", NS) if v.get("name") == "role"
+        (v.get("guid") for v in root.iterfind(".//q:Variable", NS) if v.get("name") == variable),
+        None,
     )
     return [
         value.findtext("q:TextValue", namespaces=NS) or ""
-        for value in root.iterfind(".//q:Case/q:VariableValue", NS)
+        for value in root.iterfind(f".//q:{where}/q:VariableValue", NS)
         if value.find("q:VariableRef", NS).get("targetGUID") == role  # type: ignore[union-attr]
     ]
 
@@ -161,8 +193,20 @@ def test_one_trust_export_leaves_small_role_groups_unnamed(store: Store, tmp_pat
     # every role group there is under the threshold of 5, so none is named.
     assert done.sources == 3 and done.withheld_roles == 3
     assert _roles_in(path) == []
+    with zipfile.ZipFile(path) as archive:
+        declared = {
+            v.get("name")
+            for v in ET.fromstring(archive.read("project.qde")).iterfind(".//q:Variable", NS)
+        }
+    # No role anywhere, so no role variable; the others for cases and for sources.
+    assert declared == {"trust", "mode", "wave", "item"} | {
+        f"source {name}" for name in ("trust", "mode", "wave")
+    }
+    assert _roles_in(path, "source role", "TextSource") == []
+    assert sorted(_roles_in(path, "source trust", "TextSource")) == ["RA1"] * 3
     with store.session() as session:
         session.get(Wave, wave.id).suppression_threshold = 1  # type: ignore[union-attr]
     with store.session() as session:
         refi.export_project(session, frames.get(session, "dmr-themes"), path, organisation_id=ra1)
     assert sorted(_roles_in(path)) == ["clinical_director", "medical_director", "medical_director"]
+    assert sorted(_roles_in(path, "source role", "TextSource")) == sorted(_roles_in(path))

@@ -42,7 +42,10 @@ def comments(wave: str, database: str | None) -> None:
             done = sources.add_comments(store, session, row)
     finally:
         store.dispose()
-    console.print(f"{done.added} comment(s) of {wave} added; {done.already} were there already.")
+    console.print(
+        f"{done.added} comment(s) of {wave} added; {done.already} were there already "
+        f"(from {done.commenters} of the wave's {done.respondents} respondents)."
+    )
 
 
 @text.command()
@@ -158,18 +161,50 @@ def code(csv_file: Path, coder: str, frame_name: str, database: str | None) -> N
 @click.option("--source", "source_id", type=int, required=True)
 @click.option("--code", "code_key", required=True)
 @click.option("--keep/--drop", required=True, help="The code is, or is not, on the source.")
+@click.option(
+    "--start",
+    type=int,
+    default=None,
+    help="With --end: settle only these characters (a transcript's paragraph, as "
+    "`text agreement` lists it as [start:end]) [default: the whole source].",
+)
+@click.option("--end", type=int, default=None)
 @database_option
 def resolve(
-    frame_name: str, source_id: int, code_key: str, keep: bool, database: str | None
+    frame_name: str,
+    source_id: int,
+    code_key: str,
+    keep: bool,
+    start: int | None,
+    end: int | None,
+    database: str | None,
 ) -> None:
-    """Settle a disagreement in the team's coding (coder `team`)."""
+    """Settle a disagreement in the team's coding (coder `team`).
+
+    --drop also drops the codes under a theme (a theme counts wherever a sub-code is)."""
     from sharedground.text import coding, frames, sources
 
     with store_session(database) as session:
         frame = frames.get(session, frame_name)
         source = sources.get_source(session, source_id)
-        coding.resolve(session, frame, source, code_key, keep=keep)
-    console.print(f"team: {code_key} {'kept on' if keep else 'dropped from'} source {source_id}.")
+        done = coding.resolve(session, frame, source, code_key, keep=keep, start=start, end=end)
+        whole = (start is None and end is None) or (start == 0 and end == len(source.content))
+    where = f"source {source_id}" + ("" if whole else f" [{start}:{end}]")
+    if keep:
+        message = (
+            f"team: {code_key} kept on {where}."
+            if done.added
+            else f"team: {code_key} was already on {where}; nothing changed."
+        )
+    elif done.dropped:
+        removed = ", ".join(f"{n} coding(s) of {key}" for key, n in done.dropped.items())
+        message = f"team: dropped from {where}: {removed}."
+    else:
+        message = (
+            f"team: no coding of {code_key} (or a code under it) on {where}; nothing changed "
+            "(`text adopt` first starts the team's coding from one coder's)."
+        )
+    console.print(message, highlight=False, soft_wrap=True)
 
 
 @text.command()
@@ -325,7 +360,7 @@ def agreement_(
     database: str | None,
 ) -> None:
     """Percent agreement, Cohen's kappa and Krippendorff's alpha per code and overall."""
-    from rich.table import Table
+    from rich.table import Column, Table
 
     from sharedground.text import agreement, frames
     from sharedground.text.coding import sheet_sources
@@ -343,36 +378,53 @@ def agreement_(
             replicates=replicates,
             seed=seed,
         )
-    table = Table(
-        "code",
-        "units",
-        "agree",
-        "kappa",
-        "alpha",
-        "alpha 95% CI",
-        "chars",
-        "chars agree",
-        "chars kappa",
-        "chars alpha",
-        title=f"Agreement of {', '.join(result.coders)}",
+    # Two narrow tables rather than one wide one: in an 80-column terminal the wide one cut
+    # the code names to "vari…", so no row could be told from its neighbour.
+    units = Table(
+        Column("code", no_wrap=True),
+        Column("units", justify="right"),
+        Column("agree", justify="right"),
+        Column("kappa", justify="right"),
+        Column("alpha", justify="right"),
+        Column("alpha 95% CI", justify="right"),
+        title=f"Agreement of {', '.join(result.coders)} on units (a comment; a transcript's "
+        "paragraph)",
+    )
+    chars = Table(
+        Column("code", no_wrap=True),
+        Column("characters", justify="right"),
+        Column("agree", justify="right"),
+        Column("kappa", justify="right"),
+        Column("alpha", justify="right"),
+        title=f"Agreement of {', '.join(result.coders)} on characters (as NVivo compares)",
     )
     for stats in [*result.codes, result.overall]:
         low, high = stats.alpha_ci
-        table.add_row(
+        units.add_row(
             stats.code,
             str(stats.units),
             _figure(stats.percent),
             _figure(stats.kappa),
             _figure(stats.alpha),
             "" if low != low else f"{low:.3f} to {high:.3f}",
+        )
+        chars.add_row(
+            stats.code,
             str(stats.chars),
             _figure(stats.chars_percent),
             _figure(stats.chars_kappa),
             _figure(stats.chars_alpha),
         )
-    console.print(table)
+    console.print(units)
+    console.print(chars)
     console.print(
-        f"{len(result.disagreements)} disagreement(s)"
+        "agree: share of units (characters) on which the coders made the same decision; "
+        "kappa: Cohen's (two coders); alpha: Krippendorff's (nominal); a theme counts where "
+        "any of its sub-codes is.",
+        soft_wrap=True,
+    )
+    console.print(
+        f"{len(result.disagreements)} disagreement(s) to settle"
         + (f"; the first {show}:" if len(result.disagreements) > show else ":")
     )
     for item in result.disagreements[:show]:
@@ -382,9 +434,21 @@ def agreement_(
             highlight=False,
         )
     if result.disagreements:
+        from sharedground.store.textschema import TEAM_CODER
+
+        start_team = (
+            ""
+            if TEAM_CODER in result.coders
+            else f"`sharedground text adopt --frame {frame_name} --coder {result.coders[0]}` "
+            "once, then "
+        )
         console.print(
-            "Resolve with `sharedground text adopt` then `text resolve --source N --code C "
-            "--keep|--drop`; the team's coding is coder `team`."
+            f"Settle them in the team's coding (coder `{TEAM_CODER}`): {start_team}for each "
+            f"`text resolve --frame {frame_name} --source N --code C --keep|--drop` (add "
+            "--start S --end E for a transcript's paragraph [S:E]). A theme's disagreement "
+            "that comes from a sub-code is settled with the sub-code and not listed.",
+            soft_wrap=True,
+            highlight=False,
         )
 
 

@@ -25,6 +25,12 @@ Two ways to count:
 * **characters**, as NVivo's coding comparison does: each character of a source both coders
   coded is a decision per code, so the size of an overlap counts.
 
+The disagreements listed for the coders to settle (`text resolve`) are the units on which
+their decisions on a code differ, except a theme's that follow only from its sub-codes (no
+coder put the theme itself on the unit, and a code under it disagrees there): settling the
+sub-code settles the theme, and listing both invited settling the theme alone, which left
+the sub-code, and so the theme, in place.
+
 A 95% confidence interval for the unit statistics comes from a seeded bootstrap over sources
 (so a transcript's paragraphs move together): resampled `replicates` times, percentiles
 2.5 and 97.5 of the replicates where the statistic is defined.
@@ -183,7 +189,8 @@ def compare(
     coders = list(dict.fromkeys(coders))
     if len(coders) < 2:
         raise TextError("agreement needs two or more coders (--coders ann,bob)")
-    found = _with_parents(frame, coding.rows(session, frame, coders=coders, source_ids=source_ids))
+    direct = coding.rows(session, frame, coders=coders, source_ids=source_ids)
+    found = _with_parents(frame, direct)
     known = {row.coder for row in found}
     absent = [name for name in coders if name not in known]
     if absent:
@@ -225,13 +232,37 @@ def compare(
     pooled_chars = np.concatenate([chars[key] for key in keys], axis=1)
     overall = _statistics("overall", pooled, pooled_groups, pooled_chars, replicates, seed)
 
+    # A theme's disagreement that comes only from its sub-codes' is settled with theirs, so it
+    # is not listed: no coder put the theme itself there, and a code under it disagrees.
+    def disagree(key: str, j: int) -> bool:
+        column = decisions[key][:, j]
+        given = column[~np.isnan(column)]
+        return bool(given.size >= 2 and given.min() != given.max())
+
+    children: dict[str, list[str]] = {key: [] for key in keys}
+    key_of = {code.id: code.key for code in frame.codes}
+    for code in frame.codes:
+        if code.parent_id is not None:
+            children[key_of[code.parent_id]].append(code.key)
+    direct_by_source: dict[int, list[CodingRow]] = {}
+    for row in direct:
+        direct_by_source.setdefault(row.source_id, []).append(row)
+
+    def follows_from_sub_codes(key: str, j: int, unit: Unit) -> bool:
+        if not any(disagree(child, j) for child in children[key]):
+            return False
+        length = len(texts[unit.source_id][1])
+        return not any(
+            r.code == key and _covers(r, unit, length)
+            for r in direct_by_source.get(unit.source_id, [])
+        )
+
     disagreements = []
     for key in keys:
         table = decisions[key]
         for j, unit in enumerate(unit_list):
             column = table[:, j]
-            given = column[~np.isnan(column)]
-            if given.size >= 2 and given.min() != given.max():
+            if disagree(key, j) and not follows_from_sub_codes(key, j, unit):
                 disagreements.append(
                     Disagreement(
                         unit.source_id,

@@ -269,28 +269,92 @@ def export_csv(path: Path, found: Sequence[CodingRow]) -> None:
             )
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """What settling one disagreement changed in the team's coding."""
+
+    added: bool
+    #: The team's codings removed or cut back, by code key (a dropped theme takes its sub-codes).
+    dropped: dict[str, int]
+
+
+def _under(frame: CodeFrame, key: str) -> set[str]:
+    """The code and every code below it."""
+    parent = {code.key: code.parent_id for code in frame.codes}
+    key_of = {code.id: code.key for code in frame.codes}
+    found = {key}
+    grew = True
+    while grew:
+        more = {k for k, up in parent.items() if up is not None and key_of[up] in found} - found
+        found |= more
+        grew = bool(more)
+    return found
+
+
 def resolve(
-    session: Session, frame: CodeFrame, source: TextSource, code_key: str, *, keep: bool
-) -> None:
-    """Settle a disagreement: the code is (keep) or is not on the whole source for the team."""
-    from sqlalchemy import delete
+    session: Session,
+    frame: CodeFrame,
+    source: TextSource,
+    code_key: str,
+    *,
+    keep: bool,
+    start: int | None = None,
+    end: int | None = None,
+) -> Resolved:
+    """Settle a disagreement: the code is (keep) or is not (drop) on the source for the team.
+
+    Without `start`/`end` the decision is about the whole source (a comment is one unit of
+    agreement); with them, about that span (a transcript's paragraph, as `text agreement`
+    lists it). Dropping removes the team's codings of the code and of every code under it
+    (a theme counts wherever a sub-code is) within the span, cutting back a coding that
+    reaches beyond it instead of removing the rest of it.
+    """
+    from sqlalchemy import select
 
     from sharedground.store.textschema import TEAM_CODER, Coding
 
     codes = codes_of(session, frame)
     if code_key not in codes:
         raise TextError(f"{code_key!r} is not a code of frame {frame.key}@{frame.version}")
+    start, end = check_span(source, start, end)
     team = get_coder(session, TEAM_CODER)
     if keep:
-        add(session, source, codes[code_key], team)
-    else:
-        session.execute(
-            delete(Coding).where(
+        had = session.scalar(
+            select(Coding.id).where(
                 Coding.source_id == source.id,
                 Coding.code_id == codes[code_key].id,
                 Coding.coder_id == team.id,
+                Coding.start.is_(None) if start is None else Coding.start == start,
+                Coding.end.is_(None) if end is None else Coding.end == end,
             )
         )
+        add(session, source, codes[code_key], team, start=start, end=end)
+        return Resolved(added=had is None, dropped={})
+    length = len(source.content)
+    low, high = (0, length) if start is None else (start, end or length)
+    wanted = {codes[key].id: key for key in _under(frame, code_key)}
+    dropped: dict[str, int] = {}
+    found = session.scalars(
+        select(Coding).where(
+            Coding.source_id == source.id,
+            Coding.coder_id == team.id,
+            Coding.code_id.in_(list(wanted)),
+        )
+    )
+    for row in list(found):
+        first = 0 if row.start is None else row.start
+        last = length if row.end is None else row.end
+        if last <= low or high <= first:
+            continue  # outside the span settled
+        key = wanted[row.code_id]
+        dropped[key] = dropped.get(key, 0) + 1
+        code, memo = codes[key], row.memo
+        session.delete(row)
+        session.flush()
+        for piece in ((first, low), (high, last)):
+            if piece[0] < piece[1]:
+                add(session, source, code, team, start=piece[0], end=piece[1], memo=memo)
+    return Resolved(added=False, dropped=dropped)
 
 
 def adopt(session: Session, frame: CodeFrame, coder_name: str) -> int:

@@ -14,6 +14,12 @@ How they are picked, for one code of a wave (the team's coding unless a coder is
 3. at most one quotation per respondent and no sentence twice; the role groups take turns,
    the group with the most respondents to quote from first, each giving its best remaining one, so a
    box spreads across groups instead of repeating the most talkative one;
+   A sentence written word for word (ignoring case) by a tenth of the commenters or more,
+   and by at least ten of them, is a stock phrase ("I suspect we are not unusual.") and is
+   never quoted: while the team has coded only a sample, the few comments coded with a code
+   can hold it more often than the rest, and it then looked typical (the README's tour
+   printed "This has been the case for some time." as a view of how each group sees the
+   other);
 4. a role group with fewer respondents in the wave (or the trust, for a trust's report) than
    the suppression threshold gives no quotation: a quotation tied to a group of two is
    nearly tied to a person.
@@ -123,6 +129,32 @@ def _candidates(
 
 
 BACKGROUND = 2_000
+#: A sentence that this share of the commenters or more (and STOCK_MIN at least) wrote is stock.
+STOCK_SHARE = 0.10
+STOCK_MIN = 10
+
+
+def _stock(session: Session, wave: Wave, organisation_id: int | None) -> set[str]:
+    """Sentences (casefolded) written word for word by many of the wave's commenters."""
+    from sqlalchemy import select
+
+    from sharedground.store.textschema import TextSource
+
+    query = select(TextSource.response_id, TextSource.content).where(
+        TextSource.wave_id == wave.id, TextSource.kind == "comment"
+    )
+    if organisation_id is not None:
+        query = query.where(TextSource.organisation_id == organisation_id)
+    writers: dict[str, set[int]] = {}
+    commenters: set[int] = set()
+    for response_id, content in session.execute(query):
+        if response_id is None:
+            continue
+        commenters.add(response_id)
+        for sentence in sentences(content):
+            writers.setdefault(sentence.text.casefold(), set()).add(response_id)
+    bar = max(STOCK_MIN, STOCK_SHARE * len(commenters))
+    return {text for text, who in writers.items() if len(who) >= bar}
 
 
 def _scores(texts: list[str], background: list[str]) -> list[float]:
@@ -205,7 +237,8 @@ def pick(
         sizes_query = sizes_query.where(Response.organisation_id == organisation_id)
     sizes = {role: n for role, n in session.execute(sizes_query)}
     quotable = {role for role, n in sizes.items() if n >= wave.suppression_threshold}
-    candidates = [c for c in candidates if c.role in quotable]
+    stock = _stock(session, wave, organisation_id)
+    candidates = [c for c in candidates if c.role in quotable and c.text.casefold() not in stock]
     if not candidates:
         return []
     background = _background(session, wave, coded, organisation_id)

@@ -9,10 +9,16 @@ project names as `internal://<guid>.txt`. What goes in:
 * **CodeBook**: the frame's codes with their hierarchy; a code's description and example
   become its `Description` ("...\\n\\nExample: ...");
 * **Variables** and **Cases**: one case per respondent (their comments) or per transcript,
-  with role group, trust, mode and wave (date for transcripts) as text variables;
+  with role group, trust, mode and wave (date for transcripts) as text variables, named
+  like its sources (case "2015 respondent 3" holds "2015 comment 3 ...");
 * **Sources**: one `TextSource` per comment or transcript, the question it answers as a
   variable, and one `PlainTextSelection` per coding (`startPosition`/`endPosition` in
-  characters, the coder as `creatingUser`, the memo as its `Description`).
+  characters, the coder as `creatingUser`, the memo as its `Description`). Each source also
+  carries its case's values as source variables of their own ("source role", ...):
+  QualCoder's import reads a case's variables but not its `SourceRef`s, so without them a
+  comment would reach QualCoder with no role group or trust (checked by opening an export
+  in QualCoder; the variables are distinct from the case ones because QualCoder files a
+  variable used by any case as a case attribute only).
 
 Every file written is validated against the official schema shipped in `schemas/`
 (`Project-mrt2019.xsd`, `Codebook.xsd`, MIT licence); a file read is validated before anything
@@ -51,6 +57,9 @@ ORIGIN = f"sharedground {__version__}"
 _GUIDS = uuid.UUID("0c5a2f43-8d3e-4a51-9f0a-6b2f3e9d7c11")
 _EXAMPLE = "\n\nExample: "
 CASE_VARIABLES = ("role", "trust", "mode", "wave", "date")
+#: The same values on each source (see the module's docstring: QualCoder drops the link from
+#: a case to its sources).
+SOURCE_VARIABLES = {name: f"source {name}" for name in CASE_VARIABLES}
 
 
 @functools.cache
@@ -273,13 +282,10 @@ def export_project(
             _sub(users, "User", guid=coders[coder_name].guid, name=coder_name)
     _codes_xml(_sub(_sub(root, "CodeBook"), "Codes"), frame_def, frame_def.codes, PROJECT_NS)
 
-    variables = {v: _guid("variable", v) for v in (*CASE_VARIABLES, "item")}
-    variables_element = _sub(root, "Variables")
-    for variable, guid in variables.items():
-        _sub(variables_element, "Variable", guid=guid, name=variable, typeOfVariable="Text")
-
-    # Cases: one per respondent (a response may hold several comments) or per transcript.
-    cases: dict[str, tuple[dict[str, str], list[str]]] = {}
+    # Cases: one per respondent (a response may hold several comments) or per transcript,
+    # named as its sources are, so that a tool which drops the link still shows it.
+    cases: dict[str, tuple[str, dict[str, str], list[str]]] = {}
+    values_of: dict[int, dict[str, str]] = {}
     for source in found:
         key = f"r{source.response_id}" if source.response_id is not None else f"s{source.id}"
         values = {
@@ -289,11 +295,34 @@ def export_project(
         }
         if "role" in values and f"{source.wave_id}:{values['role']}" in withheld:
             del values["role"]
-        cases.setdefault(key, (values, []))[1].append(source.guid)
+        values_of[source.id] = values
+        label = (
+            source.name
+            if source.response_id is None
+            else f"{values.get('wave', '')} respondent {source.response_id}".strip()
+        )
+        cases.setdefault(key, (label, values, []))[2].append(source.guid)
+    # Two transcripts may share a file name; QualCoder keeps one case per name.
+    seen: dict[str, int] = {}
+    for key, (label, values, guids) in list(cases.items()):
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:
+            cases[key] = (f"{label} ({seen[label]})", values, guids)
+    # Only the variables some case or source has a value of (an empty one only puzzles).
+    used = {name for values in values_of.values() for name in values}
+    names = [v for v in CASE_VARIABLES if v in used]
+    names += [SOURCE_VARIABLES[v] for v in CASE_VARIABLES if v in used]
+    if any(source.item_id for source in found):
+        names.append("item")
+    variables = {name: _guid("variable", name) for name in names}
+    if variables:
+        variables_element = _sub(root, "Variables")
+        for variable, guid in variables.items():
+            _sub(variables_element, "Variable", guid=guid, name=variable, typeOfVariable="Text")
     if cases:
         cases_element = _sub(root, "Cases")
-        for number, (key, (values, guids)) in enumerate(cases.items(), start=1):
-            case = _sub(cases_element, "Case", guid=_guid("case", key), name=f"case {number}")
+        for key, (label, values, guids) in cases.items():
+            case = _sub(cases_element, "Case", guid=_guid("case", key), name=label)
             for variable, value in values.items():
                 _value(case, variables[variable], value)
             for guid in guids:
@@ -336,6 +365,8 @@ def export_project(
                     creatingUser=coder_guid,
                 )
                 _sub(coded, "CodeRef", targetGUID=code_guid[row.code])
+            for variable, value in values_of[source.id].items():
+                _value(element, variables[SOURCE_VARIABLES[variable]], value)
             if source.item_id:
                 _value(element, variables["item"], source.item_id)
     data = _to_bytes(root)

@@ -36,6 +36,9 @@ DOCUMENT_ATTRIBUTES = ("role", "trust", "date", "kind", "mode")
 class Added:
     added: int
     already: int
+    #: Respondents of the wave who wrote any comment, and respondents in all.
+    commenters: int = 0
+    respondents: int = 0
 
 
 def normalise(text: str) -> str:
@@ -67,7 +70,8 @@ def add_comments(store: Store, session: Session, wave: Wave) -> Added:
     have = {(response_id, item) for response_id, item in seen}
     organisations = session.execute(select(Organisation.id, Organisation.code))
     codes = {ident: code for ident, code in organisations}
-    added = already = 0
+    added = already = respondents = 0
+    commenters: set[int] = set()
     rows = session.execute(
         select(
             Response.id, Response.role, Response.organisation_id, Response.mode, Response.answers
@@ -76,10 +80,12 @@ def add_comments(store: Store, session: Session, wave: Wave) -> Added:
         .order_by(Response.id)
     )
     for response_id, role, organisation_id, mode, answers in rows:
+        respondents += 1
         for item in items:
             value = answers.get(item)
             if not isinstance(value, str) or not value.strip():
                 continue
+            commenters.add(response_id)
             if (response_id, item) in have:
                 already += 1
                 continue
@@ -106,7 +112,7 @@ def add_comments(store: Store, session: Session, wave: Wave) -> Added:
             )
             added += 1
     session.flush()
-    return Added(added, already)
+    return Added(added, already, len(commenters), respondents)
 
 
 def read_document(path: Path) -> str:

@@ -177,7 +177,12 @@ def test_agreement_page_and_resolving(site: Site, admin_client: TestClient, tmp_
     assert "coder=ann" in data["back"] and "coder=bob" in data["back"]
     with site.store.session() as session:
         team = coding.rows(session, frames.get(session, "dmr-themes"), coders=["team"])
+    # Kept on the paragraph the disagreement was about, not on the whole transcript.
+    assert (data["start"], data["end"]) == (str(team[0].start or 0), str(team[0].end))
     assert [(r.source_id, r.code) for r in team] == [(ids["RA1"], "local_initiatives")]
+    with site.store.session() as session:
+        length = len(sources.get_source(session, ids["RA1"]).content)
+    assert team[0].end is not None and team[0].end < length
 
 
 def test_sources_listed_a_page_at_a_time(

@@ -366,6 +366,8 @@ def _agreement(session: Session, frame_name: str | None, coders: list[str]) -> d
                 "code": d.code,
                 "code_name": names.get(d.code, d.code),
                 "where": f"{d.start}–{d.end}",
+                "start": d.start,
+                "end": d.end,
                 "decisions": ", ".join(
                     f"{name}: {'yes' if yes else 'no'}" for name, yes in d.decisions.items()
                 ),
@@ -399,13 +401,21 @@ async def agreement_page(request: Request, ctx: AdminContext, user: Principal) -
     )
 
 
-def _resolve(session: Session, frame_name: str, source_id: int, code_key: str, keep: bool) -> bool:
+def _resolve(
+    session: Session,
+    frame_name: str,
+    source_id: int,
+    code_key: str,
+    keep: bool,
+    span: tuple[int, int] | None = None,
+) -> bool:
     frame = _frame(session, frame_name)
     source = session.get(TextSource, source_id)
     if frame is None or source is None:
         return False
+    start, end = span if span is not None else (None, None)
     try:
-        coding.resolve(session, frame, source, code_key, keep=keep)
+        coding.resolve(session, frame, source, code_key, keep=keep, start=start, end=end)
     except TextError:
         return False
     return True
@@ -419,8 +429,11 @@ async def resolve_disagreement(request: Request, ctx: AdminContext, user: Princi
         return (form.get(name) or [""])[-1]
 
     source = field("source")
+    # The unit the disagreement is about: a comment's whole text, or a transcript's paragraph.
+    start, end = field("start"), field("end")
+    span = (int(start), int(end)) if start.isdigit() and end.isdigit() else None
     done = source.isdigit() and await ctx.run(
-        _resolve, field("frame"), int(source), field("code"), field("decision") == "keep"
+        _resolve, field("frame"), int(source), field("code"), field("decision") == "keep", span
     )
     if not done:
         return _not_found(request, ctx, user)
