@@ -236,3 +236,34 @@ def test_the_output_is_the_same_whichever_way_the_wave_is_read(
     expected = ["quick", "store"] if store.backend == "sqlite" else ["store", "store"]
     assert read == expected
     assert _without_generated_at(quick.output) == _without_generated_at(slow.output)
+
+
+def test_after_the_close_the_snapshot_serves_only_unchanged_final_figures(
+    store: Store, loaded: HandMade, tmp_path: Path
+) -> None:
+    """Once fieldwork is over, every output reads the wave's released set
+    (`analysis.disclosure.final`): the quick path may serve the snapshot only when that set
+    is the stored responses (mark set, nothing after it), and steps aside before the first
+    final reading (which sets the mark) and once a late return has come."""
+    import datetime as dt
+
+    from sharedground.analysis.disclosure.final import released_data
+
+    if store.backend != "sqlite":
+        pytest.skip("only SQLite files are read without the store")
+    cache = tmp_path / "cache"
+    with store.session() as session:
+        session.execute(update(Wave).where(Wave.name == "w").values(closes=dt.date(2020, 1, 31)))
+    refresh_cache(store, "w", cache)
+    assert _current(store, cache) is None  # closed, no mark yet: the store's path sets it
+    released_data(store, load_wave(store, "w", cache))  # the first final reading
+    quick = _current(store, cache)
+    assert quick is not None and quick.data.frame.height == len(loaded.rows)
+    _add_by_import(store, tmp_path, loaded)  # five late returns
+    refresh_cache(store, "w", cache)
+    assert _current(store, cache) is None
+    result = CliRunner().invoke(
+        main, ["analyse", "--wave", "w", "--database", _url(store), "--cache-dir", str(cache),
+               "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output

@@ -193,13 +193,15 @@ def load_current(
             return None
         found = connection.execute(
             "SELECT w.id, w.suppression_threshold, w.created_at, w.anonymous, i.key, "
-            "i.sha256, i.definition FROM wave w JOIN instrument i ON i.id = w.instrument_id "
-            "WHERE w.name = :name",
+            "i.sha256, i.definition, w.closes FROM wave w "
+            "JOIN instrument i ON i.id = w.instrument_id WHERE w.name = :name",
             {"name": wave_name},
         ).fetchone()
         if found is None:
             return None
-        wave_id, threshold, created, anonymous, key, sha256, definition = found
+        wave_id, threshold, created, anonymous, key, sha256, definition, closes = found
+        if not _final_unchanged(connection, wave_id, quick.as_date(closes)):
+            return None
         identity = _identity(target.key, sha256, quick.as_datetime(created))
         cached = _usable_record(folder, wave_id, identity)
         if cached is None:
@@ -215,6 +217,31 @@ def load_current(
         frame = pl.read_ipc(_data_path(folder, wave_id))
     instrument = loads(definition, source=f"<stored {key}>")
     return QuickLoad(WaveData(wave_name, instrument, threshold, frame, "hit"), int(held))
+
+
+def _final_unchanged(connection: Any, wave_id: int, closes: dt.date | None) -> bool:
+    """Whether the wave's final figures (`analysis.disclosure.final.released_data`) are its
+    responses as stored, so the snapshot can be used as it is.
+
+    True while fieldwork runs (live figures are the stored responses; a lead's pages apply
+    their own batches), and after it once the closing mark is set and no response came
+    after it. Otherwise (no mark yet: the first final reading sets it; late returns that
+    may wait for their batch) the store's path decides.
+    """
+    from sharedground.fieldwork.clock import study_today
+    from sharedground.store.quick import CLOSING_MARK
+
+    if closes is None or study_today() <= closes:
+        return True
+    mark = connection.execute(
+        "SELECT value FROM setting WHERE name = :name", {"name": CLOSING_MARK.format(wave_id)}
+    ).fetchone()
+    if mark is None:
+        return False
+    (highest,) = connection.execute(
+        "SELECT max(id) FROM response WHERE wave_id = :wave", {"wave": wave_id}
+    ).fetchone()
+    return highest is None or int(highest) <= int(mark[0])
 
 
 def refresh_cache(

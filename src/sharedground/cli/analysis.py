@@ -172,6 +172,7 @@ def _load(
         if quick is not None:
             say_held(wave, quick.held)
             return quick.data
+    from sharedground.analysis.disclosure.final import released_data
     from sharedground.analysis.source import default_cache_dir, invalidate, load_wave
 
     store = open_store(database)
@@ -182,6 +183,8 @@ def _load(
         with progress_bar(f"Reading wave {wave}") as update:
             data = load_wave(store, wave, folder, progress=update)
         note_held(store, wave)
+        # Once fieldwork is over, the wave's final figures (late returns in whole batches).
+        data, _ = released_data(store, data)
         return data
     finally:
         store.dispose()

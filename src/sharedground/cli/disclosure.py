@@ -48,11 +48,13 @@ def audit(wave: str, protection: int | None, exact: bool, show: int, database: s
 
     from sharedground.analysis.disclosure.audit import audit as run_audit
     from sharedground.analysis.disclosure.decide import decide
+    from sharedground.analysis.disclosure.final import released_data
     from sharedground.analysis.source import load_wave
 
     store = open_store(database)
     try:
-        data = load_wave(store, wave)
+        # What the wave's outputs print: its final figures once fieldwork is over.
+        data, _ = released_data(store, load_wave(store, wave))
     finally:
         store.dispose()
     decision = decide(data)

@@ -9,6 +9,7 @@ a summary and the file to keep.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import traceback
@@ -102,15 +103,24 @@ def _export(store: Store, job: Job, wave: str, out: Path, progress: Progress) ->
     return f"{count} responses", name
 
 
+def _today(job: Job) -> dt.date | None:
+    """The day a report or analysis was asked for (None: today): it decides whether the
+    wave's final figures apply (`analysis.disclosure.final`), as the page that started it
+    did."""
+    asked = job.params.get("today")
+    return dt.date.fromisoformat(str(asked)) if asked else None
+
+
 def _analysis(store: Store, job: Job, wave: str, out: Path, progress: Progress) -> Outcome:
     from sharedground.analysis import render
+    from sharedground.analysis.disclosure.final import released_data
     from sharedground.analysis.source import load_wave
     from sharedground.analysis.tables import Options, analyse
     from sharedground.report.write import safe_stem
 
     fmt = str(job.params.get("format", "xlsx"))
     by = str(job.params.get("by", "role"))
-    data = load_wave(store, wave, None)
+    data, _ = released_data(store, load_wave(store, wave, None), _today(job))
     result = analyse(data, Options(by=by))
     name = f"{safe_stem(wave)}-analysis-by-{safe_stem(by)}.{fmt}"
     render.write(result, fmt, out / name)
@@ -132,19 +142,28 @@ def _report(store: Store, job: Job, wave: str, out: Path, progress: Progress) ->
 
     pdf = bool(job.params.get("pdf", True))
     progress(0, 1)
-    written = national_report(store, wave, out, pdf=pdf)
+    written = national_report(store, wave, out, pdf=pdf, today=_today(job))
     paths = [written.html, *([written.pdf] if written.pdf else [])]
     name = _bundle(out, f"report-{safe_stem(wave)}.zip", paths)
     return f"national report: {written.tables} tables, {written.charts} charts", name
 
 
 def _trust_report(store: Store, job: Job, wave: str, out: Path, progress: Progress) -> Outcome:
+    from sharedground.report import build
     from sharedground.report.write import safe_stem, trust_reports
 
     pdf = bool(job.params.get("pdf", True))
     codes = [job.trust] if job.trust else None
+    context = build.load(store, wave, today=_today(job))
     files = trust_reports(
-        store, wave, out, trusts=codes, pdf=pdf, workers=1 if codes else 2, progress=progress
+        store,
+        wave,
+        out,
+        trusts=codes,
+        pdf=pdf,
+        workers=1 if codes else 2,
+        progress=progress,
+        context=context,
     )
     paths: list[Path] = []
     for written in files.values():
@@ -153,7 +172,17 @@ def _trust_report(store: Store, job: Job, wave: str, out: Path, progress: Progre
             paths.append(written.pdf)
     stem = f"trust-{safe_stem(job.trust)}" if job.trust else f"trust-reports-{safe_stem(wave)}"
     name = _bundle(out, f"{stem}.zip", paths)
-    return f"{len(files)} trust report(s)", name
+    final = context.extras.get("final")
+    if final is not None and job.trust:
+        final = final.for_trust(job.trust)
+    made = f"{len(files)} trust report(s)"
+    if final is not None:
+        # Which responses the figures are from: a lead comparing two downloads can see
+        # that they differ by whole batches only.
+        made += f", final figures from {final.included:,} responses"
+        if final.held_back:
+            made += f" ({final.held_back:,} late returns wait for a batch)"
+    return made, name
 
 
 def _print(store: Store, job: Job, wave: str, out: Path, progress: Progress) -> Outcome:

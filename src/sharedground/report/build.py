@@ -7,6 +7,7 @@ document for the whole wave and, per trust, for the trust and by trust (the funn
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sharedground.analysis import trend as analysis_trend
 from sharedground.analysis.benchmark import benchmark
 from sharedground.analysis.disclosure.decide import Decision, decide
+from sharedground.analysis.disclosure.final import FinalRelease, released_data
 from sharedground.analysis.results import Analysis
 from sharedground.analysis.source import WaveData, load_wave
 from sharedground.analysis.tables import Options, analyse
@@ -153,8 +155,14 @@ def load(
     cache_dir: Path | None = None,
     comment_limit: int = comment_module.DEFAULT_LIMIT,
     weights: WeightOptions | None = None,
+    today: dt.date | None = None,
 ) -> WaveContext:
     """Load a wave and everything its reports need.
+
+    Once the wave's fieldwork is over (on `today`, default the study's today) its reports
+    read the wave's final figures, the released set the leads' results pages show too
+    (`analysis.disclosure.final`): late returns join in whole batches per role group, so
+    two reports made either side of one late return differ by no one's answers.
 
     Args:
         store: the database.
@@ -165,8 +173,9 @@ def load(
         comment_limit: the most comments printed per question.
         weights: how to weight the national tables, trend and benchmarks (None or kind
             "none": unweighted, as the published report).
+        today: the day the reports are made (the jobs pass the day they were asked for).
     """
-    data = load_wave(store, wave, cache_dir)
+    data, final = released_data(store, load_wave(store, wave, cache_dir), today)
     made = None
     if weights is not None and weights.kind != "none":
         made = wave_weights(store, wave, data.frame, data.instrument, weights)
@@ -177,7 +186,8 @@ def load(
         wave_id = store.get_wave(session, wave).id
         names = dict(session.execute(select(Organisation.code, Organisation.name)).all())
         stored = {w.name for w in store.list_waves(session)}
-    scanned = scan(store, wave_id, data.instrument, data.frame.height)
+    keep = None if final is None or not final.held_back else final.shown_ids()
+    scanned = scan(store, wave_id, data.instrument, data.frame.height, keep)
     context = WaveContext(
         wave=wave,
         data=data,
@@ -194,7 +204,7 @@ def load(
         if compare == wave:
             raise ReportError(f"--compare {compare}: a wave cannot be compared with itself")
         if compare in stored:
-            then = load_wave(store, compare, cache_dir)
+            then, _ = released_data(store, load_wave(store, compare, cache_dir), today)
             context.comparison = trend.from_analysis(
                 analysis_trend.against_wave(
                     data,
@@ -227,6 +237,9 @@ def load(
     # "What respondents said" reads the coded comments from the store when a report asks.
     context.extras["said_from"] = (store, wave)
     context.extras["weights"] = context_weights
+    context.extras["final"] = final
+    if final is not None:
+        context.fieldwork.release_note = final.describe()
     return context
 
 
@@ -417,6 +430,16 @@ def _trust_comparison(
     return None
 
 
+def _release_note(context: WaveContext, trust: str) -> str | None:
+    """What the trust's final figures include (None while fieldwork runs)."""
+    final: FinalRelease | None = context.extras.get("final")
+    if final is None:
+        return None
+    return final.for_trust(trust).describe(" for this trust") + (
+        " The other trusts' figures join in the same way."
+    )
+
+
 def trust_input(context: WaveContext, trust: str) -> ReportInput:
     """One trust's report: its own tables, suppressed, benchmarked against the rest."""
     if trust not in context.trusts:
@@ -454,6 +477,7 @@ def trust_input(context: WaveContext, trust: str) -> ReportInput:
             opens=context.fieldwork.opens,
             closes=context.fieldwork.closes,
             responses_by_group={g.id: g.respondents for g in groups if g.shown},
+            release_note=_release_note(context, trust),
         ),
         comments=comment_module.collect(
             texts,

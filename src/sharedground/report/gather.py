@@ -73,7 +73,13 @@ class Scan:
     last: dt.date | None
 
 
-def scan(store: Store, wave_id: int, instrument: Instrument, responses: int) -> Scan:
+def scan(
+    store: Store,
+    wave_id: int,
+    instrument: Instrument,
+    responses: int,
+    keep: set[int] | None = None,
+) -> Scan:
     """Role, trust and free-text answers of those who wrote any, and the date range.
 
     One pass over the wave's responses: all of them up to `SCAN_LIMIT`, beyond that an
@@ -81,7 +87,8 @@ def scan(store: Store, wave_id: int, instrument: Instrument, responses: int) -> 
     comments live inside each response's answers document and reading a million documents
     takes far longer than the rest of the report; the report prints a dozen comments per
     question and says they come from a sample. On SQLite, `json_extract` with several paths
-    parses each document once and returns the texts as one JSON array.
+    parses each document once and returns the texts as one JSON array. With `keep`, only
+    those responses are read (the wave's final figures: `analysis.disclosure.final`).
     """
     stride = max(1, -(-responses // SCAN_LIMIT))
     items = [i.id for i in comment_module.text_items(instrument)]
@@ -92,14 +99,16 @@ def scan(store: Store, wave_id: int, instrument: Instrument, responses: int) -> 
     if not items:
         pick = "NULL"
     query = text(
-        f"SELECT r.role, o.code, r.submitted_on, {pick} FROM response r "
+        f"SELECT r.id, r.role, o.code, r.submitted_on, {pick} FROM response r "
         "LEFT JOIN organisation o ON o.id = r.organisation_id "
         "WHERE r.wave_id = :wave AND r.id % :stride = 0 ORDER BY r.id"
     )
     with store.engine.connect() as connection:
         rows = connection.execute(query, {"wave": wave_id, "stride": stride}).all()
+    if keep is not None:
+        rows = [r for r in rows if r[0] in keep]
     frame = pl.DataFrame(
-        [(r[0], r[1], None if r[2] is None else str(r[2]), r[3]) for r in rows],
+        [(r[1], r[2], None if r[3] is None else str(r[3]), r[4]) for r in rows],
         schema={"role": pl.String, "trust": pl.String, "submitted": pl.String, "texts": pl.String},
         orient="row",
     )

@@ -191,6 +191,8 @@ def build_methods(data: ReportInput, groups: list[Group]) -> Methods:
         for rule, numbers in sorted(tables_of.items(), key=lambda kv: _order(kv[1][0]))
     ]
     notes = [fieldwork.source_note] if fieldwork.source_note else []
+    if fieldwork.release_note:
+        notes.append(fieldwork.release_note)
     weighting = data.analysis.get("weighting")
     if weighting:
         facts.append(

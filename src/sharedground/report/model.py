@@ -167,6 +167,8 @@ class Fieldwork:
     dates_note: str | None = None
     #: Responses whose comments were read, when only a sample was.
     comments_sample: int | None = None
+    #: Which responses the wave's final figures include (`analysis.disclosure.final`).
+    release_note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import re
 from collections.abc import Callable, Iterable
@@ -71,10 +72,12 @@ def national_report(
     pdf: bool = True,
     context: build.WaveContext | None = None,
     evaluation: dict[str, Any] | None = None,
+    today: dt.date | None = None,
 ) -> ReportFiles:
     """The national report of a wave (`out/report-WAVE.html` and `.pdf`), with the "What
-    works" section of an `evaluation` document when given."""
-    context = context or build.load(store, wave, compare=compare, cache_dir=cache_dir)
+    works" section of an `evaluation` document when given; `today` decides whether the
+    wave's final figures apply (`build.load`)."""
+    context = context or build.load(store, wave, compare=compare, cache_dir=cache_dir, today=today)
     return write_report(
         build.national_input(context),
         out,
@@ -99,14 +102,16 @@ def trust_reports(
     workers: int = 2,
     progress: Progress | None = None,
     context: build.WaveContext | None = None,
+    today: dt.date | None = None,
 ) -> dict[str, ReportFiles]:
     """A report per trust (`out/trust-CODE.html` and `.pdf`), `workers` rendered at once.
 
     The inputs are gathered here, one trust at a time, while worker processes compose and
     render (WeasyPrint is the slow part and runs in the workers). Workers are started with
-    "spawn": a forked child could inherit locked Polars thread-pool state.
+    "spawn": a forked child could inherit locked Polars thread-pool state. Once fieldwork
+    is over (on `today`) every report reads the wave's final figures (`build.load`).
     """
-    context = context or build.load(store, wave, cache_dir=cache_dir)
+    context = context or build.load(store, wave, cache_dir=cache_dir, today=today)
     codes = list(trusts) if trusts is not None else context.trusts
     done: dict[str, ReportFiles] = {}
     if progress:

@@ -28,6 +28,10 @@ from urllib.parse import quote
 from sharedground.store.engine import given_url
 from sharedground.store.migrate import VERSION_TABLE, head_revision
 
+#: The `setting` row holding a wave's closing mark (`analysis.disclosure.final`), here so
+#: that the quick readers can check it without importing SQLAlchemy.
+CLOSING_MARK = "closing-mark:wave-{}"
+
 _PREFIX = "sqlite:///"
 # Characters SQLAlchemy's URL neither decodes nor escapes in an SQLite file's path, so the
 # URL it renders (which names the database in the analysis cache's records) is the text

@@ -15,13 +15,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from sharedground.analysis.disclosure.final import FinalRelease, fieldwork_over, final_release
 from sharedground.exchange.formats import FORMATS
 from sharedground.fieldwork.accounts import Principal
 from sharedground.store import Organisation, Store, StoreError
 from sharedground.store import Response as StoredResponse
 from sharedground.web.admin import forms, jobs
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
-from sharedground.web.admin.results import fieldwork_over
 from sharedground.web.questions import Problem
 
 EXPORT_LABELS = {
@@ -104,6 +104,8 @@ async def start(request: Request, ctx: AdminContext, user: Principal) -> Respons
     form = await ctx.web.check_csrf(request)
     name = request.path_params["wave"]
     what = forms.value(form, "what")
+    # The day asked decides whether the wave's final figures apply when the job runs.
+    today = ctx.web.today().isoformat()
     try:
         if what == "export":
             fmt = _choice(form, "format", FORMATS, "csv")
@@ -111,14 +113,15 @@ async def start(request: Request, ctx: AdminContext, user: Principal) -> Respons
         elif what == "analysis":
             fmt = _choice(form, "analysis_format", ANALYSIS_FORMATS, "xlsx")
             by = _choice(form, "by", ANALYSIS_BY, "role")
-            job_id = await jobs.start(ctx, user, "analysis", name, {"format": fmt, "by": by})
+            asked = {"format": fmt, "by": by, "today": today}
+            job_id = await jobs.start(ctx, user, "analysis", name, asked)
         elif what == "report":
             pdf = forms.checked(form, "pdf")
-            job_id = await jobs.start(ctx, user, "report", name, {"pdf": pdf})
+            job_id = await jobs.start(ctx, user, "report", name, {"pdf": pdf, "today": today})
         elif what == "trust_report":
             trust = forms.value(form, "trust") or None  # blank: every trust
-            pdf = forms.checked(form, "trust_pdf")
-            job_id = await jobs.start(ctx, user, "trust_report", name, {"pdf": pdf}, trust)
+            options = {"pdf": forms.checked(form, "trust_pdf"), "today": today}
+            job_id = await jobs.start(ctx, user, "trust_report", name, options, trust)
         else:
             raise forms.FieldError("choose what to make", "what")
     except StoreError as exc:
@@ -137,6 +140,7 @@ async def _lead_view(
         _still_in_fieldwork, ctx.web.store, name, ctx.web.today()
     )
     extra.setdefault("waiting", waiting)
+    extra.setdefault("final", await ctx.run(_final, ctx.web.store, name, trust, ctx.web.today()))
     return ctx.render(
         request,
         "trust_report.html",
@@ -172,6 +176,13 @@ async def trust_report_page(request: Request, ctx: AdminContext, user: Principal
     )
 
 
+def _final(
+    session: Session, store: Store, wave_name: str, trust: str, today: Any
+) -> FinalRelease | None:
+    """What the trust's figures in a report made now include (None while fieldwork runs)."""
+    return final_release(session, store.get_wave(session, wave_name), today, trust)
+
+
 def _still_in_fieldwork(session: Session, store: Store, wave_name: str, today: Any) -> bool:
     return not fieldwork_over(session, store.get_wave(session, wave_name), today)
 
@@ -198,9 +209,8 @@ async def trust_report_start(request: Request, ctx: AdminContext, user: Principa
             request, ctx, user, 422, problems=[Problem("waits", "report-waits", message)]
         )
     try:
-        job_id = await jobs.start(
-            ctx, user, "trust_report", name, {"pdf": forms.checked(form, "trust_pdf")}, trust
-        )
+        params = {"pdf": forms.checked(form, "trust_pdf"), "today": ctx.web.today().isoformat()}
+        job_id = await jobs.start(ctx, user, "trust_report", name, params, trust)
     except StoreError as exc:
         problems, errors = forms.problem_of(exc, "trust_pdf")
         return await _lead_view(request, ctx, user, 422, problems=problems, errors=errors)

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from sharedground.analysis.disclosure.final import fieldwork_over
 from sharedground.analysis.disclosure.release import Release, release
 from sharedground.fieldwork import monitor
 from sharedground.fieldwork.accounts import Principal
@@ -26,7 +27,6 @@ from sharedground.store import Organisation
 from sharedground.store import Response as Answer
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
 from sharedground.web.admin.labels import role_label
-from sharedground.web.admin.results import fieldwork_over
 from sharedground.web.context import WebContext
 
 WIDTH, HEIGHT = 640, 240

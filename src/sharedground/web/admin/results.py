@@ -9,7 +9,9 @@ While fieldwork runs the figures come from the trust's responses released in bat
 threshold has arrived, so reading the page before and after someone responds tells
 nothing about their answers. The page says which responses it shows and when it next
 changes. Fieldwork is over once the wave's closing day has passed and no completed
-questionnaire is held back; then every response is shown.
+questionnaire is held back; then the page shows the wave's final figures, the same
+released set the trust's report is made from (`analysis.disclosure.final`): every
+response received by the close, and late ones in whole batches per role group.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sharedground.analysis.disclosure.final import final_release
 from sharedground.analysis.disclosure.release import release
 from sharedground.exchange.columns import MULTI_SEPARATOR
 from sharedground.fieldwork.accounts import Principal
@@ -39,18 +42,7 @@ from sharedground.instrument import (
 )
 from sharedground.store import Organisation, Store
 from sharedground.store import Response as Answer
-from sharedground.store.schema import HeldResponse
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
-
-
-def fieldwork_over(session: Session, wave: Any, today: dt.date) -> bool:
-    """The closing day has passed and no completed questionnaire is held back."""
-    if wave.closes is None or today <= wave.closes:
-        return False
-    held = session.scalar(
-        select(func.count()).select_from(HeldResponse).where(HeldResponse.wave_id == wave.id)
-    )
-    return not held
 
 
 def _load(
@@ -62,30 +54,36 @@ def _load(
         return None
     instrument = loads(wave.instrument.definition)
     where = (Answer.wave_id == wave.id, Answer.organisation_id == organisation.id)
-    received = session.scalar(select(func.count()).select_from(Answer).where(*where)) or 0
     threshold = wave.suppression_threshold
-    final = fieldwork_over(session, wave, today)
-    late = 0
-    if final and wave.closes is not None:
-        late = (
-            session.scalar(
-                select(func.count())
-                .select_from(Answer)
-                .where(*where, Answer.submitted_on > wave.closes)
+    final = final_release(session, wave, today, trust)
+    if final is not None:
+        # The wave's final figures: the released set its reports are made from too.
+        keep = final.shown_ids()
+        received = final.received
+        answers = [
+            doc
+            for i, doc in session.execute(
+                select(Answer.id, Answer.answers).where(*where).order_by(Answer.id)
             )
-            or 0
+            if i in keep
+        ]
+        batch = None
+    else:
+        received = session.scalar(select(func.count()).select_from(Answer).where(*where)) or 0
+        batch = release(received, threshold, False)
+        # The first `shown` responses in the order the store received them: a later
+        # reading adds whole batches and never takes one away.
+        answers = list(
+            session.scalars(
+                select(Answer.answers).where(*where).order_by(Answer.id).limit(batch.shown)
+            )
         )
-    batch = release(received, threshold, final, late)
-    # The first `shown` responses in the order the store received them: a later reading
-    # adds whole batches and never takes one away.
-    answers = list(
-        session.scalars(select(Answer.answers).where(*where).order_by(Answer.id).limit(batch.shown))
-    )
     n = len(answers)
     context: dict[str, Any] = {
         "title": f"Results: wave {wave.name}, {trust}",
         "responses": received,
         "release": batch,
+        "final": final,
         "shown": n,
         "threshold": threshold,
         "suppressed": n < threshold,
