@@ -180,7 +180,7 @@ def test_export_and_import_commands(store: Store, tmp_path: Path) -> None:
 def test_themes_and_quotations_commands(store: Store, tmp_path: Path) -> None:
     from text_helpers import role_wave
 
-    role_wave(store, tmp_path, {"medical_director": 6, "clinical_director": 6})
+    role_wave(store, tmp_path, {"medical_director": 12, "clinical_director": 12})
     url = store.engine.url.render_as_string(hide_password=False)
     runner = CliRunner()
 
@@ -192,19 +192,29 @@ def test_themes_and_quotations_commands(store: Store, tmp_path: Path) -> None:
     run("text", "comments", "--wave", "r")
     run("codes", "import", "dmr-themes")
     path = tmp_path / "team.csv"
-    path.write_text("source,code\n" + "".join(f"{i},public_esteem\n" for i in range(1, 11)))
+    coded = [*range(1, 7), *range(13, 18), *range(19, 25), 7]
+    path.write_text("source,code\n" + "".join(f"{i},public_esteem\n" for i in coded[:11]))
+    path_medical = tmp_path / "more.csv"
+    path_medical.write_text("source,code\n" + "".join(f"{i},perceptions\n" for i in range(1, 13)))
     run("text", "code", str(path), "--coder", "team", "--frame", "dmr-themes")
+    run("text", "code", str(path_medical), "--coder", "team", "--frame", "dmr-themes")
     out = run("text", "themes", "--wave", "r", "--frame", "dmr-themes")
-    # Sources 1-6 are the medical directors' (6 of 6 coded), 7-10 four of the six clinical
-    # directors': the complements (0, 2) are under 5, so both cells are withheld, and the
-    # total (10 of 12) too.
-    assert "Public esteem" in out or "Public" in out
-    assert not any(p in out for p in ("100%", "67%", "83%"))
+    # Sources 1-12 are the medical directors' (6 of 12 coded with public esteem), 13-24
+    # the clinical directors' (5 of 12): both shown, 50% and 42%. All 12 medical directors
+    # with perceptions (none left uncoded) are withheld, and the clinical directors' 0
+    # with them.
+    assert "Public" in out and "6 (50%)" in out and "5 (42%)" in out
+    assert "100%" not in out
     quotes = run(
         "text", "quotations", "--wave", "r", "--frame", "dmr-themes", "--code", "public_esteem"
     )
     assert "— Medical director" in quotes and "— Clinical director (or similar)" in quotes
     assert "RA1" not in quotes and "RB2" not in quotes
+    # A withheld count quotes no one.
+    none = run(
+        "text", "quotations", "--wave", "r", "--frame", "dmr-themes", "--code", "perceptions"
+    )
+    assert "No quotation can be shown" in none and "—" not in none
 
 
 def test_suggest_command(store: Store, tmp_path: Path) -> None:

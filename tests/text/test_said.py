@@ -79,34 +79,47 @@ def test_national_section(store: Store, tmp_path: Path) -> None:
     # The theme counts its sub-code; the cells as themes.table decides them (test_themes).
     assert rows["external_context"] == ["–", "7 (58%)", "6 (50%)", "–", "26 (62%)"]
     assert rows["variation"] == ["–", "–", "–", "–", "–"]
-    assert len(quotes) == 3 and len(set(roles)) == 3
     assert all(
         q.startswith("Budget cuts shaped meeting") or q == "We met again later." for q in quotes
     )
-    assert set(roles) <= {
-        "Chief executive",
+    # Quoted only where the group's count for the theme is shown: the chief executives' and
+    # clinical directors' counts are withheld, so a quotation from them would tell that
+    # someone there wrote about finance.
+    assert len(quotes) == 3 and set(roles) == {
         "Medical director",
         "Directorate manager (or similar)",
-        "Clinical director (or similar)",
     }
     assert "RA1" not in HTMLParser(html).css_first("#said").text()
     contents = [a.text().strip() for a in HTMLParser(html).css("nav a")]
     assert "What respondents said" in " ".join(contents)
 
 
-def test_trust_section_prints_the_trusts_own_figure(store: Store, tmp_path: Path) -> None:
+def test_trust_section_prints_the_trusts_groups_as_the_wave_decides(
+    store: Store, tmp_path: Path
+) -> None:
     _wave(store, tmp_path)
     context = build.load(store, "r")
     html = render_html(compose(build.trust_input(context, "RA1")))
     rows, _, roles = _said(html)
-    # RA1 holds the even-numbered respondents: 21 commenters, 14 of them coded with finance
-    # (CE 2, MD 4, DM 3, CD 5); RB2 the other 12 of 21. No role group is printed.
-    assert rows["external_context"] == ["14 (67%)"]
-    assert rows["variation"] == ["–"]
+    # RA1 holds the even-numbered respondents: 21 commenters (CE 3, MD 6, DM 6, CD 6), 14
+    # of them coded with finance (CE 2, MD 4, DM 3, CD 5); RB2 the other 12 of 21. Each
+    # group's count is small (or all but one coded), so only the trust's total is shown.
+    assert rows["external_context"] == ["–", "–", "–", "–", "14 (67%)"]
+    assert rows["variation"] == ["–"] * 5
     header = [th.text(separator=" ").strip() for th in HTMLParser(html).css("#said thead th")]
-    assert header == ["Theme", "This trust n = 21"]
-    # Quotations only from RA1's groups of 5 or more: its 3 chief executives are never quoted.
-    assert roles and "Chief executive" not in roles
+    # The survey's tables withhold RA1's 3 chief executives and a partner group; so do
+    # the text's. The others' numbers of commenters are shown.
+    decision = context.disclosure
+    t = decision.trust_index("RA1")
+    hidden = [decision.cells.roles[r] for r in range(4) if decision.respondents.withheld[t, r]]
+    assert "chief_executive" in hidden and len(hidden) == 2
+    assert header[0] == "Theme" and header[-1] == "All"
+    assert [h.endswith("n = –") for h in header[1:-1]] == [
+        role in hidden for role in decision.cells.roles
+    ]
+    assert sum(h.endswith("n = 6") for h in header[1:-1]) == 2
+    # No quotation from a group whose count is withheld in this trust: none at all here.
+    assert roles == []
 
 
 def test_a_small_trust_is_withheld_with_a_partner(store: Store, tmp_path: Path) -> None:
@@ -122,11 +135,11 @@ def test_a_small_trust_is_withheld_with_a_partner(store: Store, tmp_path: Path) 
     ra1 = said(store, "r", trust="RA1", cache=cache)
     rb2 = said(store, "r", trust="RB2", cache=cache)
     assert ra1 is not None and rb2 is not None
-    finance = {t.code: t.cells for t in ra1.themes}["external_context"]
-    other = {t.code: t.cells for t in rb2.themes}["external_context"]
+    finance = {t.code: t.total for t in ra1.themes}["external_context"]
+    other = {t.code: t.total for t in rb2.themes}["external_context"]
     # So RB2 is withheld with it.
-    assert finance == ["–"] and other == ["–"]
-    assert len(cache) == 1  # the by-trust table was made once for both reports
+    assert finance == "–" and other == "–"
+    assert len(cache) == 1  # the wave's text decision was made once for both reports
 
 
 def test_no_section_without_the_teams_coding(store: Store, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ and the survey tables' test, checked against counts and an exact test made here.
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -78,7 +79,26 @@ def test_counts_percentages_and_suppression(store: Store, tmp_path: Path) -> Non
     # Nobody in the team's coding: every cell and the total withheld.
     assert all(c.withheld for c in rows["public_esteem"].cells)
     assert rows["public_esteem"].total.withheld
-    # The survey tables' test on coded / not coded by role (an exact test: expected CE < 5).
+    # The survey tables' test on coded / not coded by role, over the groups whose cell is
+    # shown (as the survey's tables do: a withheld count would move the p-value): MD 7 of
+    # 12, DM 6 of 12, every expected count at least 5, so Pearson's chi-squared, 1 df.
+    test = finance.test
+    assert test is not None and test.test == "chi2"
+    a, b, c, d = 7, 12 - 7, 6, 12 - 6
+    statistic = 24 * (a * d - b * c) ** 2 / ((a + b) * (c + d) * (a + c) * (b + d))
+    assert test.statistic == pytest.approx(statistic)
+    assert test.p_value == pytest.approx(math.erfc(math.sqrt(statistic / 2)), rel=1e-9)
+    # With the threshold at 2 every cell is shown: four groups, expected CE counts under 5, so
+    # the exact test, checked against an enumeration made here.
+    with store.session() as session:
+        wave = store.get_wave(session, "r")
+        wave.suppression_threshold = 2
+    with store.session() as session:
+        low = themes.table(
+            store, session, store.get_wave(session, "r"), frames.get(session, "dmr-themes")
+        )
+    finance = next(row for row in low.rows if row.code == "external_finance")
+    assert all(not c.withheld for c in finance.cells)
     test = finance.test
     assert test is not None and test.test == "fisher"
     table = [(FINANCE[r], SIZES[r] - FINANCE[r]) for r in SIZES]

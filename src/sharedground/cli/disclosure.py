@@ -41,8 +41,9 @@ def audit(wave: str, protection: int | None, exact: bool, show: int, database: s
     For each table row and the respondents per group, the cells of the trust x role table
     that the national report, the benchmarks and the trust reports withhold are decided
     once; each small one gets the interval of values consistent with every printed figure
-    (linear programming, SciPy's HiGHS). Exits 1, listing them, when any is narrower than
-    the protection.
+    (linear programming, SciPy's HiGHS). The text tables of the team's coded comments
+    (commenters and each code by trust x role, `text.disclosure`) are audited the same way.
+    Exits 1, listing them, when any is narrower than the protection.
     """
     from rich.table import Table
 
@@ -50,38 +51,49 @@ def audit(wave: str, protection: int | None, exact: bool, show: int, database: s
     from sharedground.analysis.disclosure.decide import decide
     from sharedground.analysis.disclosure.final import released_data
     from sharedground.analysis.source import load_wave
+    from sharedground.text.disclosure import audit_wave as audit_text
 
     store = open_store(database)
     try:
         # What the wave's outputs print: its final figures once fieldwork is over.
         data, _ = released_data(store, load_wave(store, wave))
+        decision = decide(data)
+        result = run_audit(decision, wave, protection, exact=exact)
+        texts = audit_text(store, wave, decision, protection, exact=exact)
     finally:
         store.dispose()
-    decision = decide(data)
-    result = run_audit(decision, wave, protection, exact=exact)
     console.print(
         f"Wave {wave}: {len(result.cells)} withheld small cell(s) audited over "
         f"{len(decision.tables) + 1} table(s); {result.withheld_primary} withheld for their "
         f"size, {result.withheld_secondary} more so that they cannot be worked out; "
         f"{result.solved} solved by linear programming. Protection: {result.protection}."
     )
-    failures = result.failures
-    listed = failures or sorted(result.cells, key=_width)[:show]
+    cells = list(result.cells)
+    failures = list(result.failures)
+    for frame, found in texts:
+        console.print(
+            f"Comments coded with {frame}: {len(found.cells)} withheld small text cell(s) "
+            f"audited; {found.withheld_primary} withheld for their size, "
+            f"{found.withheld_secondary} more so that they cannot be worked out; "
+            f"{found.solved} linear programme(s) solved."
+        )
+        cells += found.cells
+        failures += found.failures
+    listed = failures or sorted(cells, key=_width)[:show]
     if listed:
         table = Table(
             "table",
             "trust",
             "role",
             "value",
-            "interval (valid)",
+            "interval",
             "width",
             "needed",
             "how",
             title="Failing cells" if failures else "Narrowest withheld cells",
         )
         for cell in listed[: max(show, len(failures))]:
-            key = "total" if "total" in cell.intervals else "respondents"
-            interval = cell.intervals[key]
+            interval = cell.intervals[_key(cell)]
             table.add_row(
                 cell.table,
                 cell.trust or "(no trust)",
@@ -102,10 +114,17 @@ def audit(wave: str, protection: int | None, exact: bool, show: int, database: s
     console.print("[green]PASS[/]: no withheld cell can be narrowed below the protection.")
 
 
+def _key(cell: CellAudit) -> str:
+    """The quantity to list: a survey cell's total (or respondents); for a text cell, the
+    one with the least width to spare."""
+    for key in ("total", "respondents"):
+        if key in cell.intervals:
+            return key
+    return min(cell.required, key=lambda k: cell.intervals[k].width - cell.required[k])
+
+
 def _width(cell: CellAudit) -> float:
-    intervals = cell.intervals
-    key = "total" if "total" in intervals else "respondents"
-    return float(intervals[key].width)
+    return float(cell.intervals[_key(cell)].width)
 
 
 COMMANDS = [disclosure]

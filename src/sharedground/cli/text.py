@@ -660,28 +660,46 @@ def quotations_(
     trust: str | None,
     database: str | None,
 ) -> None:
-    """Short typical quotations for a code, one per respondent, by role group only."""
-    from sharedground.text import frames, quotations, sources
+    """Short typical quotations for a code, one per respondent, by role group only.
+
+    Only groups whose count for the code the wave's disclosure decision shows (nationally,
+    or in the trust) are quoted.
+    """
+    from sharedground.text import frames, quotations, sources, themes
 
     store = open_store(database)
     try:
         with store.session() as session:
             row = store.get_wave(session, wave)
             organisation = sources.trust_id(session, trust)
+            frame = frames.get(session, frame_name)
+            table = themes.table(
+                store, session, row, frame, coder=coder, organisation_id=organisation
+            )
+            theme = next((r for r in table.rows if r.code == code_key), None)
+            shown = (
+                set()
+                if theme is None
+                else {g for g, c in zip(table.groups, theme.cells, strict=True) if not c.withheld}
+            )
             chosen = quotations.pick(
                 store,
                 session,
                 row,
-                frames.get(session, frame_name),
+                frame,
                 code_key,
                 count=count,
                 coder=coder,
                 organisation_id=organisation,
+                roles=shown,
             )
     finally:
         store.dispose()
     if not chosen:
-        console.print("No quotation can be shown (no coded comment from a group large enough).")
+        console.print(
+            "No quotation can be shown (no coded comment from a group whose count for the "
+            "code is shown)."
+        )
     for quotation in chosen:
         console.print(f"“{quotation.text}” — {quotation.role}", highlight=False, soft_wrap=True)
 

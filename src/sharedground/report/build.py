@@ -299,7 +299,7 @@ def _said(context: WaveContext, trust: str | None) -> Any:
 
     store, wave = source
     cache = context.extras.setdefault("said_cache", {})
-    return said(store, wave, trust=trust, cache=cache)
+    return said(store, wave, trust=trust, cache=cache, survey=context.disclosure)
 
 
 def _benchmark_rows(context: WaveContext) -> dict[tuple[str, int], dict[str, Any]]:

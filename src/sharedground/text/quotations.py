@@ -22,7 +22,9 @@ How they are picked, for one code of a wave (the team's coding unless a coder is
    other);
 4. a role group with fewer respondents in the wave (or the trust, for a trust's report) than
    the suppression threshold gives no quotation: a quotation tied to a group of two is
-   nearly tied to a person.
+   nearly tied to a person; nor does a group whose count for the code is withheld where
+   the quotation is shown (`roles`): the quotation would tell that someone there was
+   coded with it.
 
 Each quotation carries its role group's label and nothing else: no trust, no date, no
 respondent. The anonymiser (`report.anonymise`) runs on it again before it is returned,
@@ -32,6 +34,7 @@ although the stored text has already been through it.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -215,8 +218,13 @@ def pick(
     count: int = 4,
     coder: str | None = None,
     organisation_id: int | None = None,
+    roles: Collection[str] | None = None,
 ) -> list[Quotation]:
-    """Up to `count` quotations for a code, spread across the role groups that may be quoted."""
+    """Up to `count` quotations for a code, spread across the role groups that may be quoted.
+
+    `roles`: the role groups whose count for the code the output quoting them shows (the
+    wave's disclosure decision, `text.disclosure`); no other group is quoted.
+    """
     from sqlalchemy import func, select
 
     from sharedground.instrument import SingleItem
@@ -237,6 +245,8 @@ def pick(
         sizes_query = sizes_query.where(Response.organisation_id == organisation_id)
     sizes = {role: n for role, n in session.execute(sizes_query)}
     quotable = {role for role, n in sizes.items() if n >= wave.suppression_threshold}
+    if roles is not None:
+        quotable &= set(roles)
     stock = _stock(session, wave, organisation_id)
     candidates = [c for c in candidates if c.role in quotable and c.text.casefold() not in stock]
     if not candidates:

@@ -6,13 +6,13 @@ the one holding most of those codings. The themes are the frame's top-level code
 counting its sub-codes). Counts and quotations come from `themes` and `quotations`, so the
 same suppression applies.
 
-The national report prints each theme by role group. A trust's report prints the trust's
-own figure only, not its role groups: that figure is the trust's cell of the wave's
-themes-by-trust table, suppressed across every trust at once (a withheld trust is withheld
-with partners), so the reports of all trusts and the national report together print only
-the margins of the trust x role table, never a cell of it that "national minus the other
-trusts" could give away. A trust's quotations come from its own role groups of at least the
-threshold.
+The national report prints each theme by role group, a trust's report the trust's own role
+groups and its total. Both read the wave's one text decision (`text.disclosure`): a group the
+survey's tables withhold in a trust is withheld in its text table too, and the cells are
+withheld across trusts together, so the reports of all trusts and the national report
+cannot be set against one another. A quotation is attributed to a role group only where
+that report shows the group's count for the theme: quoting a group whose count is withheld
+would tell that someone there wrote about it.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sharedground.text.quotations import Quotation
-from sharedground.text.themes import ThemeTable
 
 if TYPE_CHECKING:
+    from sharedground.analysis.disclosure.decide import Decision
     from sharedground.store import Store
     from sharedground.text.themes import Cell
 
@@ -48,40 +48,8 @@ class Said:
     total_commenters: str
     themes: list[SaidTheme]
     threshold: int
-    #: The national report's "All" column; a trust's report prints only its own column.
-    show_total: bool = True
-
-
-def _one_trust(table: ThemeTable, trust: str) -> ThemeTable:
-    """The trust's column of the wave's themes-by-trust table (empty if it has no comment)."""
-    from sharedground.text.themes import Cell, ThemeRow
-
-    index = table.groups.index(trust) if trust in table.groups else None
-    empty = Cell(None, None, None)
-    rows = [
-        ThemeRow(
-            row.code,
-            row.name,
-            row.depth,
-            [empty if index is None else row.cells[index]],
-            empty,
-            None,
-        )
-        for row in table.rows
-    ]
-    commenters = [None if index is None else table.commenters[index]]
-    return ThemeTable(
-        table.wave,
-        table.frame,
-        table.coder,
-        "trust",
-        table.threshold,
-        [trust],
-        ["This trust"],
-        commenters,
-        None,
-        rows,
-    )
+    #: The trust of a trust's report (its groups and its total), None for the national one.
+    trust: str | None = None
 
 
 def _cell(cell: Cell) -> str:
@@ -98,10 +66,12 @@ def said(
     trust: str | None = None,
     quotes: int = 3,
     cache: dict[str, Any] | None = None,
+    survey: Decision | None = None,
 ) -> Said | None:
     """The section for a wave (or one trust of it); None when the team has coded nothing.
 
-    `cache` keeps the wave's themes-by-trust table between the trust reports of one run.
+    `survey` is the wave's disclosure decision (made here when not given); `cache` keeps the
+    wave's text decision between the reports of one run.
     """
     from sqlalchemy import func, select
 
@@ -114,6 +84,7 @@ def said(
         TextSource,
     )
     from sharedground.text import quotations, themes
+    from sharedground.text.disclosure import text_decision
     from sharedground.text.frames import stored_def
     from sharedground.text.sources import trust_id
 
@@ -134,21 +105,33 @@ def said(
         frame = session.get(CodeFrame, busiest[0])
         assert frame is not None
         organisation = trust_id(session, trust)
-        if trust is None:
-            table = themes.table(store, session, wave, frame)
-        else:
-            cache = {} if cache is None else cache
-            key = f"{wave_name}/{frame.id}"
-            if key not in cache:
-                cache[key] = themes.table(store, session, wave, frame, by="trust")
-            table = _one_trust(cache[key], trust)
+        cache = {} if cache is None else cache
+        key = f"{wave_name}/{frame.id}"
+        # Made again for another survey decision (a caller may change the wave's threshold).
+        if key not in cache or (survey is not None and cache[key].survey is not survey):
+            cache[key] = text_decision(
+                store, session, wave, frame, TEAM_CODER, survey, with_sources=True
+            )
+        table = themes.table(
+            store, session, wave, frame, organisation_id=organisation, decision=cache[key]
+        )
         descriptions = {c.id: c.description for c, _ in stored_def(frame).walk()}
         found = []
         for row in table.rows:
             if row.depth:
                 continue
+            shown = {
+                g for g, cell in zip(table.groups, row.cells, strict=True) if not cell.withheld
+            }
             chosen = quotations.pick(
-                store, session, wave, frame, row.code, count=quotes, organisation_id=organisation
+                store,
+                session,
+                wave,
+                frame,
+                row.code,
+                count=quotes,
+                organisation_id=organisation,
+                roles=shown,
             )
             found.append(
                 SaidTheme(
@@ -169,5 +152,5 @@ def said(
         else str(table.total_commenters),
         themes=found,
         threshold=table.threshold,
-        show_total=trust is None,
+        trust=trust,
     )

@@ -8,21 +8,22 @@ the team's (coder `team`, the resolved coding) unless another coder is named.
 
 Each row has the test the survey's tables use (`analysis.stats.compare_groups`: Pearson's
 chi-squared, or the exact Fisher-Freeman-Halton test when expected counts are small) on
-commenters coded / not coded by group, over the groups shown only.
+commenters coded / not coded by group, over the groups whose cell is shown only.
 
-Suppression, at the wave's threshold k:
+Suppression, at the wave's threshold k, is one decision for the whole wave
+(`text.disclosure`), which every text output reads, so the national tables by role, the
+table by trust and each trust's table by role cannot be set against one another:
 
-* a group with fewer than k commenters is withheld whole, and more groups with it until the
-  withheld ones hold k or more commenters and are two or more (`analysis.suppression`, over
-  the groups someone is in: an empty group is no partner), so "all commenters minus the
-  groups shown" cannot give a small group away;
-* in a shown group, a cell is withheld when fewer than k respondents carry the code or fewer
-  than k commenters do not (the complement is derivable from the commenters shown);
-* then within each row, more cells are withheld, smallest first, until the withheld cells are
-  not one alone and hold k or more respondents coded and k or more commenters not coded, so
-  the row's total minus the cells shown gives nothing away (not even that everyone in the
-  withheld groups was coded); when that cannot be done the total is withheld too, as it is
-  when fewer than k respondents, or fewer than k commenters not coded, make it.
+* the margins keep this module's rules: a group with fewer than k commenters is withheld
+  whole, and more groups with it until the withheld ones hold k or more commenters and are
+  two or more (`analysis.suppression`, over the groups someone is in: an empty group is no
+  partner), so "all commenters minus the groups shown" cannot give a small group away; in
+  a row, a cell is withheld when fewer than k respondents carry the code or fewer than k
+  commenters do not, and more cells with it (`_row_cells`) until the withheld ones are not
+  one alone and hold k or more coded and k or more not coded;
+* a trust's cells by role are withheld wherever the survey's decision withholds the
+  group in that trust, where they are small, and where "national minus the other trusts"
+  or a trust's total would give a small one back.
 """
 
 from __future__ import annotations
@@ -37,9 +38,15 @@ import numpy as np
 from sharedground.text.errors import TextError
 
 if TYPE_CHECKING:
+    import numpy.typing as npt
     from sqlalchemy.orm import Session
 
+    from sharedground.analysis.disclosure.decide import Decision
     from sharedground.analysis.stats import TestResult
+    from sharedground.text.disclosure import TextDecision, TextTable
+
+    IntArray = npt.NDArray[np.int64]
+    BoolArray = npt.NDArray[np.bool_]
     from sharedground.store import Store, Wave
     from sharedground.store.textschema import CodeFrame
 
@@ -186,87 +193,197 @@ def table(
     coder: str | None = None,
     by: str = "role",
     organisation_id: int | None = None,
+    survey: Decision | None = None,
+    decision: TextDecision | None = None,
 ) -> ThemeTable:
-    """The themes-by-group table of a wave's comments, suppressed at the wave's threshold."""
-    from sharedground.analysis.stats import compare_groups
-    from sharedground.analysis.suppression import suppress
-    from sharedground.instrument import SingleItem
+    """The themes-by-group table of a wave's comments, as the wave's decision withholds it.
+
+    `survey` is the wave's disclosure decision (made here when not given: it reads the
+    wave); `decision` the text decision itself, when the caller has made it (with sources).
+    """
+    from sharedground.store.schema import Organisation
     from sharedground.store.textschema import TEAM_CODER
-    from sharedground.text.frames import flatten, stored_def
+    from sharedground.text.disclosure import text_decision
 
     if by not in ("role", "trust"):
         raise TextError(f"themes can be grouped by role or trust, not {by!r}")
     coder = coder or TEAM_CODER
-    data = gather(session, wave, frame, coder, by=by, organisation_id=organisation_id)
-    k = wave.suppression_threshold
+    if decision is None:
+        decision = text_decision(store, session, wave, frame, coder, survey, with_sources=True)
+    cells = decision.cells
+    trust: str | None = None
+    if organisation_id is not None:
+        organisation = session.get(Organisation, organisation_id)
+        trust = None if organisation is None else organisation.code
     if by == "role":
-        role_item = store.instrument_of(wave).item("role")
-        assert isinstance(role_item, SingleItem)
-        groups = [o.id for o in role_item.options]
-        labels = [o.label for o in role_item.options]
+        groups = list(cells.roles)
+        labels = _role_labels(store, wave, groups)
+    elif trust is not None:
+        groups, labels = [trust], [trust]
     else:
-        groups = sorted(set(data.group_of.values()))
-        labels = list(groups)
-    commenters = np.array(
-        [sum(1 for g in data.group_of.values() if g == group) for group in groups], dtype=np.int64
-    )
-    total = int(commenters.sum())
-    # Only groups someone is in take part: an empty group withheld beside a small one would
-    # leave the small one's size as the total minus the groups shown (as the disclosure
-    # decision's margins do). An empty group is withheld, since 0 is under the threshold.
-    present = commenters > 0
-    group_withheld = np.ones(len(groups), dtype=bool)
-    total_withheld = total < k
-    if present.any():
-        hidden, total_withheld = suppress(commenters[present], total, k)
-        group_withheld[present] = hidden
-    shown = [not bool(w) for w in group_withheld]
+        groups, labels = list(cells.trusts), list(cells.trusts)
+    view = _View(decision, by, trust)
+    commenters, commenters_withheld = view.commenters()
+    total_commenters, total_withheld = view.total_commenters()
     rows = []
-    for flat in flatten(stored_def(frame)):
-        coded = data.coded[flat.key]
-        counts = [sum(1 for r in coded if data.group_of[r] == group) for group in groups]
-        comments = [
-            sum(len(s) for r, s in coded.items() if data.group_of[r] == group) for group in groups
-        ]
-        withheld, row_total_withheld = _row_cells(counts, commenters.tolist(), shown, k)
-        row_total_withheld = row_total_withheld or total_withheld
-        cells = [
+    for i, (key, name, depth) in enumerate(
+        zip(cells.codes, cells.names, cells.depths, strict=True)
+    ):
+        counts, comments, withheld, sources = view.row(i)
+        count_all, comments_all, row_total_withheld = view.row_total(i)
+        cells_i = [
             Cell(None, None, None)
-            if withheld[i]
-            else Cell(counts[i], comments[i], 100.0 * counts[i] / int(commenters[i]))
-            for i in range(len(groups))
+            if withheld[g]
+            else Cell(
+                int(counts[g]),
+                int(comments[g]),
+                100.0 * int(counts[g]) / int(commenters[g]) if commenters[g] else None,
+            )
+            for g in range(len(groups))
         ]
-        count_all = sum(counts)
         total_cell = (
             Cell(None, None, None)
             if row_total_withheld
-            else Cell(count_all, sum(comments), 100.0 * count_all / total if total else None)
+            else Cell(
+                count_all,
+                comments_all,
+                100.0 * count_all / total_commenters if total_commenters else None,
+            )
         )
-        tested = [i for i in range(len(groups)) if shown[i]]
+        # The survey's test over the groups whose cell is shown: one withheld cell in it
+        # would move the p-value.
+        tested = [g for g in range(len(groups)) if not withheld[g]]
         test = (
-            compare_groups([[counts[i], int(commenters[i]) - counts[i]] for i in tested])
+            _compare([[int(counts[g]), int(commenters[g] - counts[g])] for g in tested])
             if len(tested) >= 2
             else None
         )
-        sources = [
-            []
-            if withheld[i]
-            else sorted(s for r, ids in coded.items() if data.group_of[r] == groups[i] for s in ids)
-            for i in range(len(groups))
-        ]
-        rows.append(ThemeRow(flat.key, flat.name, flat.depth, cells, total_cell, test, sources))
+        rows.append(
+            ThemeRow(
+                key,
+                name,
+                depth,
+                cells_i,
+                total_cell,
+                test,
+                [[] if withheld[g] else sources[g] for g in range(len(groups))],
+            )
+        )
     return ThemeTable(
         wave=wave.name,
         frame=f"{frame.key}@{frame.version}",
         coder=coder,
         by=by,
-        threshold=k,
+        threshold=decision.threshold,
         groups=groups,
         labels=labels,
-        commenters=[int(c) if s else None for c, s in zip(commenters, shown, strict=True)],
-        total_commenters=None if total_withheld else total,
+        commenters=[
+            None if hidden else int(n)
+            for n, hidden in zip(commenters, commenters_withheld, strict=True)
+        ],
+        total_commenters=None if total_withheld else total_commenters,
         rows=rows,
     )
+
+
+def _compare(table: list[list[int]]) -> TestResult:
+    from sharedground.analysis.stats import compare_groups
+
+    return compare_groups(table)
+
+
+def _role_labels(store: Store, wave: Wave, groups: list[str]) -> list[str]:
+    from sharedground.instrument import SingleItem
+
+    role_item = store.instrument_of(wave).item("role")
+    labels = {o.id: o.label for o in role_item.options} if isinstance(role_item, SingleItem) else {}
+    return [labels.get(g, g) for g in groups]
+
+
+class _View:
+    """One text table of the wave's decision: national by role, by trust, or one trust by
+    role (`trust`); with `by="trust"` and a trust, that trust's column of the table by
+    trust."""
+
+    def __init__(self, decision: TextDecision, by: str, trust: str | None) -> None:
+        self.decision = decision
+        self.by = by
+        cells = decision.cells
+        self.row_index: int | None = None
+        self.known = True
+        if trust is not None:
+            if trust in cells.trusts:
+                self.row_index = cells.trusts.index(trust)
+            else:
+                self.known = False  # no response from the trust: nothing to show
+
+    def _select(
+        self, values: IntArray, withheld: BoolArray, margins: tuple[BoolArray, BoolArray]
+    ) -> tuple[IntArray, BoolArray]:
+        """Per group: the value and whether it is withheld."""
+        roles, trusts = margins
+        t = self.row_index
+        if self.by == "role":
+            if t is None and self.known:
+                return values[:, :-1].sum(axis=0), roles.copy()
+            if not self.known:
+                return np.zeros(values.shape[1] - 1, dtype=np.int64), np.ones(
+                    len(roles), dtype=bool
+                )
+            return values[t, :-1].copy(), withheld[t, :-1].copy()
+        totals = values[:-1, :].sum(axis=1)
+        if t is None and self.known:
+            return totals, trusts.copy()
+        if not self.known or t is None:
+            return np.zeros(1, dtype=np.int64), np.ones(1, dtype=bool)
+        return totals[[t]], trusts[[t]]
+
+    def _total(self, values: IntArray, table: TextTable) -> tuple[int, bool]:
+        t = self.row_index
+        if not self.known:
+            return 0, True
+        if t is not None:
+            return int(values[t].sum()), bool(table.trusts[t])
+        if self.by == "role":
+            return int(values.sum()), table.role_total
+        return int(values[:-1].sum()), table.trust_total
+
+    def commenters(self) -> tuple[IntArray, BoolArray]:
+        table = self.decision.commenters
+        return self._select(
+            self.decision.cells.commenters, table.withheld, (table.roles, table.trusts)
+        )
+
+    def total_commenters(self) -> tuple[int, bool]:
+        return self._total(self.decision.cells.commenters, self.decision.commenters)
+
+    def row(self, i: int) -> tuple[IntArray, IntArray, BoolArray, list[list[int]]]:
+        table = self.decision.codes[i]
+        cells = self.decision.cells
+        margins = (table.roles, table.trusts)
+        counts, withheld = self._select(cells.coded[i], table.withheld, margins)
+        comments, _ = self._select(cells.comments[i], table.withheld, margins)
+        found = cells.sources[i] if cells.sources is not None else {}
+        groups: list[list[int]] = [[] for _ in range(len(counts))]
+        t = self.row_index
+        for (a, b), ids in found.items():
+            if not self.known:
+                break
+            if self.by == "role":
+                if (t is None or a == t) and b < len(groups):
+                    groups[b].extend(ids)
+            elif a < len(cells.trusts):
+                if t is None:
+                    groups[a].extend(ids)
+                elif a == t:
+                    groups[0].extend(ids)
+        return counts, comments, withheld, [sorted(g) for g in groups]
+
+    def row_total(self, i: int) -> tuple[int, int, bool]:
+        table = self.decision.codes[i]
+        count, withheld = self._total(self.decision.cells.coded[i], table)
+        comments, _ = self._total(self.decision.cells.comments[i], table)
+        return count, comments, withheld
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1203 @@
+"""The text tables in the wave's one disclosure decision, and their audit.
+
+What the text outputs print (`themes`, `said`, `text themes|matrix|quotations`) are views of
+tables shaped like the survey's (`analysis.disclosure.cells`): trust x role, with an extra
+row for commenters without a trust (printed nowhere, but inside the national figures). Only
+commenters with a role group are tabulated anywhere, so the "no role" column is 0:
+
+* the commenters per cell (the "n =" of every text table);
+* per code of the frame, the respondents coded with it (a parent code counts whoever is
+  coded with it or a code under it) and the comments coded with it.
+
+The national tables print the role margins and the total over roles, the by-trust table the
+trust margins and its total, a trust's report (and `text themes --trust`) its row of role
+cells and its margin. As for the survey, suppressing each output on its own would leave a
+withheld trust cell equal to "national minus the other trusts", so the cells are decided
+once for the wave (`decide_text`):
+
+1. Whatever the survey's decision withholds of a group in a trust (its respondents' column
+   in the trust's report) is withheld in every text table too, and a role the national
+   report hides is hidden nationally in the text tables: a count of commenters would
+   otherwise bound the withheld number of respondents from below.
+2. The margins keep the rules the text tables had (`analysis.suppression.suppress` for the
+   commenters, `themes._row_cells` for a code's row), along the national role line and the
+   trust line.
+3. Primary suppression: a cell with respondents and fewer than `threshold` commenters; in a
+   code's table, a cell with commenters where fewer than `threshold` are coded, or fewer
+   than `threshold` are not (the complement is derivable from the commenters).
+4. Secondary suppression as the survey's (`decide._line_rule`, then audit-driven rounds
+   with `decide._complement`), for the coded and the not coded alike; the commenters' cells
+   are settled first, and a code's table withholds at least what theirs does.
+
+A withheld small cell must stay uncertain as the survey's do (`decide.required_widths`):
+its group's size (the commenters) by the protection asked (default: the threshold), those
+coded and those not coded by at least 1 (not exact), never more than the printed totals
+leave. The audit (`audit_text`) gives each the interval of values consistent with every
+printed text figure and what a reader knows besides: respondents coded <= commenters, a
+code's count <= its parent's, respondents coded <= comments coded <= items x respondents
+coded, and commenters <= respondents where the survey prints the respondents (as the
+survey's audit bounds valid answers; where it withholds them, rule 1 withholds the
+commenters). Two ways, as the survey's audit:
+
+* certified moves: parts of whole groups (their commenters and everything coded among
+  them, scaled alike) moved between trusts that print no text total (`transfers`, or
+  `paired` when only the commenters' total is printed), and moves of a table alone or
+  with others at the same cells (`intervals.intervals` with solve=False). Moves found are
+  possible, so the true interval can only be wider;
+* where those fall short, linear programmes (SciPy's HiGHS): around the cell's trust (a
+  few other trusts free, the rest held at their values; the cell's family of codes, then
+  every code), then the whole wave with every text table free. Holding values fixed only
+  adds constraints, so each interval is part of the true one: a cell fails only when the
+  whole wave's programme leaves it too narrow. The decision's rounds use the programmes
+  around the trust only (a cell they leave short gets a partner, which is safe).
+  `exact=True` solves the whole wave's programme for every cell (slow on a large wave).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from sharedground.analysis.disclosure.audit import AuditResult, CellAudit
+from sharedground.analysis.disclosure.decide import Decision, _complement, _line_rule
+from sharedground.analysis.disclosure.intervals import Interval, Published, intervals
+from sharedground.analysis.suppression import suppress
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from sharedground.store import Store, Wave
+    from sharedground.store.textschema import CodeFrame
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: Rounds of audit-driven secondary suppression per table before giving up.
+ROUNDS = 6
+
+Cell = tuple[int, int]
+
+
+# -- the counts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextCells:
+    """A wave's comments counted by trust x role (the survey's axes; last: none).
+
+    `coded[i]` and `comments[i]` are the respondents and the comments coded with code i
+    (or a code under it), `codes` in frame order; `items` is the most comments one
+    respondent can write (the instrument's text items).
+    """
+
+    trusts: list[str]
+    roles: list[str]
+    codes: list[str]
+    names: list[str]
+    depths: list[int]
+    parents: list[int | None]
+    commenters: IntArray  # (T+1) x (R+1)
+    coded: IntArray  # codes x (T+1) x (R+1)
+    comments: IntArray  # codes x (T+1) x (R+1)
+    items: int
+    #: Per code, per (trust, role) index pair, the ids of the sources coded there (links
+    #: to the quotations); filled only when asked for.
+    sources: list[dict[Cell, list[int]]] | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.trusts) + 1, len(self.roles) + 1
+
+    def children(self, i: int) -> list[int]:
+        return [j for j, p in enumerate(self.parents) if p == i]
+
+    def family(self, i: int) -> list[int]:
+        """The code's top-level code and every code under it."""
+        root = i
+        while self.parents[root] is not None:
+            root = self.parents[root]  # type: ignore[assignment]
+        found = [root]
+        for j in found:
+            found.extend(self.children(j))
+        return sorted(found)
+
+    def ancestors(self, i: int) -> list[int]:
+        found = []
+        parent = self.parents[i]
+        while parent is not None:
+            found.append(parent)
+            parent = self.parents[parent]
+        return found
+
+
+def count_cells(
+    session: Session,
+    wave: Wave,
+    frame: CodeFrame,
+    coder: str,
+    trusts: list[str],
+    roles: list[str],
+    items: int,
+    *,
+    with_sources: bool = False,
+) -> TextCells:
+    """Count the wave's commenters, and those coded by `coder` with each code, per cell.
+
+    Trust and role come from the response (as the survey's cells do), so the text tables
+    and the survey's are counted over the same people.
+    """
+    from sqlalchemy import select
+
+    from sharedground.store.schema import Organisation, Response
+    from sharedground.store.textschema import Coder, Coding, TextCode, TextSource
+    from sharedground.text.frames import flatten, stored_def
+
+    flat = flatten(stored_def(frame))
+    codes = [f.key for f in flat]
+    index = {key: i for i, key in enumerate(codes)}
+    parents = [None if f.parent is None else index[f.parent] for f in flat]
+    t_index = {t: i for i, t in enumerate(trusts)}
+    r_index = {r: i for i, r in enumerate(roles)}
+    shape = (len(trusts) + 1, len(roles) + 1)
+    rows = session.execute(
+        select(TextSource.id, TextSource.response_id, Response.role, Organisation.code)
+        .join(Response, Response.id == TextSource.response_id)
+        .join(Organisation, Organisation.id == Response.organisation_id, isouter=True)
+        .where(TextSource.wave_id == wave.id, TextSource.kind == "comment")
+    )
+    cell_of: dict[int, Cell] = {}
+    response_of: dict[int, int] = {}
+    for source_id, response_id, role, trust in rows:
+        r = r_index.get(role)
+        if r is None or response_id is None:
+            continue  # no role group: in no text table
+        cell_of[response_id] = (t_index.get(trust, len(trusts)), r)
+        response_of[source_id] = response_id
+    commenters = np.zeros(shape, dtype=np.int64)
+    for t, r in cell_of.values():
+        commenters[t, r] += 1
+    code_index = {code.id: index[code.key] for code in frame.codes}
+    coded_by: list[dict[int, set[int]]] = [{} for _ in codes]
+    found = session.execute(
+        select(Coding.source_id, Coding.code_id)
+        .join(Coder, Coder.id == Coding.coder_id)
+        .join(TextCode, TextCode.id == Coding.code_id)
+        .where(Coder.name == coder, TextCode.frame_id == frame.id)
+    )
+    for source_id, code_id in found:
+        response_id = response_of.get(source_id)
+        if response_id is None:
+            continue
+        current: int | None = code_index[code_id]
+        while current is not None:
+            coded_by[current].setdefault(response_id, set()).add(source_id)
+            current = parents[current]
+    coded = np.zeros((len(codes), *shape), dtype=np.int64)
+    comments = np.zeros((len(codes), *shape), dtype=np.int64)
+    sources: list[dict[Cell, list[int]]] | None = [] if with_sources else None
+    for i, members in enumerate(coded_by):
+        per_cell: dict[Cell, list[int]] = {}
+        for response_id, ids in members.items():
+            cell = cell_of[response_id]
+            coded[i][cell] += 1
+            comments[i][cell] += len(ids)
+            if sources is not None:
+                per_cell.setdefault(cell, []).extend(ids)
+        if sources is not None:
+            sources.append({cell: sorted(ids) for cell, ids in per_cell.items()})
+    return TextCells(
+        trusts=list(trusts),
+        roles=list(roles),
+        codes=codes,
+        names=[f.name for f in flat],
+        depths=[f.depth for f in flat],
+        parents=parents,
+        commenters=commenters,
+        coded=coded,
+        comments=comments,
+        items=max(items, 1),
+        sources=sources,
+    )
+
+
+# -- the decision -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Which line totals of a trust x role table are printed (as `intervals.Published`)."""
+
+    rows: BoolArray  # (T+1,): each trust's total; the last ("no trust") never
+    cols: BoolArray  # (R+1,): each role's national total
+    grand: bool  # the total of every cell
+    real_rows: bool  # the total of every row but "no trust"
+
+    def __or__(self, other: Lines) -> Lines:
+        return Lines(
+            self.rows | other.rows,
+            self.cols | other.cols,
+            self.grand or other.grand,
+            self.real_rows or other.real_rows,
+        )
+
+    def __and__(self, other: Lines) -> Lines:
+        return Lines(
+            self.rows & other.rows,
+            self.cols & other.cols,
+            self.grand and other.grand,
+            self.real_rows and other.real_rows,
+        )
+
+    def masks(self, shape: tuple[int, int]) -> list[BoolArray]:
+        """Each printed line as a mask of its cells."""
+        found = []
+        for t in np.flatnonzero(self.rows):
+            mask = np.zeros(shape, dtype=bool)
+            mask[t, :] = True
+            found.append(mask)
+        for r in np.flatnonzero(self.cols):
+            mask = np.zeros(shape, dtype=bool)
+            mask[:, r] = True
+            found.append(mask)
+        if self.grand:
+            found.append(np.ones(shape, dtype=bool))
+        if self.real_rows:
+            mask = np.ones(shape, dtype=bool)
+            mask[-1, :] = False
+            found.append(mask)
+        return found
+
+
+@dataclass
+class TextTable:
+    """What one text table withholds: its cells, and its margins in the national tables."""
+
+    withheld: BoolArray  # (T+1) x (R+1)
+    primary: BoolArray  # (T+1) x (R+1): withheld for being small
+    roles: BoolArray  # (R,) national role cells withheld
+    trusts: BoolArray  # (T,) trust totals withheld
+    role_total: bool  # the national total over role groups withheld
+    trust_total: bool  # the by-trust table's total withheld
+
+    @property
+    def secondary(self) -> BoolArray:
+        return self.withheld & ~self.primary
+
+    @property
+    def lines(self) -> Lines:
+        # "No role" is 0 in every text table and known to be: a printed column.
+        return Lines(
+            np.append(~self.trusts, False),
+            np.append(~self.roles, True),
+            not self.role_total,
+            not self.trust_total,
+        )
+
+
+@dataclass
+class TextDecision:
+    """The cells withheld from every text output of a wave (one frame, one coder)."""
+
+    survey: Decision
+    cells: TextCells
+    threshold: int
+    commenters: TextTable
+    codes: list[TextTable]
+
+    def code_index(self, key: str) -> int:
+        return self.cells.codes.index(key)
+
+    def trust_index(self, trust: str) -> int:
+        return self.cells.trusts.index(trust)
+
+
+def _present_margin(totals: IntArray, grand: int, threshold: int) -> tuple[BoolArray, bool]:
+    """`suppress` over the groups someone is in; an empty group is withheld (0 is small) but
+    is nobody's partner, as the text tables always did."""
+    present = totals > 0
+    hidden = np.ones(len(totals), dtype=bool)
+    overall = grand < threshold
+    if present.any():
+        found, overall = suppress(totals[present], grand, threshold)
+        hidden[present] = found
+    return hidden, bool(overall)
+
+
+def _row_margin(
+    counts: IntArray, commenters: IntArray, shown: BoolArray, threshold: int
+) -> tuple[BoolArray, bool]:
+    from sharedground.text.themes import _row_cells
+
+    withheld, total = _row_cells(
+        counts.tolist(), commenters.tolist(), [bool(s) for s in shown], threshold
+    )
+    return np.array(withheld, dtype=bool), bool(total)
+
+
+def decide_text(survey: Decision, cells: TextCells, threshold: int | None = None) -> TextDecision:
+    """Decide, once for the wave, which text cells every text output withholds."""
+    threshold = survey.threshold if threshold is None else threshold
+    if cells.trusts != survey.cells.trusts or cells.roles != survey.cells.roles:
+        raise ValueError("text cells and the survey's decision are on different axes")
+    c = cells.commenters
+    shape = cells.shape
+    x = survey.cells.respondents
+    real = np.zeros(shape, dtype=bool)
+    real[:-1, :-1] = True
+    no_trust = np.zeros(shape, dtype=bool)
+    no_trust[-1, :-1] = True
+    people = survey.respondents
+    # What the survey withholds of a group (its respondents' column in a trust's report,
+    # the absent groups of a trust that hides some), the text tables withhold too.
+    forced = people.withheld & (real | no_trust)
+    n_trusts = len(cells.trusts)
+    if threshold <= 0:
+        nothing = np.zeros(shape, dtype=bool)
+        unprinted = no_trust & (c > 0)
+
+        def bare() -> TextTable:
+            return TextTable(
+                unprinted.copy(),
+                nothing.copy(),
+                np.zeros(len(cells.roles), dtype=bool),
+                np.zeros(n_trusts, dtype=bool),
+                False,
+                False,
+            )
+
+        return TextDecision(survey, cells, threshold, bare(), [bare() for _ in cells.codes])
+    model = _Model(survey, cells, threshold)
+    nothing = np.zeros(shape, dtype=bool)
+
+    # Commenters: respondents there and fewer than `threshold` of them commented.
+    primary = (x > 0) & (c < threshold) & (real | no_trust)
+    withheld = primary | forced | (no_trust & (c > 0))
+    roles, role_total = _present_margin(c.sum(axis=0)[:-1], int(c.sum()), threshold)
+    roles |= people.roles
+    trusts, trust_total = _present_margin(c.sum(axis=1)[:-1], int(c[:-1].sum()), threshold)
+    commenters = TextTable(withheld, primary, roles, trusts, role_total, trust_total)
+    # The codes' margins first: which trusts print a code's total bears on what the
+    # commenters' cells can hide.
+    margins = []
+    for i in range(len(cells.codes)):
+        k = cells.coded[i]
+        roles_i, role_total_i = _row_margin(
+            k.sum(axis=0)[:-1], c.sum(axis=0)[:-1], ~commenters.roles, threshold
+        )
+        trusts_i, trust_total_i = _row_margin(
+            k.sum(axis=1)[:-1], c.sum(axis=1)[:-1], ~commenters.trusts, threshold
+        )
+        margins.append(
+            (
+                roles_i | commenters.roles,
+                trusts_i | commenters.trusts,
+                role_total_i or commenters.role_total,
+                trust_total_i or commenters.trust_total,
+            )
+        )
+    model.tables["c"] = commenters
+    model.codes_free = _codes_free([m[1] for m in margins], n_trusts)
+    # Until a code is decided, its table stands in with the commenters' cells (it will
+    # withhold at least those): moves found on them hold for the final pattern.
+    for i, margin in enumerate(margins):
+        model.tables[f"k{i}"] = TextTable(commenters.withheld, nothing, *margin)
+    _complete(model, None, real & (x > 0))
+
+    decision = TextDecision(survey, cells, threshold, commenters, [])
+    for i, (roles_i, trusts_i, role_total_i, trust_total_i) in enumerate(margins):
+        k = cells.coded[i]
+        primary_i = (c > 0) & ((k < threshold) | (c - k < threshold)) & (real | no_trust)
+        table = TextTable(
+            primary_i | commenters.withheld,
+            primary_i,
+            roles_i,
+            trusts_i,
+            role_total_i,
+            trust_total_i,
+        )
+        model.tables[f"k{i}"] = table
+        decision.codes.append(table)
+        _complete(model, i, real & (c > 0))
+    return decision
+
+
+def _codes_free(trusts: list[BoolArray], n_trusts: int) -> BoolArray:
+    """Rows ("no trust" last) whose total no code's table prints."""
+    free = np.ones(n_trusts, dtype=bool)
+    for withheld in trusts:
+        free &= withheld
+    return np.append(free, True)
+
+
+def _complete(model: _Model, code: int | None, eligible: BoolArray) -> None:
+    """Secondary suppression for the commenters (code None) or one code: the line rule on
+    every quantity, then audit-driven rounds."""
+    threshold = model.threshold
+    table = model.tables["c" if code is None else f"k{code}"]
+    quantities = model.quantities(code)
+    for _ in range(ROUNDS):
+        lines = table.lines
+        while True:
+            before = int(table.withheld.sum())
+            for values in quantities.values():
+                _line_rule(values, table.withheld, eligible, lines.rows, lines.cols, threshold)
+            if int(table.withheld.sum()) == before:
+                break
+        required = model.required(code, threshold)
+        found = model.certify(code, required)
+        failing = []
+        for cell, need in required.items():
+            for name, width in need.items():
+                if found[cell][name].width < width - 1e-9:
+                    # Around the cell's trust only: the whole wave's programme is for the
+                    # audit (a cell this leaves short gets a partner, which is safe).
+                    found[cell][name] = model.solve(code, name, cell, width, whole=False)
+            if any(found[cell][name].width < width - 1e-9 for name, width in need.items()):
+                failing.append(cell)
+        if not failing:
+            return
+        view = Published(
+            quantities=quantities,
+            withheld=table.withheld,
+            rows_printed=lines.rows,
+            cols_printed=lines.cols,
+            grand_printed=lines.grand,
+            real_rows_printed=lines.real_rows,
+            cap=np.full(table.withheld.shape, -1, dtype=np.int64),
+        )
+        added = False
+        for cell in failing:
+            pick = _complement(
+                view,
+                table.withheld,
+                eligible,
+                np.sum(list(quantities.values()), axis=0),
+                cell,
+                found[cell],
+                required[cell],
+                threshold,
+            )
+            if pick is not None:
+                table.withheld[pick] = True
+                added = True
+        if not added:
+            return
+
+
+# -- what a reader can work out -----------------------------------------------------------------
+
+
+class _Model:
+    """The text tables as a reader relates them to one another.
+
+    Tables by name: "c" the commenters, "k<i>" and "m<i>" the respondents and the comments
+    coded with code i (the comments share the respondents' pattern). `tables` holds the
+    decisions made so far. The survey's respondents bound the commenters where they are
+    printed, as they bound the valid answers of the survey's own tables (`decide.
+    published_table`'s cap); where they are withheld, so are the commenters (rule 1).
+    """
+
+    def __init__(self, survey: Decision, cells: TextCells, threshold: int) -> None:
+        self.survey = survey
+        self.cells = cells
+        self.threshold = threshold
+        self.shape = cells.shape
+        people = survey.respondents
+        self.x = survey.cells.respondents
+        self.x_cap = np.where(people.withheld, np.inf, self.x.astype(float))
+        view = survey.published(None)
+        self.x_lines = Lines(
+            view.rows_printed, view.cols_printed, view.grand_printed, view.real_rows_printed
+        )
+        self.x_withheld = people.withheld
+        self.tables: dict[str, TextTable] = {}
+        #: Rows ("no trust" last) whose total no code's table prints.
+        self.codes_free = np.ones(self.shape[0], dtype=bool)
+        #: Linear programmes solved, and the whole wave's (made once, when needed).
+        self.solved = 0
+        self._whole: _Joint | None = None
+        self._max_coded = (
+            cells.coded.max(axis=0) if len(cells.codes) else np.zeros(self.shape, dtype=np.int64)
+        )
+
+    def values(self, name: str) -> IntArray:
+        if name == "c":
+            return self.cells.commenters
+        kind, i = name[0], int(name[1:])
+        found: IntArray = self.cells.coded[i] if kind == "k" else self.cells.comments[i]
+        return found
+
+    def table(self, name: str) -> TextTable:
+        return self.tables["c" if name == "c" else f"k{name[1:]}"]
+
+    def quantities(self, code: int | None) -> dict[str, IntArray]:
+        c = self.cells.commenters
+        if code is None:
+            return {"commenters": c}
+        k = self.cells.coded[code]
+        return {"coded": k, "not_coded": c - k}
+
+    # What each cell must be uncertain by.
+    def _ceiling(self, cell: Cell, bounds: list[tuple[IntArray, Lines, BoolArray | None]]) -> float:
+        """The most a quantity can be given the printed totals (and printed cells) that bound
+        it: no pattern makes its interval wider."""
+        a, b = cell
+        ceiling = float("inf")
+        for values, lines, withheld in bounds:
+            if lines.rows[a]:
+                ceiling = min(ceiling, float(values[a, :].sum()))
+            if lines.cols[b]:
+                ceiling = min(ceiling, float(values[:, b].sum()))
+            if lines.grand:
+                ceiling = min(ceiling, float(values.sum()))
+            if withheld is not None and not withheld[cell]:
+                ceiling = min(ceiling, float(values[cell]))
+        return ceiling
+
+    def required(self, code: int | None, protection: int) -> dict[Cell, dict[str, float]]:
+        """Per withheld small cell, the width each quantity must reach, by the survey's rule
+        (`decide.required_widths`): the group's size (its commenters) the protection, the
+        coded and the not coded 1 (not exact); never more than the printed totals leave."""
+        x_bound = (self.x, self.x_lines, self.x_withheld)
+        c_table = self.tables["c"]
+        c = self.cells.commenters
+        c_bound = (c, c_table.lines, c_table.withheld)
+        found: dict[Cell, dict[str, float]] = {}
+        if code is None:
+            for a, b in np.argwhere(c_table.primary & c_table.withheld):
+                cell = (int(a), int(b))
+                ceiling = self._ceiling(cell, [c_bound, x_bound])
+                found[cell] = {"commenters": min(float(protection), ceiling)}
+            return found
+        table = self.tables[f"k{code}"]
+        k = self.cells.coded[code]
+        n = c - k
+        n_lines = table.lines & c_table.lines
+        for a, b in np.argwhere(table.primary & table.withheld):
+            cell = (int(a), int(b))
+            found[cell] = {
+                "coded": min(1.0, self._ceiling(cell, [(k, table.lines, None), c_bound])),
+                "not_coded": min(1.0, self._ceiling(cell, [(n, n_lines, None), c_bound])),
+            }
+        return found
+
+    # Certified moves.
+    def transfers(self, values: IntArray, cells: list[Cell]) -> dict[Cell, tuple[float, float]]:
+        """Moves of whole groups' comments between trusts, within a role (`values` is what
+        is measured of them: commenters, or those coded or not with one code).
+
+        Where two trusts print no total of any text table (and the cells are withheld in
+        every one), part of one trust's group (its commenters and everything coded among
+        them, scaled alike) can be moved to the other's: every relation between the
+        tables is linear and homogeneous, so it holds for the part moved and for what
+        remains, and every national total stays. Only a printed number of respondents caps
+        a group. Rising: parts of other trusts' groups come in; falling: the cell's own
+        group goes out, to trusts with room.
+        """
+        c = self.cells.commenters.astype(float)
+        v = values.astype(float)
+        table = self.tables["c"]
+        n_rows = self.shape[0]
+        # Rows whose totals no text table prints (a code table withholds at least what
+        # the commenters' does); "no trust" stands apart when the trusts' total is printed.
+        free = np.append(table.trusts, True)
+        apart = not table.trust_total
+        room = self.x_cap - c
+        out: dict[Cell, tuple[float, float]] = {}
+        for a, b in cells:
+            if not (free[a] and table.withheld[a, b]):
+                out[(a, b)] = (0.0, 0.0)
+                continue
+            partners = free & table.withheld[:, b]
+            partners[a] = False
+            if apart:
+                if a == n_rows - 1:
+                    partners[:] = False
+                else:
+                    partners[-1] = False
+            # In: each partner's whole group at most, together within the cell's room.
+            gain_c = c[partners, b]
+            gain_v = v[partners, b]
+            if np.isinf(room[a, b]):
+                up = float(gain_v.sum())
+            else:
+                # The most of `values` for the commenters there is room for: the groups
+                # richest in it first (a fractional knapsack).
+                order = np.argsort(-(gain_v / np.maximum(gain_c, 1e-12)), kind="stable")
+                left, up = float(room[a, b]), 0.0
+                for j in order:
+                    if left <= 0:
+                        break
+                    share = 1.0 if gain_c[j] <= left else left / gain_c[j]
+                    up += share * gain_v[j]
+                    left -= share * gain_c[j]
+            # Out: the cell's group, as far as the partners have room for its commenters.
+            if c[a, b] <= 0:
+                down = 0.0
+            else:
+                space = float(room[partners, b].sum())
+                down = v[a, b] * min(1.0, space / c[a, b])
+            out[(a, b)] = (float(np.floor(down + 1e-9)), float(np.floor(up + 1e-9)))
+        return out
+
+    def _moves(
+        self,
+        names: list[str],
+        down: FloatArray,
+        up: FloatArray,
+        cells: list[Cell],
+        need: dict[Cell, float],
+    ) -> dict[Cell, tuple[float, float]]:
+        """How far each cell can surely fall and rise when the tables `names` move together
+        by the same amount in each cell, each within [-down, +up] there."""
+        withheld = np.ones(self.shape, dtype=bool)
+        lines: Lines | None = None
+        for name in names:
+            withheld &= self.table(name).withheld
+            lines = self.table(name).lines if lines is None else lines | self.table(name).lines
+        assert lines is not None
+        low = np.floor(np.maximum(down, 0)).astype(np.int64)
+        up = np.maximum(up, 0)
+        capped = np.isfinite(up)
+        cap = np.where(capped, low + np.floor(np.where(capped, up, 0)), -1).astype(np.int64)
+        table = Published(
+            quantities={"q": low},
+            withheld=withheld,
+            rows_printed=lines.rows,
+            cols_printed=lines.cols,
+            grand_printed=lines.grand,
+            real_rows_printed=lines.real_rows,
+            cap=cap,
+        )
+        moving = [cell for cell in cells if withheld[cell]]
+        found = intervals(table, moving, {cell: {"q": need[cell]} for cell in moving}, solve=False)
+        out = {cell: (0.0, 0.0) for cell in cells}
+        for cell in moving:
+            got = found[cell]["q"]
+            out[cell] = (float(low[cell]) - got.low, got.high - float(low[cell]))
+        return out
+
+    def _max(self, arrays: IntArray, which: Iterable[int]) -> IntArray:
+        chosen = list(which)
+        if not chosen:
+            return np.zeros(self.shape, dtype=np.int64)
+        return np.asarray(arrays[chosen].max(axis=0))
+
+    def _stack_down(self, stack: list[int]) -> FloatArray:
+        """How far codes `stack` (with their comments) can fall together, the codes under
+        them that are not in it held."""
+        cells = self.cells
+        k, m, items = cells.coded, cells.comments, cells.items
+        inside = set(stack)
+        down = np.full(self.shape, np.inf)
+        for s in stack:
+            others = [j for j in cells.children(s) if j not in inside]
+            down = np.minimum(down, k[s] - self._max(k, others))
+            down = np.minimum(down, m[s] - self._max(m, others))
+            if items > 1:
+                # m - d <= items x (k - d): comments cannot outnumber items per respondent.
+                down = np.minimum(down, np.floor((items * k[s] - m[s]) / (items - 1)))
+        return down
+
+    def paired(self, cells: list[Cell]) -> dict[Cell, tuple[float, float]]:
+        """Commenters of a trust whose number of commenters is printed but no code's total:
+        transfers (as `transfers`) that keep the trust's total, part of one of its groups
+        going out to other trusts as much of another group comes in from them."""
+        c = self.cells.commenters.astype(float)
+        table = self.tables["c"]
+        free = np.append(table.trusts, True)
+        if not table.trust_total:
+            free[-1] = False  # the trusts' total is printed: "no trust" stands apart
+        room = self.x_cap - c
+        # Other trusts' groups, per role: room to take commenters in, commenters to give.
+        partners = free[:, None] & table.withheld
+        space = np.where(partners, room, 0.0).sum(axis=0)
+        donors = np.where(partners, c, 0.0).sum(axis=0)
+        leaving = np.minimum(c, space[None, :])  # of group (a, r), to other trusts
+        arriving = np.minimum(room, donors[None, :])  # into group (a, r), from them
+        out: dict[Cell, tuple[float, float]] = {}
+        for a, b in cells:
+            # Only for a trust whose commenters' total is printed (else: `transfers`) and
+            # no code's total is.
+            if free[a] or a == self.shape[0] - 1 or not self.codes_free[a]:
+                out[(a, b)] = (0.0, 0.0)
+                continue
+            others = [int(r) for r in np.flatnonzero(table.withheld[a]) if r != b]
+            up = min(float(arriving[a, b]), float(leaving[a, others].sum()))
+            down = min(float(leaving[a, b]), float(arriving[a, others].sum()))
+            out[(a, b)] = (float(np.floor(down + 1e-9)), float(np.floor(up + 1e-9)))
+        return out
+
+    def solve(
+        self,
+        code: int | None,
+        quantity: str,
+        cell: Cell,
+        need: float,
+        *,
+        whole: bool,
+        exact: bool = False,
+    ) -> Interval:
+        """The interval of a quantity of a cell by linear programming: around the cell's
+        trust first (a few other trusts free, the rest held; the cell's family of codes,
+        then every code), then, if `whole`, the whole wave. Each holds more fixed than a
+        reader need, so each interval is a part of the true one, and so is their hull."""
+        info = self.cells
+        everything = ["c", *(f"k{i}" for i in range(len(info.codes)))]
+        everything += [f"m{i}" for i in range(len(info.codes))]
+        if code is None:
+            names, terms = everything, {"c": 1.0}
+        else:
+            family = info.family(code)
+            names = ["c", *(f"k{j}" for j in family), *(f"m{j}" for j in family)]
+            terms = {f"k{code}": 1.0} if quantity == "coded" else {"c": 1.0, f"k{code}": -1.0}
+        steps: list[tuple[list[str], BoolArray | None]] = []
+        if not exact:
+            near = self.neighbourhood(cell)
+            steps += [(names, near)] + ([(everything, near)] if names != everything else [])
+        if whole or exact:
+            steps.append((everything, None))
+        best: Interval | None = None
+        for scope, rows in steps:
+            if rows is None:
+                if self._whole is None:
+                    self._whole = _Joint(self, everything)
+                joint = self._whole
+            else:
+                joint = _Joint(self, scope, rows)
+            got = joint.interval(terms, cell)
+            self.solved += joint.solved
+            joint.solved = 0
+            best = (
+                got
+                if best is None
+                else Interval(min(best.low, got.low), max(best.high, got.high), "lp")
+            )
+            if best.width >= need - 1e-9 and not exact:
+                break
+        assert best is not None
+        return best
+
+    def neighbourhood(self, cell: Cell, size: int = 8) -> BoolArray:
+        """The cell's trust, "no trust" and the `size` trusts most able to trade with it:
+        those with the most commenters in withheld cells of the roles the cell's trust has
+        withheld."""
+        table = self.tables["c"]
+        a = cell[0]
+        roles = table.withheld[a]
+        weight = np.where(table.withheld[:, roles], self.cells.commenters[:, roles], 0).sum(axis=1)
+        weight = weight + table.withheld[:, roles].sum(axis=1)  # an empty withheld cell helps
+        weight[a] = -1
+        rows = np.zeros(self.shape[0], dtype=bool)
+        rows[a] = True
+        rows[-1] = True
+        order = np.argsort(-weight, kind="stable")
+        rows[[r for r in order[:size] if weight[r] > 0]] = True
+        return rows
+
+    def _commenter_moves(
+        self, cells: list[Cell], need: dict[Cell, float]
+    ) -> dict[Cell, tuple[float, float]]:
+        """Commenters moved with everything coded among them (transfers), or alone."""
+        c = self.cells.commenters
+        found = self.transfers(c, cells)
+        short = [cell for cell in cells if sum(found[cell]) < need[cell] - 1e-9]
+        if short:
+            more = self.paired(short)
+            for cell in short:
+                found[cell] = _wider(found[cell], more[cell])
+        short = [cell for cell in cells if sum(found[cell]) < need[cell] - 1e-9]
+        # With the codes that are as many as the commenters there (they would stop the
+        # commenters falling), and the codes above them: one set of moves per such set.
+        info = self.cells
+        c = info.commenters
+        groups: dict[tuple[int, ...], list[Cell]] = {}
+        for cell in short:
+            top = {
+                j for j in range(len(info.codes)) if c[cell] > 0 and info.coded[j][cell] == c[cell]
+            }
+            groups.setdefault(tuple(sorted(top)), []).append(cell)
+        for stack, group in groups.items():
+            down, up = self._stack_rooms(list(stack), with_commenters=True)
+            more = self._moves(["c", *(f"k{j}" for j in stack)], down, up, group, need)
+            for cell in group:
+                found[cell] = _wider(found[cell], more[cell])
+        return found
+
+    def _commenters_alone(
+        self, cells: list[Cell], need: dict[Cell, float]
+    ) -> dict[Cell, tuple[float, float]]:
+        """Commenters moved with every code held (so the not coded move with them)."""
+        c = self.cells.commenters
+        down = (c - self._max_coded).astype(float)
+        return self._moves(["c"], down, self.x_cap - c, cells, need)
+
+    def _stack_rooms(
+        self, stack: list[int], with_commenters: bool
+    ) -> tuple[FloatArray, FloatArray]:
+        """How far codes `stack` (and the commenters, if asked) can fall and rise together,
+        everything else held."""
+        info = self.cells
+        k, m, c = info.coded, info.comments, info.commenters
+        down = self._stack_down(stack)
+        up: FloatArray
+        if with_commenters:
+            held = [j for j in range(len(info.codes)) if j not in stack]
+            down = np.minimum(down, c - self._max(k, held))
+            up = self.x_cap - c
+        else:
+            up = np.full(self.shape, np.inf)
+            for s in stack:
+                up = np.minimum(up, c - k[s])
+        for s in stack:
+            parent = info.parents[s]
+            if parent is not None and parent not in stack:
+                up = np.minimum(up, k[parent] - k[s])
+                up = np.minimum(up, m[parent] - m[s])
+        return down, up
+
+    def certify(
+        self, code: int | None, required: dict[Cell, dict[str, float]]
+    ) -> dict[Cell, dict[str, Interval]]:
+        """Certified intervals of the withheld small cells of the commenters (None) or a code."""
+        cells = list(required)
+        c = self.cells.commenters
+        if code is None:
+            need = {cell: required[cell]["commenters"] for cell in cells}
+            moves = self._commenter_moves(cells, need)
+            return {cell: {"commenters": _interval(c[cell], moves[cell])} for cell in cells}
+        info = self.cells
+        k = info.coded[code]
+        n = c - k
+        need_k = {cell: required[cell]["coded"] for cell in cells}
+        need_n = {cell: required[cell]["not_coded"] for cell in cells}
+        coded = self.transfers(k, cells)
+        not_coded = self.transfers(n, cells)
+
+        def short(found: dict[Cell, tuple[float, float]], need: dict[Cell, float]) -> list[Cell]:
+            return [cell for cell in cells if sum(found[cell]) < need[cell] - 1e-9]
+
+        # The code alone, then with its parent codes, then with each code under it: the
+        # commenters held, what the coded gain the not coded lose.
+        ancestors = info.ancestors(code)
+        stacks = [[code], [code, *ancestors]] + [[code, j] for j in info.children(code)]
+        for stack in stacks:
+            todo = sorted(set(short(coded, need_k)) | set(short(not_coded, need_n)))
+            if not todo:
+                break
+            if len(stack) == 1 and stack is not stacks[0]:
+                continue  # the same as the first
+            down, up = self._stack_rooms(stack, with_commenters=False)
+            need = {cell: max(need_k[cell], need_n[cell]) for cell in todo}
+            rooms = self._moves([f"k{s}" for s in stack], down, up, todo, need)
+            for cell in todo:
+                coded[cell] = _wider(coded[cell], rooms[cell])
+                not_coded[cell] = _wider(not_coded[cell], rooms[cell][::-1])
+        todo = short(coded, need_k)
+        if todo:
+            # With its parent codes and the commenters (the not coded held).
+            stack = [code, *ancestors]
+            down, up = self._stack_rooms(stack, with_commenters=True)
+            rooms = self._moves([f"k{s}" for s in stack] + ["c"], down, up, todo, need_k)
+            for cell in todo:
+                coded[cell] = _wider(coded[cell], rooms[cell])
+        todo = short(not_coded, need_n)
+        if todo:
+            # The commenters alone (the coded held).
+            rooms = self._commenters_alone(todo, need_n)
+            for cell in todo:
+                not_coded[cell] = _wider(not_coded[cell], rooms[cell])
+        return {
+            cell: {
+                "coded": _interval(k[cell], coded[cell]),
+                "not_coded": _interval(n[cell], not_coded[cell]),
+            }
+            for cell in cells
+        }
+
+
+def _wider(one: tuple[float, float], other: tuple[float, float]) -> tuple[float, float]:
+    """Two certified (fall, rise) pairs: each end is a possible value, and so is every value
+    between them (the values consistent with the tables form a convex set)."""
+    return max(one[0], other[0]), max(one[1], other[1])
+
+
+def _interval(value: int | np.integer, room: tuple[float, float]) -> Interval:
+    v = float(value)
+    return Interval(v - room[0], v + room[1], "certified")
+
+
+class _Joint:
+    """A linear programme over the withheld cells of tables `names` in trusts `rows` (all if
+    None), everything else at its values (which only narrows what it finds)."""
+
+    def __init__(self, model: _Model, names: list[str], rows: BoolArray | None = None) -> None:
+        from scipy.sparse import coo_array
+
+        self.model = model
+        info = model.cells
+        shape = model.shape
+        inside = (
+            np.ones(shape, dtype=bool) if rows is None else np.repeat(rows[:, None], shape[1], 1)
+        )
+        self.index: dict[tuple[str, int, int], int] = {}
+        free: dict[str, BoolArray] = {}
+        for name in names:
+            free[name] = model.table(name).withheld & inside
+            for a, b in np.argwhere(free[name]):
+                self.index[(name, int(a), int(b))] = len(self.index)
+        n = len(self.index)
+        lower = np.zeros(n)
+        upper = np.full(n, np.inf)
+        e_rows: list[int] = []
+        e_cols: list[int] = []
+        e_rhs: list[float] = []
+        # Printed lines: the cells free in each add up to what the line leaves them.
+        for name in names:
+            values = model.values(name)
+            for mask in model.table(name).lines.masks(shape):
+                part = mask & free[name]
+                if not part.any():
+                    continue
+                for a, b in np.argwhere(part):
+                    e_rows.append(len(e_rhs))
+                    e_cols.append(self.index[(name, int(a), int(b))])
+                e_rhs.append(float(values[part].sum()))
+        u_rows: list[int] = []
+        u_cols: list[int] = []
+        u_data: list[float] = []
+        n_ub = 0
+        # low <= factor x high, per cell; a side held at its value is a bound.
+        links: list[tuple[str, str, float]] = []
+        for i, parent in enumerate(info.parents):
+            links += [(f"k{i}", "c", 1.0), (f"k{i}", f"m{i}", 1.0), (f"m{i}", f"k{i}", info.items)]
+            if parent is not None:
+                links += [(f"k{i}", f"k{parent}", 1.0), (f"m{i}", f"m{parent}", 1.0)]
+        for low_name, high_name, factor in links:
+            if low_name not in free and high_name not in free:
+                continue
+            low_values, high_values = model.values(low_name), model.values(high_name)
+            either = free.get(low_name, False) | free.get(high_name, False)
+            for a, b in np.argwhere(either):
+                lo = self.index.get((low_name, int(a), int(b)))
+                hi = self.index.get((high_name, int(a), int(b)))
+                if hi is None:
+                    assert lo is not None
+                    upper[lo] = min(upper[lo], factor * float(high_values[a, b]))
+                elif lo is None:
+                    lower[hi] = max(lower[hi], float(low_values[a, b]) / factor)
+                else:
+                    u_rows += [n_ub, n_ub]
+                    u_cols += [lo, hi]
+                    u_data += [1.0, -factor]
+                    n_ub += 1
+        if "c" in free:
+            for a, b in np.argwhere(free["c"]):
+                j = self.index[("c", int(a), int(b))]
+                upper[j] = min(upper[j], float(model.x_cap[a, b]))
+        self.a_eq = (
+            coo_array((np.ones(len(e_rows)), (e_rows, e_cols)), shape=(len(e_rhs), n)).tocsr()
+            if e_rhs
+            else None
+        )
+        self.b_eq = np.array(e_rhs) if e_rhs else None
+        self.a_ub = coo_array((u_data, (u_rows, u_cols)), shape=(n_ub, n)).tocsr() if n_ub else None
+        self.b_ub = np.zeros(n_ub) if n_ub else None
+        self.bounds = [
+            (lo, None if np.isinf(hi) else hi) for lo, hi in zip(lower, upper, strict=True)
+        ]
+        self.solved = 0
+
+    def _extreme(self, objective: dict[int, float]) -> float:
+        from scipy.optimize import linprog
+
+        c = np.zeros(len(self.index))
+        for j, weight in objective.items():
+            c[j] += weight
+        result = linprog(
+            c,
+            A_ub=self.a_ub,
+            b_ub=self.b_ub,
+            A_eq=self.a_eq,
+            b_eq=self.b_eq,
+            bounds=self.bounds,
+            method="highs",
+        )
+        self.solved += 1
+        if result.status == 3:  # unbounded: nothing printed limits it
+            return float("-inf")
+        if result.status != 0:
+            raise RuntimeError(f"disclosure audit of the text tables: {result.message}")
+        return float(result.fun)
+
+    def interval(self, terms: dict[str, float], cell: Cell) -> Interval:
+        """The interval of sum(weight x table[cell]) over `terms`; a table outside the
+        programme counts at its value."""
+        objective: dict[int, float] = {}
+        constant = 0.0
+        for name, weight in terms.items():
+            j = self.index.get((name, *cell))
+            if j is None:
+                constant += weight * float(self.model.values(name)[cell])
+            else:
+                objective[j] = weight
+        if not objective:
+            return Interval(constant, constant, "lp")
+        low = self._extreme(objective) + constant
+        high = -self._extreme({j: -w for j, w in objective.items()}) + constant
+        return Interval(max(0.0, round(low, 9)), round(high, 9), "lp")
+
+
+# -- the audit ----------------------------------------------------------------------------------
+
+
+def audit_text(
+    decision: TextDecision, wave: str, protection: int | None = None, *, exact: bool = False
+) -> AuditResult:
+    """Audit every withheld small cell of the text tables against `protection` (default: the
+    threshold), as `analysis.disclosure.audit` does the survey's."""
+    protection = decision.threshold if protection is None else protection
+    result = AuditResult(wave, decision.threshold, protection)
+    if decision.threshold <= 0:
+        return result
+    model = _Model(decision.survey, decision.cells, decision.threshold)
+    model.tables["c"] = decision.commenters
+    for i, table in enumerate(decision.codes):
+        model.tables[f"k{i}"] = table
+    model.codes_free = _codes_free([t.trusts for t in decision.codes], len(decision.cells.trusts))
+    cells = decision.cells
+
+    def settle(
+        code: int | None,
+        found: dict[Cell, dict[str, Interval]],
+        required: dict[Cell, dict[str, float]],
+    ) -> None:
+        for cell, need in required.items():
+            for q, width in need.items():
+                if exact or found[cell][q].width < width - 1e-9:
+                    found[cell][q] = model.solve(code, q, cell, width, whole=True, exact=exact)
+
+    present = (decision.survey.cells.respondents > 0)[:-1, :-1]
+    tables = [("commenters", None, decision.commenters)] + [
+        (code, i, table)
+        for i, (code, table) in enumerate(zip(cells.codes, decision.codes, strict=True))
+    ]
+    for name, code, table in tables:
+        result.withheld_primary += int((table.withheld & table.primary)[:-1, :-1].sum())
+        result.withheld_secondary += int((table.secondary[:-1, :-1] & present).sum())
+        required = model.required(code, protection)
+        found = model.certify(code, required)
+        settle(code, found, required)
+        values = cells.commenters if code is None else cells.coded[code]
+        trusts, roles = cells.trusts, cells.roles
+        for (t, r), need in required.items():
+            result.cells.append(
+                CellAudit(
+                    table=f"text {name}",
+                    row=code,
+                    trust=trusts[t] if t < len(trusts) else None,
+                    role=roles[r] if r < len(roles) else None,
+                    value=int(values[t, r]),
+                    intervals=found[(t, r)],
+                    required=need,
+                )
+            )
+    result.solved = model.solved
+    return result
+
+
+# -- for the outputs ----------------------------------------------------------------------------
+
+
+def text_decision(
+    store: Store,
+    session: Session,
+    wave: Wave,
+    frame: CodeFrame,
+    coder: str,
+    survey: Decision | None = None,
+    *,
+    with_sources: bool = False,
+) -> TextDecision:
+    """The text decision of a wave's comments coded by `coder` with `frame`; `survey` is the
+    wave's decision when the caller has it (made here otherwise: it reads the wave)."""
+    from sharedground.instrument import TextItem
+
+    if survey is None:
+        from sharedground.analysis.disclosure.decide import decide
+        from sharedground.analysis.source import load_wave
+
+        survey = decide(load_wave(store, wave.name))
+    instrument = store.instrument_of(wave)
+    items = sum(1 for item in instrument.items() if isinstance(item, TextItem))
+    cells = count_cells(
+        session,
+        wave,
+        frame,
+        coder,
+        survey.cells.trusts,
+        survey.cells.roles,
+        items,
+        with_sources=with_sources,
+    )
+    return decide_text(survey, cells)
+
+
+def audit_wave(
+    store: Store,
+    wave_name: str,
+    survey: Decision,
+    protection: int | None = None,
+    *,
+    exact: bool = False,
+) -> list[tuple[str, AuditResult]]:
+    """The text audit of every frame the team has coded the wave's comments with (what the
+    reports publish), as (frame, result) pairs; none when nothing is coded."""
+    from sqlalchemy import select
+
+    from sharedground.store.textschema import (
+        TEAM_CODER,
+        CodeFrame,
+        Coder,
+        Coding,
+        TextCode,
+        TextSource,
+    )
+
+    found: list[tuple[str, AuditResult]] = []
+    with store.session() as session:
+        wave = store.get_wave(session, wave_name)
+        frame_ids = session.scalars(
+            select(TextCode.frame_id)
+            .join(Coding, Coding.code_id == TextCode.id)
+            .join(Coder, Coder.id == Coding.coder_id)
+            .join(TextSource, TextSource.id == Coding.source_id)
+            .where(Coder.name == TEAM_CODER, TextSource.wave_id == wave.id)
+            .distinct()
+            .order_by(TextCode.frame_id)
+        ).all()
+        for frame_id in frame_ids:
+            frame = session.get(CodeFrame, frame_id)
+            assert frame is not None
+            decision = text_decision(store, session, wave, frame, TEAM_CODER, survey)
+            result = audit_text(decision, wave_name, protection, exact=exact)
+            found.append((f"{frame.key}@{frame.version}", result))
+    return found
+
+
+__all__ = [
+    "Lines",
+    "TextCells",
+    "TextDecision",
+    "TextTable",
+    "audit_text",
+    "audit_wave",
+    "count_cells",
+    "decide_text",
+    "text_decision",
+]
