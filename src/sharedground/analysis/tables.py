@@ -74,9 +74,7 @@ def analyse(
         if options.suppression_threshold is None
         else options.suppression_threshold
     )
-    if options.disclosure is not None and options.by != getattr(
-        options.disclosure, "by", "role"
-    ):
+    if options.disclosure is not None and options.by != getattr(options.disclosure, "by", "role"):
         raise ValueError(f"this disclosure decision does not cover tables by {options.by}")
     instrument = data.instrument
     split = grouping(instrument, options.by, data.frame)
