@@ -31,11 +31,57 @@ def test_audit_passes_then_fails_when_asked_for_more_than_can_be_given(
     ok = runner.invoke(main, ["disclosure", "audit", "--wave", "w", "--database", url])
     assert ok.exit_code == 0, ok.output
     assert "PASS" in ok.output and "Failing cells" not in ok.output
-    # RA1 holds 2 + 3 x 8 = 26 respondents: no interval can be 1,000 wide.
+    assert "By mode:" in ok.output and "By country:" in ok.output
+    # RA1 holds 2 + 3 x 8 = 26 respondents: no interval can be 1,000 wide (the trust x
+    # role table alone shows it; the tables by attribute would only solve more programmes).
     bad = runner.invoke(
-        main, ["disclosure", "audit", "--wave", "w", "--protection", "1000", "--database", url]
+        main,
+        [
+            *("disclosure", "audit", "--wave", "w", "--protection", "1000"),
+            *("--by", "none", "--database", url),
+        ],
     )
     assert bad.exit_code == 1
     assert "FAIL" in bad.output and "Failing cells" in bad.output and "RA1" in bad.output
     missing = runner.invoke(main, ["disclosure", "audit", "--wave", "nope", "--database", url])
     assert missing.exit_code == 1 and "Traceback" not in missing.output
+
+
+def test_audit_and_analyse_by_mode_on_a_wave_answered_partly_on_paper(
+    store: Store, tmp_path: Path
+) -> None:
+    """RA1's 3 clinical directors and RB2's directorate managers answered on paper: the
+    table by mode `analyse` prints withholds the paper column (and online, its partner)
+    wherever it would give RA1's three away, and the audit of it passes."""
+    import json
+
+    instrument = builtin("dmr-2015")
+    sizes = {t: dict.fromkeys(ROLES, 8) for t in ("RA1", "RB2", "RC3", "RD4")}
+    sizes["RA1"]["clinical_director"] = 3
+    rows = composed(instrument, sizes)
+    for row in rows:
+        paper = (row["trust"], row["role"]) in {
+            ("RA1", "clinical_director"),
+            ("RB2", "directorate_manager"),
+        }
+        row["mode"] = "postal" if paper else "online"
+    import_file(store, write_rows(tmp_path / "w.csv", instrument, rows), "w", instrument)
+    url = store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["analyse", "--wave", "w", "--by", "mode", "--format", "json", "--database", url]
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output[result.output.index("{") :])
+    paper = [row["groups"]["postal"] for t in document["tables"] for row in t["rows"]]
+    # Withheld wherever RB2's directorate managers are printed (the audit checks the rest).
+    assert sum(cell["count"] is None for cell in paper) >= 0.5 * len(paper)
+    audited = runner.invoke(
+        main, ["disclosure", "audit", "--wave", "w", "--by", "mode", "--database", url]
+    )
+    assert audited.exit_code == 0, audited.output
+    assert "By mode:" in audited.output and "PASS" in audited.output
+    unknown = runner.invoke(
+        main, ["disclosure", "audit", "--wave", "w", "--by", "shoe_size", "--database", url]
+    )
+    assert unknown.exit_code == 2 and "Traceback" not in unknown.output

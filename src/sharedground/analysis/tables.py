@@ -30,6 +30,7 @@ from sharedground.analysis.source import WaveData
 from sharedground.analysis.suppression import suppress
 
 if TYPE_CHECKING:
+    from sharedground.analysis.disclosure.attributes import AttributeView, TrustMarginView
     from sharedground.analysis.disclosure.decide import DisclosureView
     from sharedground.analysis.weights.tabulate import WeightedCounts
     from sharedground.analysis.weights.weighting import WaveWeights
@@ -45,10 +46,11 @@ class Options:
     disagreement: float = summaries.DISAGREEMENT
     #: None uses the wave's own `suppression_threshold`.
     suppression_threshold: int | None = None
-    #: The wave's disclosure decision as this analysis reads it (`by` must be "role"):
-    #: which cells to withhold, decided once for every output of the wave. None: each
-    #: row is suppressed on its own (`suppression.suppress`).
-    disclosure: DisclosureView | None = None
+    #: The wave's disclosure decision as this analysis reads it (by role: a trust's or
+    #: the nation's; by trust, mode or a question: the national table's, from
+    #: `disclosure.attributes`): which cells to withhold, decided once for every output of
+    #: the wave. None: each row is suppressed on its own (`suppression.suppress`).
+    disclosure: DisclosureView | AttributeView | TrustMarginView | None = None
     #: With weights: the Rao-Scott statistic of the tests ("F", "Chisq" or "Wald").
     weighted_test: str = "F"
 
@@ -72,8 +74,8 @@ def analyse(
         if options.suppression_threshold is None
         else options.suppression_threshold
     )
-    if options.disclosure is not None and options.by != "role":
-        raise ValueError("a disclosure decision covers tables by role only")
+    if options.disclosure is not None and options.by != getattr(options.disclosure, "by", "role"):
+        raise ValueError(f"this disclosure decision does not cover tables by {options.by}")
     instrument = data.instrument
     split = grouping(instrument, options.by, data.frame)
     per_table = [(t, table_rows(instrument, t)) for t in instrument.tables]
@@ -146,7 +148,7 @@ def build_rows(
     counts: Counts,
     group_ids: Sequence[str],
     threshold: int,
-    disclosure: DisclosureView | None = None,
+    disclosure: DisclosureView | AttributeView | TrustMarginView | None = None,
     wc: WeightedCounts | None = None,
     weighted_test: str = "F",
 ) -> list[RowResult]:

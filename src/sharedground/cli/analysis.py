@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -190,6 +190,18 @@ def _load(
         store.dispose()
 
 
+def _disclosure(data: WaveData, by: str, threshold: int | None) -> Any:
+    """What the table by `by` withholds so that, with every other output of the wave, it
+    gives no withheld cell away (`analysis.disclosure.attributes`); None by role."""
+    from sharedground.analysis.disclosure.attributes import disclosure_view
+    from sharedground.analysis.grouping import GroupingError
+
+    try:
+        return disclosure_view(data, by, threshold)
+    except GroupingError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 def _emit(text: str | bytes, out: Path | None) -> None:
     if out is None:
         data = text.encode() if isinstance(text, str) else text
@@ -274,6 +286,7 @@ def analyse(
         disagreement=disagreement,
         suppression_threshold=suppress_below,
         weighted_test=weighted_test,
+        disclosure=_disclosure(data, by, suppress_below),
     )
     weights = command_weights(
         database, data, weights_kind, rake_on, min_cell, cap, targets, weighted_test

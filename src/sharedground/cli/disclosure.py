@@ -11,6 +11,8 @@ from sharedground.cli._common import console, database_option, open_store
 
 if TYPE_CHECKING:
     from sharedground.analysis.disclosure.audit import CellAudit
+    from sharedground.analysis.disclosure.decide import Decision
+    from sharedground.analysis.source import WaveData
 
 
 @click.group()
@@ -34,16 +36,34 @@ def disclosure() -> None:
     "quicker certified moves fall short (slower; the same verdict).",
 )
 @click.option("--show", default=10, show_default=True, help="Cells to list (narrowest first).")
+@click.option(
+    "--by",
+    "attributes",
+    multiple=True,
+    metavar="ATTRIBUTE",
+    help="Audit the national tables by these attributes too (mode, or a single-choice "
+    "question such as country; repeatable) [default: every one `analyse --by` prints]; "
+    "`--by none` for none.",
+)
 @database_option
-def audit(wave: str, protection: int | None, exact: bool, show: int, database: str | None) -> None:
+def audit(
+    wave: str,
+    protection: int | None,
+    exact: bool,
+    show: int,
+    attributes: tuple[str, ...],
+    database: str | None,
+) -> None:
     """Check every withheld small cell of a wave against everything the wave prints.
 
     For each table row and the respondents per group, the cells of the trust x role table
     that the national report, the benchmarks and the trust reports withhold are decided
     once; each small one gets the interval of values consistent with every printed figure
-    (linear programming, SciPy's HiGHS). The text tables of the team's coded comments
-    (commenters and each code by trust x role, `text.disclosure`) are audited the same way.
-    Exits 1, listing them, when any is narrower than the protection.
+    (linear programming, SciPy's HiGHS). The national tables by mode and by each
+    single-choice question are audited over the trust x role x category table
+    (`analysis.disclosure.attributes`), and the text tables of the team's coded comments
+    (commenters and each code by trust x role, `text.disclosure`) the same way. Exits 1,
+    listing them, when any is narrower than the protection.
     """
     from rich.table import Table
 
@@ -68,6 +88,7 @@ def audit(wave: str, protection: int | None, exact: bool, show: int, database: s
         f"size, {result.withheld_secondary} more so that they cannot be worked out; "
         f"{result.solved} solved by linear programming. Protection: {result.protection}."
     )
+    result.cells.extend(_attributes(data, decision, attributes, protection, exact))
     cells = list(result.cells)
     failures = list(result.failures)
     for frame, found in texts:
@@ -121,6 +142,39 @@ def _key(cell: CellAudit) -> str:
         if key in cell.intervals:
             return key
     return min(cell.required, key=lambda k: cell.intervals[k].width - cell.required[k])
+
+
+def _attributes(
+    data: WaveData,
+    decision: Decision,
+    asked: tuple[str, ...],
+    protection: int | None,
+    exact: bool,
+) -> list[CellAudit]:
+    """The withheld small cells audited against the national tables by each attribute."""
+    from sharedground.analysis.disclosure.attributes import (
+        audit_attribute,
+        decide_attribute,
+        published_by,
+    )
+    from sharedground.analysis.grouping import GroupingError
+
+    names = published_by(data.instrument) if not asked else [a for a in asked if a != "none"]
+    found: list[CellAudit] = []
+    for by in names:
+        try:
+            table = decide_attribute(data, by, decision)
+        except GroupingError as exc:
+            raise click.UsageError(str(exc)) from None
+        cells = audit_attribute(table, protection, exact=exact)
+        rows = sum(bool(t.coordinated.any()) for t in [table.respondents, *table.tables])
+        console.print(
+            f"By {by}: {len(cells)} withheld small cell(s) audited against the national "
+            f"table by {by}; {rows} of its {len(table.tables) + 1} rows withhold more than "
+            "their own rule so that they give none away."
+        )
+        found.extend(cells)
+    return found
 
 
 def _width(cell: CellAudit) -> float:

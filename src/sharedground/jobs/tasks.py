@@ -113,6 +113,7 @@ def _today(job: Job) -> dt.date | None:
 
 def _analysis(store: Store, job: Job, wave: str, out: Path, progress: Progress) -> Outcome:
     from sharedground.analysis import render
+    from sharedground.analysis.disclosure.attributes import disclosure_view
     from sharedground.analysis.disclosure.final import released_data
     from sharedground.analysis.source import load_wave
     from sharedground.analysis.tables import Options, analyse
@@ -121,7 +122,8 @@ def _analysis(store: Store, job: Job, wave: str, out: Path, progress: Progress) 
     fmt = str(job.params.get("format", "xlsx"))
     by = str(job.params.get("by", "role"))
     data, _ = released_data(store, load_wave(store, wave, None), _today(job))
-    result = analyse(data, Options(by=by))
+    # By trust or mode, the table withholds what the wave's decision needs it to.
+    result = analyse(data, Options(by=by, disclosure=disclosure_view(data, by)))
     name = f"{safe_stem(wave)}-analysis-by-{safe_stem(by)}.{fmt}"
     render.write(result, fmt, out / name)
     return f"{len(result.tables)} tables by {by}", name

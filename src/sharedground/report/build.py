@@ -343,6 +343,40 @@ def _funnels(context: WaveContext, highlight: str | None) -> list[Funnel]:
     return funnels
 
 
+def _national_fieldwork(context: WaveContext) -> Fieldwork:
+    """The fieldwork facts as the national report prints them: responses (and response
+    rates) by role and by mode withheld where the wave's decision withholds them.
+
+    The number of each role's respondents is a margin of the trust x role table, and by
+    mode one of the trust x role x mode table (`analysis.disclosure.attributes`): printed
+    whole, a small group's count would be the nation less the groups the trust reports
+    print.
+    """
+    import dataclasses
+
+    from sharedground.analysis.disclosure.attributes import decide_attribute
+
+    fieldwork = context.fieldwork
+    decision = context.disclosure
+    roles = decision.cells.roles
+    hidden = {r for i, r in enumerate(roles) if decision.respondents.roles[i]}
+    modes = decide_attribute(context.data, "mode", decision, rows=False)
+    withheld = {m for i, m in enumerate(modes.cells.ids) if modes.respondents.withheld[i]}
+
+    def keep(values: dict[str, Any] | None, out: set[str]) -> dict[str, Any] | None:
+        return None if values is None else {k: v for k, v in values.items() if k not in out}
+
+    return dataclasses.replace(
+        fieldwork,
+        responses_by_group=keep(fieldwork.responses_by_group, hidden) or {},
+        rate_by_group=keep(fieldwork.rate_by_group, hidden),
+        responses_by_mode={
+            m: (None if m in withheld else n) for m, n in fieldwork.responses_by_mode.items()
+        },
+        rate_by_mode=keep(fieldwork.rate_by_mode, withheld),
+    )
+
+
 def national_input(context: WaveContext) -> ReportInput:
     """The national report of the loaded wave."""
     return ReportInput(
@@ -354,7 +388,7 @@ def national_input(context: WaveContext) -> ReportInput:
         distributions=context.distributions,
         comparison=context.comparison,
         funnels=_funnels(context, None),
-        fieldwork=context.fieldwork,
+        fieldwork=_national_fieldwork(context),
         comments=comment_module.collect(
             context.texts,
             context.instrument,

@@ -155,7 +155,7 @@ def wave_fieldwork(
         for code, n in data.frame["role"].value_counts().iter_rows()
         if code is not None and int(code) in roles
     }
-    by_mode = {
+    by_mode: dict[str, int | None] = {
         MODES[int(code) - 1]: int(n)
         for code, n in data.frame["mode"].value_counts().iter_rows()
         if code is not None and 0 < int(code) <= len(MODES)

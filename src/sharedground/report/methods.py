@@ -13,6 +13,8 @@ from sharedground.reference import published_2015
 from sharedground.report.model import Fieldwork, Group, ReportInput, whole
 
 NOT_RECORDED = "not recorded"
+#: A count withheld by the wave's disclosure decision (as a table's withheld cell).
+WITHHELD = "–"
 
 #: Used when the analysis document does not explain its denominator rules itself.
 DENOMINATOR_NOTES = {
@@ -166,13 +168,20 @@ def build_methods(data: ReportInput, groups: list[Group]) -> Methods:
     header = ["Group", "Responses", "Response rate"]
     rows = []
     for group in groups:
+        if not group.shown and group.id not in fieldwork.responses_by_group:
+            # Withheld: its number would give away a cell the reports withhold.
+            rows.append([group.label, WITHHELD, WITHHELD])
+            continue
         n = fieldwork.responses_by_group.get(group.id, group.respondents)
         rate = (fieldwork.rate_by_group or {}).get(group.id)
         rows.append([group.label, f"{n:,}", _rate(rate)])
     modes = []
-    for mode, n in sorted(fieldwork.responses_by_mode.items()):
+    for mode, count in sorted(fieldwork.responses_by_mode.items()):
+        if count is None:
+            modes.append([mode.capitalize(), WITHHELD, WITHHELD])
+            continue
         rate = (fieldwork.rate_by_mode or {}).get(mode)
-        modes.append([mode.capitalize(), f"{n:,}", _rate(rate)])
+        modes.append([mode.capitalize(), f"{count:,}", _rate(rate)])
     tables_of: dict[str, list[str]] = {}
     for table in data.analysis.get("tables", []):
         for row in table["rows"]:

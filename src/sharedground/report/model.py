@@ -158,7 +158,8 @@ class Fieldwork:
     reminders: str | None = None
     postal_sample: str | None = None
     responses_by_group: dict[str, int] = field(default_factory=dict)
-    responses_by_mode: dict[str, int] = field(default_factory=dict)
+    #: None: withheld (the wave's decision: a small mode's count would give a cell away).
+    responses_by_mode: dict[str, int | None] = field(default_factory=dict)
     rate_by_group: dict[str, float] | None = None
     rate_by_mode: dict[str, float] | None = None
     rate_overall: float | None = None
