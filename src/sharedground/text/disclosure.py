@@ -28,6 +28,9 @@ once for the wave (`decide_text`):
 4. Secondary suppression as the survey's (`decide._line_rule`, then audit-driven rounds
    with `decide._complement`), for the coded and the not coded alike; the commenters' cells
    are settled first, and a code's table withholds at least what theirs does.
+5. A cell that partners cannot protect has the totals of its lines withheld (its trust's,
+   then its role's national figure and the national total, then the trusts' total; for a
+   code, then the commenters' too), as statistical offices withhold margins.
 
 A withheld small cell must stay uncertain as the survey's do (`decide.required_widths`):
 its group's size (the commenters) by the protection asked (default: the threshold), those
@@ -49,7 +52,8 @@ commenters). Two ways, as the survey's audit:
   every code), then the whole wave with every text table free. Holding values fixed only
   adds constraints, so each interval is part of the true one: a cell fails only when the
   whole wave's programme leaves it too narrow. The decision's rounds use the programmes
-  around the trust only (a cell they leave short gets a partner, which is safe).
+  around the trust only, at most `DECISION_PROGRAMMES` of them (a cell they leave short
+  gets a partner, which is safe).
   `exact=True` solves the whole wave's programme for every cell (slow on a large wave).
 """
 
