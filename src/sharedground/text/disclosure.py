@@ -28,6 +28,9 @@ once for the wave (`decide_text`):
 4. Secondary suppression as the survey's (`decide._line_rule`, then audit-driven rounds
    with `decide._complement`), for the coded and the not coded alike; the commenters' cells
    are settled first, and a code's table withholds at least what theirs does.
+5. A cell that partners cannot protect has the totals of its lines withheld (its trust's,
+   then its role's national figure and the national total, then the trusts' total; for a
+   code, then the commenters' too), as statistical offices withhold margins.
 
 A withheld small cell must stay uncertain as the survey's do (`decide.required_widths`):
 its group's size (the commenters) by the protection asked (default: the threshold), those
@@ -49,7 +52,8 @@ commenters). Two ways, as the survey's audit:
   every code), then the whole wave with every text table free. Holding values fixed only
   adds constraints, so each interval is part of the true one: a cell fails only when the
   whole wave's programme leaves it too narrow. The decision's rounds use the programmes
-  around the trust only (a cell they leave short gets a partner, which is safe).
+  around the trust only, at most `DECISION_PROGRAMMES` of them (a cell they leave short
+  gets a partner, which is safe).
   `exact=True` solves the whole wave's programme for every cell (slow on a large wave).
 """
 
@@ -79,6 +83,11 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Rounds of audit-driven secondary suppression per table before giving up.
 ROUNDS = 6
+#: Linear programmes the decision may solve for cells the certified moves leave short
+#: (about 10-30 ms each); past that, such a cell gets a partner, which is always safe.
+#: On a wave of 200 trusts of mixed sizes with every code thin, solving them all took
+#: 260 s and showed 61 more of 800 groups' numbers of commenters.
+DECISION_PROGRAMMES = 200
 
 Cell = tuple[int, int]
 
@@ -316,10 +325,12 @@ class TextDecision:
         return self.cells.trusts.index(trust)
 
 
-def _present_margin(totals: IntArray, grand: int, threshold: int) -> tuple[BoolArray, bool]:
-    """`suppress` over the groups someone is in; an empty group is withheld (0 is small) but
-    is nobody's partner, as the text tables always did."""
-    present = totals > 0
+def _present_margin(
+    totals: IntArray, grand: int, threshold: int, present: BoolArray
+) -> tuple[BoolArray, bool]:
+    """`suppress` over the groups someone responded in (as the survey's margins): a group
+    with respondents and no commenter is small; a group with no respondent is withheld (0
+    is small) but is nobody's partner."""
     hidden = np.ones(len(totals), dtype=bool)
     overall = grand < threshold
     if present.any():
@@ -377,52 +388,58 @@ def decide_text(survey: Decision, cells: TextCells, threshold: int | None = None
     # Commenters: respondents there and fewer than `threshold` of them commented.
     primary = (x > 0) & (c < threshold) & (real | no_trust)
     withheld = primary | forced | (no_trust & (c > 0))
-    roles, role_total = _present_margin(c.sum(axis=0)[:-1], int(c.sum()), threshold)
+    roles, role_total = _present_margin(
+        c.sum(axis=0)[:-1], int(c.sum()), threshold, x.sum(axis=0)[:-1] > 0
+    )
     roles |= people.roles
-    trusts, trust_total = _present_margin(c.sum(axis=1)[:-1], int(c[:-1].sum()), threshold)
+    trusts, trust_total = _present_margin(
+        c.sum(axis=1)[:-1], int(c[:-1].sum()), threshold, x.sum(axis=1)[:-1] > 0
+    )
     commenters = TextTable(withheld, primary, roles, trusts, role_total, trust_total)
-    # The codes' margins first: which trusts print a code's total bears on what the
-    # commenters' cells can hide.
-    margins = []
+    # The codes' margins by their own rule: which trusts print a code's total bears on
+    # what the commenters' cells can hide.
+    own = []
     for i in range(len(cells.codes)):
         k = cells.coded[i]
-        roles_i, role_total_i = _row_margin(
-            k.sum(axis=0)[:-1], c.sum(axis=0)[:-1], ~commenters.roles, threshold
-        )
-        trusts_i, trust_total_i = _row_margin(
-            k.sum(axis=1)[:-1], c.sum(axis=1)[:-1], ~commenters.trusts, threshold
-        )
-        margins.append(
+        own.append(
             (
-                roles_i | commenters.roles,
-                trusts_i | commenters.trusts,
-                role_total_i or commenters.role_total,
-                trust_total_i or commenters.trust_total,
+                *_row_margin(k.sum(axis=0)[:-1], c.sum(axis=0)[:-1], ~commenters.roles, threshold),
+                *_row_margin(k.sum(axis=1)[:-1], c.sum(axis=1)[:-1], ~commenters.trusts, threshold),
             )
         )
+
+    def margins(i: int) -> tuple[BoolArray, BoolArray, bool, bool]:
+        """Code i's margins: its own, and whatever the commenters' withhold (as they stand)."""
+        roles_i, role_total_i, trusts_i, trust_total_i = own[i]
+        return (
+            roles_i | commenters.roles,
+            trusts_i | commenters.trusts,
+            role_total_i or commenters.role_total,
+            trust_total_i or commenters.trust_total,
+        )
+
     model.tables["c"] = commenters
-    model.codes_free = _codes_free([m[1] for m in margins], n_trusts)
-    # Until a code is decided, its table stands in with the commenters' cells (it will
-    # withhold at least those): moves found on them hold for the final pattern.
-    for i, margin in enumerate(margins):
-        model.tables[f"k{i}"] = TextTable(commenters.withheld, nothing, *margin)
-    _complete(model, None, real & (x > 0))
+    model.codes_free = _codes_free([margins(i)[1] for i in range(len(own))], n_trusts)
+    small = [
+        (c > 0) & ((k < threshold) | (c - k < threshold)) & (real | no_trust) for k in cells.coded
+    ]
+    # Until a code is decided, its table stands in with the cells it will withhold at
+    # least (its small ones, the commenters'): moves found on them hold for the final one.
+    for i in range(len(own)):
+        model.tables[f"k{i}"] = TextTable(small[i] | commenters.withheld, nothing, *margins(i))
+    _settle(model, None, real & (x > 0))
+    model.codes_free = _codes_free([margins(i)[1] for i in range(len(own))], n_trusts)
+    for i in range(len(own)):
+        model.tables[f"k{i}"] = TextTable(small[i] | commenters.withheld, nothing, *margins(i))
 
     decision = TextDecision(survey, cells, threshold, commenters, [])
-    for i, (roles_i, trusts_i, role_total_i, trust_total_i) in enumerate(margins):
-        k = cells.coded[i]
-        primary_i = (c > 0) & ((k < threshold) | (c - k < threshold)) & (real | no_trust)
-        table = TextTable(
-            primary_i | commenters.withheld,
-            primary_i,
-            roles_i,
-            trusts_i,
-            role_total_i,
-            trust_total_i,
-        )
+    for i in range(len(own)):
+        table = TextTable(small[i] | commenters.withheld, small[i], *margins(i))
         model.tables[f"k{i}"] = table
         decision.codes.append(table)
-        _complete(model, i, real & (c > 0))
+        _settle(model, i, real & (c > 0))
+    # A code's margins withheld late (by `_settle`) do not free any trust for the others.
+    model.codes_free = _codes_free([t.trusts for t in decision.codes], n_trusts)
     return decision
 
 
@@ -434,13 +451,63 @@ def _codes_free(trusts: list[BoolArray], n_trusts: int) -> BoolArray:
     return np.append(free, True)
 
 
-def _complete(model: _Model, code: int | None, eligible: BoolArray) -> None:
+def _settle(model: _Model, code: int | None, eligible: BoolArray) -> None:
+    """Secondary suppression for the commenters (code None) or one code (`_complete`); a
+    cell still too narrow after it has the totals of its lines withheld (its trust's, or
+    the trusts' total for "no trust"; then its role's national figure and the national
+    total; then the trusts' total too), as statistical offices withhold margins when cells
+    cannot protect a cell."""
+    own = model.tables["c" if code is None else f"k{code}"]
+    failing = _complete(model, code, eligible)
+    steps = [(own, "trust"), (own, "role"), (own, "totals")]
+    if code is not None:
+        # A code's cell can be pinned by the commenters' totals (the number not coded is
+        # the commenters less the coded): theirs go too, and every code's with them (a
+        # code's table withholds at least what the commenters' does). Withholding more
+        # totals only widens what was decided before.
+        steps += [(model.tables["c"], step) for step in ("trust", "role", "totals")]
+    for table, step in steps:
+        if not failing:
+            return
+        for a, b in failing:
+            if step == "trust":
+                if a < len(table.trusts):
+                    table.trusts[a] = True
+                else:
+                    table.trust_total = True
+            elif step == "role":
+                if b < len(table.roles):
+                    table.roles[b] = True
+                table.role_total = True
+            else:
+                table.role_total = table.trust_total = True
+        if table is not own:
+            _cover(model)
+        failing = _complete(model, code, eligible)
+
+
+def _cover(model: _Model) -> None:
+    """Every code's table withholds at least the commenters' margins."""
+    commenters = model.tables["c"]
+    for name, table in model.tables.items():
+        if name != "c":
+            table.roles |= commenters.roles
+            table.trusts |= commenters.trusts
+            table.role_total = table.role_total or commenters.role_total
+            table.trust_total = table.trust_total or commenters.trust_total
+    model.codes_free = _codes_free(
+        [t.trusts for n, t in model.tables.items() if n != "c"], len(commenters.trusts)
+    )
+
+
+def _complete(model: _Model, code: int | None, eligible: BoolArray) -> list[Cell]:
     """Secondary suppression for the commenters (code None) or one code: the line rule on
-    every quantity, then audit-driven rounds."""
+    every quantity, then audit-driven rounds. Returns the cells still too narrow."""
     threshold = model.threshold
     table = model.tables["c" if code is None else f"k{code}"]
     quantities = model.quantities(code)
-    for _ in range(ROUNDS):
+    for attempt in range(ROUNDS + 1):
+        model.forget()
         lines = table.lines
         while True:
             before = int(table.withheld.sum())
@@ -459,8 +526,8 @@ def _complete(model: _Model, code: int | None, eligible: BoolArray) -> None:
                     found[cell][name] = model.solve(code, name, cell, width, whole=False)
             if any(found[cell][name].width < width - 1e-9 for name, width in need.items()):
                 failing.append(cell)
-        if not failing:
-            return
+        if not failing or attempt == ROUNDS:
+            return failing
         view = Published(
             quantities=quantities,
             withheld=table.withheld,
@@ -486,7 +553,8 @@ def _complete(model: _Model, code: int | None, eligible: BoolArray) -> None:
                 table.withheld[pick] = True
                 added = True
         if not added:
-            return
+            return failing
+    raise AssertionError("unreachable: the last round returns")
 
 
 # -- what a reader can work out -----------------------------------------------------------------
@@ -518,9 +586,11 @@ class _Model:
         self.tables: dict[str, TextTable] = {}
         #: Rows ("no trust" last) whose total no code's table prints.
         self.codes_free = np.ones(self.shape[0], dtype=bool)
-        #: Linear programmes solved, and the whole wave's (made once, when needed).
+        #: Linear programmes solved; those the decision may still solve (the audit has no
+        #: limit); programmes made on the current patterns, by scope and trusts.
         self.solved = 0
-        self._whole: _Joint | None = None
+        self.budget = DECISION_PROGRAMMES
+        self._programmes: dict[tuple[tuple[str, ...], bytes | None], _Joint] = {}
         self._max_coded = (
             cells.coded.max(axis=0) if len(cells.codes) else np.zeros(self.shape, dtype=np.int64)
         )
@@ -543,20 +613,21 @@ class _Model:
         return {"coded": k, "not_coded": c - k}
 
     # What each cell must be uncertain by.
-    def _ceiling(self, cell: Cell, bounds: list[tuple[IntArray, Lines, BoolArray | None]]) -> float:
-        """The most a quantity can be given the printed totals (and printed cells) that bound
-        it: no pattern makes its interval wider."""
-        a, b = cell
-        ceiling = float("inf")
+    def _ceiling(self, bounds: list[tuple[IntArray, Lines, BoolArray | None]]) -> FloatArray:
+        """Per cell, the most a quantity can be given the printed totals (and printed cells)
+        that bound it: no pattern makes its interval wider."""
+        ceiling = np.full(self.shape, np.inf)
         for values, lines, withheld in bounds:
-            if lines.rows[a]:
-                ceiling = min(ceiling, float(values[a, :].sum()))
-            if lines.cols[b]:
-                ceiling = min(ceiling, float(values[:, b].sum()))
+            printed = lines.rows.copy()
+            # The whole and the trusts' total (or every trust's) give "no trust"'s total.
+            printed[-1] |= lines.grand and (lines.real_rows or bool(lines.rows[:-1].all()))
+            rows = np.where(printed, values.sum(axis=1), np.inf)
+            cols = np.where(lines.cols, values.sum(axis=0), np.inf)
+            ceiling = np.minimum(ceiling, np.minimum(rows[:, None], cols[None, :]))
             if lines.grand:
-                ceiling = min(ceiling, float(values.sum()))
-            if withheld is not None and not withheld[cell]:
-                ceiling = min(ceiling, float(values[cell]))
+                ceiling = np.minimum(ceiling, float(values.sum()))
+            if withheld is not None:
+                ceiling = np.where(withheld, ceiling, np.minimum(ceiling, values))
         return ceiling
 
     def required(self, code: int | None, protection: int) -> dict[Cell, dict[str, float]]:
@@ -569,24 +640,35 @@ class _Model:
         c_bound = (c, c_table.lines, c_table.withheld)
         found: dict[Cell, dict[str, float]] = {}
         if code is None:
+            ceiling = np.minimum(float(protection), self._ceiling([c_bound, x_bound]))
             for a, b in np.argwhere(c_table.primary & c_table.withheld):
-                cell = (int(a), int(b))
-                ceiling = self._ceiling(cell, [c_bound, x_bound])
-                found[cell] = {"commenters": min(float(protection), ceiling)}
+                found[(int(a), int(b))] = {"commenters": float(ceiling[a, b])}
             return found
         table = self.tables[f"k{code}"]
         k = self.cells.coded[code]
         n = c - k
+        coded = np.minimum(1.0, self._ceiling([(k, table.lines, None), c_bound]))
         n_lines = table.lines & c_table.lines
+        not_coded = np.minimum(1.0, self._ceiling([(n, n_lines, None), c_bound]))
         for a, b in np.argwhere(table.primary & table.withheld):
-            cell = (int(a), int(b))
-            found[cell] = {
-                "coded": min(1.0, self._ceiling(cell, [(k, table.lines, None), c_bound])),
-                "not_coded": min(1.0, self._ceiling(cell, [(n, n_lines, None), c_bound])),
+            found[(int(a), int(b))] = {
+                "coded": float(coded[a, b]),
+                "not_coded": float(not_coded[a, b]),
             }
         return found
 
     # Certified moves.
+    def _partners(self) -> tuple[BoolArray, BoolArray]:
+        """Trusts that print no text total ("no trust" last: apart from the others when the
+        trusts' total is printed), and the cells of theirs that can trade: withheld."""
+        table = self.tables["c"]
+        # A code's table withholds at least what the commenters' does: a trust that prints
+        # no number of commenters prints no code's total either.
+        free = np.append(table.trusts, True)
+        if not table.trust_total:
+            free[-1] = False
+        return free, free[:, None] & table.withheld
+
     def transfers(self, values: IntArray, cells: list[Cell]) -> dict[Cell, tuple[float, float]]:
         """Moves of whole groups' comments between trusts, within a role (`values` is what
         is measured of them: commenters, or those coded or not with one code).
@@ -601,48 +683,83 @@ class _Model:
         """
         c = self.cells.commenters.astype(float)
         v = values.astype(float)
-        table = self.tables["c"]
-        n_rows = self.shape[0]
-        # Rows whose totals no text table prints (a code table withholds at least what
-        # the commenters' does); "no trust" stands apart when the trusts' total is printed.
-        free = np.append(table.trusts, True)
-        apart = not table.trust_total
+        _, partners = self._partners()
         room = self.x_cap - c
+
+        def others(values: FloatArray) -> FloatArray:
+            """Column sums over the partners, less the cell itself (it is one of them)."""
+            finite = np.where(partners & np.isfinite(values), values, 0.0)
+            endless = partners & np.isinf(values)
+            total = finite.sum(axis=0)[None, :] - finite
+            more = endless.sum(axis=0)[None, :] - endless > 0
+            return np.where(more, np.inf, total)
+
+        gain_c, gain_v, space = others(c), others(v), others(room)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            up = np.where(np.isinf(room), gain_v, np.minimum(gain_v, gain_v * room / gain_c))
+            down = np.where(c > 0, v * np.minimum(1.0, space / c), 0.0)
         out: dict[Cell, tuple[float, float]] = {}
         for a, b in cells:
-            if not (free[a] and table.withheld[a, b]):
+            if not partners[a, b]:
                 out[(a, b)] = (0.0, 0.0)
                 continue
-            partners = free & table.withheld[:, b]
-            partners[a] = False
-            if apart:
-                if a == n_rows - 1:
-                    partners[:] = False
-                else:
-                    partners[-1] = False
-            # In: each partner's whole group at most, together within the cell's room.
-            gain_c = c[partners, b]
-            gain_v = v[partners, b]
-            if np.isinf(room[a, b]):
-                up = float(gain_v.sum())
-            else:
-                # The most of `values` for the commenters there is room for: the groups
-                # richest in it first (a fractional knapsack).
-                order = np.argsort(-(gain_v / np.maximum(gain_c, 1e-12)), kind="stable")
-                left, up = float(room[a, b]), 0.0
-                for j in order:
-                    if left <= 0:
-                        break
-                    share = 1.0 if gain_c[j] <= left else left / gain_c[j]
-                    up += share * gain_v[j]
-                    left -= share * gain_c[j]
-            # Out: the cell's group, as far as the partners have room for its commenters.
-            if c[a, b] <= 0:
-                down = 0.0
-            else:
-                space = float(room[partners, b].sum())
-                down = v[a, b] * min(1.0, space / c[a, b])
-            out[(a, b)] = (float(np.floor(down + 1e-9)), float(np.floor(up + 1e-9)))
+            rise = float(up[a, b]) if np.isfinite(up[a, b]) else 0.0
+            if np.isfinite(room[a, b]) and rise < gain_v[a, b]:
+                rise = self._knapsack(c, v, partners, a, b, float(room[a, b]))
+            out[(a, b)] = (_floor(down[a, b]), _floor(rise))
+        return out
+
+    def _knapsack(
+        self, c: FloatArray, v: FloatArray, partners: BoolArray, a: int, b: int, room: float
+    ) -> float:
+        """The most of `v` that parts of other groups bring into a capped cell: the groups
+        richest in it first (a fractional knapsack)."""
+        mask = partners[:, b].copy()
+        mask[a] = False
+        gain_c, gain_v = c[mask, b], v[mask, b]
+        order = np.argsort(-(gain_v / np.maximum(gain_c, 1e-12)), kind="stable")
+        left, up = room, 0.0
+        for j in order:
+            if left <= 0:
+                break
+            share = 1.0 if gain_c[j] <= left else left / gain_c[j]
+            up += share * gain_v[j]
+            left -= share * gain_c[j]
+        return up
+
+    def paired(self, values: IntArray, cells: list[Cell]) -> dict[Cell, tuple[float, float]]:
+        """Transfers (as `transfers`) for a trust whose number of commenters is printed but
+        no code's total: as much of its other groups' commenters goes out to other trusts
+        as comes into the cell's group, so the trust's total stays. Each part is a share
+        of a whole group, the same share of every group concerned."""
+        c = self.cells.commenters.astype(float)
+        v = values.astype(float)
+        table = self.tables["c"]
+        free, partners = self._partners()
+        room = self.x_cap - c
+        space = np.where(partners, room, 0.0).sum(axis=0)
+        donors_c = np.where(partners, c, 0.0).sum(axis=0)
+        donors_v = np.where(partners, v, 0.0).sum(axis=0)
+        leaving = np.minimum(c, space[None, :])  # of group (a, r), to other trusts
+        arriving = np.minimum(room, donors_c[None, :])  # into group (a, r), from them
+        out: dict[Cell, tuple[float, float]] = {}
+        for a, b in cells:
+            if (
+                free[a]
+                or a == self.shape[0] - 1
+                or not self.codes_free[a]
+                or not table.withheld[a, b]
+            ):
+                out[(a, b)] = (0.0, 0.0)
+                continue
+            others = [int(r) for r in np.flatnonzero(table.withheld[a]) if r != b]
+            # In: the same share of every partner's group, as much as the others can give.
+            come = min(float(arriving[a, b]), float(leaving[a, others].sum()))
+            up = donors_v[b] * come / donors_c[b] if donors_c[b] > 0 else 0.0
+            # Out: a share of the cell's own group, as much as the others can take.
+            go = min(float(leaving[a, b]), float(arriving[a, others].sum()))
+            down = v[a, b] * go / c[a, b] if c[a, b] > 0 else 0.0
+            out[(a, b)] = (_floor(down), _floor(up))
         return out
 
     def _moves(
@@ -670,7 +787,10 @@ class _Model:
             withheld=withheld,
             rows_printed=lines.rows,
             cols_printed=lines.cols,
-            grand_printed=lines.grand,
+            # `intervals`' flows read the trusts' total only beside the whole (as the
+            # survey's tables print both or neither): with the trusts' total alone, hold
+            # the whole too, which only holds more fixed.
+            grand_printed=lines.grand or lines.real_rows,
             real_rows_printed=lines.real_rows,
             cap=cap,
         )
@@ -704,35 +824,6 @@ class _Model:
                 down = np.minimum(down, np.floor((items * k[s] - m[s]) / (items - 1)))
         return down
 
-    def paired(self, cells: list[Cell]) -> dict[Cell, tuple[float, float]]:
-        """Commenters of a trust whose number of commenters is printed but no code's total:
-        transfers (as `transfers`) that keep the trust's total, part of one of its groups
-        going out to other trusts as much of another group comes in from them."""
-        c = self.cells.commenters.astype(float)
-        table = self.tables["c"]
-        free = np.append(table.trusts, True)
-        if not table.trust_total:
-            free[-1] = False  # the trusts' total is printed: "no trust" stands apart
-        room = self.x_cap - c
-        # Other trusts' groups, per role: room to take commenters in, commenters to give.
-        partners = free[:, None] & table.withheld
-        space = np.where(partners, room, 0.0).sum(axis=0)
-        donors = np.where(partners, c, 0.0).sum(axis=0)
-        leaving = np.minimum(c, space[None, :])  # of group (a, r), to other trusts
-        arriving = np.minimum(room, donors[None, :])  # into group (a, r), from them
-        out: dict[Cell, tuple[float, float]] = {}
-        for a, b in cells:
-            # Only for a trust whose commenters' total is printed (else: `transfers`) and
-            # no code's total is.
-            if free[a] or a == self.shape[0] - 1 or not self.codes_free[a]:
-                out[(a, b)] = (0.0, 0.0)
-                continue
-            others = [int(r) for r in np.flatnonzero(table.withheld[a]) if r != b]
-            up = min(float(arriving[a, b]), float(leaving[a, others].sum()))
-            down = min(float(leaving[a, b]), float(arriving[a, others].sum()))
-            out[(a, b)] = (float(np.floor(down + 1e-9)), float(np.floor(up + 1e-9)))
-        return out
-
     def solve(
         self,
         code: int | None,
@@ -764,13 +855,15 @@ class _Model:
             steps.append((everything, None))
         best: Interval | None = None
         for scope, rows in steps:
-            if rows is None:
-                if self._whole is None:
-                    self._whole = _Joint(self, everything)
-                joint = self._whole
-            else:
-                joint = _Joint(self, scope, rows)
+            if not whole and self.budget <= 0:
+                break  # the decision's share is spent: the cell gets a partner instead
+            key = (tuple(scope), None if rows is None else rows.tobytes())
+            if key not in self._programmes:
+                self._programmes[key] = _Joint(self, scope, rows)
+            joint = self._programmes[key]
             got = joint.interval(terms, cell)
+            if not whole:
+                self.budget -= joint.solved
             self.solved += joint.solved
             joint.solved = 0
             best = (
@@ -780,8 +873,11 @@ class _Model:
             )
             if best.width >= need - 1e-9 and not exact:
                 break
-        assert best is not None
-        return best
+        return best if best is not None else Interval(0.0, 0.0, "none")
+
+    def forget(self) -> None:
+        """The patterns changed: programmes made on the old ones no longer hold."""
+        self._programmes.clear()
 
     def neighbourhood(self, cell: Cell, size: int = 8) -> BoolArray:
         """The cell's trust, "no trust" and the `size` trusts most able to trade with it:
@@ -808,7 +904,7 @@ class _Model:
         found = self.transfers(c, cells)
         short = [cell for cell in cells if sum(found[cell]) < need[cell] - 1e-9]
         if short:
-            more = self.paired(short)
+            more = self.paired(c, short)
             for cell in short:
                 found[cell] = _wider(found[cell], more[cell])
         short = [cell for cell in cells if sum(found[cell]) < need[cell] - 1e-9]
@@ -882,6 +978,13 @@ class _Model:
         def short(found: dict[Cell, tuple[float, float]], need: dict[Cell, float]) -> list[Cell]:
             return [cell for cell in cells if sum(found[cell]) < need[cell] - 1e-9]
 
+        todo = sorted(set(short(coded, need_k)) | set(short(not_coded, need_n)))
+        if todo:
+            more_k, more_n = self.paired(k, todo), self.paired(n, todo)
+            for cell in todo:
+                coded[cell] = _wider(coded[cell], more_k[cell])
+                not_coded[cell] = _wider(not_coded[cell], more_n[cell])
+
         # The code alone, then with its parent codes, then with each code under it: the
         # commenters held, what the coded gain the not coded lose.
         ancestors = info.ancestors(code)
@@ -919,6 +1022,11 @@ class _Model:
             }
             for cell in cells
         }
+
+
+def _floor(value: float) -> float:
+    """Certified moves are whole respondents (the values found are exact fractions)."""
+    return float(np.floor(float(value) + 1e-9))
 
 
 def _wider(one: tuple[float, float], other: tuple[float, float]) -> tuple[float, float]:
