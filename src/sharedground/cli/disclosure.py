@@ -61,7 +61,8 @@ def audit(
     once; each small one gets the interval of values consistent with every printed figure
     (linear programming, SciPy's HiGHS). The national tables by mode and by each
     single-choice question are audited over the trust x role x category table
-    (`analysis.disclosure.attributes`), and the text tables of the team's coded comments
+    (`analysis.disclosure.attributes`), the Likert charts' shares of each answer over the
+    trust x role x answer table, and the text tables of the team's coded comments
     (commenters and each code by trust x role, `text.disclosure`) the same way. Exits 1,
     listing them, when any is narrower than the protection.
     """
@@ -89,6 +90,14 @@ def audit(
         f"{result.solved} solved by linear programming. Protection: {result.protection}."
     )
     result.cells.extend(_attributes(data, decision, attributes, protection, exact))
+    from sharedground.analysis.disclosure.values import audit_values
+
+    charted = audit_values(data, decision, protection)
+    console.print(
+        f"Charts: {len(charted)} withheld small cell(s) of the Likert rows audited against "
+        "the shares of each answer the reports' charts print."
+    )
+    result.cells.extend(charted)
     cells = list(result.cells)
     failures = list(result.failures)
     for frame, found in texts:

@@ -116,7 +116,10 @@ def evaluate(
         text = json.dumps(doc, indent=2, default=str)
         _emit(text, out)
     elif fmt == "csv":
-        _emit(_frame(doc).write_csv(), out)
+        from sharedground.exchange.formulas import neutralise_frame
+
+        # Kinds and initiatives are named by people: no name may become a formula.
+        _emit(neutralise_frame(_frame(doc)).write_csv(), out)
     elif fmt == "html":
         from sharedground.report.evaluation_page import render_evaluation_html
 

@@ -14,8 +14,9 @@ from sqlalchemy import text
 
 from sharedground.exchange import answers
 from sharedground.exchange.columns import item_columns
-from sharedground.exchange.csvfile import canonical_frame, write_csv
+from sharedground.exchange.csvfile import canonical_frame, free_text_columns, write_csv
 from sharedground.exchange.formats import FORMATS, Format
+from sharedground.exchange.formulas import neutralise_frame
 from sharedground.instrument import Instrument
 from sharedground.store import Store
 
@@ -87,7 +88,12 @@ def export_wave(
         if weights is None:
             write_csv(frame, instrument, out)
         else:
-            canonical_frame(frame, instrument).with_columns(frame[WEIGHT_COLUMN]).write_csv(
+            # The free text neutralised as `write_csv` does (a weighted export is a CSV the
+            # system writes too): a comment beginning "=" must not become a formula.
+            safe = neutralise_frame(
+                canonical_frame(frame, instrument), free_text_columns(instrument)
+            )
+            safe.with_columns(frame[WEIGHT_COLUMN]).write_csv(
                 out, line_terminator="\n", null_value="", quote_style="necessary"
             )
     elif fmt == "parquet":

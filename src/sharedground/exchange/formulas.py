@@ -96,3 +96,19 @@ def neutralise_row(row: Mapping[str, Any]) -> dict[str, str]:
 def neutralise_cells(cells: Iterable[Any]) -> list[str]:
     """A csv.writer row: None as blank, every value as neutralised text."""
     return ["" if v is None else neutralise(str(v)) for v in cells]
+
+
+class NeutralisingWriter:
+    """A `csv.writer` that neutralises every cell it writes (`neutralise_cells`)."""
+
+    def __init__(self, handle: Any, **options: Any) -> None:
+        import csv
+
+        self._writer = csv.writer(handle, **options)
+
+    def writerow(self, cells: Iterable[Any]) -> Any:
+        return self._writer.writerow(neutralise_cells(cells))
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for cells in rows:
+            self.writerow(cells)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sharedground.exchange.formulas import neutralise_cells, restore
 from sharedground.text.errors import TextError
 
 if TYPE_CHECKING:
@@ -192,7 +193,11 @@ def import_csv(session: Session, path: Path, frame: CodeFrame, coder_name: str) 
                 f"{path}: row 1: unknown column {', '.join(unknown)} "
                 f"(columns: {', '.join(CSV_COLUMNS)})"
             )
-        records = [(number, row) for number, row in enumerate(reader, start=2)]
+        # Cells the system neutralised when it wrote the sheet (`exchange.formulas`).
+        records = [
+            (number, {k: restore(v) if isinstance(v, str) else v for k, v in row.items()})
+            for number, row in enumerate(reader, start=2)
+        ]
     codes = codes_of(session, frame)
     planned = []
     for number, row in records:
@@ -231,7 +236,10 @@ def write_sample(path: Path, chosen: Sequence[TextSource]) -> None:
         writer = csv.writer(handle)
         writer.writerow(["source", "role", "text", "code", "start", "end", "memo"])
         for source in chosen:
-            writer.writerow([source.id, source.role or "", source.content, "", "", "", ""])
+            # A comment beginning "=" would be a formula in the coder's spreadsheet.
+            writer.writerow(
+                neutralise_cells([source.id, source.role or "", source.content, "", "", "", ""])
+            )
 
 
 def sheet_sources(path: Path) -> list[int]:
@@ -258,14 +266,16 @@ def export_csv(path: Path, found: Sequence[CodingRow]) -> None:
         writer.writerow(["source", "coder", "code", "start", "end", "memo"])
         for row in found:
             writer.writerow(
-                [
-                    row.source_id,
-                    row.coder,
-                    row.code,
-                    "" if row.start is None else row.start,
-                    "" if row.end is None else row.end,
-                    row.memo or "",
-                ]
+                neutralise_cells(
+                    [
+                        row.source_id,
+                        row.coder,
+                        row.code,
+                        "" if row.start is None else row.start,
+                        "" if row.end is None else row.end,
+                        row.memo or "",
+                    ]
+                )
             )
 
 

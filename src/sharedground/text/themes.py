@@ -444,10 +444,11 @@ def case_matrix(
 def write_matrix(path: Path, result: ThemeTable | tuple[list[str], list[CaseRow]]) -> None:
     """The matrix as CSV: by case (source ids per cell, `;`-separated) or by group (counts
     of respondents and comments, a withheld cell left empty)."""
-    import csv
+    from sharedground.exchange.formulas import NeutralisingWriter
 
+    # Every cell neutralised: a code's name beginning "=" must not become a formula.
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = NeutralisingWriter(handle)
         if isinstance(result, ThemeTable):
             writer.writerow(
                 ["code", "name"]
