@@ -336,6 +336,10 @@ KINDS = ("columns", "rows", "free-rows", "free-columns")
 #: Cells of a row short of certified moves that the decision solves exactly (more are
 #: taken as narrowed: see `_settle`).
 SOLVED = 8
+#: ... the most it tries flows for in one row, and in all (a row short of many cells
+#: gives them away, and withholding settles it without a flow per cell).
+FLOWED = 60
+FLOW_BUDGET = 2000
 
 
 class _Programme:
@@ -485,12 +489,14 @@ def finer_intervals(
     *,
     exact: bool = False,
     solve: bool = True,
+    flows: bool = True,
 ) -> dict[Cell, dict[str, Interval]]:
     """The interval of each cell of `required` over the finer table (see `intervals`).
 
-    Certified moves on the two-way tables of `_Finer.table`, the best of the cell's parts;
-    where they fall short of the width asked for, the linear programme settles it (unless
-    `solve` is False: the certified interval, which can only understate the width).
+    Certified moves on the two-way tables of `_Finer.table`, the best of the cell's parts
+    (along lines, then, with `flows`, maximum flows); where they fall short of the width
+    asked for, the linear programme settles it (unless `solve` is False: the certified
+    interval, which can only understate the width).
     """
     view = finer.view
     names = list(view.quantities)
@@ -499,7 +505,7 @@ def finer_intervals(
         kind: {q: _line_rooms(t, v) for q, v in t.quantities.items()} for kind, t in tables.items()
     }
     parts, _withheld, slack = finer._split()
-    flows: dict[str, dict[str, _Flows]] = {}
+    flowing: dict[str, dict[str, _Flows]] = {}
     programme: _Programme | None = None
     found: dict[Cell, dict[str, Interval]] = {}
 
@@ -536,16 +542,16 @@ def finer_intervals(
                     ),
                 )
             guess = _combine(view, cell, rooms, "certified")
-            if not _enough(guess, need):
+            if flows and not _enough(guess, need):
                 limit = max(need.values(), default=0.0)
                 for kind, table in tables.items():
-                    if kind not in flows:
-                        flows[kind] = {q: _Flows(table, v) for q, v in table.quantities.items()}
+                    if kind not in flowing:
+                        flowing[kind] = {q: _Flows(table, v) for q, v in table.quantities.items()}
                     rooms = better(
                         rooms,
                         cell,
                         kind,
-                        lambda slot, q, kind=kind, limit=limit: flows[kind][q].rooms(slot, limit),
+                        lambda slot, q, kind=kind, limit=limit: flowing[kind][q].rooms(slot, limit),
                     )
                     guess = _combine(view, cell, rooms, "certified")
                     if _enough(guess, need):
@@ -620,7 +626,9 @@ def _required(
     return required_widths(decision.published(index), table.primary, protection)
 
 
-def _settle(attribute: AttributeDecision, index: int | None, threshold: int) -> None:
+def _settle(
+    attribute: AttributeDecision, index: int | None, threshold: int, budget: list[int]
+) -> None:
     """Coordinated suppression for one row of the table by the attribute."""
     cells = attribute.cells
     table = attribute.respondents if index is None else attribute.tables[index]
@@ -634,8 +642,14 @@ def _settle(attribute: AttributeDecision, index: int | None, threshold: int) -> 
         return
     for _ in range(len(table.withheld) + 1):
         finer = _finer(attribute, index)
-        found = finer_intervals(finer, required, solve=False)
+        # Moves along lines first (vectorised); flows and programmes only for a few cells:
+        # when many fall short the row gives them away, and withholding settles it.
+        found = finer_intervals(finer, required, solve=False, flows=False)
         failing = [cell for cell, need in required.items() if not _enough(found[cell], need)]
+        if 0 < len(failing) <= min(FLOWED, budget[0]):
+            budget[0] -= len(failing)
+            found = finer_intervals(finer, {c: required[c] for c in failing}, solve=False)
+            failing = [c for c in failing if not _enough(found[c], required[c])]
         if 0 < len(failing) <= SOLVED:
             # A few cells the certified moves leave short: the programme tells a true
             # narrowing from a move the certificate could not see. Many: the table gives
@@ -687,8 +701,9 @@ def decide_attribute(
     ]
     found = AttributeDecision(by, cells, decision, respondents, tables)
     if coordinate and threshold > 0:
+        budget = [FLOW_BUDGET]
         for index in [None, *(range(len(tables)) if rows else [])]:
-            _settle(found, index, threshold)
+            _settle(found, index, threshold, budget)
     return found
 
 
