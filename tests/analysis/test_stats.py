@@ -28,6 +28,7 @@ from sharedground.analysis.stats import (
     fisher_exact,
     stars,
 )
+from sharedground.analysis.stats.chi2 import chi2_pvalue
 
 
 def exact_pearson(table: list[list[int]]) -> Fraction:
@@ -184,6 +185,28 @@ def test_chi2_matches_closed_form_tail(table: list[list[int]]) -> None:
     assert result.statistic == float(expected_stat)
     assert result.p_value is not None
     assert result.p_value == pytest.approx(chi2_sf_closed_form(float(expected_stat), df), rel=1e-12)
+
+
+def test_chi2_tail_equals_scipy_chdtrc_on_a_grid() -> None:
+    """The closed form in logarithms against SciPy's own incomplete gamma (``chdtrc``)."""
+    from scipy.special import chdtrc
+
+    worst = 0.0
+    for df in range(1, 121):
+        for x in [*np.geomspace(1e-8, 3000.0, 200), 0.5, 3.84, float(df), df + 0.5]:
+            ours, theirs = chi2_pvalue(float(x), df), float(chdtrc(df, x))
+            assert 0.0 <= ours <= 1.0
+            if theirs > 1e-290:  # below that SciPy returns subnormals
+                worst = max(worst, abs(ours - theirs) / theirs)
+    assert worst < 1e-12
+    assert (chi2_pvalue(0.0, 3), chi2_pvalue(math.inf, 3)) == (1.0, 0.0)
+    assert math.isnan(chi2_pvalue(-1.0, 3)) and math.isnan(chi2_pvalue(math.nan, 3))
+    with pytest.raises(ValueError, match="whole number"):
+        chi2_pvalue(1.0, 0)
+    # R 4.2.2, print(pchisq(3.841459, 1, lower.tail = FALSE), digits = 10) and the same
+    # for pchisq(100, 60, lower.tail = FALSE)
+    assert chi2_pvalue(3.841459, 1) == pytest.approx(0.04999999465, rel=1e-9)
+    assert chi2_pvalue(100.0, 60) == pytest.approx(0.0009168288615, rel=1e-9)
 
 
 def test_chi2_tiny_p_value_keeps_relative_precision() -> None:

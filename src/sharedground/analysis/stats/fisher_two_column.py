@@ -40,8 +40,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import chdtrc
 
+from .chi2 import chi2_pvalue
 from .fisher_budget import DEFAULT_MAX_WORK, Budget
 from .logprob import FloatArray, log_dbinom, log_dbinom_scalar
 
@@ -236,7 +236,7 @@ class _TwoColumnTables:
             e1 = ni * self.pi
             e2 = ni - e1
             stat += (a - e1) ** 2 / e1 + (ni - a - e2) ** 2 / e2
-        return float(chdtrc(len(self.n) - 1, stat))
+        return chi2_pvalue(stat, len(self.n) - 1)
 
     def _two_rows(self) -> float:
         pair = _Pair(self.rows[0], self.rows[1])

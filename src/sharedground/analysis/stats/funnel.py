@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from statistics import NormalDist
 from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import ndtri
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -98,7 +98,7 @@ def funnel_limits(
             lower = _exact_quantile(tail, safe, p0)
             upper = _exact_quantile(1.0 - tail, safe, p0)
         else:
-            half = float(ndtri(1.0 - tail)) * np.sqrt(p0 * (1.0 - p0) / safe)
+            half = NormalDist().inv_cdf(1.0 - tail) * np.sqrt(p0 * (1.0 - p0) / safe)
             lower, upper = p0 - half, p0 + half
         lower = np.where(empty, np.nan, np.clip(lower, 0.0, 1.0))
         upper = np.where(empty, np.nan, np.clip(upper, 0.0, 1.0))
