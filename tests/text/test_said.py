@@ -146,3 +146,79 @@ def test_no_section_without_the_teams_coding(store: Store, tmp_path: Path) -> No
     _wave(store, tmp_path, code=False)
     html = render_html(compose(build.national_input(build.load(store, "r"))))
     assert HTMLParser(html).css_first("#said") is None
+
+
+def test_a_late_return_moves_no_text_figure_until_its_batch_is_complete(
+    store: Store, tmp_path: Path
+) -> None:
+    """After the close, a late paper return's comment waits for its batch as its answers do.
+
+    Before, the survey's tables held a late return back but the text tables counted its
+    comment: one more medical director coded with finance, the difference of two reports
+    made either side of it told what that one person wrote about.
+    """
+    import datetime as dt
+
+    from sharedground.store.schema import Response
+    from sharedground.text import quotations
+    from sharedground.text.themes import table
+
+    closes, today = dt.date(2026, 3, 31), dt.date(2026, 5, 1)
+    _wave(store, tmp_path)
+    with store.session() as session:
+        wave = store.get_wave(session, "r")
+        wave.closes = closes
+        threshold = wave.suppression_threshold
+
+    def read() -> tuple[dict[str, list[str]], list[str], list[str]]:
+        context = build.load(store, "r", today=today)
+        return _said(render_html(compose(build.national_input(context))))
+
+    def late(n: int, first: int) -> None:
+        with store.session() as session:
+            wave = store.get_wave(session, "r")
+            ra1 = store.organisation_ids(session, ["RA1"])["RA1"]
+            for i in range(first, first + n):
+                text = f"Late number {i}: budget cuts shaped every meeting of our board."
+                session.add(
+                    Response(
+                        wave_id=wave.id,
+                        respondent_key=f"late-{i}",
+                        role="medical_director",
+                        organisation_id=ra1,
+                        mode="postal",
+                        submitted_on=closes - dt.timedelta(days=2),
+                        answers={"role": "medical_director", "comments_overall": text},
+                    )
+                )
+            session.flush()
+            sources.add_comments(store, session, wave)
+            frame = frames.get(session, "dmr-themes")
+            finance = coding.codes_of(session, frame)["external_finance"]
+            team = coding.get_coder(session, "team")
+            for source in sources.list_sources(session):
+                if source.content.startswith(
+                    tuple(f"Late number {i}:" for i in range(first, first + n))
+                ):
+                    coding.add(session, source, finance, team)
+
+    before = read()
+    assert before[0]["external_context"][1] == "7 (58%)"  # medical directors, as above
+    late(1, 0)
+    assert read() == before  # the late return's comment is not counted, nor quoted
+    with store.session() as session:
+        wave = store.get_wave(session, "r")
+        frame = frames.get(session, "dmr-themes")
+        # The CLI's way in (no survey decision given) reads the same released set.
+        cli_table = table(store, session, wave, frame)
+        row = next(r for r in cli_table.rows if r.code == "external_context")
+        assert row.total.respondents == 26
+        quoted = quotations.pick(store, session, wave, frame, "external_context", count=20)
+        assert not any(q.text.startswith("Late number") for q in quoted)
+    # A whole batch of late medical directors (in RA1) is released together.
+    late(threshold - 1, 1)
+    rows, _, _ = read()
+    assert (
+        rows["external_context"][1]
+        == f"{7 + threshold} ({100 * (7 + threshold) / (12 + threshold):.0f}%)"
+    )

@@ -235,7 +235,7 @@ def load(
 
     context.extras["register"] = reporting.summarise(store, data.suppression_threshold, national)
     # "What respondents said" reads the coded comments from the store when a report asks.
-    context.extras["said_from"] = (store, wave)
+    context.extras["said_from"] = (store, wave, today)
     context.extras["weights"] = context_weights
     context.extras["final"] = final
     if final is not None:
@@ -297,9 +297,9 @@ def _said(context: WaveContext, trust: str | None) -> Any:
         return None
     from sharedground.text.said import said
 
-    store, wave = source
+    store, wave, today = source
     cache = context.extras.setdefault("said_cache", {})
-    return said(store, wave, trust=trust, cache=cache, survey=context.disclosure)
+    return said(store, wave, trust=trust, cache=cache, survey=context.disclosure, today=today)
 
 
 def _benchmark_rows(context: WaveContext) -> dict[tuple[str, int], dict[str, Any]]:

@@ -59,7 +59,8 @@ commenters). Two ways, as the survey's audit:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -154,11 +155,14 @@ def count_cells(
     items: int,
     *,
     with_sources: bool = False,
+    released: Collection[int] | None = None,
 ) -> TextCells:
     """Count the wave's commenters, and those coded by `coder` with each code, per cell.
 
     Trust and role come from the response (as the survey's cells do), so the text tables
-    and the survey's are counted over the same people.
+    and the survey's are counted over the same people: with `released` (the final figures'
+    responses, `final.released_ids`) only those, so a late return's comment waits for its
+    batch as its answers do.
     """
     from sqlalchemy import select
 
@@ -185,6 +189,8 @@ def count_cells(
         r = r_index.get(role)
         if r is None or response_id is None:
             continue  # no role group: in no text table
+        if released is not None and response_id not in released:
+            continue  # a late return not yet in the final figures
         cell_of[response_id] = (t_index.get(trust, len(trusts)), r)
         response_of[source_id] = response_id
     commenters = np.zeros(shape, dtype=np.int64)
@@ -1231,16 +1237,24 @@ def text_decision(
     survey: Decision | None = None,
     *,
     with_sources: bool = False,
+    today: dt.date | None = None,
 ) -> TextDecision:
     """The text decision of a wave's comments coded by `coder` with `frame`; `survey` is the
-    wave's decision when the caller has it (made here otherwise: it reads the wave)."""
+    wave's decision when the caller has it (made here otherwise: it reads the wave's final
+    figures as of `today`, default the study's today).
+
+    Once fieldwork is over, only the comments of the responses in the final figures count
+    (`final.released_ids`), as the survey's decision counts only their answers.
+    """
+    from sharedground.analysis.disclosure.final import released_ids
     from sharedground.instrument import TextItem
 
     if survey is None:
         from sharedground.analysis.disclosure.decide import decide
+        from sharedground.analysis.disclosure.final import released_data
         from sharedground.analysis.source import load_wave
 
-        survey = decide(load_wave(store, wave.name))
+        survey = decide(released_data(store, load_wave(store, wave.name), today)[0])
     instrument = store.instrument_of(wave)
     items = sum(1 for item in instrument.items() if isinstance(item, TextItem))
     cells = count_cells(
@@ -1252,6 +1266,7 @@ def text_decision(
         survey.cells.roles,
         items,
         with_sources=with_sources,
+        released=released_ids(session, wave, today),
     )
     return decide_text(survey, cells)
 

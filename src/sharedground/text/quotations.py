@@ -33,7 +33,9 @@ although the stored text has already been through it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -83,6 +85,7 @@ def _candidates(
     code_key: str,
     coder: str,
     organisation_id: int | None,
+    released: Collection[int] | None = None,
 ) -> tuple[list[_Candidate], set[int]]:
     """Candidate sentences, and every respondent whose comments carry the code."""
     from sqlalchemy import select
@@ -122,6 +125,8 @@ def _candidates(
     for response_id, role, content, start, end in session.execute(query):
         if response_id is None or role is None:
             continue
+        if released is not None and response_id not in released:
+            continue
         coded.add(response_id)
         covered = content[start or 0 : len(content) if end is None else end]
         for sentence in sentences(covered):
@@ -137,7 +142,12 @@ STOCK_SHARE = 0.10
 STOCK_MIN = 10
 
 
-def _stock(session: Session, wave: Wave, organisation_id: int | None) -> set[str]:
+def _stock(
+    session: Session,
+    wave: Wave,
+    organisation_id: int | None,
+    released: Collection[int] | None = None,
+) -> set[str]:
     """Sentences (casefolded) written word for word by many of the wave's commenters."""
     from sqlalchemy import select
 
@@ -151,7 +161,7 @@ def _stock(session: Session, wave: Wave, organisation_id: int | None) -> set[str
     writers: dict[str, set[int]] = {}
     commenters: set[int] = set()
     for response_id, content in session.execute(query):
-        if response_id is None:
+        if response_id is None or (released is not None and response_id not in released):
             continue
         commenters.add(response_id)
         for sentence in sentences(content):
@@ -183,7 +193,11 @@ def _scores(texts: list[str], background: list[str]) -> list[float]:
 
 
 def _background(
-    session: Session, wave: Wave, coded: set[int], organisation_id: int | None
+    session: Session,
+    wave: Wave,
+    coded: set[int],
+    organisation_id: int | None,
+    released: Collection[int] | None = None,
 ) -> list[str]:
     """Sentences of the comments of respondents not coded with the code, a seeded sample."""
     import random
@@ -200,7 +214,7 @@ def _background(
     found = [
         sentence.text
         for response_id, content in session.execute(query.order_by(TextSource.id))
-        if response_id not in coded
+        if response_id not in coded and (released is None or response_id in released)
         for sentence in sentences(content)
     ]
     if len(found) > BACKGROUND:
@@ -219,39 +233,47 @@ def pick(
     coder: str | None = None,
     organisation_id: int | None = None,
     roles: Collection[str] | None = None,
+    today: dt.date | None = None,
 ) -> list[Quotation]:
     """Up to `count` quotations for a code, spread across the role groups that may be quoted.
 
     `roles`: the role groups whose count for the code the output quoting them shows (the
-    wave's disclosure decision, `text.disclosure`); no other group is quoted.
+    wave's disclosure decision, `text.disclosure`); no other group is quoted. Once fieldwork
+    is over (on `today`), only comments of the responses in the final figures are read
+    (`final.released_ids`): a late return's comment waits for its batch as its answers do,
+    and does not move which sentences are chosen either.
     """
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
+    from sharedground.analysis.disclosure.final import released_ids
     from sharedground.instrument import SingleItem
     from sharedground.report.anonymise import anonymise
     from sharedground.store.schema import Response
     from sharedground.store.textschema import TEAM_CODER
 
     coder = coder or TEAM_CODER
-    candidates, coded = _candidates(session, wave, frame, code_key, coder, organisation_id)
+    released = released_ids(session, wave, today)
+    candidates, coded = _candidates(
+        session, wave, frame, code_key, coder, organisation_id, released
+    )
     if not candidates:
         return []
-    sizes_query = (
-        select(Response.role, func.count())
-        .where(Response.wave_id == wave.id)
-        .group_by(Response.role)
-    )
+    sizes_query = select(Response.id, Response.role).where(Response.wave_id == wave.id)
     if organisation_id is not None:
         sizes_query = sizes_query.where(Response.organisation_id == organisation_id)
-    sizes = {role: n for role, n in session.execute(sizes_query)}
+    sizes = Counter(
+        role
+        for response_id, role in session.execute(sizes_query)
+        if released is None or response_id in released
+    )
     quotable = {role for role, n in sizes.items() if n >= wave.suppression_threshold}
     if roles is not None:
         quotable &= set(roles)
-    stock = _stock(session, wave, organisation_id)
+    stock = _stock(session, wave, organisation_id, released)
     candidates = [c for c in candidates if c.role in quotable and c.text.casefold() not in stock]
     if not candidates:
         return []
-    background = _background(session, wave, coded, organisation_id)
+    background = _background(session, wave, coded, organisation_id, released)
     scores = _scores([c.text for c in candidates], background)
     by_role: dict[str, list[tuple[float, _Candidate]]] = {}
     for score, candidate in zip(scores, candidates, strict=True):

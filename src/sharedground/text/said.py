@@ -17,6 +17,7 @@ would tell that someone there wrote about it.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -67,11 +68,13 @@ def said(
     quotes: int = 3,
     cache: dict[str, Any] | None = None,
     survey: Decision | None = None,
+    today: dt.date | None = None,
 ) -> Said | None:
     """The section for a wave (or one trust of it); None when the team has coded nothing.
 
     `survey` is the wave's disclosure decision (made here when not given); `cache` keeps the
-    wave's text decision between the reports of one run.
+    wave's text decision between the reports of one run; `today` the day the reports are made
+    (after the close, their final figures count only the responses released by then).
     """
     from sqlalchemy import func, select
 
@@ -110,7 +113,7 @@ def said(
         # Made again for another survey decision (a caller may change the wave's threshold).
         if key not in cache or (survey is not None and cache[key].survey is not survey):
             cache[key] = text_decision(
-                store, session, wave, frame, TEAM_CODER, survey, with_sources=True
+                store, session, wave, frame, TEAM_CODER, survey, with_sources=True, today=today
             )
         table = themes.table(
             store, session, wave, frame, organisation_id=organisation, decision=cache[key]
@@ -132,6 +135,7 @@ def said(
                 count=quotes,
                 organisation_id=organisation,
                 roles=shown,
+                today=today,
             )
             found.append(
                 SaidTheme(

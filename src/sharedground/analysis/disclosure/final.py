@@ -232,6 +232,24 @@ def final_release(
     return FinalRelease(mark, batch, ids, cells, shown, sum(late), dict(waiting))
 
 
+def released_ids(
+    session: Session, wave: Any, today: dt.date | None = None
+) -> frozenset[int] | None:
+    """The ids of the responses the wave's final figures include, when some are held back
+    (late returns waiting for a whole batch); None when every stored response counts (while
+    fieldwork runs, or once all late returns are released).
+
+    For outputs that read the store rather than a `WaveData` (the text tables, quotations):
+    they then count the same people as the survey's final figures.
+    """
+    from sharedground.fieldwork.clock import study_today
+
+    found = final_release(session, wave, today or study_today())
+    if found is None or not found.held_back:
+        return None
+    return frozenset(found.shown_ids())
+
+
 def released_data(
     store: Store, data: WaveData, today: dt.date | None = None
 ) -> tuple[WaveData, FinalRelease | None]:
@@ -270,5 +288,6 @@ __all__ = [
     "final_release",
     "marked",
     "released_data",
+    "released_ids",
     "released_mask",
 ]
