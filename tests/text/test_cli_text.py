@@ -167,6 +167,20 @@ def test_export_and_import_commands(store: Store, tmp_path: Path) -> None:
         str(rb2),
     )
     assert rb2.read_text(encoding="utf-8").splitlines()[1:] == []
+    # One trust's project: RA1's groups are all withheld by the wave's decision.
+    ra1 = run(
+        "text",
+        "export",
+        "--frame",
+        "dmr-themes",
+        "--format",
+        "qdpx",
+        "--trust",
+        "RA1",
+        "--out",
+        str(tmp_path / "ra1.qdpx"),
+    )
+    assert "3 source(s)" in ra1 and "role group withheld on 3 source(s)" in ra1
     assert "2 coding(s) imported" in run("text", "import", str(project), "--frame", "dmr-themes")
     assert "stored (13 codes)" in run("codes", "import", str(tmp_path / "c.qdc"))
     junk = tmp_path / "junk.qdpx"

@@ -467,7 +467,9 @@ def agreement_(
 @click.option("--out", required=True, type=click.Path(path_type=Path))
 @click.option("--wave", default=None, help="Only this wave's sources.")
 @click.option(
-    "--trust", default=None, help="Only this trust's sources (small role groups unnamed)."
+    "--trust",
+    default=None,
+    help="Only this trust's sources (role groups its report withholds unnamed).",
 )
 @database_option
 def export_(
@@ -501,14 +503,19 @@ def export_(
                 message = f"wrote {out}: {len(found)} coding(s)"
             else:
                 done = refi.export_project(
-                    session, frame, out, wave_id=wave_id, organisation_id=organisation
+                    session,
+                    frame,
+                    out,
+                    wave_id=wave_id,
+                    organisation_id=organisation,
+                    store=store,
                 )
                 message = (
                     f"wrote {out}: {done.sources} source(s), {done.cases} case(s), "
                     f"{done.codings} coding(s); valid against Project-mrt2019.xsd"
                     + (
                         f"; role group withheld on {done.withheld_roles} source(s) "
-                        "of groups under the suppression threshold"
+                        "of groups the wave's disclosure decision withholds in the trust"
                         if done.withheld_roles
                         else ""
                     )

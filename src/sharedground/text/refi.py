@@ -22,9 +22,14 @@ project names as `internal://<guid>.txt`. What goes in:
 
 Every file written is validated against the official schema shipped in `schemas/`
 (`Project-mrt2019.xsd`, `Codebook.xsd`, MIT licence); a file read is validated before anything
-is taken from it. Text leaves only as stored, that is anonymised; an export for one trust
-withholds the role group of any group with fewer respondents there than the wave's
-suppression threshold, so no comment can be tied to the one or two people of a small group.
+is taken from it. Text leaves only as stored, that is anonymised. An export for one trust
+(what its organisation lead gets) names a comment's role group only where the wave's text
+decision prints the group's commenters in the trust's report (`text.disclosure`): a small
+group stays unnamed, so no comment can be tied to the one or two people in it, and so does
+every partner withheld with it, whose exact count would otherwise give the small group (or
+another trust's) back. An unnamed group's comments lose their mode too, and memos are
+anonymised. Case and source names carry the wave, the response's number and the question,
+never a role.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sharedground import __version__
 from sharedground.text.errors import TextError
@@ -49,6 +54,7 @@ if TYPE_CHECKING:
     import xmlschema
     from sqlalchemy.orm import Session
 
+    from sharedground.store import Store
     from sharedground.store.textschema import CodeFrame, TextSource
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -215,22 +221,30 @@ class Exported:
     withheld_roles: int
 
 
-def _withheld_roles(session: Session, found: Sequence[TextSource], threshold_of: Any) -> set[str]:
-    """Role groups to leave unnamed in a one-trust export: fewer respondents than the threshold."""
-    from sqlalchemy import func, select
-
-    from sharedground.store.schema import Response
+def _withheld_roles(
+    store: Store, session: Session, frame: CodeFrame, found: Sequence[TextSource], trust: str
+) -> set[str]:
+    """The role groups left unnamed in a one-trust export, as "wave id:role": every group the
+    wave's text decision withholds in the trust's row of commenters (`text.disclosure.
+    roles_shown_in_trust`), partners included, and any role it does not know."""
+    from sharedground.store.schema import Wave
+    from sharedground.text.disclosure import roles_shown_in_trust
 
     withheld: set[str] = set()
-    pairs = {(s.wave_id, s.organisation_id) for s in found if s.wave_id is not None}
-    for wave_id, organisation_id in pairs:
-        counts = session.execute(
-            select(Response.role, func.count())
-            .where(Response.wave_id == wave_id, Response.organisation_id == organisation_id)
-            .group_by(Response.role)
-        )
-        threshold = threshold_of(wave_id)
-        withheld |= {f"{wave_id}:{role}" for role, n in counts if n < threshold}
+    for wave_id in sorted({s.wave_id for s in found if s.wave_id is not None}):
+        wave = session.get(Wave, wave_id)
+        assert wave is not None
+        shown = roles_shown_in_trust(store, session, wave, trust, frame)
+        # The role a source was filed under and the one it carries (a transcript's, set by
+        # the team) are both checked.
+        roles = {
+            str(role)
+            for s in found
+            if s.wave_id == wave_id
+            for role in (s.role, s.attributes.get("role"))
+            if role is not None
+        }
+        withheld |= {f"{wave_id}:{role}" for role in roles - shown}
     return withheld
 
 
@@ -242,11 +256,18 @@ def export_project(
     wave_id: int | None = None,
     organisation_id: int | None = None,
     name: str = "sharedground",
+    store: Store | None = None,
 ) -> Exported:
-    """Write the frame's codes, the sources and every coder's codings as a validated .qdpx."""
+    """Write the frame's codes, the sources and every coder's codings as a validated .qdpx.
+
+    With `organisation_id` (an export for one trust, what its lead gets), `store` is needed:
+    the role groups the wave's text decision withholds in the trust are left unnamed (see
+    `_withheld_roles`), with the mode of their comments, and memos are anonymised.
+    """
     from sqlalchemy import select
 
-    from sharedground.store.schema import Wave
+    from sharedground.report.anonymise import anonymise
+    from sharedground.store.schema import Organisation
     from sharedground.store.textschema import Coder, TextSource
     from sharedground.text import coding
     from sharedground.text.frames import stored_def
@@ -259,13 +280,13 @@ def export_project(
         query = query.where(TextSource.organisation_id == organisation_id)
     found = list(session.scalars(query))
     withheld: set[str] = set()
+    one_trust = organisation_id is not None
     if organisation_id is not None:
-
-        def threshold_of(ident: int) -> int:
-            wave = session.get(Wave, ident)
-            return 5 if wave is None else wave.suppression_threshold
-
-        withheld = _withheld_roles(session, found, threshold_of)
+        if store is None:
+            raise TypeError("an export for one trust needs the store (its wave's decision)")
+        organisation = session.get(Organisation, organisation_id)
+        trust = "" if organisation is None else organisation.code
+        withheld = _withheld_roles(store, session, frame, found, trust)
     codings = coding.rows(session, frame, source_ids=[s.id for s in found])
     coders = {c.name: c for c in session.scalars(select(Coder))}
     code_guid = {code.key: code.guid for code in frame.codes}
@@ -295,6 +316,9 @@ def export_project(
         }
         if "role" in values and f"{source.wave_id}:{values['role']}" in withheld:
             del values["role"]
+            # The reader may know by which modes each group answered (the survey's tables
+            # by mode say so): a comment's mode could name the group left unnamed.
+            values.pop("mode", None)
         values_of[source.id] = values
         label = (
             source.name
@@ -357,7 +381,9 @@ def export_project(
                     creatingUser=coder_guid,
                 )
                 if row.memo:
-                    _sub(selection, "Description").text = row.memo
+                    # A coder's note leaves with a trust's export: anonymised like the text.
+                    memo = anonymise(row.memo) if one_trust else row.memo
+                    _sub(selection, "Description").text = memo
                 coded = _sub(
                     selection,
                     "Coding",
@@ -375,7 +401,12 @@ def export_project(
         archive.writestr("project.qde", data)
         for member, content in files.items():
             archive.writestr(member, content.encode("utf-8"))
-    roles_withheld = sum(1 for s in found if s.role and f"{s.wave_id}:{s.role}" in withheld)
+    roles_withheld = sum(
+        1
+        for s in found
+        if f"{s.wave_id}:{s.attributes.get('role') or s.role}" in withheld
+        and (s.attributes.get("role") or s.role)
+    )
     return Exported(len(found), len(codings), len(cases), roles_withheld)
 
 
