@@ -306,3 +306,98 @@ def test_one_trust_export_leaves_the_partners_of_small_groups_unnamed(
         xml = archive.read("project.qde").decode("utf-8")
     assert "Smith" not in xml and "01632" not in xml
     assert xml.count("<Description>") >= len(found) // 2
+
+
+def test_sources_and_codings_carry_dates_that_tell_nothing_of_a_respondent(
+    store: Store, tmp_path: Path
+) -> None:
+    """REFI-QDA's creationDateTime: a comment is dated by its wave (the day fieldwork
+    closed), never by when its respondent answered (every row answered on 2015-06-01); a
+    transcript by when it was added; a coding by when it was made, except that a trust's
+    export dates a comment's coding made during fieldwork by the closing day (it would
+    otherwise say the comment was in by then)."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from sharedground.store.schema import Wave
+    from sharedground.store.textschema import TextSource
+
+    comment_wave(store, tmp_path)
+    transcript = tmp_path / "interview.txt"
+    transcript.write_text("First answer.\n\nSecond answer about finance.", encoding="utf-8")
+    closes = dt.date.today() + dt.timedelta(days=30)  # fieldwork still running
+    with store.session() as session:
+        wave = store.get_wave(session, "w")
+        wave.opens, wave.closes = dt.date(2015, 5, 1), closes
+        sources.add_comments(store, session, wave)
+        sources.add_documents(store, session, [transcript], {"trust": "RA1"}, wave=wave)
+        frame = frames.save(session, frames.builtin("dmr-themes"))
+        codes = coding.codes_of(session, frame)
+        ann = coding.get_coder(session, "ann")
+        for source in sources.list_sources(session):
+            coding.add(session, source, codes["external_finance"], ann, start=0, end=5)
+        ra1 = store.organisation_ids(session, ["RA1"])["RA1"]
+    with store.session() as session:
+        added = {s.name: s.created_at for s in session.scalars(select(TextSource))}
+        made = {
+            name: when
+            for name, when in session.execute(
+                select(TextSource.name, Coding.created_at).join(
+                    Coding, Coding.source_id == TextSource.id
+                )
+            )
+        }
+
+    def export(trust: int | None = None) -> tuple[dict[str, str | None], dict[str, list[str]]]:
+        path = tmp_path / "dated.qdpx"
+        with store.session() as session:
+            refi.export_project(
+                session, frames.get(session, "dmr-themes"), path, organisation_id=trust, store=store
+            )
+        root, _, _ = _parsed(path)  # valid against the schema
+        assert b"2015-06-01" not in zipfile.ZipFile(path).read("project.qde")
+        dated: dict[str, str | None] = {}
+        coded: dict[str, list[str]] = {}
+        for element in root.iterfind(".//q:Sources/q:TextSource", NS):
+            name = element.get("name", "")
+            dated[name] = element.get("creationDateTime")
+            for selection in element.iterfind("q:PlainTextSelection", NS):
+                inner = selection.find("q:Coding", NS)
+                assert inner is not None
+                # The selection and its coding were made at once.
+                assert selection.get("creationDateTime") == inner.get("creationDateTime")
+                coded.setdefault(name, []).append(selection.get("creationDateTime") or "")
+        return dated, coded
+
+    def stamp(moment: dt.datetime) -> str:
+        return moment.replace(microsecond=0).isoformat() + "Z"
+
+    closing = f"{closes.isoformat()}T00:00:00Z"
+    dated, coded = export()
+    assert dated == {
+        name: stamp(added[name]) if name == "interview.txt" else closing for name in added
+    }
+    assert coded == {name: [stamp(made[name])] for name in added}
+    # One trust's: its comments' codings, made before the close, are dated by the close.
+    dated, coded = export(ra1)
+    assert set(dated) == {n for n in added if " 1 " in n or " 2 " in n or " 3 " in n} | {
+        "interview.txt"
+    }
+    assert coded == {
+        name: [stamp(made[name]) if name == "interview.txt" else closing] for name in dated
+    }
+    # Once fieldwork has closed, a coding made after it keeps its own time.
+    with store.session() as session:
+        store.get_wave(session, "w").closes = dt.date(2015, 7, 31)
+    dated, coded = export(ra1)
+    assert coded == {name: [stamp(made[name])] for name in dated}
+    assert {dated[n] for n in dated if n != "interview.txt"} == {"2015-07-31T00:00:00Z"}
+    # A wave without dates: comments and, in a trust's export, their codings undated.
+    with store.session() as session:
+        wave = session.get(Wave, store.get_wave(session, "w").id)
+        assert wave is not None
+        wave.opens = wave.closes = None
+    dated, coded = export(ra1)
+    assert {n for n, d in dated.items() if d} == {"interview.txt"}
+    assert {n for n, c in coded.items() if all(c)} == {"interview.txt"}

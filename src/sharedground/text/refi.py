@@ -19,6 +19,12 @@ project names as `internal://<guid>.txt`. What goes in:
   comment would reach QualCoder with no role group or trust (checked by opening an export
   in QualCoder; the variables are distinct from the case ones because QualCoder files a
   variable used by any case as a case attribute only).
+* **Dates** (`creationDateTime`): a comment carries its wave's (the day fieldwork closed, or
+  opened if it has no close), never when it was sent in or added (a lead who knows when a
+  colleague answered could tell which comment is theirs); a transcript when the team added
+  it; a selection and its coding when the coding was made, except that in a trust's export
+  a comment's coding made before the close is dated by the close (it would say the comment
+  was in by then), and carries no date when the wave has none.
 
 Every file written is validated against the official schema shipped in `schemas/`
 (`Project-mrt2019.xsd`, `Codebook.xsd`, MIT licence); a file read is validated before anything
@@ -98,7 +104,36 @@ def validate(xml: bytes, name: str, where: str) -> None:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return _stamp(dt.datetime.now(dt.UTC))
+
+
+def _stamp(moment: dt.datetime | dt.date) -> str:
+    """An xsd:dateTime in UTC to the second; a date is its midnight. The store's times are
+    naive UTC (`func.now()`)."""
+    if not isinstance(moment, dt.datetime):
+        moment = dt.datetime.combine(moment, dt.time(), dt.UTC)
+    elif moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+def _coded_at(
+    session: Session, frame: CodeFrame, source_ids: list[int]
+) -> dict[tuple[int, str, str, int | None, int | None], dt.datetime]:
+    """When each coding was made, by (source, coder, code, start, end): one coding each."""
+    from sqlalchemy import select
+
+    from sharedground.store.textschema import Coder, Coding, TextCode
+
+    found = session.execute(
+        select(
+            Coding.source_id, Coder.name, TextCode.key, Coding.start, Coding.end, Coding.created_at
+        )
+        .join(TextCode, TextCode.id == Coding.code_id)
+        .join(Coder, Coder.id == Coding.coder_id)
+        .where(TextCode.frame_id == frame.id, Coding.source_id.in_(source_ids))
+    )
+    return {(s, coder, code, a, b): when for s, coder, code, a, b, when in found}
 
 
 def _guid(*parts: object) -> str:
@@ -267,7 +302,7 @@ def export_project(
     from sqlalchemy import select
 
     from sharedground.report.anonymise import anonymise
-    from sharedground.store.schema import Organisation
+    from sharedground.store.schema import Organisation, Wave
     from sharedground.store.textschema import Coder, TextSource
     from sharedground.text import coding
     from sharedground.text.frames import stored_def
@@ -288,6 +323,35 @@ def export_project(
         trust = "" if organisation is None else organisation.code
         withheld = _withheld_roles(store, session, frame, found, trust)
     codings = coding.rows(session, frame, source_ids=[s.id for s in found])
+    coded_at = _coded_at(session, frame, [s.id for s in found])
+    waves = {w.id: w for w in session.scalars(select(Wave))}
+
+    def wave_day(source: TextSource) -> dt.date | None:
+        wave = waves.get(source.wave_id) if source.wave_id is not None else None
+        return None if wave is None else wave.closes or wave.opens
+
+    def source_date(source: TextSource) -> str | None:
+        # A comment is dated by its wave (the day fieldwork closed), never by when it was
+        # sent in or added: a lead who knows when a colleague answered could tell theirs.
+        # A transcript by when the team added it.
+        if source.response_id is None:
+            return _stamp(source.created_at) if source.created_at else None
+        day = wave_day(source)
+        return None if day is None else _stamp(day)
+
+    def coding_date(source: TextSource, row: coding.CodingRow) -> str | None:
+        when = coded_at.get((source.id, row.coder, row.code, row.start, row.end))
+        if when is None or not one_trust or source.response_id is None:
+            return None if when is None else _stamp(when)
+        # A comment coded during fieldwork was sent in by then: a trust's export dates such
+        # codings by the day fieldwork closed (none, if the wave has no dates), so that no
+        # coding bounds when a respondent answered.
+        day = wave_day(source)
+        if day is None:
+            return None
+        closed = dt.datetime.combine(day, dt.time())
+        return _stamp(max(when, closed))
+
     coders = {c.name: c for c in session.scalars(select(Coder))}
     code_guid = {code.key: code.guid for code in frame.codes}
 
@@ -366,6 +430,9 @@ def export_project(
                 name=source.name,
                 plainTextPath=f"internal://{source.guid}.txt",
             )
+            dated = source_date(source)
+            if dated:
+                element.set("creationDateTime", dated)
             files[f"sources/{source.guid}.txt"] = source.content
             length = len(source.content)
             for index, row in enumerate(by_source.get(source.id, [])):
@@ -380,6 +447,9 @@ def export_project(
                     endPosition=str(end),
                     creatingUser=coder_guid,
                 )
+                made = coding_date(source, row)
+                if made:
+                    selection.set("creationDateTime", made)
                 if row.memo:
                     # A coder's note leaves with a trust's export: anonymised like the text.
                     memo = anonymise(row.memo) if one_trust else row.memo
@@ -390,6 +460,8 @@ def export_project(
                     guid=_guid("coding", source.guid, row.coder, row.code, start, end, index),
                     creatingUser=coder_guid,
                 )
+                if made:
+                    coded.set("creationDateTime", made)
                 _sub(coded, "CodeRef", targetGUID=code_guid[row.code])
             for variable, value in values_of[source.id].items():
                 _value(element, variables[SOURCE_VARIABLES[variable]], value)
