@@ -167,6 +167,20 @@ def test_export_and_import_commands(store: Store, tmp_path: Path) -> None:
         str(rb2),
     )
     assert rb2.read_text(encoding="utf-8").splitlines()[1:] == []
+    # One trust's project: RA1's groups are all withheld by the wave's decision.
+    ra1 = run(
+        "text",
+        "export",
+        "--frame",
+        "dmr-themes",
+        "--format",
+        "qdpx",
+        "--trust",
+        "RA1",
+        "--out",
+        str(tmp_path / "ra1.qdpx"),
+    )
+    assert "3 source(s)" in ra1 and "role group withheld on 3 source(s)" in ra1
     assert "2 coding(s) imported" in run("text", "import", str(project), "--frame", "dmr-themes")
     assert "stored (13 codes)" in run("codes", "import", str(tmp_path / "c.qdc"))
     junk = tmp_path / "junk.qdpx"
@@ -317,3 +331,107 @@ def test_add_transcripts_and_codebook_files(store: Store, tmp_path: Path) -> Non
     assert done.exit_code == 0, done.output
     shown = runner.invoke(main, ["codes", "show", str(qdc), "--yaml"])
     assert shown.exit_code == 0 and "name: Public esteem" in shown.output
+
+
+def _cells(line: str, border: str) -> list[str]:
+    """A table line's cells: the first (the code, indented by depth) less Rich's padding
+    space, the others (figures, right-aligned) stripped."""
+    first, *rest = line.strip(border).split(border)
+    return [first[1:].rstrip(), *(c.strip() for c in rest)]
+
+
+def _boxes(out: str) -> list[tuple[list[list[str]], list[list[str]]]]:
+    """Each Rich table printed: its header lines and its rows, as cells; a line whose first
+    cell is empty continues the row above (a cell on two lines)."""
+    found: list[tuple[list[list[str]], list[list[str]]]] = []
+    for line in out.splitlines():
+        if line.startswith("┏"):
+            found.append(([], []))
+        elif line.startswith("┃"):
+            found[-1][0].append(_cells(line, "┃"))
+        elif line.startswith("│"):
+            cells = _cells(line, "│")
+            rows = found[-1][1]
+            if cells[0] or not rows:
+                rows.append(cells)
+            else:
+                rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells, strict=True)]
+    return found
+
+
+def test_themes_table_reads_whole_in_80_columns(store: Store, tmp_path: Path) -> None:
+    """Before, one wide table (a column per role group, All, the test) cut the code names
+    ("The relations…") and folded the role labels and the figures over several lines."""
+    import re
+
+    from text_helpers import role_wave
+
+    from sharedground.text import frames, themes
+
+    sizes = {
+        "chief_executive": 24,
+        "medical_director": 30,
+        "directorate_manager": 40,
+        "clinical_director": 36,
+    }
+    role_wave(store, tmp_path, sizes)
+    url = store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner(env={"COLUMNS": "80"})
+
+    def run(*args: str) -> str:
+        done = runner.invoke(main, [*args, "--database", url])
+        assert done.exit_code == 0, done.output
+        return done.output
+
+    run("text", "comments", "--wave", "r")
+    run("codes", "import", "dmr-themes")
+    # Sources in role order (24, 30, 40, 36): a share of each group coded with each of
+    # three codes, so that most cells are shown and the groups differ.
+    starts = [1, 25, 55, 95]
+    rows = []
+    for code, shares in [
+        ("public_esteem", (8, 10, 14, 12)),
+        ("external_finance", (6, 8, 10, 18)),
+        ("perceptions_of_managers", (5, 6, 8, 22)),
+    ]:
+        for start, n in zip(starts, shares, strict=True):
+            rows += [f"{i},{code}\n" for i in range(start, start + n)]
+    sheet = tmp_path / "team.csv"
+    sheet.write_text("source,code\n" + "".join(rows), encoding="utf-8")
+    run("text", "code", str(sheet), "--coder", "team", "--frame", "dmr-themes")
+    out = run("text", "themes", "--wave", "r", "--frame", "dmr-themes")
+    assert max(len(line) for line in out.splitlines()) <= 80, out
+    with store.session() as session:
+        wave = store.get_wave(session, "r")
+        expected = themes.table(store, session, wave, frames.get(session, "dmr-themes"))
+
+    boxes = _boxes(out)
+    heads, body = boxes[0]
+    # One table of every group: initials and the number of commenters, the key below.
+    assert heads[0][1:] == ["CE", "MD", "DM", "CD", "All"]
+    assert heads[1][1:] == [f"n={n}" for n in [*expected.commenters, expected.total_commenters]]
+    assert "CE Chief executive; MD Medical director; DM Directorate manager" in out
+    # Every code name whole, on one line, and every cell its respondents and percentage.
+    assert [row[0] for row in body] == ["  " * r.depth + r.name for r in expected.rows]
+    shown = 0
+    for row, theme in zip(body, expected.rows, strict=True):
+        for text, cell in zip(row[1:], [*theme.cells, theme.total], strict=True):
+            if cell.withheld:
+                assert text == "–"
+                continue
+            found = re.fullmatch(r"(\d+) \(?(\d+)%\)?", text)
+            assert found, text
+            assert int(found[1]) == cell.respondents
+            assert int(found[2]) == round(cell.percent or 0)
+            shown += 1
+    assert shown >= 15
+    # The test, in a table of its own: each row whose groups could be compared.
+    assert len(boxes) == 2
+    test_heads, tests = boxes[1]
+    assert test_heads[0] == ["code", "test", "p"]
+    tested = {r.name: r.test for r in expected.rows if r.test and r.test.p_value is not None}
+    assert {row[0].strip() for row in tests} == set(tested) and tested
+    for name, _, p in tests:
+        test = tested[name.strip()]
+        assert test is not None and test.p_value is not None
+        assert p.split()[0] == f"{test.p_value:.3g}"

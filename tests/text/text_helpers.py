@@ -59,3 +59,17 @@ def role_wave(
         )
     path = write_rows(tmp_path / f"{name}.csv", instrument, rows)
     import_file(store, path, name, instrument)
+
+
+def sized_wave(
+    store: Store, tmp_path: Path, sizes: dict[str, dict[str, int]], name: str = "s"
+) -> None:
+    """A wave of exactly sizes[trust][role] respondents per cell, every one of them writing a
+    comment (`disclosure_helpers.composed`: built to be hard for disclosure control)."""
+    from disclosure_helpers import composed
+
+    instrument = builtin("dmr-2015")
+    rows = composed(instrument, sizes)
+    for i, row in enumerate(rows):
+        row["comments_overall"] = f"Comment {i}: budgets shape every meeting we have here."
+    import_file(store, write_rows(tmp_path / f"{name}.csv", instrument, rows), name, instrument)

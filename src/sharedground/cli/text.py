@@ -12,7 +12,10 @@ import click
 from sharedground.cli._common import console, database_option, open_store, store_session
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from sharedground.text.frames import FrameDef
+    from sharedground.text.themes import Cell, ThemeTable
 
 
 @click.group()
@@ -467,7 +470,9 @@ def agreement_(
 @click.option("--out", required=True, type=click.Path(path_type=Path))
 @click.option("--wave", default=None, help="Only this wave's sources.")
 @click.option(
-    "--trust", default=None, help="Only this trust's sources (small role groups unnamed)."
+    "--trust",
+    default=None,
+    help="Only this trust's sources (role groups its report withholds unnamed).",
 )
 @database_option
 def export_(
@@ -501,14 +506,19 @@ def export_(
                 message = f"wrote {out}: {len(found)} coding(s)"
             else:
                 done = refi.export_project(
-                    session, frame, out, wave_id=wave_id, organisation_id=organisation
+                    session,
+                    frame,
+                    out,
+                    wave_id=wave_id,
+                    organisation_id=organisation,
+                    store=store,
                 )
                 message = (
                     f"wrote {out}: {done.sources} source(s), {done.cases} case(s), "
                     f"{done.codings} coding(s); valid against Project-mrt2019.xsd"
                     + (
                         f"; role group withheld on {done.withheld_roles} source(s) "
-                        "of groups under the suppression threshold"
+                        "of groups the wave's disclosure decision withholds in the trust"
                         if done.withheld_roles
                         else ""
                     )
@@ -550,8 +560,6 @@ def themes_(
     database: str | None,
 ) -> None:
     """Respondents (and comments) coded with each code, by role group, suppressed."""
-    from rich.table import Table
-
     from sharedground.text import frames, sources, themes
 
     store = open_store(database)
@@ -571,36 +579,109 @@ def themes_(
     finally:
         store.dispose()
 
-    def shown(cell: themes.Cell) -> str:
-        if cell.withheld:
-            return "–"
-        percent = "" if cell.percent is None else f" ({cell.percent:.0f}%)"
-        return f"{cell.respondents}{percent}"
-
-    table = Table(
-        "code",
-        *[
-            f"{label}\nn={'–' if n is None else n}"
-            for label, n in zip(result.labels, result.commenters, strict=True)
-        ],
-        f"All\nn={'–' if result.total_commenters is None else result.total_commenters}",
-        "test",
-        title=f"Respondents coded, % of commenters ({result.coder}'s coding of {result.wave})",
-    )
-    for theme in result.rows:
-        table.add_row(
-            "  " * theme.depth + theme.name,
-            *[shown(cell) for cell in theme.cells],
-            shown(theme.total),
-            ""
-            if theme.test is None or theme.test.p_value is None
-            else f"p={theme.test.p_value:.3g} {theme.test.stars}",
-        )
-    console.print(table)
+    tables, key = _themes_tables(result, console.width)
+    for table in tables:
+        console.print(table)
+    if key:
+        console.print(key, highlight=False)
     console.print(
         f"– withheld: fewer than {result.threshold} respondents, or needed to protect such a "
         "cell (the wave's suppression threshold)."
     )
+
+
+def _initials(labels: list[str]) -> list[str] | None:
+    """Each label's initials ("Directorate manager (or similar)" -> "DM"), or None when two
+    would be the same (the labels are then used whole)."""
+    found = ["".join(w[0].upper() for w in label.split("(")[0].split()) for label in labels]
+    if not all(found) or len(set(found)) < len(found):
+        return None
+    return found
+
+
+def _themes_tables(result: ThemeTable, width: int) -> tuple[list[Table], str | None]:
+    """`text themes` as tables that fit `width` columns, and the key to short group names.
+
+    In one wide table (code, a column per group, All, the test) an 80-column terminal cut the
+    code names and folded the role labels and the figures into pieces, so no row could be
+    read. Here the code names stay whole on one line, role groups are headed by their
+    initials (the key below the tables names them) and the test has a table of its own. A
+    cell reads "6 (25%)" where that fits, "6 25%" where only that does, then respondents
+    and % on two lines; only when none puts every group in one table (a table by trust of a
+    national wave) are the groups split over several tables.
+    """
+    from rich.table import Column, Table
+
+    short = _initials(result.labels) if result.by == "role" else None
+    heads = [*(short or result.labels), "All"]
+    key = (
+        None
+        if short is None
+        else "; ".join(f"{s} {label}" for s, label in zip(short, result.labels, strict=True))
+    )
+    sizes = [f"n={'–' if n is None else n}" for n in [*result.commenters, result.total_commenters]]
+    names = ["  " * row.depth + row.name for row in result.rows]
+    raw = [[c for c in [*row.cells, row.total]] for row in result.rows]
+
+    def shown(cell: Cell, form: str) -> str:
+        if cell.withheld:
+            return "–"
+        if cell.percent is None:
+            return str(cell.respondents)
+        percent = f"{cell.percent:.0f}%"
+        if form == "wide":
+            return f"{cell.respondents} ({percent})"
+        return f"{cell.respondents}{' ' if form == 'narrow' else chr(10)}{percent}"
+
+    code_width = max([len("code"), *(len(n) for n in names)])
+
+    def column_width(j: int, form: str) -> int:
+        pieces = [heads[j], sizes[j]]
+        for row in raw:
+            pieces += shown(row[j], form).split("\n")
+        return max(len(p) for p in pieces)
+
+    def fits(columns: list[int], form: str) -> bool:
+        # Rich's box: a border before each column and after the last, one space each side.
+        used = code_width + sum(column_width(j, form) for j in columns)
+        return used + 3 * (len(columns) + 1) + 1 <= width
+
+    every = list(range(len(heads)))
+    form = next((f for f in ("wide", "narrow", "two") if fits(every, f)), "wide")
+    chunks: list[list[int]] = []
+    for j in every:
+        if chunks and fits([*chunks[-1], j], form):
+            chunks[-1].append(j)
+        else:
+            chunks.append([j])
+    two_lines = form == "two" and any("\n" in shown(c, form) for row in raw for c in row)
+    title = f"Respondents coded, % of commenters ({result.coder}'s coding of {result.wave})"
+    tables = []
+    for number, chunk in enumerate(chunks, 1):
+        part = f" ({number} of {len(chunks)})" if len(chunks) > 1 else ""
+        table = Table(
+            Column("code", no_wrap=code_width <= width // 2),
+            *[Column(f"{heads[j]}\n{sizes[j]}", justify="right", no_wrap=True) for j in chunk],
+            title=title + part,
+            show_lines=two_lines,
+        )
+        for name, row in zip(names, raw, strict=True):
+            table.add_row(name, *[shown(row[j], form) for j in chunk])
+        tables.append(table)
+    tested = [(name, row.test) for name, row in zip(names, result.rows, strict=True)]
+    if any(test is not None and test.p_value is not None for _, test in tested):
+        table = Table(
+            Column("code", no_wrap=code_width <= width // 2),
+            Column("test"),
+            Column("p", justify="right", no_wrap=True),
+            title="Groups compared (the survey tables' test, groups shown)",
+        )
+        for name, test in tested:
+            if test is not None and test.p_value is not None:
+                kind = "exact" if test.test == "fisher" else "chi-squared"
+                table.add_row(name, kind, f"{test.p_value:.3g} {test.stars}".strip())
+        tables.append(table)
+    return tables, key
 
 
 @text.command(name="matrix")

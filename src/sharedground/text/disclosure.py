@@ -1271,6 +1271,60 @@ def text_decision(
     return decide_text(survey, cells)
 
 
+def roles_shown_in_trust(
+    store: Store, session: Session, wave: Wave, trust: str, frame: CodeFrame
+) -> set[str]:
+    """The role groups whose comments an output for one trust may label with their group.
+
+    A comment labelled with its role group tells its reader how many of the group commented
+    in the trust, exactly; so a group is named only where every text decision of the wave
+    prints its cell in the trust's row of commenters. Whatever that row withholds, a small
+    group or a partner chosen so that "national less the other trusts" cannot give a small
+    one back (in another trust too), stays unnamed, as the trust's report leaves it.
+
+    The decisions: the team's coding with `frame` and with each frame the team has coded the
+    wave's comments with (the reports print the busiest; the commenters' partners can depend
+    on the frame), over the survey's decision as the trust's report takes it (the wave's
+    final figures once fieldwork is over, `analysis.disclosure.final`) and, when late returns
+    are held back from those, as `text themes --trust` takes it (every response). A group no
+    decision knows (a role outside the questionnaire's, a trust without responses) is not
+    named.
+    """
+    from sqlalchemy import select
+
+    from sharedground.analysis.disclosure.decide import decide
+    from sharedground.analysis.disclosure.final import released_data
+    from sharedground.analysis.source import load_wave
+    from sharedground.store.textschema import TEAM_CODER, CodeFrame, Coder, Coding, TextCode
+    from sharedground.store.textschema import TextSource as Source
+
+    data = load_wave(store, wave.name)
+    released, _ = released_data(store, data)
+    surveys = [decide(released)]
+    if released is not data:
+        surveys.append(decide(data))
+    coded = session.scalars(
+        select(TextCode.frame_id)
+        .join(Coding, Coding.code_id == TextCode.id)
+        .join(Coder, Coder.id == Coding.coder_id)
+        .join(Source, Source.id == Coding.source_id)
+        .where(Coder.name == TEAM_CODER, Source.wave_id == wave.id, TextCode.frame_id != frame.id)
+        .distinct()
+        .order_by(TextCode.frame_id)
+    ).all()
+    chosen = [frame, *(f for f in (session.get(CodeFrame, i) for i in coded) if f is not None)]
+    shown: set[str] | None = None
+    for survey in surveys:
+        if trust not in survey.cells.trusts:
+            return set()
+        for each in chosen:
+            decision = text_decision(store, session, wave, each, TEAM_CODER, survey)
+            row = decision.commenters.withheld[decision.trust_index(trust)]
+            here = {role for r, role in enumerate(decision.cells.roles) if not row[r]}
+            shown = here if shown is None else shown & here
+    return shown or set()
+
+
 def audit_wave(
     store: Store,
     wave_name: str,
@@ -1322,5 +1376,6 @@ __all__ = [
     "audit_wave",
     "count_cells",
     "decide_text",
+    "roles_shown_in_trust",
     "text_decision",
 ]

@@ -19,12 +19,23 @@ project names as `internal://<guid>.txt`. What goes in:
   comment would reach QualCoder with no role group or trust (checked by opening an export
   in QualCoder; the variables are distinct from the case ones because QualCoder files a
   variable used by any case as a case attribute only).
+* **Dates** (`creationDateTime`): a comment carries its wave's (the day fieldwork closed, or
+  opened if it has no close), never when it was sent in or added (a lead who knows when a
+  colleague answered could tell which comment is theirs); a transcript when the team added
+  it; a selection and its coding when the coding was made, except that in a trust's export
+  a comment's coding made before the close is dated by the close (it would say the comment
+  was in by then), and carries no date when the wave has none.
 
 Every file written is validated against the official schema shipped in `schemas/`
 (`Project-mrt2019.xsd`, `Codebook.xsd`, MIT licence); a file read is validated before anything
-is taken from it. Text leaves only as stored, that is anonymised; an export for one trust
-withholds the role group of any group with fewer respondents there than the wave's
-suppression threshold, so no comment can be tied to the one or two people of a small group.
+is taken from it. Text leaves only as stored, that is anonymised. An export for one trust
+(what its organisation lead gets) names a comment's role group only where the wave's text
+decision prints the group's commenters in the trust's report (`text.disclosure`): a small
+group stays unnamed, so no comment can be tied to the one or two people in it, and so does
+every partner withheld with it, whose exact count would otherwise give the small group (or
+another trust's) back. An unnamed group's comments lose their mode too, and memos are
+anonymised. Case and source names carry the wave, the response's number and the question,
+never a role.
 """
 
 from __future__ import annotations
@@ -39,7 +50,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sharedground import __version__
 from sharedground.text.errors import TextError
@@ -49,6 +60,7 @@ if TYPE_CHECKING:
     import xmlschema
     from sqlalchemy.orm import Session
 
+    from sharedground.store import Store
     from sharedground.store.textschema import CodeFrame, TextSource
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -92,7 +104,36 @@ def validate(xml: bytes, name: str, where: str) -> None:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return _stamp(dt.datetime.now(dt.UTC))
+
+
+def _stamp(moment: dt.datetime | dt.date) -> str:
+    """An xsd:dateTime in UTC to the second; a date is its midnight. The store's times are
+    naive UTC (`func.now()`)."""
+    if not isinstance(moment, dt.datetime):
+        moment = dt.datetime.combine(moment, dt.time(), dt.UTC)
+    elif moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+def _coded_at(
+    session: Session, frame: CodeFrame, source_ids: list[int]
+) -> dict[tuple[int, str, str, int | None, int | None], dt.datetime]:
+    """When each coding was made, by (source, coder, code, start, end): one coding each."""
+    from sqlalchemy import select
+
+    from sharedground.store.textschema import Coder, Coding, TextCode
+
+    found = session.execute(
+        select(
+            Coding.source_id, Coder.name, TextCode.key, Coding.start, Coding.end, Coding.created_at
+        )
+        .join(TextCode, TextCode.id == Coding.code_id)
+        .join(Coder, Coder.id == Coding.coder_id)
+        .where(TextCode.frame_id == frame.id, Coding.source_id.in_(source_ids))
+    )
+    return {(s, coder, code, a, b): when for s, coder, code, a, b, when in found}
 
 
 def _guid(*parts: object) -> str:
@@ -215,22 +256,30 @@ class Exported:
     withheld_roles: int
 
 
-def _withheld_roles(session: Session, found: Sequence[TextSource], threshold_of: Any) -> set[str]:
-    """Role groups to leave unnamed in a one-trust export: fewer respondents than the threshold."""
-    from sqlalchemy import func, select
-
-    from sharedground.store.schema import Response
+def _withheld_roles(
+    store: Store, session: Session, frame: CodeFrame, found: Sequence[TextSource], trust: str
+) -> set[str]:
+    """The role groups left unnamed in a one-trust export, as "wave id:role": every group the
+    wave's text decision withholds in the trust's row of commenters (`text.disclosure.
+    roles_shown_in_trust`), partners included, and any role it does not know."""
+    from sharedground.store.schema import Wave
+    from sharedground.text.disclosure import roles_shown_in_trust
 
     withheld: set[str] = set()
-    pairs = {(s.wave_id, s.organisation_id) for s in found if s.wave_id is not None}
-    for wave_id, organisation_id in pairs:
-        counts = session.execute(
-            select(Response.role, func.count())
-            .where(Response.wave_id == wave_id, Response.organisation_id == organisation_id)
-            .group_by(Response.role)
-        )
-        threshold = threshold_of(wave_id)
-        withheld |= {f"{wave_id}:{role}" for role, n in counts if n < threshold}
+    for wave_id in sorted({s.wave_id for s in found if s.wave_id is not None}):
+        wave = session.get(Wave, wave_id)
+        assert wave is not None
+        shown = roles_shown_in_trust(store, session, wave, trust, frame)
+        # The role a source was filed under and the one it carries (a transcript's, set by
+        # the team) are both checked.
+        roles = {
+            str(role)
+            for s in found
+            if s.wave_id == wave_id
+            for role in (s.role, s.attributes.get("role"))
+            if role is not None
+        }
+        withheld |= {f"{wave_id}:{role}" for role in roles - shown}
     return withheld
 
 
@@ -242,11 +291,18 @@ def export_project(
     wave_id: int | None = None,
     organisation_id: int | None = None,
     name: str = "sharedground",
+    store: Store | None = None,
 ) -> Exported:
-    """Write the frame's codes, the sources and every coder's codings as a validated .qdpx."""
+    """Write the frame's codes, the sources and every coder's codings as a validated .qdpx.
+
+    With `organisation_id` (an export for one trust, what its lead gets), `store` is needed:
+    the role groups the wave's text decision withholds in the trust are left unnamed (see
+    `_withheld_roles`), with the mode of their comments, and memos are anonymised.
+    """
     from sqlalchemy import select
 
-    from sharedground.store.schema import Wave
+    from sharedground.report.anonymise import anonymise
+    from sharedground.store.schema import Organisation, Wave
     from sharedground.store.textschema import Coder, TextSource
     from sharedground.text import coding
     from sharedground.text.frames import stored_def
@@ -259,14 +315,43 @@ def export_project(
         query = query.where(TextSource.organisation_id == organisation_id)
     found = list(session.scalars(query))
     withheld: set[str] = set()
+    one_trust = organisation_id is not None
     if organisation_id is not None:
-
-        def threshold_of(ident: int) -> int:
-            wave = session.get(Wave, ident)
-            return 5 if wave is None else wave.suppression_threshold
-
-        withheld = _withheld_roles(session, found, threshold_of)
+        if store is None:
+            raise TypeError("an export for one trust needs the store (its wave's decision)")
+        organisation = session.get(Organisation, organisation_id)
+        trust = "" if organisation is None else organisation.code
+        withheld = _withheld_roles(store, session, frame, found, trust)
     codings = coding.rows(session, frame, source_ids=[s.id for s in found])
+    coded_at = _coded_at(session, frame, [s.id for s in found])
+    waves = {w.id: w for w in session.scalars(select(Wave))}
+
+    def wave_day(source: TextSource) -> dt.date | None:
+        wave = waves.get(source.wave_id) if source.wave_id is not None else None
+        return None if wave is None else wave.closes or wave.opens
+
+    def source_date(source: TextSource) -> str | None:
+        # A comment is dated by its wave (the day fieldwork closed), never by when it was
+        # sent in or added: a lead who knows when a colleague answered could tell theirs.
+        # A transcript by when the team added it.
+        if source.response_id is None:
+            return _stamp(source.created_at) if source.created_at else None
+        day = wave_day(source)
+        return None if day is None else _stamp(day)
+
+    def coding_date(source: TextSource, row: coding.CodingRow) -> str | None:
+        when = coded_at.get((source.id, row.coder, row.code, row.start, row.end))
+        if when is None or not one_trust or source.response_id is None:
+            return None if when is None else _stamp(when)
+        # A comment coded during fieldwork was sent in by then: a trust's export dates such
+        # codings by the day fieldwork closed (none, if the wave has no dates), so that no
+        # coding bounds when a respondent answered.
+        day = wave_day(source)
+        if day is None:
+            return None
+        closed = dt.datetime.combine(day, dt.time())
+        return _stamp(max(when, closed))
+
     coders = {c.name: c for c in session.scalars(select(Coder))}
     code_guid = {code.key: code.guid for code in frame.codes}
 
@@ -295,6 +380,9 @@ def export_project(
         }
         if "role" in values and f"{source.wave_id}:{values['role']}" in withheld:
             del values["role"]
+            # The reader may know by which modes each group answered (the survey's tables
+            # by mode say so): a comment's mode could name the group left unnamed.
+            values.pop("mode", None)
         values_of[source.id] = values
         label = (
             source.name
@@ -342,6 +430,9 @@ def export_project(
                 name=source.name,
                 plainTextPath=f"internal://{source.guid}.txt",
             )
+            dated = source_date(source)
+            if dated:
+                element.set("creationDateTime", dated)
             files[f"sources/{source.guid}.txt"] = source.content
             length = len(source.content)
             for index, row in enumerate(by_source.get(source.id, [])):
@@ -356,14 +447,21 @@ def export_project(
                     endPosition=str(end),
                     creatingUser=coder_guid,
                 )
+                made = coding_date(source, row)
+                if made:
+                    selection.set("creationDateTime", made)
                 if row.memo:
-                    _sub(selection, "Description").text = row.memo
+                    # A coder's note leaves with a trust's export: anonymised like the text.
+                    memo = anonymise(row.memo) if one_trust else row.memo
+                    _sub(selection, "Description").text = memo
                 coded = _sub(
                     selection,
                     "Coding",
                     guid=_guid("coding", source.guid, row.coder, row.code, start, end, index),
                     creatingUser=coder_guid,
                 )
+                if made:
+                    coded.set("creationDateTime", made)
                 _sub(coded, "CodeRef", targetGUID=code_guid[row.code])
             for variable, value in values_of[source.id].items():
                 _value(element, variables[SOURCE_VARIABLES[variable]], value)
@@ -375,7 +473,12 @@ def export_project(
         archive.writestr("project.qde", data)
         for member, content in files.items():
             archive.writestr(member, content.encode("utf-8"))
-    roles_withheld = sum(1 for s in found if s.role and f"{s.wave_id}:{s.role}" in withheld)
+    roles_withheld = sum(
+        1
+        for s in found
+        if f"{s.wave_id}:{s.attributes.get('role') or s.role}" in withheld
+        and (s.attributes.get("role") or s.role)
+    )
     return Exported(len(found), len(codings), len(cases), roles_withheld)
 
 
