@@ -1285,10 +1285,9 @@ def roles_shown_in_trust(
     The decisions: the team's coding with `frame` and with each frame the team has coded the
     wave's comments with (the reports print the busiest; the commenters' partners can depend
     on the frame), over the survey's decision as the trust's report takes it (the wave's
-    final figures once fieldwork is over, `analysis.disclosure.final`) and, when late returns
-    are held back from those, as `text themes --trust` takes it (every response). A group no
-    decision knows (a role outside the questionnaire's, a trust without responses) is not
-    named.
+    final figures once fieldwork is over, `analysis.disclosure.final`, as every text output
+    takes it). A group no decision knows (a role outside the questionnaire's, a trust without
+    responses) is not named.
     """
     from sqlalchemy import select
 
@@ -1298,11 +1297,7 @@ def roles_shown_in_trust(
     from sharedground.store.textschema import TEAM_CODER, CodeFrame, Coder, Coding, TextCode
     from sharedground.store.textschema import TextSource as Source
 
-    data = load_wave(store, wave.name)
-    released, _ = released_data(store, data)
-    surveys = [decide(released)]
-    if released is not data:
-        surveys.append(decide(data))
+    surveys = [decide(released_data(store, load_wave(store, wave.name))[0])]
     coded = session.scalars(
         select(TextCode.frame_id)
         .join(Coding, Coding.code_id == TextCode.id)
