@@ -74,7 +74,7 @@ def _compositions(total: int, caps: Sequence[int]) -> IntArray:
     return parts
 
 
-def _sort_rows(a: IntArray) -> IntArray:
+def sort_rows(a: IntArray) -> IntArray:
     """Sort each row ascending (odd-even transposition: fast for the few columns here)."""
     out = a.copy()
     q = out.shape[1]
@@ -275,10 +275,10 @@ class _Network:
         """
         c = self.stages[k]
         fills = _compositions(c, state)
-        children = _sort_rows(np.asarray(state, dtype=np.int64)[None, :] - fills)
+        children = sort_rows(np.asarray(state, dtype=np.int64)[None, :] - fills)
         # Sorting each filling makes equal multisets add up in the same order, so their
         # weights are bit-for-bit equal and merge below.
-        logs = self.lf[_sort_rows(fills)]
+        logs = self.lf[sort_rows(fills)]
         total = logs[:, 0].copy()
         for col in range(1, logs.shape[1]):
             total += logs[:, col]

@@ -41,6 +41,7 @@ import numpy.typing as npt
 
 from .fisher_bounds import log_table_count
 from .fisher_budget import DEFAULT_MAX_WORK, Budget, ExactTestTooLarge
+from .fisher_network import sort_rows
 from .logprob import FloatArray, log_factorials
 
 IntArray = npt.NDArray[np.int64]
@@ -155,18 +156,6 @@ def _fills(
         return node, None, acc, mult
     children = states[node] - np.stack(columns, axis=1)
     return node, children, acc, mult
-
-
-def _sort_rows(a: IntArray) -> IntArray:
-    """Each row sorted ascending (odd-even transposition; rows are short)."""
-    out = a.copy()
-    q = out.shape[1]
-    for step in range(q):
-        for i in range(step % 2, q - 1, 2):
-            low = np.minimum(out[:, i], out[:, i + 1])
-            np.maximum(out[:, i], out[:, i + 1], out=out[:, i + 1])
-            out[:, i] = low
-    return out
 
 
 def _segment_prefix(values: FloatArray, starts: IntArray, ends: IntArray) -> FloatArray:
@@ -410,7 +399,7 @@ class _Stagewise:
                 )
                 break
             assert rest is not None
-            children = _sort_rows(rest)
+            children = sort_rows(rest)
             child_key = self._key(children)
             _, first, child = np.unique(child_key, return_index=True, return_inverse=True)
             child = child.ravel()
