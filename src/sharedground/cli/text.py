@@ -540,9 +540,9 @@ def _left_out(codes: dict[str, dict[str, int]], coders: int, held_back: int) -> 
     """What a trust's export left out, for the team running it (the counts stay here: the
     codings left out of a code are the count its report withholds)."""
     said = ""
-    if codes:
+    codings = sum(sum(found.values()) for found in codes.values())
+    if codings:  # the codes left out with none to leave are named in the project only
         n = sum(len(found) for found in codes.values())
-        codings = sum(sum(found.values()) for found in codes.values())
         listed = "; ".join(
             (f"wave {wave}: " if wave else "") + ", ".join(found)
             for wave, found in sorted(codes.items())
