@@ -191,6 +191,56 @@ def test_export_and_import_commands(store: Store, tmp_path: Path) -> None:
     assert failed.exit_code == 1 and "not a .qdpx project" in failed.output
 
 
+def test_a_trusts_csv_export_carries_what_its_qdpx_does(store: Store, tmp_path: Path) -> None:
+    """`text export --format csv --trust`: the team's codings of the codes the trust's report
+    prints, memos anonymised (before: every coder's codings, memos as typed, so a lead got
+    counts the report withholds and the names a coder wrote down)."""
+    import csv
+
+    from sharedground.text import coding, frames, sources
+
+    comment_wave(store, tmp_path)
+    memo = "Dr Smith on 01632 960123"
+    with store.session() as session:
+        wave = store.get_wave(session, "w")
+        sources.add_comments(store, session, wave)
+        frame = frames.save(session, frames.builtin("dmr-themes"))
+        codes = coding.codes_of(session, frame)
+        team, ann = coding.get_coder(session, "team"), coding.get_coder(session, "ann")
+        for source in sources.list_sources(session, wave=wave):
+            coding.add(session, source, codes["external_finance"], team, memo=memo)
+            coding.add(session, source, codes["public_esteem"], ann, memo=memo)
+    url = store.engine.url.render_as_string(hide_password=False)
+    out = tmp_path / "ra1.csv"
+
+    command = ["text", "export", "--frame", "dmr-themes", "--format", "csv", "--out", str(out)]
+
+    def export(*args: str) -> tuple[str, list[dict[str, str]]]:
+        done = CliRunner().invoke(
+            main,
+            [*command, *args, "--database", url],
+        )
+        assert done.exit_code == 0, done.output
+        with out.open(encoding="utf-8", newline="") as handle:
+            return " ".join(done.output.split()), list(csv.DictReader(handle))
+
+    # RA1's three commenters are withheld in every table at the wave's threshold of 5.
+    said, rows = export("--trust", "RA1")
+    assert rows == []
+    assert "the team's codings of 13 code(s) left out, 3 coding(s)" in said
+    assert "3 coding(s) of individual coders left out" in said
+    # At a threshold that withholds nothing, the team's codings go, their memos anonymised.
+    with store.session() as session:
+        store.get_wave(session, "w").suppression_threshold = 0
+    said, rows = export("--trust", "RA1")
+    assert [(r["coder"], r["code"]) for r in rows] == [("team", "external_finance")] * 3
+    assert all(r["memo"] and "Smith" not in r["memo"] and "01632" not in r["memo"] for r in rows)
+    assert "left out, " not in said
+    # The whole study's codings, for the team: every coder's, memos as written.
+    _, rows = export()
+    assert len(rows) == 2 * len(COMMENTS) and {r["memo"] for r in rows} == {memo}
+
+
 def test_themes_and_quotations_commands(store: Store, tmp_path: Path) -> None:
     from text_helpers import role_wave
 

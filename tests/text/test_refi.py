@@ -330,13 +330,16 @@ def test_sources_and_codings_carry_dates_that_tell_nothing_of_a_respondent(
     with store.session() as session:
         wave = store.get_wave(session, "w")
         wave.opens, wave.closes = dt.date(2015, 5, 1), closes
+        # A threshold that withholds nothing: a trust's export carries the team's codings
+        # of the codes its report prints, here all (this test is about their dates).
+        wave.suppression_threshold = 0
         sources.add_comments(store, session, wave)
         sources.add_documents(store, session, [transcript], {"trust": "RA1"}, wave=wave)
         frame = frames.save(session, frames.builtin("dmr-themes"))
         codes = coding.codes_of(session, frame)
-        ann = coding.get_coder(session, "ann")
+        team = coding.get_coder(session, "team")
         for source in sources.list_sources(session):
-            coding.add(session, source, codes["external_finance"], ann, start=0, end=5)
+            coding.add(session, source, codes["external_finance"], team, start=0, end=5)
         ra1 = store.organisation_ids(session, ["RA1"])["RA1"]
     with store.session() as session:
         added = {s.name: s.created_at for s in session.scalars(select(TextSource))}
@@ -401,3 +404,337 @@ def test_sources_and_codings_carry_dates_that_tell_nothing_of_a_respondent(
     dated, coded = export(ra1)
     assert {n for n, d in dated.items() if d} == {"interview.txt"}
     assert {n for n, c in coded.items() if all(c)} == {"interview.txt"}
+
+
+def _coded_in(path: Path) -> tuple[dict[str, dict[str, dict[str, set[str]]]], set[str], set[str]]:
+    """What a reader of the project can count per code (by name): the respondents (cases)
+    and the comments (sources) coded with it or a code under it (the codebook's hierarchy,
+    as the tables count), per role group named ("" for the unnamed); the codes whose own
+    codings are there; and the coders (users) named. Validated against the schema first."""
+    root, _, _ = _parsed(path)
+    names = {v.get("guid"): v.get("name") for v in root.iterfind(".//q:Variable", NS)}
+    role_of: dict[str, str] = {}
+    case_of: dict[str, str] = {}
+    for case in root.iterfind(".//q:Cases/q:Case", NS):
+        values = _values(case, names)
+        for ref in case.iterfind("q:SourceRef", NS):
+            case_of[ref.get("targetGUID", "")] = case.get("name", "")
+            role_of[ref.get("targetGUID", "")] = values.get("role", "")
+    above: dict[str, list[str]] = {}
+
+    def walk(element: ET.Element, path: list[str]) -> None:
+        for code in element.iterfind("q:Code", NS):
+            name = code.get("name", "")
+            above[code.get("guid", "")] = [name, *path]
+            walk(code, [name, *path])
+
+    codes_element = root.find(".//q:CodeBook/q:Codes", NS)
+    assert codes_element is not None
+    walk(codes_element, [])
+    counted: dict[str, dict[str, dict[str, set[str]]]] = {}
+    own: set[str] = set()
+    for source in root.iterfind(".//q:Sources/q:TextSource", NS):
+        guid = source.get("guid", "")
+        for ref in source.iterfind(".//q:CodeRef", NS):
+            chain = above[ref.get("targetGUID", "")]
+            own.add(chain[0])
+            for name in chain:
+                cell = counted.setdefault(name, {}).setdefault(
+                    role_of[guid], {"respondents": set(), "comments": set()}
+                )
+                cell["respondents"].add(case_of[guid])
+                cell["comments"].add(guid)
+    users = {u.get("name", "") for u in root.iterfind(".//q:Users/q:User", NS)}
+    return counted, own, users
+
+
+def _code_cells(store: Store, tmp_path: Path, cells: dict[str, dict[str, int]]) -> None:
+    """Team codings in a wave of 4 trusts x 4 role groups of 12 commenters each: per code, in
+    each cell the first `cells[code][trust/role]` (else `cells[code]["*"]`) commenters."""
+    from disclosure_helpers import ROLES
+
+    sized_wave(store, tmp_path, {t: dict.fromkeys(ROLES, 12) for t in ("RA1", "RB2", "RC3", "RD4")})
+    with store.session() as session:
+        wave = store.get_wave(session, "s")
+        sources.add_comments(store, session, wave)
+        frame = frames.save(session, frames.builtin("dmr-themes"))
+        codes = coding.codes_of(session, frame)
+        team, ann = coding.get_coder(session, "team"), coding.get_coder(session, "ann")
+        seen: dict[str, int] = {}
+        for source in sources.list_sources(session, wave=wave):
+            where = f"{source.attributes['trust']}/{source.role}"
+            i = seen[where] = seen.get(where, -1) + 1
+            for code, counts in cells.items():
+                if i < counts.get(where, counts["*"]):
+                    coding.add(session, source, codes[code], team)
+            # Another coder's coding, finance on nearly every comment: no team count.
+            if i < 11:
+                coding.add(session, source, codes["external_finance"], ann, memo="Dr Smith")
+
+
+def test_one_trust_export_carries_only_codings_whose_counts_the_trusts_report_prints(
+    store: Store, tmp_path: Path
+) -> None:
+    """Before, a trust's export carried every coding of its comments: a lead counting the
+    team's codings per role group named (or over the trust) got counts its report withholds,
+    1 of RA1's 12 medical directors coded with finance, 11 of 12 with views of managers.
+    Now each count a reader can make of the codings is one the report prints, or the code's
+    codings are not there: a theme's codings and its sub-codes' go together, when the report
+    prints every one of them (the theme's count would bound a withheld sub-code's)."""
+    md = "RA1/medical_director"
+    _code_cells(
+        store,
+        tmp_path,
+        {
+            "variation": {"*": 0},  # set below: the parent's own codings
+            "variation_between_trusts": {"*": 6},
+            "variation_within_trust": {"*": 5},
+            "public_esteem": {"*": 6},
+            "external_context": {"*": 1},  # its own, on comments its sub-codes carry too
+            "external_finance": {md: 1, "*": 6},
+            "external_regulation": {"*": 6},
+            "perceptions_of_managers": {md: 11, "*": 6},
+        },
+    )
+    with store.session() as session:
+        frame = frames.get(session, "dmr-themes")
+        codes = coding.codes_of(session, frame)
+        team = coding.get_coder(session, "team")
+        # The parent's own codings on a 7th commenter of each cell: 7 of 12 for the theme.
+        seen: dict[str, int] = {}
+        for source in sources.list_sources(session, wave=store.get_wave(session, "s")):
+            where = f"{source.attributes['trust']}/{source.role}"
+            seen[where] = seen.get(where, -1) + 1
+            if seen[where] == 6:
+                coding.add(session, source, codes["variation"], team)
+        ra1 = store.organisation_ids(session, ["RA1"])["RA1"]
+        own_sources = [s.id for s in sources.list_sources(session, organisation_id=ra1)]
+        ra1_team = sum(
+            1 for r in coding.rows(session, frame, source_ids=own_sources) if r.coder == "team"
+        )
+    path = tmp_path / "ra1.qdpx"
+    with store.session() as session:
+        frame = frames.get(session, "dmr-themes")
+        done = refi.export_project(session, frame, path, organisation_id=ra1, store=store)
+        printed = themes.table(
+            store, session, store.get_wave(session, "s"), frame, organisation_id=ra1
+        )
+    counted, own, users = _coded_in(path)
+    rows = {row.name: row for row in printed.rows}
+    named = {g for g, n in zip(printed.groups, printed.commenters, strict=True) if n is not None}
+    # Every group of 12 is named, medical directors included.
+    assert named == set(printed.groups) and "medical_director" in named
+    # The case this is about: the report withholds RA1's medical directors' cell of finance.
+    finance, managers = rows["Finance"], rows["Views of managers"]
+    md_column = printed.groups.index("medical_director")
+    assert finance.cells[md_column].withheld and managers.cells[md_column].withheld
+    for name, row in rows.items():
+        found = counted.get(name, {})
+        if not found:
+            continue  # the code's codings (and its sub-codes') are not there
+        # A code any of whose codings (or its sub-codes') are there has every figure a
+        # reader could count printed: its cell of each group named and the trust's total.
+        cells = dict(zip(printed.groups, row.cells, strict=True))
+        assert not row.total.withheld, name
+        assert all(not cells[g].withheld for g in named), name
+        if name not in own:
+            continue
+        # Its own codings there: the counts are the printed ones, exactly.
+        for g in named:
+            got = found.get(g, {"respondents": set(), "comments": set()})
+            assert (len(got["respondents"]), len(got["comments"])) == (
+                cells[g].respondents,
+                cells[g].comments,
+            ), (name, g)
+        everyone = set().union(*(c["respondents"] for c in found.values()))
+        assert len(everyone) == row.total.respondents, name
+    # Left out: finance (1 of 12) with its theme and the theme's other sub-code (the
+    # theme's count less regulation's would be finance's), views of managers (11 of 12) with
+    # its theme; and the codes no one in the trust carries (0 is withheld, as small).
+    kept = {"The relationship varies", "Between trusts", "Within a trust", "Public esteem"}
+    assert set(counted) == own == kept
+    assert "Finance" not in counted and "Regulation and reports" not in counted
+    # The team's coding only: no individual coder's (nor their memos). What was left out is
+    # counted for the team running the export; the project says which codes (all of them,
+    # coded in the trust or not: a code missing from the list would be one coded by none).
+    assert users == {"team"} and done.coders_left_out == 11 * 4
+    assert done.codings + done.codings_left_out == ra1_team
+    names = {row.code: row.name for row in printed.rows}
+    assert {names[c] for c in done.codes_left_out["s"]} == set(names.values()) - kept
+    assert done.codes_left_out["s"]["external_finance"] == 1 + 3 * 6
+    assert done.codes_left_out["s"]["medical_management"] == 0
+    root, _, _ = _parsed(path)
+    described = root.findtext("q:Description", namespaces=NS) or ""
+    assert "Finance" in described and "Status of medical management" in described
+    assert not any(name in described for name in kept)
+
+
+def test_one_trust_export_keeps_every_coding_of_the_codes_its_report_prints(
+    store: Store, tmp_path: Path
+) -> None:
+    """Where the trust's report prints every code's cells (6 of each group of 12 coded with
+    each code under a theme), its export carries the team's every coding of its comments,
+    counted as the report counts them; the whole study's export still carries every coder's."""
+    leaves = [
+        "variation_between_trusts",
+        "variation_within_trust",
+        "perceptions_of_managers",
+        "perceptions_of_doctors",
+        "medical_management",
+        "external_finance",
+        "external_regulation",
+        "public_esteem",
+        "local_initiatives",
+        "change_since_2002",
+    ]
+    _code_cells(store, tmp_path, {code: {"*": 6} for code in leaves})
+    with store.session() as session:
+        frame = frames.get(session, "dmr-themes")
+        rb2 = store.organisation_ids(session, ["RB2"])["RB2"]
+        own_sources = [s.id for s in sources.list_sources(session, organisation_id=rb2)]
+        stored = coding.rows(session, frame, source_ids=own_sources)
+        everything = coding.rows(session, frame)
+    path = tmp_path / "rb2.qdpx"
+    with store.session() as session:
+        frame = frames.get(session, "dmr-themes")
+        done = refi.export_project(session, frame, path, organisation_id=rb2, store=store)
+        printed = themes.table(
+            store, session, store.get_wave(session, "s"), frame, organisation_id=rb2
+        )
+    assert done.codings == sum(1 for r in stored if r.coder == "team") == 6 * 4 * len(leaves)
+    assert done.codes_left_out == {} and done.codings_left_out == 0
+    counted, own, users = _coded_in(path)
+    assert users == {"team"} and own == {row.name for row in printed.rows if row.code in leaves}
+    for row in printed.rows:
+        assert not row.total.withheld
+        assert row.total.respondents == len(
+            set().union(*(c["respondents"] for c in counted[row.name].values()))
+        )
+        for group, cell in zip(printed.groups, row.cells, strict=True):
+            got = counted[row.name][group]
+            assert (
+                (len(got["respondents"]), len(got["comments"]))
+                == (
+                    cell.respondents,
+                    cell.comments,
+                )
+                == (6, 6)
+            )
+    root, _, _ = _parsed(path)
+    assert "Left out" not in (root.findtext("q:Description", namespaces=NS) or "")
+    with store.session() as session:
+        every = refi.export_project(
+            session, frames.get(session, "dmr-themes"), tmp_path / "all.qdpx"
+        )
+    assert every.codings == len(everything) and every.coders_left_out == 0
+
+
+def test_one_trust_export_waits_for_a_late_returns_batch(store: Store, tmp_path: Path) -> None:
+    """After the close, a late return's comment is not in a trust's export until its batch
+    is released, as it is in no text table (`final.released_ids`): before, the export held
+    it, one more medical director than the report's count, with what they wrote."""
+    import datetime as dt
+
+    from sharedground.analysis.disclosure.final import closing_mark
+    from sharedground.fieldwork.clock import study_today
+    from sharedground.store.schema import Response
+
+    _code_cells(store, tmp_path, {"public_esteem": {"*": 6}})
+    with store.session() as session:
+        wave = store.get_wave(session, "s")
+        wave.closes = study_today() - dt.timedelta(days=10)
+        threshold = wave.suppression_threshold
+        closing_mark(session, wave, study_today())
+        ra1 = store.organisation_ids(session, ["RA1"])["RA1"]
+
+    def late(first: int, n: int) -> None:
+        with store.session() as session:
+            wave = store.get_wave(session, "s")
+            for i in range(first, first + n):
+                session.add(
+                    Response(
+                        wave_id=wave.id,
+                        respondent_key=f"late-{i}",
+                        role="medical_director",
+                        organisation_id=ra1,
+                        mode="postal",
+                        submitted_on=wave.closes,
+                        answers={"role": "medical_director", "comments_overall": f"Late {i}."},
+                    )
+                )
+            session.flush()
+            sources.add_comments(store, session, wave)
+            frame = frames.get(session, "dmr-themes")
+            team = coding.get_coder(session, "team")
+            esteem = coding.codes_of(session, frame)["public_esteem"]
+            for source in sources.list_sources(session, wave=wave):
+                if source.content.startswith("Late"):
+                    coding.add(session, source, esteem, team)
+
+    def export() -> tuple[refi.Exported, set[str]]:
+        path = tmp_path / "ra1.qdpx"
+        with store.session() as session:
+            done = refi.export_project(
+                session, frames.get(session, "dmr-themes"), path, organisation_id=ra1, store=store
+            )
+        with zipfile.ZipFile(path) as archive:
+            texts = {
+                archive.read(name).decode("utf-8")
+                for name in archive.namelist()
+                if name.startswith("sources/")
+            }
+        return done, texts
+
+    late(0, 1)
+    done, texts = export()
+    assert done.sources == 4 * 12 and done.held_back == 1
+    assert not any(text.startswith("Late") for text in texts)
+    root, _, _ = _parsed(tmp_path / "ra1.qdpx")
+    assert "late returns" in (root.findtext("q:Description", namespaces=NS) or "")
+    # Its whole batch arrived: released together, in the tables and in the export.
+    late(1, threshold - 1)
+    done, texts = export()
+    assert done.sources == 4 * 12 + threshold and done.held_back == 0
+    assert sum(text.startswith("Late") for text in texts) == threshold
+
+
+def test_what_a_trust_is_shown_follows_every_change_at_once(store: Store, tmp_path: Path) -> None:
+    """The decisions behind `shown_in_trust` are remembered (a lead's coding page asks on
+    every view) by a digest of what they are made from: a new coding, or a new threshold, is
+    a new decision at once, never the one made before it."""
+    from sharedground.text.disclosure import shown_in_trust
+
+    _code_cells(store, tmp_path, {"public_esteem": {"*": 6}})
+
+    def shown() -> tuple[frozenset[str], frozenset[str]]:
+        with store.session() as session:
+            wave = store.get_wave(session, "s")
+            found = shown_in_trust(store, session, wave, "RA1", frames.get(session, "dmr-themes"))
+            return found.roles, found.codes
+
+    roles, codes = shown()
+    assert codes == {"public_esteem"} and len(roles) == 4
+    # Five more of RA1's medical directors coded: 11 of 12, withheld in the report.
+    with store.session() as session:
+        frame = frames.get(session, "dmr-themes")
+        esteem = coding.codes_of(session, frame)["public_esteem"]
+        team = coding.get_coder(session, "team")
+        ra1 = store.organisation_ids(session, ["RA1"])["RA1"]
+        doctors = [
+            s
+            for s in sources.list_sources(session, organisation_id=ra1)
+            if s.role == "medical_director"
+        ]
+        for source in doctors[6:11]:
+            coding.add(session, source, esteem, team)
+        added, team_id = [s.id for s in doctors[6:11]], team.id
+    assert shown() == (roles, frozenset())
+    with store.session() as session:
+        session.execute(
+            delete(Coding).where(Coding.source_id.in_(added), Coding.coder_id == team_id)
+        )
+    assert shown() == (roles, codes)
+    # A threshold of 7: 6 of 12 coded leaves fewer than 7 not coded, nothing is shown.
+    with store.session() as session:
+        store.get_wave(session, "s").suppression_threshold = 7
+    assert shown()[1] == frozenset()

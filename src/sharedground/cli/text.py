@@ -497,13 +497,20 @@ def export_(
                 message = f"wrote {out}: codebook {frame.key}@{frame.version}"
             elif fmt == "csv":
                 chosen = None
+                left: str = ""
                 if wave_id is not None or organisation is not None:
                     row = store.get_wave(session, wave) if wave else None
                     listed = sources.list_sources(session, wave=row, organisation_id=organisation)
                     chosen = [source.id for source in listed]
-                found = coding.rows(session, frame, source_ids=chosen)
-                coding.export_csv(out, found)
-                message = f"wrote {out}: {len(found)} coding(s)"
+                if organisation is not None:
+                    # What the trust's .qdpx carries, memos anonymised as there.
+                    part = refi.for_trust(store, session, frame, listed, organisation)
+                    found = part.codings
+                    left = _left_out(part.codes_left_out, part.coders_left_out, part.held_back)
+                else:
+                    found = coding.rows(session, frame, source_ids=chosen)
+                coding.export_csv(out, found, anonymised=organisation is not None)
+                message = f"wrote {out}: {len(found)} coding(s){left}"
             else:
                 done = refi.export_project(
                     session,
@@ -522,10 +529,33 @@ def export_(
                         if done.withheld_roles
                         else ""
                     )
+                    + _left_out(done.codes_left_out, done.coders_left_out, done.held_back)
                 )
     finally:
         store.dispose()
     console.print(message, highlight=False, soft_wrap=True)
+
+
+def _left_out(codes: dict[str, dict[str, int]], coders: int, held_back: int) -> str:
+    """What a trust's export left out, for the team running it (the counts stay here: the
+    codings left out of a code are the count its report withholds)."""
+    said = ""
+    codings = sum(sum(found.values()) for found in codes.values())
+    if codings:  # the codes left out with none to leave are named in the project only
+        n = sum(len(found) for found in codes.values())
+        listed = "; ".join(
+            (f"wave {wave}: " if wave else "") + ", ".join(found)
+            for wave, found in sorted(codes.items())
+        )
+        said += (
+            f"; the team's codings of {n} code(s) left out, {codings} coding(s) ({listed}): "
+            "the wave's disclosure decision withholds a count in the trust they would give"
+        )
+    if coders:
+        said += f"; {coders} coding(s) of individual coders left out (the team's coding only)"
+    if held_back:
+        said += f"; {held_back} comment(s) of late returns left out until their batch is released"
+    return said
 
 
 @text.command(name="import")

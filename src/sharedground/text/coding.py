@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -260,7 +260,13 @@ def sheet_sources(path: Path) -> list[int]:
     return found
 
 
-def export_csv(path: Path, found: Sequence[CodingRow]) -> None:
+def export_csv(path: Path, found: Sequence[CodingRow], *, anonymised: bool = False) -> None:
+    """The codings as CSV; `anonymised` (a trust's export, what its lead gets): memos go
+    through the anonymiser, as the text did when it was stored."""
+    if anonymised:
+        from sharedground.report.anonymise import anonymise
+
+        found = [replace(row, memo=anonymise(row.memo)) if row.memo else row for row in found]
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["source", "coder", "code", "start", "end", "memo"])

@@ -60,9 +60,11 @@ commenters). Two ways, as the survey's audit:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -91,6 +93,7 @@ ROUNDS = 6
 DECISION_PROGRAMMES = 200
 
 Cell = tuple[int, int]
+T = TypeVar("T")
 
 
 # -- the counts ---------------------------------------------------------------------------------
@@ -1289,15 +1292,47 @@ def roles_shown_in_trust(
     takes it). A group no decision knows (a role outside the questionnaire's, a trust without
     responses) is not named.
     """
+    return set(shown_in_trust(store, session, wave, trust, frame).roles)
+
+
+@dataclass(frozen=True)
+class TrustShown:
+    """What an output for one trust (its lead's export, its coding pages) may carry of a
+    wave's comments coded with one frame."""
+
+    #: The role groups its comments may be labelled with (`roles_shown_in_trust`).
+    roles: frozenset[str]
+    #: The codes whose team codings may go with them (`codes_shown_in_trust`).
+    codes: frozenset[str]
+    #: The codes of the frame, in frame order (those not in `codes` are left out).
+    frame_codes: tuple[str, ...]
+    #: The responses the wave's final figures count (None: every stored one).
+    released: frozenset[int] | None
+
+
+def shown_in_trust(
+    store: Store, session: Session, wave: Wave, trust: str, frame: CodeFrame
+) -> TrustShown:
+    """The role groups and the codes an output for one trust may show of the wave's comments
+    (`roles_shown_in_trust`, `codes_shown_in_trust` over the team's decision with `frame`).
+
+    The decisions are those the trust's report makes, remembered for as long as nothing they
+    are made from changes (`_remember`): a lead's coding page asks on every view.
+    """
     from sqlalchemy import select
 
-    from sharedground.analysis.disclosure.decide import decide
-    from sharedground.analysis.disclosure.final import released_data
-    from sharedground.analysis.source import load_wave
+    from sharedground.analysis.disclosure.final import released_ids
     from sharedground.store.textschema import TEAM_CODER, CodeFrame, Coder, Coding, TextCode
     from sharedground.store.textschema import TextSource as Source
+    from sharedground.text.frames import flatten, stored_def
 
-    surveys = [decide(released_data(store, load_wave(store, wave.name))[0])]
+    keys = tuple(f.key for f in flatten(stored_def(frame)))
+    # The survey's first: it reads (and may mark) the wave's close in a session of its own,
+    # which the caller's must not hold open a write on before.
+    survey, survey_key = _final_survey(store, wave)
+    released = released_ids(session, wave)
+    if trust not in survey.cells.trusts:
+        return TrustShown(frozenset(), frozenset(), keys, released)
     coded = session.scalars(
         select(TextCode.frame_id)
         .join(Coding, Coding.code_id == TextCode.id)
@@ -1308,16 +1343,144 @@ def roles_shown_in_trust(
         .order_by(TextCode.frame_id)
     ).all()
     chosen = [frame, *(f for f in (session.get(CodeFrame, i) for i in coded) if f is not None)]
-    shown: set[str] | None = None
-    for survey in surveys:
-        if trust not in survey.cells.trusts:
-            return set()
-        for each in chosen:
-            decision = text_decision(store, session, wave, each, TEAM_CODER, survey)
-            row = decision.commenters.withheld[decision.trust_index(trust)]
-            here = {role for r, role in enumerate(decision.cells.roles) if not row[r]}
-            shown = here if shown is None else shown & here
-    return shown or set()
+    decisions = [
+        _remembered_text(store, session, wave, each, survey, survey_key, released)
+        for each in chosen
+    ]
+    roles: set[str] | None = None
+    for decision in decisions:
+        row = decision.commenters.withheld[decision.trust_index(trust)]
+        here = {role for r, role in enumerate(decision.cells.roles) if not row[r]}
+        roles = here if roles is None else roles & here
+    named = frozenset(roles or ())
+    return TrustShown(
+        named, frozenset(codes_shown_in_trust(decisions[0], trust, named)), keys, released
+    )
+
+
+def codes_shown_in_trust(decision: TextDecision, trust: str, roles: Collection[str]) -> set[str]:
+    """The codes whose codings (the team's, which `decision` counts) an output for one trust
+    may carry when it labels comments with `roles`: every count they let its reader make is
+    one the trust's report prints.
+
+    Counting a code's codings, a reader gets the respondents (and the comments) coded with
+    it in each role group named, and in the whole trust; so a code is shown only where the
+    decision prints its trust total and its cell of every group named. What the report
+    withholds of the groups left unnamed is then the trust's total less the cells named:
+    printed already.
+
+    A code counts whoever carries it or a code under it, and a reader can count a theme's
+    codings the same way, over whatever of its codes is there. With one code of a theme
+    left out, the theme's printed count less what is there would be a bound on the cells
+    withheld (exactly the left-out code's, when the theme has no codings of its own; with
+    its printed total, the cells' partners too); a theme's sub-codes without it would bound,
+    or give exactly, the theme's withheld count. So a top-level code and every code under
+    it go together, where the report prints all of them, or not at all. The rule reads
+    only what the report prints, never the codings: which codes are left out tells nothing
+    the report does not.
+    """
+    cells = decision.cells
+    if trust not in cells.trusts:
+        return set()
+    t = decision.trust_index(trust)
+    named = [r for r, role in enumerate(cells.roles) if role in roles]
+    prints = [
+        not table.trusts[t] and not table.withheld[t, named].any() for table in decision.codes
+    ]
+    return {code for i, code in enumerate(cells.codes) if all(prints[j] for j in cells.family(i))}
+
+
+# -- remembered decisions -----------------------------------------------------------------------
+
+#: Decisions kept, by a digest of everything they are made from (the oldest forgotten first).
+REMEMBERED = 16
+_remembered: OrderedDict[tuple[object, ...], object] = OrderedDict()
+_remembering = threading.Lock()
+
+
+def _remember(key: tuple[object, ...], make: Callable[[], T]) -> T:
+    """`make()`, or what it gave before for the same `key`: a digest of the inputs, so a
+    change to any of them (a response, a coding, the threshold, a late return's batch) is a
+    new key, never an old answer."""
+    with _remembering:
+        if key in _remembered:
+            _remembered.move_to_end(key)
+            return _remembered[key]  # type: ignore[return-value]
+    made = make()
+    with _remembering:
+        _remembered[key] = made
+        while len(_remembered) > REMEMBERED:
+            _remembered.popitem(last=False)
+    return made
+
+
+def _digest(*parts: object) -> str:
+    import hashlib
+
+    found = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            found.update(str((part.dtype, part.shape)).encode())
+            found.update(np.ascontiguousarray(part).tobytes())
+        elif isinstance(part, bytes):
+            found.update(part)
+        else:
+            found.update(repr(part).encode())
+        found.update(b"\x00")
+    return found.hexdigest()
+
+
+def _final_survey(store: Store, wave: Wave) -> tuple[Decision, str]:
+    """The survey's decision over the wave's final figures (as a trust's report takes it),
+    and the digest of the data it was made from."""
+    from sharedground.analysis.disclosure.decide import decide
+    from sharedground.analysis.disclosure.final import released_data
+    from sharedground.analysis.source import load_wave
+
+    data = released_data(store, load_wave(store, wave.name))[0]
+    written = data.frame.write_ipc(None)
+    key = _digest("survey", wave.id, data.suppression_threshold, written.getvalue())
+    return _remember(("survey", key), lambda: decide(data)), key
+
+
+def _remembered_text(
+    store: Store,
+    session: Session,
+    wave: Wave,
+    frame: CodeFrame,
+    survey: Decision,
+    survey_key: str,
+    released: Collection[int] | None,
+) -> TextDecision:
+    """`text_decision` of the team's coding with `frame` over `survey` (made from the data
+    digested as `survey_key`), remembered by the counts it is made from."""
+    from sharedground.instrument import TextItem
+    from sharedground.store.textschema import TEAM_CODER
+
+    instrument = store.instrument_of(wave)
+    items = sum(1 for item in instrument.items() if isinstance(item, TextItem))
+    cells = count_cells(
+        session,
+        wave,
+        frame,
+        TEAM_CODER,
+        survey.cells.trusts,
+        survey.cells.roles,
+        items,
+        released=released,
+    )
+    key = _digest(
+        "text",
+        survey_key,
+        frame.id,
+        cells.codes,
+        cells.parents,
+        cells.items,
+        cells.commenters,
+        cells.coded,
+        cells.comments,
+    )
+    return _remember(("text", key), lambda: decide_text(survey, cells))
 
 
 def audit_wave(
@@ -1367,10 +1530,13 @@ __all__ = [
     "TextCells",
     "TextDecision",
     "TextTable",
+    "TrustShown",
     "audit_text",
     "audit_wave",
+    "codes_shown_in_trust",
     "count_cells",
     "decide_text",
     "roles_shown_in_trust",
+    "shown_in_trust",
     "text_decision",
 ]

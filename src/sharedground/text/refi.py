@@ -36,6 +36,15 @@ every partner withheld with it, whose exact count would otherwise give the small
 another trust's) back. An unnamed group's comments lose their mode too, and memos are
 anonymised. Case and source names carry the wave, the response's number and the question,
 never a role.
+
+Codings, in an export for one trust (`for_trust`): the team's only (an individual coder's
+would give the team's counts, give or take the disagreements), and of a comment only those
+of codes whose every count a reader could make of them, the respondents and comments coded
+per role group named and over the trust, the trust's report prints
+(`text.disclosure.codes_shown_in_trust`: a theme and its sub-codes go together or not at
+all); a transcript's, counted in no table, all. A late return's comment waits for its batch
+as in every text table. The project's `Description` names the codes left out, never how many
+codings (that is the count withheld).
 """
 
 from __future__ import annotations
@@ -47,7 +56,7 @@ import uuid
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,6 +71,8 @@ if TYPE_CHECKING:
 
     from sharedground.store import Store
     from sharedground.store.textschema import CodeFrame, TextSource
+    from sharedground.text.coding import CodingRow
+    from sharedground.text.disclosure import TrustShown
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -254,33 +265,126 @@ class Exported:
     codings: int
     cases: int
     withheld_roles: int
+    #: In a trust's export: the codes whose team codings are left out (the trust's report
+    #: withholds a count of theirs or of a code in their theme), by wave name, with how
+    #: many codings of each (0: none to leave).
+    codes_left_out: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: In a trust's export: the codings of individual coders left out (the team's only go).
+    coders_left_out: int = 0
+    #: In a trust's export: comments of late returns left out until their batch is released.
+    held_back: int = 0
+
+    @property
+    def codings_left_out(self) -> int:
+        return sum(n for codes in self.codes_left_out.values() for n in codes.values())
 
 
-def _withheld_roles(
-    store: Store, session: Session, frame: CodeFrame, found: Sequence[TextSource], trust: str
-) -> set[str]:
-    """The role groups left unnamed in a one-trust export, as "wave id:role": every group the
-    wave's text decision withholds in the trust's row of commenters (`text.disclosure.
-    roles_shown_in_trust`), partners included, and any role it does not know."""
-    from sharedground.store.schema import Wave
-    from sharedground.text.disclosure import roles_shown_in_trust
+@dataclass(frozen=True)
+class TrustPart:
+    """What of its trust's sources and codings a one-trust export carries (what its lead
+    gets), per wave: the role groups named, the codes whose team codings go, the responses
+    whose comments count (`text.disclosure.shown_in_trust`)."""
 
-    withheld: set[str] = set()
+    trust: str
+    shown: dict[int, TrustShown]
+
+    def role_named(self, source: TextSource) -> bool:
+        """Whether the source's role group may be named: the role it was filed under and the
+        one it carries (a transcript's, set by the team) are both checked."""
+        if source.wave_id is None:
+            return True  # in no wave's tables
+        shown = self.shown.get(source.wave_id)
+        roles = {
+            str(role) for role in (source.role, source.attributes.get("role")) if role is not None
+        }
+        return shown is not None and roles <= shown.roles
+
+    def counted(self, source: TextSource) -> bool:
+        """A comment counts in the wave's text tables once its response is in the final
+        figures; a late return's waits for its batch here too. A transcript always goes."""
+        if source.response_id is None or source.wave_id is None:
+            return True
+        shown = self.shown.get(source.wave_id)
+        released = None if shown is None else shown.released
+        return released is None or source.response_id in released
+
+    def code_goes(self, source: TextSource, coder: str, code: str) -> bool:
+        """The team's codings go, of a code `text.disclosure.codes_shown_in_trust` allows
+        (on a comment; on a transcript, counted in no table, all); no individual coder's,
+        which would tell the team's count give or take the disagreements."""
+        from sharedground.store.textschema import TEAM_CODER
+
+        if coder != TEAM_CODER:
+            return False
+        if source.response_id is None:
+            return True
+        shown = self.shown.get(source.wave_id) if source.wave_id is not None else None
+        return shown is not None and code in shown.codes
+
+
+@dataclass(frozen=True)
+class ForTrust:
+    """A one-trust export's sources and codings (`for_trust`), and what was left out."""
+
+    part: TrustPart
+    sources: list[TextSource]
+    codings: list[CodingRow]
+    #: The codes whose team codings are left out, by wave name, with how many codings.
+    codes_left_out: dict[str, dict[str, int]]
+    #: Individual coders' codings left out.
+    coders_left_out: int
+    #: Comments of late returns left out (their response waits for its batch).
+    held_back: int
+
+
+def for_trust(
+    store: Store,
+    session: Session,
+    frame: CodeFrame,
+    found: Sequence[TextSource],
+    organisation_id: int,
+) -> ForTrust:
+    """What of `found` (the trust's sources) and their codings with `frame` an export for
+    one trust carries: for each wave, what its text decision prints in the trust's row
+    (`text.disclosure.shown_in_trust`): the comments it counts, the team's codings of the
+    codes whose every count it prints."""
+    from sharedground.store.schema import Organisation, Wave
+    from sharedground.store.textschema import TEAM_CODER
+    from sharedground.text import coding
+    from sharedground.text.disclosure import shown_in_trust
+
+    organisation = session.get(Organisation, organisation_id)
+    trust = "" if organisation is None else organisation.code
+    shown: dict[int, TrustShown] = {}
+    names: dict[int, str] = {}
     for wave_id in sorted({s.wave_id for s in found if s.wave_id is not None}):
         wave = session.get(Wave, wave_id)
         assert wave is not None
-        shown = roles_shown_in_trust(store, session, wave, trust, frame)
-        # The role a source was filed under and the one it carries (a transcript's, set by
-        # the team) are both checked.
-        roles = {
-            str(role)
-            for s in found
-            if s.wave_id == wave_id
-            for role in (s.role, s.attributes.get("role"))
-            if role is not None
-        }
-        withheld |= {f"{wave_id}:{role}" for role in roles - shown}
-    return withheld
+        shown[wave_id] = shown_in_trust(store, session, wave, trust, frame)
+        names[wave_id] = wave.name
+    part = TrustPart(trust, shown)
+    kept = [s for s in found if part.counted(s)]
+    by_id = {s.id: s for s in kept}
+    codings = []
+    # Every code the rule leaves out, whether or not the trust has codings of it: a code
+    # missing from the list would say that its withheld count is 0.
+    left: dict[str, dict[str, int]] = {}
+    for wave_id in sorted({s.wave_id for s in kept if s.response_id is not None and s.wave_id}):
+        out = [code for code in shown[wave_id].frame_codes if code not in shown[wave_id].codes]
+        if out:
+            left[names[wave_id]] = dict.fromkeys(out, 0)
+    coders = 0
+    for row in coding.rows(session, frame, source_ids=list(by_id)):
+        source = by_id[row.source_id]
+        if part.code_goes(source, row.coder, row.code):
+            codings.append(row)
+        elif row.coder != TEAM_CODER:
+            coders += 1
+        else:
+            wave_name = names.get(source.wave_id, "") if source.wave_id is not None else ""
+            codes = left.setdefault(wave_name, {})
+            codes[row.code] = codes.get(row.code, 0) + 1
+    return ForTrust(part, kept, codings, left, coders, len(found) - len(kept))
 
 
 def export_project(
@@ -296,13 +400,15 @@ def export_project(
     """Write the frame's codes, the sources and every coder's codings as a validated .qdpx.
 
     With `organisation_id` (an export for one trust, what its lead gets), `store` is needed:
-    the role groups the wave's text decision withholds in the trust are left unnamed (see
-    `_withheld_roles`), with the mode of their comments, and memos are anonymised.
+    what goes is `for_trust`'s (the comments its wave's text decision counts, the team's
+    codings of the codes whose counts it prints in the trust); the role groups it withholds
+    in the trust are left unnamed (`TrustPart.role_named`), with the mode of their
+    comments; memos are anonymised; the project's description says what was left out.
     """
     from sqlalchemy import select
 
     from sharedground.report.anonymise import anonymise
-    from sharedground.store.schema import Organisation, Wave
+    from sharedground.store.schema import Wave
     from sharedground.store.textschema import Coder, TextSource
     from sharedground.text import coding
     from sharedground.text.frames import stored_def
@@ -314,15 +420,15 @@ def export_project(
     if organisation_id is not None:
         query = query.where(TextSource.organisation_id == organisation_id)
     found = list(session.scalars(query))
-    withheld: set[str] = set()
     one_trust = organisation_id is not None
+    chosen: ForTrust | None = None
     if organisation_id is not None:
         if store is None:
             raise TypeError("an export for one trust needs the store (its wave's decision)")
-        organisation = session.get(Organisation, organisation_id)
-        trust = "" if organisation is None else organisation.code
-        withheld = _withheld_roles(store, session, frame, found, trust)
-    codings = coding.rows(session, frame, source_ids=[s.id for s in found])
+        chosen = for_trust(store, session, frame, found, organisation_id)
+        found, codings = chosen.sources, chosen.codings
+    else:
+        codings = coding.rows(session, frame, source_ids=[s.id for s in found])
     coded_at = _coded_at(session, frame, [s.id for s in found])
     waves = {w.id: w for w in session.scalars(select(Wave))}
 
@@ -378,7 +484,7 @@ def export_project(
             for v in CASE_VARIABLES
             if source.attributes.get(v) is not None
         }
-        if "role" in values and f"{source.wave_id}:{values['role']}" in withheld:
+        if "role" in values and chosen is not None and not chosen.part.role_named(source):
             del values["role"]
             # The reader may know by which modes each group answered (the survey's tables
             # by mode say so): a comment's mode could name the group left unnamed.
@@ -467,19 +573,56 @@ def export_project(
                 _value(element, variables[SOURCE_VARIABLES[variable]], value)
             if source.item_id:
                 _value(element, variables["item"], source.item_id)
+    if chosen is not None:
+        _sub(root, "Description").text = _left_out(
+            chosen, {c.id: c.name for c, _ in frame_def.walk()}
+        )
     data = _to_bytes(root)
     validate(data, "Project-mrt2019.xsd", f"project for {path}")
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("project.qde", data)
         for member, content in files.items():
             archive.writestr(member, content.encode("utf-8"))
+    if chosen is None:
+        return Exported(len(found), len(codings), len(cases), 0)
     roles_withheld = sum(
-        1
-        for s in found
-        if f"{s.wave_id}:{s.attributes.get('role') or s.role}" in withheld
-        and (s.attributes.get("role") or s.role)
+        1 for s in found if (s.attributes.get("role") or s.role) and not chosen.part.role_named(s)
     )
-    return Exported(len(found), len(codings), len(cases), roles_withheld)
+    return Exported(
+        len(found),
+        len(codings),
+        len(cases),
+        roles_withheld,
+        chosen.codes_left_out,
+        chosen.coders_left_out,
+        chosen.held_back,
+    )
+
+
+def _left_out(chosen: ForTrust, names: dict[str, str]) -> str:
+    """The project's description in a trust's export: what it carries and what not (never
+    how many codings were left out, which would be the very count withheld)."""
+    said = [
+        f"An export for {chosen.part.trust or 'one trust'}: the team's coding only, and a "
+        "comment's role group only where the trust's report prints the group's number of "
+        "commenters."
+    ]
+    for wave_name, codes in sorted(chosen.codes_left_out.items()):
+        order = {key: i for i, key in enumerate(names)}
+        listed = ", ".join(
+            names.get(code, code) for code in sorted(codes, key=lambda c: order.get(c, len(order)))
+        )
+        said.append(
+            f"Left out{f' in wave {wave_name}' if wave_name else ''}: the codings of "
+            f"{listed}: the trust's report withholds a count of theirs, or of a code in "
+            "their theme, which the codings would let a reader make."
+        )
+    if chosen.held_back:
+        said.append(
+            "Comments of late returns not yet in the wave's final figures are left out until "
+            "their batch is released."
+        )
+    return "\n\n".join(said)
 
 
 def _value(parent: ET.Element, variable_guid: str, value: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from adminhelpers import Site, login
 from sqlalchemy import select
 from starlette.testclient import TestClient
-from webhelpers import csrf_of, parse
+from webhelpers import csrf_of, parse, text_of
 
 from sharedground.store.schema import AuditEntry
 from sharedground.text import coding, frames, sources
@@ -212,3 +212,85 @@ def test_sources_listed_a_page_at_a_time(
     assert [tr.attributes["data-source"] for tr in rows] == [str(added[50].id), str(added[51].id)]
     assert [tr.css("td")[-1].text() for tr in rows] == ["0", "1"]
     assert "51 to 52 of 52" in second.css_first("#sources caption").text()
+
+
+def _comments(site: Site, tmp_path: Path) -> None:
+    """Wave w's comments: RA1 has 8 of three role groups and 2 clinical directors, RB2 8 of
+    each; every respondent commented. The starter frame stored."""
+    import sys
+
+    analysis = str(Path(__file__).resolve().parents[2] / "analysis")
+    if analysis not in sys.path:
+        sys.path.append(analysis)
+    from analysis_helpers import write_rows
+    from disclosure_helpers import ROLES, composed
+
+    from sharedground.exchange.importer import import_file
+    from sharedground.instrument import builtin
+
+    sizes = {trust: dict.fromkeys(ROLES, 8) for trust in ("RA1", "RB2")}
+    sizes["RA1"]["clinical_director"] = 2
+    instrument = builtin("dmr-2015")
+    rows = composed(instrument, sizes)
+    for i, row in enumerate(rows):
+        row["comments_overall"] = f"Comment {i}: budgets shape every meeting we have."
+    import_file(site.store, write_rows(tmp_path / "comments.csv", instrument, rows), "w")
+    with site.store.session() as session:
+        sources.add_comments(site.store, session, site.store.get_wave(session, "w"))
+        frames.save(session, frames.builtin("dmr-themes"))
+
+
+def test_a_lead_sees_only_the_role_groups_their_trusts_report_prints(
+    site: Site, admin_client: TestClient, tmp_path: Path
+) -> None:
+    """RA1's two clinical directors are withheld in its report, with a partner group; before,
+    the coding pages showed their lead every comment's role group, so the lead could count
+    both groups and tie a comment to one of two colleagues. Now a lead sees a role group only
+    where the trust's report prints its commenters; the research team sees them all."""
+    from sharedground.text import themes
+    from sharedground.web.admin.labels import role_label
+
+    _comments(site, tmp_path)
+    with site.store.session() as session:
+        ra1 = site.store.organisation_ids(session, ["RA1"])["RA1"]
+        printed = themes.table(
+            site.store,
+            session,
+            site.store.get_wave(session, "w"),
+            frames.get(session, "dmr-themes"),
+            organisation_id=ra1,
+        )
+        role_of = {s.id: s.role for s in sources.list_sources(session, organisation_id=ra1)}
+    shown = {g for g, n in zip(printed.groups, printed.commenters, strict=True) if n is not None}
+    # The report withholds the clinical directors and a partner, and prints the others.
+    assert "clinical_director" not in shown and 0 < len(shown) < 3
+
+    def listed(client: TestClient) -> dict[int, str]:
+        page = parse(client.get("/admin/coding").text)
+        return {
+            int(tr.attributes["data-source"] or 0): tr.css("td")[2].text().strip()
+            for tr in page.css("#sources tbody tr")
+        }
+
+    assert login(admin_client, "lead-a") == 303
+    seen = listed(admin_client)
+    assert set(seen) == set(role_of) and len(seen) == 26
+    for source_id, text in seen.items():
+        role = role_of[source_id]
+        assert text == (role_label(role) if role in shown else "Not shown"), (role, text)
+    assert sum(text == "Not shown" for text in seen.values()) == sum(
+        1 for role in role_of.values() if role not in shown
+    )
+    director = next(i for i, role in role_of.items() if role == "clinical_director")
+    page = parse(admin_client.get(f"/admin/coding/sources/{director}").text)
+    assert text_of(page, "#source-role").startswith("Not shown")
+    assert "Clinical director" not in page.text()
+    # The research team sees every group.
+    with TestClient(site.app(), base_url="https://testserver") as admin:
+        login(admin, "admin")
+        everything = listed(admin)
+        assert all(
+            everything[i] == role_label(role) for i, role in role_of.items() if i in everything
+        )
+        page = parse(admin.get(f"/admin/coding/sources/{director}").text)
+        assert text_of(page, "#source-role") == role_label("clinical_director")

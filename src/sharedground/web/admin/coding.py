@@ -7,8 +7,12 @@ finds where they are (the first place they occur, or the one after a given chara
 span needs no mouse selection and no script.
 
 An organisation lead sees and codes only their own trust's sources; another trust's source,
-or one with no trust, is "not found" (404), as if it did not exist. Every write is a POST
-with a CSRF token; every use is audited (`page`).
+or one with no trust, is "not found" (404), as if it did not exist. A source's role group
+is shown to a lead only where the trust's report prints the group's number of commenters
+(`text.disclosure.roles_shown_in_trust`, as the trust's REFI-QDA export names them): a
+small group, or the partner withheld with it, would otherwise be counted on these pages,
+and its comments tied to the one or two people in it. The research team sees every role.
+Every write is a POST with a CSRF token; every use is audited (`page`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from sharedground.fieldwork.accounts import Principal
+from sharedground.store import Store
 from sharedground.store.schema import Organisation
 from sharedground.store.textschema import CodeFrame, Coder, Coding, TextCode, TextSource
 from sharedground.text import coding, frames
@@ -51,7 +56,45 @@ def _visible(session: Session, user: Principal) -> Any:
     return query
 
 
-def _list(session: Session, user: Principal, frame_name: str | None, offset: int) -> dict[str, Any]:
+def _roles_shown(
+    store: Store,
+    session: Session,
+    user: Principal,
+    frame: CodeFrame | None,
+    sources: list[TextSource],
+) -> dict[int, set[str]] | None:
+    """Per wave of `sources`, the role groups a lead may see (None: every one, for the
+    research team). Made once a request; the decisions behind it are remembered while
+    nothing they are made from changes (`text.disclosure.shown_in_trust`)."""
+    from sharedground.store.schema import Wave
+    from sharedground.text.disclosure import roles_shown_in_trust
+
+    if user.is_admin:
+        return None
+    shown: dict[int, set[str]] = {}
+    for wave_id in sorted({s.wave_id for s in sources if s.wave_id is not None}):
+        wave = session.get(Wave, wave_id)
+        shown[wave_id] = (
+            roles_shown_in_trust(store, session, wave, user.trust or "", frame)
+            if wave is not None and frame is not None
+            else set()
+        )
+    return shown
+
+
+def _role(source: TextSource, shown: dict[int, set[str]] | None) -> tuple[str, bool]:
+    """The source's role group as the page shows it, and whether one is withheld."""
+    role = source.role or ""
+    if shown is None or not role or source.wave_id is None:
+        return role, False  # the research team's page; or a source in no wave's tables
+    if role in shown.get(source.wave_id, set()):
+        return role, False
+    return "", True
+
+
+def _list(
+    session: Session, store: Store, user: Principal, frame_name: str | None, offset: int
+) -> dict[str, Any]:
     from sqlalchemy import func
 
     frame = _frame(session, frame_name)
@@ -75,17 +118,21 @@ def _list(session: Session, user: Principal, frame_name: str | None, offset: int
             .group_by(Coding.source_id)
         )
         mine = {source_id: int(n) for source_id, n in counts}
-    shown = [
-        {
-            "id": source.id,
-            "kind": source.kind,
-            "role": source.role or "",
-            "trust": trust or "",
-            "snippet": source.content[:90] + ("…" if len(source.content) > 90 else ""),
-            "mine": mine.get(source.id, 0),
-        }
-        for source, trust in rows
-    ]
+    roles = _roles_shown(store, session, user, frame, [source for source, _ in rows])
+    shown = []
+    for source, trust in rows:
+        role, role_withheld = _role(source, roles)
+        shown.append(
+            {
+                "id": source.id,
+                "kind": source.kind,
+                "role": role,
+                "role_withheld": role_withheld,
+                "trust": trust or "",
+                "snippet": source.content[:90] + ("…" if len(source.content) > 90 else ""),
+                "mine": mine.get(source.id, 0),
+            }
+        )
     return {
         "frame": None if frame is None else f"{frame.key}@{frame.version}",
         "frames": [f"{f.key}@{f.version}" for f in frames.list_stored(session)],
@@ -100,13 +147,17 @@ def _list(session: Session, user: Principal, frame_name: str | None, offset: int
 async def source_list(request: Request, ctx: AdminContext, user: Principal) -> Response:
     offset = request.query_params.get("offset", "0")
     state = await ctx.run(
-        _list, user, request.query_params.get("frame"), int(offset) if offset.isdigit() else 0
+        _list,
+        ctx.web.store,
+        user,
+        request.query_params.get("frame"),
+        int(offset) if offset.isdigit() else 0,
     )
     return ctx.render(request, "coding_list.html", user, title="Coding", **state)
 
 
 def _source_state(
-    session: Session, user: Principal, source_id: int, frame_name: str | None
+    session: Session, store: Store, user: Principal, source_id: int, frame_name: str | None
 ) -> dict[str, Any] | None:
     found = session.execute(_visible(session, user).where(TextSource.id == source_id)).first()
     frame = _frame(session, frame_name)
@@ -127,11 +178,13 @@ def _source_state(
         )
     ).all()
     id_of = {(key, start, end): ident for ident, key, start, end in ids}
+    role, role_withheld = _role(source, _roles_shown(store, session, user, frame, [source]))
     return {
         "source": {
             "id": source.id,
             "kind": source.kind,
-            "role": source.role or "",
+            "role": role,
+            "role_withheld": role_withheld,
             "trust": trust or "",
             "content": source.content,
             "length": len(source.content),
@@ -196,7 +249,9 @@ async def _render_source(
 async def source_page(request: Request, ctx: AdminContext, user: Principal) -> Response:
     source_id = _source_id(request)
     state = (
-        await ctx.run(_source_state, user, source_id, request.query_params.get("frame"))
+        await ctx.run(
+            _source_state, ctx.web.store, user, source_id, request.query_params.get("frame")
+        )
         if source_id is not None
         else None
     )
@@ -278,7 +333,7 @@ async def add_coding(request: Request, ctx: AdminContext, user: Principal) -> Re
         return _not_found(request, ctx, user)
     if problem is not None:
         field, _, message = problem.partition(": ")
-        state = await ctx.run(_source_state, user, source_id, frame_name)
+        state = await ctx.run(_source_state, ctx.web.store, user, source_id, frame_name)
         assert state is not None
         return await _render_source(
             request,
