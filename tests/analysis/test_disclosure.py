@@ -143,6 +143,77 @@ def test_the_audit_passes_on_waves_built_to_be_hard(
         assert all(i.how == "lp" for c in result.cells for i in c.intervals.values())
 
 
+def _two_small_trusts() -> dict[str, dict[str, int]]:
+    """Three trusts of 8 per role; RA1 only 2 chief executives and 3 clinical directors,
+    RE5 only 2 chief executives and 2 medical directors: both trusts withheld whole."""
+    sizes = {t: {r: 8 for r in ROLES} for t in ("RB2", "RC3", "RD4")}
+    sizes["RA1"] = {"chief_executive": 2, CD: 3}
+    sizes["RE5"] = {"chief_executive": 2, "medical_director": 2}
+    return sizes
+
+
+def test_the_audit_passes_when_two_small_trusts_are_withheld_whole(
+    instrument: Instrument,
+) -> None:
+    """RA1 and RE5 withhold every cell and their trust totals; the nation less the three
+    trusts printed gave the two together, and on 8 rows none of their 9 people had chosen
+    the option, so each of their 4 groups was exactly 0 (16 cells failed at width 0)."""
+    data = wave_from_rows(instrument, composed(instrument, _two_small_trusts()))
+    decision = decide(data)
+    result = audit(decision, "mixed")
+    assert not result.failures, [(c.table, c.trust, c.role) for c in result.failures[:5]]
+    # Wherever the withheld trust totals together hold answers of one kind only, a third
+    # trust's total is withheld with them.
+    cells = decision.cells
+    for i, table in enumerate(decision.tables):
+        hidden = np.append(table.trusts, False)
+        counted = int(cells.counted[i][hidden].sum())
+        valid = int(cells.valid[i][hidden].sum())
+        if table.trusts[[cells.trusts.index(t) for t in ("RA1", "RE5")]].all():
+            assert 0 < counted < valid or not table.trusts[1:4].any(), i
+    # The benchmarks print exactly the trust totals the decision leaves printed (the
+    # audit reads them from the decision), and `analyse` by role its role totals.
+    from sharedground.analysis.benchmark import benchmark
+
+    rows = [r for t in benchmark(data).tables for r in t.rows]
+    national = [r for t in analyse(data).tables for r in t.rows]
+    assert len(rows) == len(national) == len(decision.tables)
+    for row, by_role, table in zip(rows, national, decision.tables, strict=True):
+        shown = [row.trusts[t].cell.suppressed for t in cells.trusts]
+        assert shown == table.trusts.tolist()
+        roles = [by_role.groups[r].suppressed for r in cells.roles if r in by_role.groups]
+        assert roles == [bool(table.roles[cells.roles.index(r)]) for r in by_role.groups]
+
+
+def _mixed_sizes(trusts: int, seed: int = 0) -> dict[str, dict[str, int]]:
+    """Per trust and role a size drawn from 2 to 40, as in a wave of trusts of every size."""
+    rng = np.random.default_rng(seed)
+    return {
+        f"T{i:03d}": {role: int(rng.choice([2, 4, 8, 15, 25, 40])) for role in ROLES}
+        for i in range(trusts)
+    }
+
+
+def test_the_audit_passes_on_a_wave_of_mixed_sizes(instrument: Instrument) -> None:
+    """17 trusts (the fewest of this draw that failed): a trust's 2 chief executives took
+    as partner its cheapest group, 6 clinical directors, none of whom agreed either; the
+    trust's printed total gave both as 0, and the audit's fix-ups went to the column."""
+    data = wave_from_rows(instrument, composed(instrument, _mixed_sizes(17)))
+    decision = decide(data)
+    result = audit(decision, "mixed")
+    assert not result.failures, [(c.table, c.trust, c.role) for c in result.failures[:5]]
+    # A printed trust line never withholds a small group with partners that hold none of
+    # an answer the group's row and column both hold (it would be 0, and exactly known).
+    cells = decision.cells
+    for i, table in enumerate(decision.tables):
+        counted, valid = cells.counted[i], cells.valid[i]
+        for part in (counted, valid - counted):
+            for t, r in np.argwhere(table.primary[:-1, :-1] & table.withheld[:-1, :-1]):
+                if table.trusts[t] or not part[t].sum() or not part[:, r].sum():
+                    continue
+                assert part[t][table.withheld[t]].sum() > 0, (i, t, r)
+
+
 def test_the_audit_fails_on_a_pattern_that_subtraction_undoes() -> None:
     """The audit itself: a lone withheld cell in a table with printed margins is exact."""
     values = np.array([[3, 10, 0], [12, 9, 0], [0, 0, 0]])

@@ -48,6 +48,23 @@ def test_a_single_group_cannot_hide_behind_the_total() -> None:
     assert shown == [None] and overall is None
 
 
+def test_withheld_groups_that_answered_alike_take_one_that_did_not() -> None:
+    # Groups of 5 and 4 (withheld with it) where none chose the option: the national
+    # count less the groups shown was 0, so both were known to be 0 of 5 and 0 of 4.
+    valid, counted = np.array([5, 24, 23, 22, 4]), np.array([0, 5, 3, 0, 0])
+    withheld, overall = suppress(valid, int(valid.sum()), 5, counted)
+    assert withheld.tolist() == [True, False, True, False, True] and not overall
+    assert 0 < counted[withheld].sum() < valid[withheld].sum()
+    # All of them chose it: those not choosing it are what must be found elsewhere.
+    withheld, _ = suppress(valid, int(valid.sum()), 5, np.array([5, 24, 20, 22, 4]))
+    assert withheld.tolist() == [True, False, True, False, True]
+    # Nobody shown chose it either: the overall 0 says it of everyone, nothing to add.
+    withheld, _ = suppress(valid, int(valid.sum()), 5, np.zeros(5, dtype=np.int64))
+    assert withheld.tolist() == [True, False, False, False, True]
+    # Without counts (a table of sizes), the rule is the valid answers' alone.
+    assert suppress(valid, int(valid.sum()), 5)[0].tolist() == [True, False, False, False, True]
+
+
 @settings(max_examples=400, deadline=None)
 @given(
     st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=12),

@@ -53,7 +53,14 @@ SIZES = {
 STEADY = ["4"] * 12 + ["2"] * 13
 RATINGS = {
     NOW: {"medical_director": ["5"] * 24 + ["1"] * 6, "directorate_manager": STEADY},
-    THEN: {"medical_director": ["5"] * 6 + ["1"] * 24, "directorate_manager": STEADY},
+    # The earlier wave's 3 clinical directors rate a mix: had they rated 3 like the chief
+    # executives, the trust less its medical directors and directorate managers would say
+    # so of all 9 withheld, and the directorate managers would be withheld with them.
+    THEN: {
+        "medical_director": ["5"] * 6 + ["1"] * 24,
+        "directorate_manager": STEADY,
+        "clinical_director": ["4", "2", "3"],
+    },
 }
 
 

@@ -253,7 +253,7 @@ def _row(
     published_pct: float | None,
 ) -> BenchmarkRow:
     total_count, total_valid = int(counted.sum()), int(valid.sum())
-    withheld, national_withheld = suppress(valid, total_valid, threshold)
+    withheld, national_withheld = suppress(valid, total_valid, threshold, counted)
     national = Cell.withheld() if national_withheld else Cell(total_count, total_valid)
     p0 = total_count / total_valid if total_valid else None
     shown_n = sorted({int(v) for j, v in enumerate(valid) if not withheld[j] and v > 0})

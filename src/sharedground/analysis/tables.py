@@ -169,7 +169,7 @@ def build_rows(
         if disclosure is not None:
             withheld, overall_withheld = disclosure.row(i, list(group_ids))
         else:
-            withheld, overall_withheld = suppress(valid, overall_valid, threshold)
+            withheld, overall_withheld = suppress(valid, overall_valid, threshold, counted)
         if wc is not None:
             figures = [wcells.weighted_figure(by_group, (i, j + 1)) for j in range(len(group_ids))]
         cells = {

@@ -13,12 +13,15 @@ margins (tau-argus, R's sdcTable):
 2. Primary suppression: a cell with fewer than `threshold` valid answers (and anyone in
    it), and every cell of a group whose column a trust report hides for its size.
 3. Secondary suppression: every line whose total is printed and holds a withheld cell
-   must hold at least two, together at least `threshold`; the cheapest cells (fewest
-   answers) are added until that holds everywhere, preferring cells whose crossing line
-   already holds a withheld cell (closing a rectangle rather than opening a new line).
+   must hold at least two, together at least `threshold`, and some answers counted and
+   some not where a small cell among them needs its share uncertain; the cheapest cells
+   (fewest answers) are added until that holds everywhere, preferring cells whose
+   crossing line already holds a withheld cell (closing a rectangle rather than opening a
+   new line). The margins' own rule asks the same of the withheld totals together.
 4. The pattern is then audited (`intervals`): where a withheld small cell can still be
    narrowed below `threshold` by linear programming over everything printed, the cheapest
-   cells in its row and column are withheld too, and the audit runs again.
+   cell of the line through it that limits it most (its trust's or its role's) is
+   withheld too, and the audit runs again.
 
 Cells of respondents without a trust or without a role are never printed; they count as
 withheld (and as small when they are). A trust whose report hides a group hides its
@@ -27,6 +30,7 @@ empty groups too (the report lists every role), so it does not name who is there
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,21 +114,31 @@ class DisclosureView:
 
 
 def _margins(
-    valid: IntArray, respondents: IntArray, threshold: int
+    valid: IntArray, respondents: IntArray, threshold: int, counted: IntArray | None = None
 ) -> tuple[BoolArray, BoolArray, bool]:
-    """The role totals, trust totals and national total withheld, by the outputs' own rules."""
+    """The role totals, trust totals and national total withheld, by the outputs' own rules
+    (`analyse` by role and `benchmark` call `suppress` the same way, with the counts)."""
     role_totals = valid.sum(axis=0)[:-1]
+    role_counted = None if counted is None else counted.sum(axis=0)[:-1]
     present = respondents.sum(axis=0)[:-1] > 0
     roles = np.zeros(len(role_totals), dtype=bool)
     overall_roles = False
     if present.any():
-        hidden, overall_roles = suppress(role_totals[present], int(valid.sum()), threshold)
+        hidden, overall_roles = suppress(
+            role_totals[present],
+            int(valid.sum()),
+            threshold,
+            None if role_counted is None else role_counted[present],
+        )
         roles[present] = hidden
     trust_totals = valid.sum(axis=1)[:-1]
+    trust_counted = None if counted is None else counted.sum(axis=1)[:-1]
     trusts = np.zeros(len(trust_totals), dtype=bool)
     overall_trusts = False
     if len(trust_totals):
-        trusts, overall_trusts = suppress(trust_totals, int(trust_totals.sum()), threshold)
+        trusts, overall_trusts = suppress(
+            trust_totals, int(trust_totals.sum()), threshold, trust_counted
+        )
     return roles, trusts, bool(overall_roles or overall_trusts)
 
 
@@ -211,6 +225,7 @@ def _line_rule(
     rows_printed: BoolArray,
     cols_printed: BoolArray,
     threshold: int,
+    parts: Sequence[tuple[IntArray, BoolArray]] = (),
 ) -> None:
     """Withhold the cheapest cells until no printed line holds a lone or small withheld sum.
 
@@ -219,14 +234,25 @@ def _line_rule(
     all take their partner from one other trust, the one for which that costs least
     (counting the further cell its row then needs), so a trust whose every group is small
     is paired with the cheapest whole trust rather than spread over the largest.
+
+    `parts` are the quantities a cell's valid answers split into (those counted and those
+    not), each with the cells whose share must stay uncertain (`_needs`). A printed line
+    whose withheld cells hold none of a part gives each of them as 0 however many they
+    are (a trust's 2 chief executives withheld with its 6 clinical directors, none of
+    whom chose the option); such a line takes its cheapest cell that holds some.
     """
     while True:
         changed = False
+        short_rows = _short(parts, withheld, rows_printed, axis=1)
         for t in np.flatnonzero(rows_printed):
             line = (t, slice(None))
-            if not _lonely(values, withheld, line, threshold):
+            lonely = _lonely(values, withheld, line, threshold)
+            if not lonely and not short_rows[t]:
                 continue
             candidates = np.flatnonzero(eligible[t] & ~withheld[t])
+            if short_rows[t]:
+                holding = _holding(candidates, [p[t] for p in short_rows[t]])
+                candidates = holding if len(holding) or not lonely else candidates
             if not len(candidates):
                 continue
             settled = ~cols_printed[candidates] | withheld[:, candidates].any(axis=0)
@@ -257,8 +283,67 @@ def _line_rule(
                 for r in best[2]:
                     withheld[best[1], r] = True
                 changed = True
+        short_cols = _short(parts, withheld, cols_printed, axis=0)
+        for col in np.flatnonzero(cols_printed):
+            if not short_cols[col]:
+                continue
+            candidates = np.flatnonzero(eligible[:, col] & ~withheld[:, col])
+            candidates = _holding(candidates, [p[:, col] for p in short_cols[col]])
+            if not len(candidates):
+                continue
+            # Closing a rectangle: a trust that already withholds a cell, if any.
+            busy = np.asarray(withheld[candidates].any(axis=1))
+            pool = candidates[busy] if busy.any() else candidates
+            withheld[pool[np.argmin(values[pool, col])], col] = True
+            changed = True
         if not changed:
             return
+
+
+def _needs(
+    quantities: dict[str, IntArray],
+    primary: BoolArray,
+    rows_printed: BoolArray,
+    cols_printed: BoolArray,
+) -> list[tuple[IntArray, BoolArray]]:
+    """Per quantity of a table with several (a row's counted and not counted), the small
+    cells whose share the audit asks to be uncertain: all of them, but where a printed
+    line through the cell holds none of it (then it is 0, and printed as such)."""
+    if len(quantities) < 2:
+        return []
+    out = []
+    for values in quantities.values():
+        none_in_row = rows_printed & (values.sum(axis=1) == 0)
+        none_in_col = cols_printed & (values.sum(axis=0) == 0)
+        out.append((values, primary & ~none_in_row[:, None] & ~none_in_col[None, :]))
+    return out
+
+
+def _short(
+    parts: Sequence[tuple[IntArray, BoolArray]],
+    withheld: BoolArray,
+    printed: BoolArray,
+    axis: int,
+) -> list[list[IntArray]]:
+    """Per line along `axis` (1: rows, 0: columns), the parts it is short of: printed,
+    holding a withheld cell that needs the part, and none of it among its withheld cells."""
+    short: list[list[IntArray]] = [[] for _ in range(len(printed))]
+    for values, needs in parts:
+        held = np.where(withheld, values, 0).sum(axis=axis)
+        wanted = (needs & withheld).any(axis=axis)
+        for line in np.flatnonzero(printed & wanted & (held == 0)):
+            short[line].append(values)
+    return short
+
+
+def _holding(candidates: npt.NDArray[np.intp], parts: list[IntArray]) -> npt.NDArray[np.intp]:
+    """The candidates holding some of every part, else some of the first."""
+    both = candidates
+    for values in parts:
+        both = both[values[both] > 0]
+    if len(both) or not parts:
+        return both
+    return candidates[parts[0][candidates] > 0]
 
 
 def _complement(
@@ -295,9 +380,56 @@ def _complement(
     for name in short:
         good &= view.quantities[name] > 0
     pool = good if good.any() else candidates
+    narrow = [name for name, width in need.items() if found[name].width < width]
+    binding = _binding(view, withheld, cell, narrow)
+    if binding is not None and (pool & binding).any():
+        pool = pool & binding
     options = np.argwhere(pool)
     best = options[np.argmin(values[pool])]
     return int(best[0]), int(best[1])
+
+
+def _binding(
+    view: Published, withheld: BoolArray, cell: tuple[int, int], short: list[str]
+) -> BoolArray | None:
+    """The printed line through `cell` that limits it most in the quantities found too
+    narrow (None: neither is printed, or they limit it alike).
+
+    On a printed line the cell rises only as far as the line's other withheld cells can
+    fall (their values), and falls only as far as they can rise (up to their printed
+    respondents); the smaller of the two lines' spans bounds what the audit found. Where a
+    trust's other withheld cells hold none of the answer, or are full (a partner of 8
+    valid answers from 8 respondents), a partner in the cell's column, however cheap,
+    widens nothing: the partner must come from the row.
+    """
+    if not short:
+        return None
+    t, r = cell
+    total = view.total
+    slack = np.where(view.cap >= 0, (view.cap - total).astype(float), np.inf)
+    lines = ((t, slice(None)), (slice(None), r))
+    spans = []
+    for line, own, shown in (
+        (lines[0], r, bool(view.rows_printed[t])),
+        (lines[1], t, bool(view.cols_printed[r])),
+    ):
+        if not shown:
+            spans.append(float("inf"))
+            continue
+        others = withheld[line].copy()
+        others[own] = False
+        span = 0.0
+        for name in short:
+            values = total if name == "total" else view.quantities[name]
+            down = float(values[line][others].sum())
+            up = float(slack[line][others].sum())
+            span += min(float(values[cell]), up) + min(float(slack[cell]), down)
+        spans.append(span)
+    if spans[0] == spans[1]:
+        return None
+    mask = np.zeros(withheld.shape, dtype=bool)
+    mask[lines[int(np.argmin(spans))]] = True
+    return mask
 
 
 def _complete(
@@ -312,8 +444,15 @@ def _complete(
     table = decision.respondents if index is None else decision.tables[index]
     for _ in range(ROUNDS):
         view = published_table(cells, decision, index)
+        parts = _needs(view.quantities, table.primary, view.rows_printed, view.cols_printed)
         _line_rule(
-            values, table.withheld, eligible, view.rows_printed, view.cols_printed, threshold
+            values,
+            table.withheld,
+            eligible,
+            view.rows_printed,
+            view.cols_printed,
+            threshold,
+            parts,
         )
         view = published_table(cells, decision, index)
         required = required_widths(view, table.primary, threshold)
@@ -385,7 +524,7 @@ def decide_cells(cells: WaveCells, threshold: int) -> Decision:
     hidden_groups = respondents.withheld & real
     for i in range(len(cells.specs)):
         valid = cells.valid[i]
-        roles_i, trusts_i, overall_i = _margins(valid, people, threshold)
+        roles_i, trusts_i, overall_i = _margins(valid, people, threshold, cells.counted[i])
         primary_i = occupied & (valid < threshold)
         withheld_i = primary_i | hidden_groups | unprinted
         decision.tables.append(TableDecision(withheld_i, primary_i, roles_i, trusts_i, overall_i))
