@@ -297,6 +297,68 @@ def test_a_trust_report_never_shows_what_the_decision_withholds(
     assert not quoted & {labels[role] for role in [*complement, CD]}
 
 
+def _small_trusts(store: Store, tmp_path: Path, n_trusts: int = 80) -> None:
+    """A wave shaped like the demo's 2015 one: many trusts of one to three respondents
+    (every cell small), everyone writes a comment. The team codes THEME on every second
+    comment and "variation within trust" on every fifth, never "variation between trusts"
+    (its parent, "variation", is then exactly the code beside it, as with a keyword script).
+    """
+    instrument = instrument_of("dmr-2015")
+    rng = random.Random(2015)
+    sizes: dict[str, dict[str, int]] = {}
+    for t in range(n_trusts):
+        group = sizes[f"S{t:03d}"] = dict.fromkeys(ROLES, 0)
+        for _ in range(rng.choice([1, 2, 3])):
+            group[rng.choice(ROLES)] += 1
+    rows = composed(instrument, sizes)
+    for i, row in enumerate(rows):
+        row["comments_overall"] = _text(i)
+    import_file(store, write_rows(tmp_path / "w.csv", instrument, rows), "w", instrument)
+    with store.session() as session:
+        sources.add_comments(store, session, store.get_wave(session, "w"))
+        frame = frames.save(session, frames.builtin("dmr-themes"))
+        codes = coding.codes_of(session, frame)
+        team = coding.get_coder(session, "team")
+        for i, source in enumerate(sources.list_sources(session)):
+            if i % 2 == 0:
+                coding.add(session, source, codes[THEME], team)
+            if i % 5 == 0:
+                coding.add(session, source, codes["variation_within_trust"], team)
+
+
+def test_a_wave_of_small_trusts_prints_its_national_margins(store: Store, tmp_path: Path) -> None:
+    """Issue #13: on the demo's wave every trust's cells are withheld, and the decision
+    withheld every national figure too. "Variation between trusts", never coded, can rise
+    in a cell only with its parent, which moves only with the code beside it; the moves
+    tried missed that, the cells went to the programmes, their budget ran out, no cell
+    was left to be a partner, and the national totals went, of every table. The national
+    figures of the commenters and of a common code must print, and the audit pass."""
+    _small_trusts(store, tmp_path)
+    decision = _decision(store)
+    cells = decision.cells
+    c = cells.commenters
+    assert (c[:-1, :-1] < decision.threshold).all()  # every trust's cell is small
+    assert len(cells.trusts) == 80 and (c[:-1, :-1] > 0).sum() > 120
+    between = cells.codes.index("variation_between_trusts")
+    assert cells.coded[between].sum() == 0
+    # Every group's comments in a trust are withheld, as they must be ...
+    assert decision.commenters.withheld[:-1, :-1][c[:-1, :-1] > 0].all()
+    # ... but the national figures print: the commenters per role and in all,
+    assert not decision.commenters.roles.any() and not decision.commenters.role_total
+    assert not decision.commenters.trust_total
+    # and the common code's per role and in all (half coded: far from small).
+    i = cells.codes.index(THEME)
+    national = cells.coded[i].sum(axis=0)[:-1]
+    assert (national >= 3).all() and (c.sum(axis=0)[:-1] - national >= 3).all()
+    assert not decision.codes[i].roles.any() and not decision.codes[i].role_total
+    # A code the team never used is withheld nationally (0 is small), nothing else.
+    assert decision.codes[between].roles.all()
+    result = audit_text(decision, "w")
+    assert result.cells and not result.failures, [
+        (c.table, c.trust, c.role, c.intervals) for c in result.failures[:5]
+    ]
+
+
 def test_the_demo_wave_passes_with_its_comments_coded(sqlite_url: str, tmp_path: Path) -> None:
     """The demo's 2015 wave (`sharedground demo` codes no comment: a sample is coded here,
     as a team would, 70% of the comments with one or two codes each)."""

@@ -45,8 +45,10 @@ commenters). Two ways, as the survey's audit:
 * certified moves: parts of whole groups (their commenters and everything coded among
   them, scaled alike) moved between trusts that print no text total (`transfers`, or
   `paired` when only the commenters' total is printed), and moves of a table alone or
-  with others at the same cells (`intervals.intervals` with solve=False). Moves found are
-  possible, so the true interval can only be wider;
+  with others at the same cells (`intervals.intervals` with solve=False), and a code that
+  prints no total through a cell rising there under its parent codes, raised first by such
+  moves (`_under_raised_parents`). Moves found are possible, so the true interval can only
+  be wider;
 * where those fall short, linear programmes (SciPy's HiGHS): around the cell's trust (a
   few other trusts free, the rest held at their values; the cell's family of codes, then
   every code), then the whole wave with every text table free. Holding values fixed only
@@ -963,6 +965,50 @@ class _Model:
                 up = np.minimum(up, m[parent] - m[s])
         return down, up
 
+    def _under_raised_parents(
+        self, code: int, cells: list[Cell], need: dict[Cell, float]
+    ) -> dict[Cell, tuple[float, float]]:
+        """How far a code can rise in cells where its table prints no line (no trust, role
+        or national total through them), once its parent codes are raised there.
+
+        There the code, with its comments, rises alone as far as the commenters and its
+        parent leave room. A parent that is exactly the codes under it (as when only they
+        are applied, by hand or by a script) leaves none where the code is 0, and cannot
+        move without the code beside it: a code never applied was certified nowhere, and
+        every one of its cells went to the programmes. So first the parent codes move
+        between cells as `_moves` allows them (with one other code under the parent, or
+        alone), the code held; then the code rises under them. Both steps keep every
+        relation between the tables and every printed figure, so the value is possible.
+        """
+        info = self.cells
+        k, m, c = info.coded, info.comments, info.commenters
+        out = {cell: (0.0, 0.0) for cell in cells}
+        parent = info.parents[code]
+        lines = self.table(f"k{code}").lines
+        last = self.shape[0] - 1
+        # Cells no printed total runs through (its trust's, its role's, the whole, the trusts').
+        free = [
+            (a, b)
+            for a, b in cells
+            if not (lines.grand or lines.rows[a] or lines.cols[b] or (lines.real_rows and a < last))
+        ]
+        if parent is None or not free:
+            return out
+        own = c - k[code]
+        under = np.minimum(k[parent] - k[code], m[parent] - m[code])
+        ancestors = info.ancestors(code)
+        stacks = [ancestors] + [[*ancestors, j] for j in info.children(parent) if j != code]
+        for stack in stacks:
+            todo = [cell for cell in free if out[cell][1] < need[cell] - 1e-9]
+            if not todo:
+                break
+            down, up = self._stack_rooms(stack, with_commenters=False)
+            raised = self._moves([f"k{s}" for s in stack], down, up, todo, need)
+            for cell in todo:
+                rise = min(float(own[cell]), float(under[cell]) + raised[cell][1])
+                out[cell] = (0.0, max(out[cell][1], rise))
+        return out
+
     def certify(
         self, code: int | None, required: dict[Cell, dict[str, float]]
     ) -> dict[Cell, dict[str, Interval]]:
@@ -1004,6 +1050,12 @@ class _Model:
             down, up = self._stack_rooms(stack, with_commenters=False)
             need = {cell: max(need_k[cell], need_n[cell]) for cell in todo}
             rooms = self._moves([f"k{s}" for s in stack], down, up, todo, need)
+            for cell in todo:
+                coded[cell] = _wider(coded[cell], rooms[cell])
+                not_coded[cell] = _wider(not_coded[cell], rooms[cell][::-1])
+        todo = sorted(set(short(coded, need_k)) | set(short(not_coded, need_n)))
+        if todo and ancestors:
+            rooms = self._under_raised_parents(code, todo, need_k)
             for cell in todo:
                 coded[cell] = _wider(coded[cell], rooms[cell])
                 not_coded[cell] = _wider(not_coded[cell], rooms[cell][::-1])
