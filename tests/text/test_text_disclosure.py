@@ -359,6 +359,70 @@ def test_a_wave_of_small_trusts_prints_its_national_margins(store: Store, tmp_pa
     ]
 
 
+def test_cells_the_budget_left_unsolved_cost_no_national_figure() -> None:
+    """Where no certified move settles a cell and no partner is left, the decision withheld
+    the national totals as soon as its budget of programmes was spent, proven or not.
+
+    Fifty trusts of one to three respondents, everyone comments; a frame three levels deep:
+    a theme with two codes, one of them with two codes under it, "never" (never applied)
+    and "some" (every fifth commenter, with its parent and the theme, and so with "wide",
+    the theme's other code, applied to every third as well). "Never" rises in a cell only
+    if its parent and "some" come from another trust, and the theme with them, which
+    then takes "wide" along: no certified move does that. Every cell is proven by the
+    programmes around its trust (those that hold the family's codes in its role), and the
+    audit passes, so no national figure need go."""
+    from sharedground.analysis.disclosure.cells import WaveCells
+    from sharedground.analysis.disclosure.decide import decide_cells
+
+    rng = random.Random(7)
+    n_trusts = 50
+    shape = (n_trusts + 1, len(ROLES) + 1)
+    codes = ["theme", "wide", "narrow", "never", "some"]
+    x = np.zeros(shape, dtype=np.int64)
+    coded = np.zeros((len(codes), *shape), dtype=np.int64)
+    n = 0
+    for t in range(n_trusts):
+        for _ in range(rng.choice([1, 2, 3])):
+            r = rng.randrange(len(ROLES))
+            x[t, r] += 1
+            have = set()
+            if n % 5 == 0:
+                have |= {"some", "narrow", "theme", "wide"}
+            if n % 3 == 0:
+                have |= {"wide", "theme"}
+            for code in have:
+                coded[codes.index(code), t, r] += 1
+            n += 1
+    trusts = [f"T{t}" for t in range(n_trusts)]
+    empty = np.zeros((0, *shape), dtype=np.int64)
+    survey = decide_cells(WaveCells(trusts, ROLES, [], empty, empty, x), 3)
+    cells = TextCells(
+        trusts,
+        ROLES,
+        codes,
+        codes,
+        [0, 1, 1, 2, 2],
+        [None, 0, 0, 2, 2],
+        x.copy(),  # everyone comments
+        coded,
+        coded.copy(),  # one comment each
+        items=1,
+    )
+    decision = decide_text(survey, cells)
+    c = decision.commenters
+    assert c.withheld[:-1, :-1][x[:-1, :-1] > 0].all()  # every trust's cell is small
+    assert not c.roles.any() and not c.role_total and not c.trust_total
+    for i, code in enumerate(codes):
+        table = decision.codes[i]
+        if code == "never":
+            assert table.roles.all()  # 0 is small
+        else:
+            assert (coded[i].sum(axis=0)[:-1] >= 3).all()
+            assert not table.roles.any() and not table.role_total, code
+    result = audit_text(decision, "w")
+    assert result.cells and not result.failures
+
+
 def test_the_demo_wave_passes_with_its_comments_coded(sqlite_url: str, tmp_path: Path) -> None:
     """The demo's 2015 wave (`sharedground demo` codes no comment: a sample is coded here,
     as a team would, 70% of the comments with one or two codes each)."""

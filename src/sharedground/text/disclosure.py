@@ -28,9 +28,10 @@ once for the wave (`decide_text`):
 4. Secondary suppression as the survey's (`decide._line_rule`, then audit-driven rounds
    with `decide._complement`), for the coded and the not coded alike; the commenters' cells
    are settled first, and a code's table withholds at least what theirs does.
-5. A cell that partners cannot protect has the totals of its lines withheld (its trust's,
-   then its role's national figure and the national total, then the trusts' total; for a
-   code, then the commenters' too), as statistical offices withhold margins.
+5. A cell that partners cannot protect, and the programmes leave too narrow (below), has
+   the totals of its lines withheld (its trust's, then its role's national figure and the
+   national total, then the trusts' total; for a code, then the commenters' too), as
+   statistical offices withhold margins.
 
 A withheld small cell must stay uncertain as the survey's do (`decide.required_widths`):
 its group's size (the commenters) by the protection asked (default: the threshold), those
@@ -54,8 +55,10 @@ commenters). Two ways, as the survey's audit:
   every code), then the whole wave with every text table free. Holding values fixed only
   adds constraints, so each interval is part of the true one: a cell fails only when the
   whole wave's programme leaves it too narrow. The decision's rounds use the programmes
-  around the trust only, at most `DECISION_PROGRAMMES` of them (a cell they leave short
-  gets a partner, which is safe).
+  around the trust only (the trusts that hold the cell's codes in its role), at most
+  `DECISION_PROGRAMMES` of them (a cell they leave short gets a partner, which is safe);
+  a cell no partner is left for gets up to `MARGIN_PROGRAMMES` more before its totals
+  go (rule 5). What a programme proves stays proven: cells are only withheld more.
   `exact=True` solves the whole wave's programme for every cell (slow on a large wave).
 """
 
@@ -91,6 +94,11 @@ ROUNDS = 6
 #: On a wave of 200 trusts of mixed sizes with every code thin, solving them all took
 #: 260 s and showed 61 more of 800 groups' numbers of commenters.
 DECISION_PROGRAMMES = 200
+#: Programmes the decision may solve, past those, for cells no partner is left to protect
+#: before it withholds their totals: a national figure costs the national tables far more
+#: than a partner does one trust's, and a cell the budget merely left unsolved is not one
+#: shown to need it. Past these too (about 15-30 s), the totals go (always safe).
+MARGIN_PROGRAMMES = 1000
 
 Cell = tuple[int, int]
 
@@ -466,7 +474,7 @@ def _settle(model: _Model, code: int | None, eligible: BoolArray) -> None:
     total; then the trusts' total too), as statistical offices withhold margins when cells
     cannot protect a cell."""
     own = model.tables["c" if code is None else f"k{code}"]
-    failing = _complete(model, code, eligible)
+    failing = _prove(model, code, _complete(model, code, eligible))
     steps = [(own, "trust"), (own, "role"), (own, "totals")]
     if code is not None:
         # A code's cell can be pinned by the commenters' totals (the number not coded is
@@ -491,7 +499,29 @@ def _settle(model: _Model, code: int | None, eligible: BoolArray) -> None:
                 table.role_total = table.trust_total = True
         if table is not own:
             _cover(model)
-        failing = _complete(model, code, eligible)
+        failing = _prove(model, code, _complete(model, code, eligible))
+
+
+def _prove(model: _Model, code: int | None, failing: list[Cell]) -> list[Cell]:
+    """Of the cells `_complete` left too narrow with no partner to add, those the programmes
+    around their trust leave too narrow too, solved from `MARGIN_PROGRAMMES` (a cell is
+    short there only because the decision's budget was spent); the rest are proven."""
+    if not failing:
+        return failing
+    required = model.required(code, model.threshold)
+    found = model.certify(code, {cell: required[cell] for cell in failing})
+    spare, model.budget = model.budget, model.reserve
+    short = []
+    for cell in failing:
+        for name, width in required[cell].items():
+            if found[cell][name].width >= width - 1e-9 or (code, cell, name) in model.proven:
+                continue
+            if model.solve(code, name, cell, width, whole=False).width < width - 1e-9:
+                short.append(cell)
+                break
+            model.proven.add((code, cell, name))
+    model.reserve, model.budget = model.budget, spare
+    return short
 
 
 def _cover(model: _Model) -> None:
@@ -527,12 +557,18 @@ def _complete(model: _Model, code: int | None, eligible: BoolArray) -> list[Cell
         found = model.certify(code, required)
         failing = []
         for cell, need in required.items():
+            short = False
             for name, width in need.items():
+                if found[cell][name].width >= width - 1e-9 or (code, cell, name) in model.proven:
+                    continue
+                # Around the cell's trust only: the whole wave's programme is for the audit
+                # (a cell this leaves short gets a partner, which is safe).
+                found[cell][name] = model.solve(code, name, cell, width, whole=False)
                 if found[cell][name].width < width - 1e-9:
-                    # Around the cell's trust only: the whole wave's programme is for the
-                    # audit (a cell this leaves short gets a partner, which is safe).
-                    found[cell][name] = model.solve(code, name, cell, width, whole=False)
-            if any(found[cell][name].width < width - 1e-9 for name, width in need.items()):
+                    short = True
+                else:
+                    model.proven.add((code, cell, name))
+            if short:
                 failing.append(cell)
         if not failing or attempt == ROUNDS:
             return failing
@@ -547,6 +583,8 @@ def _complete(model: _Model, code: int | None, eligible: BoolArray) -> list[Cell
         )
         added = False
         for cell in failing:
+            # A partner for what is still short, not for what a programme has proven.
+            need = {n: w for n, w in required[cell].items() if (code, cell, n) not in model.proven}
             pick = _complement(
                 view,
                 table.withheld,
@@ -554,7 +592,7 @@ def _complete(model: _Model, code: int | None, eligible: BoolArray) -> list[Cell
                 np.sum(list(quantities.values()), axis=0),
                 cell,
                 found[cell],
-                required[cell],
+                need,
                 threshold,
             )
             if pick is not None:
@@ -598,6 +636,10 @@ class _Model:
         #: limit); programmes made on the current patterns, by scope and trusts.
         self.solved = 0
         self.budget = DECISION_PROGRAMMES
+        self.reserve = MARGIN_PROGRAMMES
+        #: (code, cell, quantity) a programme has shown wide enough: cells and totals are
+        #: only ever withheld more as the decision goes on, so it stays so.
+        self.proven: set[tuple[int | None, Cell, str]] = set()
         self._programmes: dict[tuple[tuple[str, ...], bytes | None], _Joint] = {}
         self._max_coded = (
             cells.coded.max(axis=0) if len(cells.codes) else np.zeros(self.shape, dtype=np.int64)
@@ -857,7 +899,7 @@ class _Model:
             terms = {f"k{code}": 1.0} if quantity == "coded" else {"c": 1.0, f"k{code}": -1.0}
         steps: list[tuple[list[str], BoolArray | None]] = []
         if not exact:
-            near = self.neighbourhood(cell)
+            near = self.neighbourhood(cell, code)
             steps += [(names, near)] + ([(everything, near)] if names != everything else [])
         if whole or exact:
             steps.append((everything, None))
@@ -887,15 +929,24 @@ class _Model:
         """The patterns changed: programmes made on the old ones no longer hold."""
         self._programmes.clear()
 
-    def neighbourhood(self, cell: Cell, size: int = 8) -> BoolArray:
+    def neighbourhood(self, cell: Cell, code: int | None = None, size: int = 8) -> BoolArray:
         """The cell's trust, "no trust" and the `size` trusts most able to trade with it:
         those with the most commenters in withheld cells of the roles the cell's trust has
-        withheld."""
+        withheld; for a code, first those where its family is coded in such cells (a code
+        of a cell rises only as its parent codes come from elsewhere, and those codes
+        move only where someone is coded with them)."""
         table = self.tables["c"]
         a = cell[0]
         roles = table.withheld[a]
         weight = np.where(table.withheld[:, roles], self.cells.commenters[:, roles], 0).sum(axis=1)
         weight = weight + table.withheld[:, roles].sum(axis=1)  # an empty withheld cell helps
+        if code is not None:
+            b = cell[1]
+            mass = np.zeros(self.shape[0], dtype=np.int64)
+            for j in self.cells.family(code):
+                held = self.tables[f"k{j}"].withheld[:, b]
+                mass += np.where(held, self.cells.coded[j][:, b], 0)
+            weight = weight + mass * (int(weight.max(initial=0)) + 1)
         weight[a] = -1
         rows = np.zeros(self.shape[0], dtype=bool)
         rows[a] = True
