@@ -460,9 +460,13 @@ def test_the_demo_wave_passes_with_its_comments_coded(sqlite_url: str, tmp_path:
     assert "PASS" in result.output
 
 
-def _random_cells(rng: random.Random, n_trusts: int) -> tuple[object, TextCells]:
+def _random_cells(
+    rng: random.Random, n_trusts: int, *, pinned: bool = False
+) -> tuple[object, TextCells]:
     """A small wave made up at the level of the counts: respondents per trust x role, the
-    commenters among them, and a frame of three codes (a theme with two codes under it)."""
+    commenters among them, and a frame of three codes (a theme with two codes under it).
+    `pinned`: the first code under the theme is never applied, and the theme is exactly the
+    second (as when a script codes only it)."""
     from sharedground.analysis.disclosure.cells import WaveCells
 
     shape = (n_trusts + 1, 4 + 1)
@@ -490,6 +494,10 @@ def _random_cells(rng: random.Random, n_trusts: int) -> tuple[object, TextCells]
     low = [k + more(k) for k in children]
     top = np.minimum(3 * parent, np.maximum(np.maximum(*low), parent) + more(parent))
     comments = np.stack([top, *low])
+    if pinned:
+        for counts in (coded, comments):
+            counts[1] = 0
+            counts[0] = counts[2]
     trusts = [f"T{i}" for i in range(n_trusts)]
     survey = WaveCells(
         trusts,
@@ -516,15 +524,20 @@ def _random_cells(rng: random.Random, n_trusts: int) -> tuple[object, TextCells]
 
 # 200 seeds pass (8 min); these include the two that found faults while this was written
 # (a paired move into a printed cell; flows reading the trusts' total without the whole).
-@pytest.mark.parametrize("seed", [*range(12), 15, 127])
-def test_certified_intervals_lie_inside_the_exact_ones(seed: int) -> None:
+# The pinned waves (60 seeds run once, 4 kept) are where a code is certified to rise under
+# its parent raised first (`_under_raised_parents`): 763 of 1057 cells asked in 60 seeds.
+@pytest.mark.parametrize(
+    ("seed", "pinned"),
+    [*((s, False) for s in [*range(12), 15, 127]), *((s, True) for s in range(4))],
+)
+def test_certified_intervals_lie_inside_the_exact_ones(seed: int, pinned: bool) -> None:
     """What the quicker checks certify must be possible: every certified (or partly
     solved) interval lies inside the interval the whole wave's programme finds, and so
     the audit never passes a cell the programmes would fail."""
     from sharedground.analysis.disclosure.decide import decide_cells
 
     rng = random.Random(seed)
-    survey_cells, cells = _random_cells(rng, rng.choice([3, 4, 6]))
+    survey_cells, cells = _random_cells(rng, rng.choice([3, 4, 6]), pinned=pinned)
     decision = decide_text(decide_cells(survey_cells, 5), cells)  # type: ignore[arg-type]
     quick = audit_text(decision, "r")
     exact = audit_text(decision, "r", exact=True)
