@@ -297,6 +297,132 @@ def test_a_trust_report_never_shows_what_the_decision_withholds(
     assert not quoted & {labels[role] for role in [*complement, CD]}
 
 
+def _small_trusts(store: Store, tmp_path: Path, n_trusts: int = 80) -> None:
+    """A wave shaped like the demo's 2015 one: many trusts of one to three respondents
+    (every cell small), everyone writes a comment. The team codes THEME on every second
+    comment and "variation within trust" on every fifth, never "variation between trusts"
+    (its parent, "variation", is then exactly the code beside it, as with a keyword script).
+    """
+    instrument = instrument_of("dmr-2015")
+    rng = random.Random(2015)
+    sizes: dict[str, dict[str, int]] = {}
+    for t in range(n_trusts):
+        group = sizes[f"S{t:03d}"] = dict.fromkeys(ROLES, 0)
+        for _ in range(rng.choice([1, 2, 3])):
+            group[rng.choice(ROLES)] += 1
+    rows = composed(instrument, sizes)
+    for i, row in enumerate(rows):
+        row["comments_overall"] = _text(i)
+    import_file(store, write_rows(tmp_path / "w.csv", instrument, rows), "w", instrument)
+    with store.session() as session:
+        sources.add_comments(store, session, store.get_wave(session, "w"))
+        frame = frames.save(session, frames.builtin("dmr-themes"))
+        codes = coding.codes_of(session, frame)
+        team = coding.get_coder(session, "team")
+        for i, source in enumerate(sources.list_sources(session)):
+            if i % 2 == 0:
+                coding.add(session, source, codes[THEME], team)
+            if i % 5 == 0:
+                coding.add(session, source, codes["variation_within_trust"], team)
+
+
+def test_a_wave_of_small_trusts_prints_its_national_margins(store: Store, tmp_path: Path) -> None:
+    """Issue #13: on the demo's wave every trust's cells are withheld, and the decision
+    withheld every national figure too. "Variation between trusts", never coded, can rise
+    in a cell only with its parent, which moves only with the code beside it; the moves
+    tried missed that, the cells went to the programmes, their budget ran out, no cell
+    was left to be a partner, and the national totals went, of every table. The national
+    figures of the commenters and of a common code must print, and the audit pass."""
+    _small_trusts(store, tmp_path)
+    decision = _decision(store)
+    cells = decision.cells
+    c = cells.commenters
+    assert (c[:-1, :-1] < decision.threshold).all()  # every trust's cell is small
+    assert len(cells.trusts) == 80 and (c[:-1, :-1] > 0).sum() > 120
+    between = cells.codes.index("variation_between_trusts")
+    assert cells.coded[between].sum() == 0
+    # Every group's comments in a trust are withheld, as they must be ...
+    assert decision.commenters.withheld[:-1, :-1][c[:-1, :-1] > 0].all()
+    # ... but the national figures print: the commenters per role and in all,
+    assert not decision.commenters.roles.any() and not decision.commenters.role_total
+    assert not decision.commenters.trust_total
+    # and the common code's per role and in all (half coded: far from small).
+    i = cells.codes.index(THEME)
+    national = cells.coded[i].sum(axis=0)[:-1]
+    assert (national >= 3).all() and (c.sum(axis=0)[:-1] - national >= 3).all()
+    assert not decision.codes[i].roles.any() and not decision.codes[i].role_total
+    # A code the team never used is withheld nationally (0 is small), nothing else.
+    assert decision.codes[between].roles.all()
+    result = audit_text(decision, "w")
+    assert result.cells and not result.failures, [
+        (c.table, c.trust, c.role, c.intervals) for c in result.failures[:5]
+    ]
+
+
+def test_cells_the_budget_left_unsolved_cost_no_national_figure() -> None:
+    """Where no certified move settles a cell and no partner is left, the decision withheld
+    the national totals as soon as its budget of programmes was spent, proven or not.
+
+    Fifty trusts of one to three respondents, everyone comments; a frame three levels deep:
+    a theme with two codes, one of them with two codes under it, "never" (never applied)
+    and "some" (every fifth commenter, with its parent and the theme, and so with "wide",
+    the theme's other code, applied to every third as well). "Never" rises in a cell only
+    if its parent and "some" come from another trust, and the theme with them, which
+    then takes "wide" along: no certified move does that. Every cell is proven by the
+    programmes around its trust (those that hold the family's codes in its role), and the
+    audit passes, so no national figure need go."""
+    from sharedground.analysis.disclosure.cells import WaveCells
+    from sharedground.analysis.disclosure.decide import decide_cells
+
+    rng = random.Random(7)
+    n_trusts = 50
+    shape = (n_trusts + 1, len(ROLES) + 1)
+    codes = ["theme", "wide", "narrow", "never", "some"]
+    x = np.zeros(shape, dtype=np.int64)
+    coded = np.zeros((len(codes), *shape), dtype=np.int64)
+    n = 0
+    for t in range(n_trusts):
+        for _ in range(rng.choice([1, 2, 3])):
+            r = rng.randrange(len(ROLES))
+            x[t, r] += 1
+            have = set()
+            if n % 5 == 0:
+                have |= {"some", "narrow", "theme", "wide"}
+            if n % 3 == 0:
+                have |= {"wide", "theme"}
+            for code in have:
+                coded[codes.index(code), t, r] += 1
+            n += 1
+    trusts = [f"T{t}" for t in range(n_trusts)]
+    empty = np.zeros((0, *shape), dtype=np.int64)
+    survey = decide_cells(WaveCells(trusts, ROLES, [], empty, empty, x), 3)
+    cells = TextCells(
+        trusts,
+        ROLES,
+        codes,
+        codes,
+        [0, 1, 1, 2, 2],
+        [None, 0, 0, 2, 2],
+        x.copy(),  # everyone comments
+        coded,
+        coded.copy(),  # one comment each
+        items=1,
+    )
+    decision = decide_text(survey, cells)
+    c = decision.commenters
+    assert c.withheld[:-1, :-1][x[:-1, :-1] > 0].all()  # every trust's cell is small
+    assert not c.roles.any() and not c.role_total and not c.trust_total
+    for i, code in enumerate(codes):
+        table = decision.codes[i]
+        if code == "never":
+            assert table.roles.all()  # 0 is small
+        else:
+            assert (coded[i].sum(axis=0)[:-1] >= 3).all()
+            assert not table.roles.any() and not table.role_total, code
+    result = audit_text(decision, "w")
+    assert result.cells and not result.failures
+
+
 def test_the_demo_wave_passes_with_its_comments_coded(sqlite_url: str, tmp_path: Path) -> None:
     """The demo's 2015 wave (`sharedground demo` codes no comment: a sample is coded here,
     as a team would, 70% of the comments with one or two codes each)."""
@@ -334,9 +460,13 @@ def test_the_demo_wave_passes_with_its_comments_coded(sqlite_url: str, tmp_path:
     assert "PASS" in result.output
 
 
-def _random_cells(rng: random.Random, n_trusts: int) -> tuple[object, TextCells]:
+def _random_cells(
+    rng: random.Random, n_trusts: int, *, pinned: bool = False
+) -> tuple[object, TextCells]:
     """A small wave made up at the level of the counts: respondents per trust x role, the
-    commenters among them, and a frame of three codes (a theme with two codes under it)."""
+    commenters among them, and a frame of three codes (a theme with two codes under it).
+    `pinned`: the first code under the theme is never applied, and the theme is exactly the
+    second (as when a script codes only it)."""
     from sharedground.analysis.disclosure.cells import WaveCells
 
     shape = (n_trusts + 1, 4 + 1)
@@ -364,6 +494,10 @@ def _random_cells(rng: random.Random, n_trusts: int) -> tuple[object, TextCells]
     low = [k + more(k) for k in children]
     top = np.minimum(3 * parent, np.maximum(np.maximum(*low), parent) + more(parent))
     comments = np.stack([top, *low])
+    if pinned:
+        for counts in (coded, comments):
+            counts[1] = 0
+            counts[0] = counts[2]
     trusts = [f"T{i}" for i in range(n_trusts)]
     survey = WaveCells(
         trusts,
@@ -390,15 +524,20 @@ def _random_cells(rng: random.Random, n_trusts: int) -> tuple[object, TextCells]
 
 # 200 seeds pass (8 min); these include the two that found faults while this was written
 # (a paired move into a printed cell; flows reading the trusts' total without the whole).
-@pytest.mark.parametrize("seed", [*range(12), 15, 127])
-def test_certified_intervals_lie_inside_the_exact_ones(seed: int) -> None:
+# The pinned waves (60 seeds run once, 4 kept) are where a code is certified to rise under
+# its parent raised first (`_under_raised_parents`): 763 of 1057 cells asked in 60 seeds.
+@pytest.mark.parametrize(
+    ("seed", "pinned"),
+    [*((s, False) for s in [*range(12), 15, 127]), *((s, True) for s in range(4))],
+)
+def test_certified_intervals_lie_inside_the_exact_ones(seed: int, pinned: bool) -> None:
     """What the quicker checks certify must be possible: every certified (or partly
     solved) interval lies inside the interval the whole wave's programme finds, and so
     the audit never passes a cell the programmes would fail."""
     from sharedground.analysis.disclosure.decide import decide_cells
 
     rng = random.Random(seed)
-    survey_cells, cells = _random_cells(rng, rng.choice([3, 4, 6]))
+    survey_cells, cells = _random_cells(rng, rng.choice([3, 4, 6]), pinned=pinned)
     decision = decide_text(decide_cells(survey_cells, 5), cells)  # type: ignore[arg-type]
     quick = audit_text(decision, "r")
     exact = audit_text(decision, "r", exact=True)

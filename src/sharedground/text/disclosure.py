@@ -28,9 +28,10 @@ once for the wave (`decide_text`):
 4. Secondary suppression as the survey's (`decide._line_rule`, then audit-driven rounds
    with `decide._complement`), for the coded and the not coded alike; the commenters' cells
    are settled first, and a code's table withholds at least what theirs does.
-5. A cell that partners cannot protect has the totals of its lines withheld (its trust's,
-   then its role's national figure and the national total, then the trusts' total; for a
-   code, then the commenters' too), as statistical offices withhold margins.
+5. A cell that partners cannot protect, and the programmes leave too narrow (below), has
+   the totals of its lines withheld (its trust's, then its role's national figure and the
+   national total, then the trusts' total; for a code, then the commenters' too), as
+   statistical offices withhold margins.
 
 A withheld small cell must stay uncertain as the survey's do (`decide.required_widths`):
 its group's size (the commenters) by the protection asked (default: the threshold), those
@@ -45,15 +46,19 @@ commenters). Two ways, as the survey's audit:
 * certified moves: parts of whole groups (their commenters and everything coded among
   them, scaled alike) moved between trusts that print no text total (`transfers`, or
   `paired` when only the commenters' total is printed), and moves of a table alone or
-  with others at the same cells (`intervals.intervals` with solve=False). Moves found are
-  possible, so the true interval can only be wider;
+  with others at the same cells (`intervals.intervals` with solve=False), and a code that
+  prints no total through a cell rising there under its parent codes, raised first by such
+  moves (`_under_raised_parents`). Moves found are possible, so the true interval can only
+  be wider;
 * where those fall short, linear programmes (SciPy's HiGHS): around the cell's trust (a
   few other trusts free, the rest held at their values; the cell's family of codes, then
   every code), then the whole wave with every text table free. Holding values fixed only
   adds constraints, so each interval is part of the true one: a cell fails only when the
   whole wave's programme leaves it too narrow. The decision's rounds use the programmes
-  around the trust only, at most `DECISION_PROGRAMMES` of them (a cell they leave short
-  gets a partner, which is safe).
+  around the trust only (the trusts that hold the cell's codes in its role), at most
+  `DECISION_PROGRAMMES` of them (a cell they leave short gets a partner, which is safe);
+  a cell no partner is left for gets up to `MARGIN_PROGRAMMES` more before its totals
+  go (rule 5). What a programme proves stays proven: cells are only withheld more.
   `exact=True` solves the whole wave's programme for every cell (slow on a large wave).
 """
 
@@ -91,6 +96,11 @@ ROUNDS = 6
 #: On a wave of 200 trusts of mixed sizes with every code thin, solving them all took
 #: 260 s and showed 61 more of 800 groups' numbers of commenters.
 DECISION_PROGRAMMES = 200
+#: Programmes the decision may solve, past those, for cells no partner is left to protect
+#: before it withholds their totals: a national figure costs the national tables far more
+#: than a partner does one trust's, and a cell the budget merely left unsolved is not one
+#: shown to need it. Past these too (about 15-30 s), the totals go (always safe).
+MARGIN_PROGRAMMES = 1000
 
 Cell = tuple[int, int]
 T = TypeVar("T")
@@ -467,7 +477,7 @@ def _settle(model: _Model, code: int | None, eligible: BoolArray) -> None:
     total; then the trusts' total too), as statistical offices withhold margins when cells
     cannot protect a cell."""
     own = model.tables["c" if code is None else f"k{code}"]
-    failing = _complete(model, code, eligible)
+    failing = _prove(model, code, _complete(model, code, eligible))
     steps = [(own, "trust"), (own, "role"), (own, "totals")]
     if code is not None:
         # A code's cell can be pinned by the commenters' totals (the number not coded is
@@ -492,7 +502,29 @@ def _settle(model: _Model, code: int | None, eligible: BoolArray) -> None:
                 table.role_total = table.trust_total = True
         if table is not own:
             _cover(model)
-        failing = _complete(model, code, eligible)
+        failing = _prove(model, code, _complete(model, code, eligible))
+
+
+def _prove(model: _Model, code: int | None, failing: list[Cell]) -> list[Cell]:
+    """Of the cells `_complete` left too narrow with no partner to add, those the programmes
+    around their trust leave too narrow too, solved from `MARGIN_PROGRAMMES` (a cell is
+    short there only because the decision's budget was spent); the rest are proven."""
+    if not failing:
+        return failing
+    required = model.required(code, model.threshold)
+    found = model.certify(code, {cell: required[cell] for cell in failing})
+    spare, model.budget = model.budget, model.reserve
+    short = []
+    for cell in failing:
+        for name, width in required[cell].items():
+            if found[cell][name].width >= width - 1e-9 or (code, cell, name) in model.proven:
+                continue
+            if model.solve(code, name, cell, width, whole=False).width < width - 1e-9:
+                short.append(cell)
+                break
+            model.proven.add((code, cell, name))
+    model.reserve, model.budget = model.budget, spare
+    return short
 
 
 def _cover(model: _Model) -> None:
@@ -528,12 +560,18 @@ def _complete(model: _Model, code: int | None, eligible: BoolArray) -> list[Cell
         found = model.certify(code, required)
         failing = []
         for cell, need in required.items():
+            short = False
             for name, width in need.items():
+                if found[cell][name].width >= width - 1e-9 or (code, cell, name) in model.proven:
+                    continue
+                # Around the cell's trust only: the whole wave's programme is for the audit
+                # (a cell this leaves short gets a partner, which is safe).
+                found[cell][name] = model.solve(code, name, cell, width, whole=False)
                 if found[cell][name].width < width - 1e-9:
-                    # Around the cell's trust only: the whole wave's programme is for the
-                    # audit (a cell this leaves short gets a partner, which is safe).
-                    found[cell][name] = model.solve(code, name, cell, width, whole=False)
-            if any(found[cell][name].width < width - 1e-9 for name, width in need.items()):
+                    short = True
+                else:
+                    model.proven.add((code, cell, name))
+            if short:
                 failing.append(cell)
         if not failing or attempt == ROUNDS:
             return failing
@@ -548,6 +586,8 @@ def _complete(model: _Model, code: int | None, eligible: BoolArray) -> list[Cell
         )
         added = False
         for cell in failing:
+            # A partner for what is still short, not for what a programme has proven.
+            need = {n: w for n, w in required[cell].items() if (code, cell, n) not in model.proven}
             pick = _complement(
                 view,
                 table.withheld,
@@ -555,7 +595,7 @@ def _complete(model: _Model, code: int | None, eligible: BoolArray) -> list[Cell
                 np.sum(list(quantities.values()), axis=0),
                 cell,
                 found[cell],
-                required[cell],
+                need,
                 threshold,
             )
             if pick is not None:
@@ -599,6 +639,10 @@ class _Model:
         #: limit); programmes made on the current patterns, by scope and trusts.
         self.solved = 0
         self.budget = DECISION_PROGRAMMES
+        self.reserve = MARGIN_PROGRAMMES
+        #: (code, cell, quantity) a programme has shown wide enough: cells and totals are
+        #: only ever withheld more as the decision goes on, so it stays so.
+        self.proven: set[tuple[int | None, Cell, str]] = set()
         self._programmes: dict[tuple[tuple[str, ...], bytes | None], _Joint] = {}
         self._max_coded = (
             cells.coded.max(axis=0) if len(cells.codes) else np.zeros(self.shape, dtype=np.int64)
@@ -858,7 +902,7 @@ class _Model:
             terms = {f"k{code}": 1.0} if quantity == "coded" else {"c": 1.0, f"k{code}": -1.0}
         steps: list[tuple[list[str], BoolArray | None]] = []
         if not exact:
-            near = self.neighbourhood(cell)
+            near = self.neighbourhood(cell, code)
             steps += [(names, near)] + ([(everything, near)] if names != everything else [])
         if whole or exact:
             steps.append((everything, None))
@@ -888,15 +932,24 @@ class _Model:
         """The patterns changed: programmes made on the old ones no longer hold."""
         self._programmes.clear()
 
-    def neighbourhood(self, cell: Cell, size: int = 8) -> BoolArray:
+    def neighbourhood(self, cell: Cell, code: int | None = None, size: int = 8) -> BoolArray:
         """The cell's trust, "no trust" and the `size` trusts most able to trade with it:
         those with the most commenters in withheld cells of the roles the cell's trust has
-        withheld."""
+        withheld; for a code, first those where its family is coded in such cells (a code
+        of a cell rises only as its parent codes come from elsewhere, and those codes
+        move only where someone is coded with them)."""
         table = self.tables["c"]
         a = cell[0]
         roles = table.withheld[a]
         weight = np.where(table.withheld[:, roles], self.cells.commenters[:, roles], 0).sum(axis=1)
         weight = weight + table.withheld[:, roles].sum(axis=1)  # an empty withheld cell helps
+        if code is not None:
+            b = cell[1]
+            mass = np.zeros(self.shape[0], dtype=np.int64)
+            for j in self.cells.family(code):
+                held = self.tables[f"k{j}"].withheld[:, b]
+                mass += np.where(held, self.cells.coded[j][:, b], 0)
+            weight = weight + mass * (int(weight.max(initial=0)) + 1)
         weight[a] = -1
         rows = np.zeros(self.shape[0], dtype=bool)
         rows[a] = True
@@ -966,6 +1019,50 @@ class _Model:
                 up = np.minimum(up, m[parent] - m[s])
         return down, up
 
+    def _under_raised_parents(
+        self, code: int, cells: list[Cell], need: dict[Cell, float]
+    ) -> dict[Cell, tuple[float, float]]:
+        """How far a code can rise in cells where its table prints no line (no trust, role
+        or national total through them), once its parent codes are raised there.
+
+        There the code, with its comments, rises alone as far as the commenters and its
+        parent leave room. A parent that is exactly the codes under it (as when only they
+        are applied, by hand or by a script) leaves none where the code is 0, and cannot
+        move without the code beside it: a code never applied was certified nowhere, and
+        every one of its cells went to the programmes. So first the parent codes move
+        between cells as `_moves` allows them (with one other code under the parent, or
+        alone), the code held; then the code rises under them. Both steps keep every
+        relation between the tables and every printed figure, so the value is possible.
+        """
+        info = self.cells
+        k, m, c = info.coded, info.comments, info.commenters
+        out = {cell: (0.0, 0.0) for cell in cells}
+        parent = info.parents[code]
+        lines = self.table(f"k{code}").lines
+        last = self.shape[0] - 1
+        # Cells no printed total runs through (its trust's, its role's, the whole, the trusts').
+        free = [
+            (a, b)
+            for a, b in cells
+            if not (lines.grand or lines.rows[a] or lines.cols[b] or (lines.real_rows and a < last))
+        ]
+        if parent is None or not free:
+            return out
+        own = c - k[code]
+        under = np.minimum(k[parent] - k[code], m[parent] - m[code])
+        ancestors = info.ancestors(code)
+        stacks = [ancestors] + [[*ancestors, j] for j in info.children(parent) if j != code]
+        for stack in stacks:
+            todo = [cell for cell in free if out[cell][1] < need[cell] - 1e-9]
+            if not todo:
+                break
+            down, up = self._stack_rooms(stack, with_commenters=False)
+            raised = self._moves([f"k{s}" for s in stack], down, up, todo, need)
+            for cell in todo:
+                rise = min(float(own[cell]), float(under[cell]) + raised[cell][1])
+                out[cell] = (0.0, max(out[cell][1], rise))
+        return out
+
     def certify(
         self, code: int | None, required: dict[Cell, dict[str, float]]
     ) -> dict[Cell, dict[str, Interval]]:
@@ -1007,6 +1104,12 @@ class _Model:
             down, up = self._stack_rooms(stack, with_commenters=False)
             need = {cell: max(need_k[cell], need_n[cell]) for cell in todo}
             rooms = self._moves([f"k{s}" for s in stack], down, up, todo, need)
+            for cell in todo:
+                coded[cell] = _wider(coded[cell], rooms[cell])
+                not_coded[cell] = _wider(not_coded[cell], rooms[cell][::-1])
+        todo = sorted(set(short(coded, need_k)) | set(short(not_coded, need_n)))
+        if todo and ancestors:
+            rooms = self._under_raised_parents(code, todo, need_k)
             for cell in todo:
                 coded[cell] = _wider(coded[cell], rooms[cell])
                 not_coded[cell] = _wider(not_coded[cell], rooms[cell][::-1])
