@@ -38,10 +38,11 @@ bench: $(STAMP)  ## the benchmarks the issues name, each beside a peer measured 
 	$(BIN)/python bench/run.py
 
 # Not in CI (minutes): the kill tests at full size. `make test` runs them small.
-soak: $(STAMP)  ## kill tests at full size; evaluation coverage over 1,000 scenarios
+soak: $(STAMP)  ## kill tests at full size; evaluation coverage over 1,000 scenarios; the demo's full disclosure audit
 	SHAREDGROUND_SOAK=1 SHAREDGROUND_REQUIRE_POSTGRES=1 $(BIN)/pytest -p no:cacheprovider -q -s \
 		tests/web/test_web_kill.py tests/fieldwork/test_send_kills.py \
-		tests/evaluation/test_coverage.py
+		tests/evaluation/test_coverage.py \
+		"tests/text/test_text_disclosure.py::test_the_demo_wave_passes_with_its_comments_coded"
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

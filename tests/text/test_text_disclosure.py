@@ -11,6 +11,7 @@ together, and the audit passes. Here the old pattern is rebuilt from the old rul
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 from pathlib import Path
@@ -425,7 +426,13 @@ def test_cells_the_budget_left_unsolved_cost_no_national_figure() -> None:
 
 def test_the_demo_wave_passes_with_its_comments_coded(sqlite_url: str, tmp_path: Path) -> None:
     """The demo's 2015 wave (`sharedground demo` codes no comment: a sample is coded here,
-    as a team would, 70% of the comments with one or two codes each)."""
+    as a team would, 70% of the comments with one or two codes each).
+
+    `make test` audits the text tables with the trust x role table and the charts (`--by
+    none`, seconds); `make soak` adds the national tables by every attribute (minutes: 7 of
+    the suite's 44 went on them), which tests/analysis/test_disclosure_attributes.py covers
+    on the hard-built waves in `make test`.
+    """
     from click.testing import CliRunner
 
     from sharedground import synth
@@ -452,8 +459,9 @@ def test_the_demo_wave_passes_with_its_comments_coded(sqlite_url: str, tmp_path:
         assert added.added > 500
     finally:
         store.dispose()
+    every = [] if os.environ.get("SHAREDGROUND_SOAK") else ["--by", "none"]
     result = CliRunner().invoke(
-        main, ["disclosure", "audit", "--wave", "2015", "--database", sqlite_url]
+        main, ["disclosure", "audit", "--wave", "2015", "--database", sqlite_url, *every]
     )
     assert result.exit_code == 0, result.output
     assert "Comments coded with dmr-themes@1" in result.output

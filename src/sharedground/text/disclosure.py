@@ -1353,7 +1353,6 @@ def text_decision(
     (`final.released_ids`), as the survey's decision counts only their answers.
     """
     from sharedground.analysis.disclosure.final import released_ids
-    from sharedground.instrument import TextItem
 
     if survey is None:
         from sharedground.analysis.disclosure.decide import decide
@@ -1361,9 +1360,27 @@ def text_decision(
         from sharedground.analysis.source import load_wave
 
         survey = decide(released_data(store, load_wave(store, wave.name), today)[0])
+    released = released_ids(session, wave, today)
+    cells = _survey_cells(store, session, wave, frame, coder, survey, released, with_sources)
+    return decide_text(survey, cells)
+
+
+def _survey_cells(
+    store: Store,
+    session: Session,
+    wave: Wave,
+    frame: CodeFrame,
+    coder: str,
+    survey: Decision,
+    released: Collection[int] | None,
+    with_sources: bool = False,
+) -> TextCells:
+    """`count_cells` on the survey decision's axes, with the questionnaire's text items."""
+    from sharedground.instrument import TextItem
+
     instrument = store.instrument_of(wave)
     items = sum(1 for item in instrument.items() if isinstance(item, TextItem))
-    cells = count_cells(
+    return count_cells(
         session,
         wave,
         frame,
@@ -1372,9 +1389,8 @@ def text_decision(
         survey.cells.roles,
         items,
         with_sources=with_sources,
-        released=released_ids(session, wave, today),
+        released=released,
     )
-    return decide_text(survey, cells)
 
 
 def roles_shown_in_trust(
@@ -1557,21 +1573,9 @@ def _remembered_text(
 ) -> TextDecision:
     """`text_decision` of the team's coding with `frame` over `survey` (made from the data
     digested as `survey_key`), remembered by the counts it is made from."""
-    from sharedground.instrument import TextItem
     from sharedground.store.textschema import TEAM_CODER
 
-    instrument = store.instrument_of(wave)
-    items = sum(1 for item in instrument.items() if isinstance(item, TextItem))
-    cells = count_cells(
-        session,
-        wave,
-        frame,
-        TEAM_CODER,
-        survey.cells.trusts,
-        survey.cells.roles,
-        items,
-        released=released,
-    )
+    cells = _survey_cells(store, session, wave, frame, TEAM_CODER, survey, released)
     key = _digest(
         "text",
         survey_key,
