@@ -85,3 +85,49 @@ def test_audit_and_analyse_by_mode_on_a_wave_answered_partly_on_paper(
         main, ["disclosure", "audit", "--wave", "w", "--by", "shoe_size", "--database", url]
     )
     assert unknown.exit_code == 2 and "Traceback" not in unknown.output
+
+
+def test_trend_by_mode_withholds_what_each_wave_withholds(store: Store, tmp_path: Path) -> None:
+    """The paper wave above stored twice: `trend --by mode` prints a change only where
+    `analyse --by mode` of both waves prints the cell. It printed the paper column in every
+    row (each wave suppressed on its own), which less RB2's directorate managers gave RA1's
+    three clinical directors back, in the earlier wave and in this one."""
+    import json
+
+    instrument = builtin("dmr-2015")
+    sizes = {t: dict.fromkeys(ROLES, 8) for t in ("RA1", "RB2", "RC3", "RD4")}
+    sizes["RA1"]["clinical_director"] = 3
+    rows = composed(instrument, sizes)
+    for row in rows:
+        paper = (row["trust"], row["role"]) in {
+            ("RA1", "clinical_director"),
+            ("RB2", "directorate_manager"),
+        }
+        row["mode"] = "postal" if paper else "online"
+    path = write_rows(tmp_path / "w.csv", instrument, rows)
+    for name in ("then", "now"):
+        import_file(store, path, name, instrument)
+    url = store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+
+    def document(*args: str) -> dict[str, object]:
+        result = runner.invoke(main, [*args, "--by", "mode", "--format", "json", "--database", url])
+        assert result.exit_code == 0, result.output
+        found: dict[str, object] = json.loads(result.output[result.output.index("{") :])
+        return found
+
+    analysed = document("analyse", "--wave", "then")
+    printed = {
+        (t["id"], r["item"], r.get("option"), r["label"])
+        for t in analysed["tables"]  # type: ignore[attr-defined]
+        for r in t["rows"]
+        if r["groups"]["postal"]["count"] is not None
+    }
+    trend = document("trend", "--wave", "now", "--against", "wave:then")
+    changes = [(r, r["groups"].get("postal")) for r in trend["rows"]]  # type: ignore[attr-defined]
+    assert changes
+    for row, change in changes:
+        if change is not None:
+            assert (row["table"], row["item"], row.get("option"), row["label"]) in printed
+    # Withheld wherever RB2's directorate managers are printed, as `analyse` does.
+    assert sum(change is None for _, change in changes) >= 0.5 * len(changes)

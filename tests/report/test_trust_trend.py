@@ -6,7 +6,8 @@ no test can miss), directorate managers stay at 12 of 25 (no change at all). Eve
 TT's respondents answered is the same in both waves, since the earlier wave's TT respondents
 are copies of the later ones. Clinical directors number 10 now but 3 then, and so (with the
 chief executives, withheld with them so that the 3 cannot be worked out by subtraction)
-have no place in the trust's trend although they have columns in its tables.
+have no place in the trust's trend although they have columns in its tables. The earlier
+wave's own disclosure decision holds for its figures too (a last test).
 
 Expected percentages and significance are computed here from the two frames, with a
 two-proportion z test written out by hand (the same as Pearson's chi-squared on the 2 × 2
@@ -64,26 +65,28 @@ RATINGS = {
 }
 
 
-def _with_ratings(rows: pl.DataFrame, wave: str) -> pl.DataFrame:
+def _with_ratings(
+    rows: pl.DataFrame, wave: str, ratings_of: dict[str, dict[str, list[str]]] = RATINGS
+) -> pl.DataFrame:
     """TT's rows of one wave: the sizes of `SIZES`, ratings of `RATINGS` (others rate 3)."""
     parts = []
     for role in ROLES:
         chosen = rows.filter(pl.col("role") == role).head(SIZES[wave][role])
-        ratings = RATINGS[wave].get(role, ["3"] * chosen.height)
+        ratings = ratings_of[wave].get(role, ["3"] * chosen.height)
         parts.append(chosen.with_columns(local_rating=pl.Series(ratings[: chosen.height])))
     return pl.concat(parts)
 
 
-def _waves() -> dict[str, pl.DataFrame]:
+def _waves(ratings_of: dict[str, dict[str, list[str]]] = RATINGS) -> dict[str, pl.DataFrame]:
     now = synth.generate("2015", seed=21, respondents=500, trusts=4)
     then = synth.generate("2015", seed=22, respondents=500, trusts=4)
     picked = pl.concat(now.filter(pl.col("role") == role).head(SIZES[NOW][role]) for role in ROLES)[
         "respondent_id"
     ]
     mine = pl.col("respondent_id").is_in(picked.implode())
-    tt_now = _with_ratings(now.filter(mine).with_columns(trust=pl.lit(TRUST)), NOW)
+    tt_now = _with_ratings(now.filter(mine).with_columns(trust=pl.lit(TRUST)), NOW, ratings_of)
     # The earlier wave's TT: the same people (same answers), fewer clinical directors.
-    tt_then = _with_ratings(tt_now, THEN).with_columns(
+    tt_then = _with_ratings(tt_now, THEN, ratings_of).with_columns(
         respondent_id=pl.format("TT-then-{}", pl.int_range(pl.len()).cast(pl.String))
     )
     # A trust with responses in the later wave only. Eighty of T001's: with a dozen, every
@@ -339,3 +342,51 @@ def test_trusts_split_once_hold_what_a_filter_finds(two_waves: Store) -> None:
     )
     assert reused.rows == fresh.rows and len(fresh.rows) > 50
     assert reused.groups == fresh.groups and reused.notes == fresh.notes
+
+
+def test_figures_the_earlier_wave_withheld_stay_withheld(
+    store: Store, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The earlier wave's 3 clinical directors of TT rate their relationships 3, like its
+    chief executives: then TT less its medical directors and directorate managers says so
+    of all 9 withheld, so that wave's own disclosure decision withheld TT's directorate
+    managers' figures too (secondary suppression), although 25 of them answered. The
+    change since that wave must not print those earlier figures (it did: the earlier
+    wave's TT was suppressed on its own, by size alone), nor any other the earlier wave's
+    trust report withheld."""
+    from sharedground.analysis.tables import Options, analyse
+
+    ratings = {NOW: RATINGS[NOW], THEN: {**RATINGS[THEN], "clinical_director": ["3"] * 3}}
+    folder = tmp_path_factory.mktemp("withheld-then")
+    for name, frame in _waves(ratings).items():
+        path = folder / f"{name}.csv"
+        synth.write(frame, synth.instrument_for("2015"), path)
+        import_file(store, path, name, synth.instrument_for("2015"))
+
+    # What the earlier wave's own report for TT withholds.
+    earlier = build.load(store, THEN)
+    own = analyse(earlier.trust_data(TRUST), Options(disclosure=earlier.disclosure.view(TRUST)))
+    withheld = {
+        (table.id, row.spec.item, row.spec.option, row.spec.label): {
+            group
+            for group, cell in [*row.groups.items(), (OVERALL, row.overall)]
+            if cell.count is None
+        }
+        for table in own.tables
+        for row in table.rows
+    }
+    dm_withheld = {key for key, groups in withheld.items() if "directorate_manager" in groups}
+    # The design: the decision withholds the directorate managers' local ratings, which
+    # suppression by size alone shows (25 answers).
+    assert any(item == "local_rating" for _, item, _, _ in dm_withheld), dm_withheld
+
+    context = build.load(store, NOW, compare=THEN)
+    comparison = build.trust_input(context, TRUST).comparison
+    assert comparison is not None and comparison.rows
+    printed = 0
+    for row in comparison.rows:
+        hidden = withheld.get((row.table_id, row.item, row.option, row.label), set())
+        assert not hidden & set(row.points), (row.label, hidden & set(row.points))
+        printed += "directorate_manager" in row.points
+    # Directorate managers keep their column where the earlier wave printed them.
+    assert printed > 0

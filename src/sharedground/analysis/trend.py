@@ -9,6 +9,7 @@ count had to be rebuilt from a rounded percentage are flagged `approximate`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,10 @@ from sharedground.analysis.source import WaveData
 from sharedground.analysis.tables import Options, analyse
 
 if TYPE_CHECKING:
+    from sharedground.analysis.disclosure.attributes import AttributeView, TrustMarginView
+    from sharedground.analysis.disclosure.decide import DisclosureView
+
+    Withholding = DisclosureView | AttributeView | TrustMarginView
     from sharedground.analysis.weights.weighting import WaveWeights
 
 OVERALL = published.OVERALL
@@ -200,6 +205,8 @@ def against_wave(
     current: Analysis | None = None,
     weights: WaveWeights | None = None,
     weights_then: WaveWeights | None = None,
+    disclosure: Withholding | None = None,
+    then_disclosure: Withholding | None = None,
 ) -> Trend:
     """The wave against another stored wave, rows matched on (table, item, option, measure).
 
@@ -209,10 +216,17 @@ def against_wave(
 
     `current` is `now`'s analysis with the same `by` and `threshold`, when the caller has
     it already (a trust report analyses its trust first), so that it is not made twice.
+
+    `disclosure` and `then_disclosure` are each wave's own disclosure decision as the
+    analysis reads it (a trust of the wave by role, or the national table by `by`): each
+    side's figures are then withheld where that wave's outputs withheld them, not only where
+    they are small on their own. Without them, a cell a wave withheld to protect another
+    (secondary suppression) would print here, and that wave's other outputs would give the
+    small one back by subtraction.
     """
     options = Options(by=by, suppression_threshold=threshold)
-    current = current or analyse(now, options, weights)
-    earlier = analyse(then, options, weights_then)
+    current = current or analyse(now, dataclasses.replace(options, disclosure=disclosure), weights)
+    earlier = analyse(then, dataclasses.replace(options, disclosure=then_disclosure), weights_then)
     index = _index(earlier)
     rows: list[TrendRow] = []
     for table in current.tables:

@@ -368,8 +368,17 @@ def trend(
             name = against.removeprefix("wave:")
             then = _load(database, name, cache_dir, no_cache, refresh)
             weights_then = command_weights(database, then, *how)
+            # Each wave withholds what its own outputs withhold (by trust, mode or a
+            # question: its coordinated decision), or its printed margins give them back.
             result = lib.against_wave(
-                now, then, by, suppress_below, weights=weights, weights_then=weights_then
+                now,
+                then,
+                by,
+                suppress_below,
+                weights=weights,
+                weights_then=weights_then,
+                disclosure=_disclosure(now, by, suppress_below),
+                then_disclosure=_disclosure(then, by, suppress_below),
             )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

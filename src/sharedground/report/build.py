@@ -97,6 +97,22 @@ class WaveContext:
         return found
 
     @property
+    def earlier_disclosure(self) -> Decision | None:
+        """The compared stored wave's own disclosure decision (None: no stored wave).
+
+        A trust's change since that wave prints its earlier figures: they are withheld
+        where that wave's outputs withheld them, or its own margins would give them away.
+        """
+        if self.earlier is None:
+            return None
+        if "earlier_disclosure" not in self.extras or (
+            self.extras["earlier_disclosure"][0] is not self.earlier
+        ):
+            self.extras["earlier_disclosure"] = (self.earlier, decide(self.earlier))
+        found: Decision = self.extras["earlier_disclosure"][1]
+        return found
+
+    @property
     def distributions(self) -> Distributions:
         """Likert answers of the whole wave (computed once)."""
         if "distributions" not in self.extras:
@@ -456,8 +472,20 @@ def _trust_comparison(
     """The trust's change since the comparison wave, or the published national context."""
     then = context.trust_earlier(trust)
     if then is not None:
+        decision = context.earlier_disclosure
+        view = (
+            decision.view(trust)
+            if decision is not None and trust in decision.cells.trusts
+            else None
+        )
         return trend.trust_change(
-            subset, then, then.name, shown, context.threshold, current=analysis
+            subset,
+            then,
+            then.name,
+            shown,
+            context.threshold,
+            current=analysis,
+            then_disclosure=view,
         )
     if context.published_year is not None:
         return trend.national_context(subset, context.published_year, shown, context.threshold)

@@ -19,7 +19,7 @@ report and for a trust's:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -37,6 +37,9 @@ from sharedground.report.model import (
     TrendPoint,
     TrendRow,
 )
+
+if TYPE_CHECKING:
+    from sharedground.analysis.disclosure.decide import DisclosureView
 
 
 def from_analysis(
@@ -135,6 +138,7 @@ def trust_change(
     shown: Iterable[str],
     threshold: int,
     current: Analysis | None = None,
+    then_disclosure: DisclosureView | None = None,
 ) -> Comparison:
     """A trust in this wave against the same trust in an earlier stored wave.
 
@@ -144,6 +148,9 @@ def trust_change(
         shown: the groups the trust report shows.
         threshold: the report's suppression threshold, applied to both waves.
         current: `now` already analysed by role at `threshold`, if the caller has it.
+        then_disclosure: the earlier wave's disclosure decision for this trust: the
+            earlier figures are withheld where that wave's own outputs withheld them (a
+            group or cell kept back to protect another), as well as under `threshold`.
     """
     if then.frame.height == 0:
         return Comparison(
@@ -155,8 +162,16 @@ def trust_change(
             "this trust can be shown.",
         )
     earlier = shown_groups(then, threshold)
+    if then_disclosure is not None:
+        # The earlier wave's decision may withhold a whole group of this trust that is not
+        # small itself (the complement of a small one): its column stays out too.
+        ids = sorted(earlier)
+        kept = ~then_disclosure.sizes(ids)
+        earlier = {g for g, keep in zip(ids, kept, strict=True) if keep}
     both = tuple(g for g in shown if g in earlier)
-    trend = analysis_trend.against_wave(now, then, threshold=threshold, current=current)
+    trend = analysis_trend.against_wave(
+        now, then, threshold=threshold, current=current, then_disclosure=then_disclosure
+    )
     return from_analysis(trend, label, groups=both)
 
 
