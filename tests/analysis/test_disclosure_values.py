@@ -16,7 +16,7 @@ from disclosure_helpers import hard_wave
 
 from sharedground.analysis.disclosure.decide import decide
 from sharedground.analysis.disclosure.intervals import Published
-from sharedground.analysis.disclosure.values import _required, audit_values, chart_rows
+from sharedground.analysis.disclosure.values import audit_values, chart_rows, required_answer_widths
 from sharedground.instrument import Instrument, builtin
 
 
@@ -64,7 +64,7 @@ def test_what_the_printed_shares_rule_out_is_not_asked_for() -> None:
     answers[0] = [[2, 1], [1, 1]]  # strongly agree
     answers[1] = [[0, 1], [3, 0]]  # tend to agree
     base = {(0, 0): {"counted": 1.0, "not_counted": 1.0, "total": 5.0}}
-    need = _required(view, answers, [0, 1], base)[(0, 0)]
+    need = required_answer_widths(view, answers, [0, 1], base)[(0, 0)]
     # Row 0 and column 0 print 3 and 3 strongly agreeing, 1 and 3 tending to: at most
     # 3 + 1 agreeing, and no disagreeing answer at all, so its 5 cannot be asked for.
     assert need == {"counted": 1.0, "not_counted": 0.0, "total": 4.0}

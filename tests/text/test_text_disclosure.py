@@ -6,7 +6,7 @@ coded in one trust, in two, in every trust) the national count of a group minus 
 trusts' printed counts gave a trust's withheld count back; the audit's linear programmes
 find that pattern too narrow. The wave-wide decision withholds the same group across trusts
 together, and the audit passes. Here the old pattern is rebuilt from the old rules (still in
-`themes._row_cells` and `analysis.suppression.suppress`), so the test shows both.
+`themes.row_cells` and `analysis.suppression.suppress`), so the test shows both.
 """
 
 from __future__ import annotations
@@ -122,15 +122,15 @@ def _before(decision: TextDecision) -> TextDecision:
         held = withheld.copy()
         totals = np.zeros(n_trusts, dtype=bool)
         for t in range(n_trusts):
-            found, total = themes._row_cells(
+            found, total = themes.row_cells(
                 counts[t, :-1].tolist(), c[t, :-1].tolist(), list(~withheld[t, :-1]), k
             )
             held[t, :-1] = found
             totals[t] = total or own_total[t]
-        national, national_total = themes._row_cells(
+        national, national_total = themes.row_cells(
             counts.sum(axis=0)[:-1].tolist(), c.sum(axis=0)[:-1].tolist(), list(~roles), k
         )
-        trusts, all_trusts = themes._row_cells(
+        trusts, all_trusts = themes.row_cells(
             counts.sum(axis=1)[:-1].tolist(), c.sum(axis=1)[:-1].tolist(), list(~by_trust), k
         )
         small = (c > 0) & ((counts < k) | (c - counts < k))

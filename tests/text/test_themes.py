@@ -154,13 +154,13 @@ def test_withheld_cells_also_protect_those_not_coded() -> None:
     # Two groups of 5 commenters, all coded (complements 0): withheld, but with the total
     # (10 coded) printed a reader would learn that every one of them was coded. A third
     # group of 20 with 8 coded (12 not) is withheld with them: 12 not coded >= 5.
-    withheld, total = themes._row_cells([5, 5, 8], [5, 5, 20], [True, True, True], 5)
+    withheld, total = themes.row_cells([5, 5, 8], [5, 5, 20], [True, True, True], 5)
     assert withheld == [True, True, True] and total is False
     # With only the two small groups nothing can protect them: the total goes too.
-    withheld, total = themes._row_cells([5, 5], [5, 5], [True, True], 5)
+    withheld, total = themes.row_cells([5, 5], [5, 5], [True, True], 5)
     assert withheld == [True, True] and total is True
     # Counts short: the smallest count joins (the module's first rule, unchanged).
-    withheld, total = themes._row_cells([2, 7, 6], [12, 12, 12], [True, True, True], 5)
+    withheld, total = themes.row_cells([2, 7, 6], [12, 12, 12], [True, True, True], 5)
     assert withheld == [True, False, True] and total is False
 
 
@@ -183,7 +183,7 @@ def test_no_withheld_cell_is_pinned_by_what_is_printed(
     counts = [c for c, _ in cells]
     denominators = [d for _, d in cells]
     shown = [d >= k for d in denominators]  # groups under k commenters are withheld whole
-    withheld, total_withheld = themes._row_cells(counts, denominators, shown, k)
+    withheld, total_withheld = themes.row_cells(counts, denominators, shown, k)
     hidden = [i for i, w in enumerate(withheld) if w]
     if total_withheld or not hidden:
         return

@@ -75,7 +75,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sharedground.analysis.disclosure.audit import AuditResult, CellAudit
-from sharedground.analysis.disclosure.decide import Decision, _complement, _line_rule
+from sharedground.analysis.disclosure.decide import Decision, complement_cell, line_rule
 from sharedground.analysis.disclosure.intervals import Interval, Published, intervals
 from sharedground.analysis.suppression import suppress
 
@@ -361,9 +361,9 @@ def _present_margin(
 def _row_margin(
     counts: IntArray, commenters: IntArray, shown: BoolArray, threshold: int
 ) -> tuple[BoolArray, bool]:
-    from sharedground.text.themes import _row_cells
+    from sharedground.text.themes import row_cells
 
-    withheld, total = _row_cells(
+    withheld, total = row_cells(
         counts.tolist(), commenters.tolist(), [bool(s) for s in shown], threshold
     )
     return np.array(withheld, dtype=bool), bool(total)
@@ -553,7 +553,7 @@ def _complete(model: _Model, code: int | None, eligible: BoolArray) -> list[Cell
         while True:
             before = int(table.withheld.sum())
             for values in quantities.values():
-                _line_rule(values, table.withheld, eligible, lines.rows, lines.cols, threshold)
+                line_rule(values, table.withheld, eligible, lines.rows, lines.cols, threshold)
             if int(table.withheld.sum()) == before:
                 break
         required = model.required(code, threshold)
@@ -588,7 +588,7 @@ def _complete(model: _Model, code: int | None, eligible: BoolArray) -> list[Cell
         for cell in failing:
             # A partner for what is still short, not for what a programme has proven.
             need = {n: w for n, w in required[cell].items() if (code, cell, n) not in model.proven}
-            pick = _complement(
+            pick = complement_cell(
                 view,
                 table.withheld,
                 eligible,

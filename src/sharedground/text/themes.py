@@ -19,7 +19,7 @@ table by trust and each trust's table by role cannot be set against one another:
   two or more (`analysis.suppression`, over the groups someone is in: an empty group is no
   partner), so "all commenters minus the groups shown" cannot give a small group away; in
   a row, a cell is withheld when fewer than k respondents carry the code or fewer than k
-  commenters do not, and more cells with it (`_row_cells`) until the withheld ones are not
+  commenters do not, and more cells with it (`row_cells`) until the withheld ones are not
   one alone and hold k or more coded and k or more not coded;
 * a trust's cells by role are withheld wherever the survey's decision withholds the
   group in that trust, where they are small, and where "national minus the other trusts"
@@ -146,10 +146,14 @@ def gather(
     return Coded(group_of, coded)
 
 
-def _row_cells(
+def row_cells(
     counts: Sequence[int], denominators: Sequence[int], shown: Sequence[bool], k: int
 ) -> tuple[list[bool], bool]:
-    """Withheld cells of one row (see the module's rules), and whether its total is."""
+    """Withheld cells of one row (see the module's rules), and whether its total is.
+
+    The row rule of a code's cells, which the wave's text decision (`text.disclosure`)
+    keeps along its national role line and trust line.
+    """
     n = len(counts)
     withheld = [not shown[i] or counts[i] < k or denominators[i] - counts[i] < k for i in range(n)]
     if k <= 0:
@@ -477,3 +481,17 @@ def write_matrix(path: Path, result: ThemeTable | tuple[list[str], list[CaseRow]
                 [case.case, case.role, case.trust or ""]
                 + [";".join(map(str, case.sources[key])) for key in keys]
             )
+
+
+__all__ = [
+    "CaseRow",
+    "Cell",
+    "Coded",
+    "ThemeRow",
+    "ThemeTable",
+    "case_matrix",
+    "gather",
+    "row_cells",
+    "table",
+    "write_matrix",
+]

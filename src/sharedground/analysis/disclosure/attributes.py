@@ -40,12 +40,12 @@ from sharedground.analysis.counting import count
 from sharedground.analysis.disclosure.cells import WaveCells
 from sharedground.analysis.disclosure.decide import Decision, decide, required_widths
 from sharedground.analysis.disclosure.intervals import (
+    Flows,
     Interval,
     Published,
-    _combine,
-    _enough,
-    _Flows,
-    _line_rooms,
+    intervals_from_rooms,
+    line_rooms,
+    wide_enough,
 )
 from sharedground.analysis.grouping import grouping, groupings
 from sharedground.analysis.suppression import suppress
@@ -502,10 +502,10 @@ def finer_intervals(
     names = list(view.quantities)
     tables = {kind: finer.table(kind) for kind in KINDS}
     lines = {
-        kind: {q: _line_rooms(t, v) for q, v in t.quantities.items()} for kind, t in tables.items()
+        kind: {q: line_rooms(t, v) for q, v in t.quantities.items()} for kind, t in tables.items()
     }
     parts, _withheld, slack = finer._split()
-    flowing: dict[str, dict[str, _Flows]] = {}
+    flowing: dict[str, dict[str, Flows]] = {}
     programme: _Programme | None = None
     found: dict[Cell, dict[str, Interval]] = {}
 
@@ -541,22 +541,22 @@ def finer_intervals(
                         float(lines[kind][q][1][slot]),
                     ),
                 )
-            guess = _combine(view, cell, rooms, "certified")
-            if flows and not _enough(guess, need):
+            guess = intervals_from_rooms(view, cell, rooms, "certified")
+            if flows and not wide_enough(guess, need):
                 limit = max(need.values(), default=0.0)
                 for kind, table in tables.items():
                     if kind not in flowing:
-                        flowing[kind] = {q: _Flows(table, v) for q, v in table.quantities.items()}
+                        flowing[kind] = {q: Flows(table, v) for q, v in table.quantities.items()}
                     rooms = better(
                         rooms,
                         cell,
                         kind,
                         lambda slot, q, kind=kind, limit=limit: flowing[kind][q].rooms(slot, limit),
                     )
-                    guess = _combine(view, cell, rooms, "certified")
-                    if _enough(guess, need):
+                    guess = intervals_from_rooms(view, cell, rooms, "certified")
+                    if wide_enough(guess, need):
                         break
-            if not solve or _enough(guess, need):
+            if not solve or wide_enough(guess, need):
                 found[cell] = guess
                 continue
         if programme is None:
@@ -645,17 +645,17 @@ def _settle(
         # Moves along lines first (vectorised); flows and programmes only for a few cells:
         # when many fall short the row gives them away, and withholding settles it.
         found = finer_intervals(finer, required, solve=False, flows=False)
-        failing = [cell for cell, need in required.items() if not _enough(found[cell], need)]
+        failing = [cell for cell, need in required.items() if not wide_enough(found[cell], need)]
         if 0 < len(failing) <= min(FLOWED, budget[0]):
             budget[0] -= len(failing)
             found = finer_intervals(finer, {c: required[c] for c in failing}, solve=False)
-            failing = [c for c in failing if not _enough(found[c], required[c])]
+            failing = [c for c in failing if not wide_enough(found[c], required[c])]
         if 0 < len(failing) <= SOLVED:
             # A few cells the certified moves leave short: the programme tells a true
             # narrowing from a move the certificate could not see. Many: the table gives
             # them away, and withholding settles it without a programme per cell.
             solved = finer_intervals(finer, {c: required[c] for c in failing})
-            failing = [c for c in failing if not _enough(solved[c], required[c])]
+            failing = [c for c in failing if not wide_enough(solved[c], required[c])]
         if not failing:
             return
         before = table.withheld.copy()

@@ -218,7 +218,7 @@ def _lonely(values: IntArray, withheld: BoolArray, line: tuple[Any, Any], thresh
     return bool(hidden.sum() < 2 or int(values[line][hidden].sum()) < threshold)
 
 
-def _line_rule(
+def line_rule(
     values: IntArray,
     withheld: BoolArray,
     eligible: BoolArray,
@@ -228,6 +228,9 @@ def _line_rule(
     parts: Sequence[tuple[IntArray, BoolArray]] = (),
 ) -> None:
     """Withhold the cheapest cells until no printed line holds a lone or small withheld sum.
+
+    The secondary suppression of a trust x role table, the survey's here and the text
+    tables' in `text.disclosure` (changes `withheld` in place).
 
     Rows (trusts) are settled one cell at a time, preferring a cell whose column already
     holds a withheld cell. Columns (roles, few) are settled together: the lone columns
@@ -346,7 +349,7 @@ def _holding(candidates: npt.NDArray[np.intp], parts: list[IntArray]) -> npt.NDA
     return candidates[parts[0][candidates] > 0]
 
 
-def _complement(
+def complement_cell(
     view: Published,
     withheld: BoolArray,
     eligible: BoolArray,
@@ -357,6 +360,9 @@ def _complement(
     threshold: int,
 ) -> tuple[int, int] | None:
     """The cheapest further cell to withhold for a cell the audit found too narrow.
+
+    The partner each audit-driven round adds, the survey's here and the text tables' in
+    `text.disclosure`; None when no cell is left to withhold.
 
     First its own row and column; when those are all withheld, the rows and columns of
     the withheld cells it trades with (closing a rectangle). Cells that hold some of each
@@ -445,7 +451,7 @@ def _complete(
     for _ in range(ROUNDS):
         view = published_table(cells, decision, index)
         parts = _needs(view.quantities, table.primary, view.rows_printed, view.cols_printed)
-        _line_rule(
+        line_rule(
             values,
             table.withheld,
             eligible,
@@ -466,7 +472,7 @@ def _complete(
             return
         added = False
         for cell in failing:
-            pick = _complement(
+            pick = complement_cell(
                 view, table.withheld, eligible, values, cell, found[cell], required[cell], threshold
             )
             if pick is not None:
@@ -537,8 +543,10 @@ __all__ = [
     "DisclosureView",
     "Interval",
     "TableDecision",
+    "complement_cell",
     "decide",
     "decide_cells",
+    "line_rule",
     "published_table",
     "required_widths",
 ]

@@ -90,7 +90,7 @@ def _slack(table: Published) -> FloatArray:
 _BIG = 2**30  # "unlimited" (scipy's maximum flow takes 32-bit capacities)
 
 
-class _Flows:
+class Flows:
     """Moves that keep every printed figure, as flows between a table's rows and columns.
 
     A withheld cell (a, b) is a pair of edges: row a -> column b carries a decrease (at
@@ -102,6 +102,9 @@ class _Flows:
     The flows stop once they reach `limit` (the width asked for): the graph is small but
     solved for thousands of cells, so a plain breadth-first augmenting path search with an
     early stop is quicker than a general solver's set-up.
+
+    Used by `intervals` and by the audits of finer tables (`attributes`, `values`), which
+    make the same moves within each category or answer.
     """
 
     def __init__(self, table: Published, values: IntArray) -> None:
@@ -178,12 +181,13 @@ class _Flows:
         return min(own, down), min(float(self.slack[a, b]), up)
 
 
-def _line_rooms(table: Published, values: IntArray) -> tuple[FloatArray, FloatArray]:
+def line_rooms(table: Published, values: IntArray) -> tuple[FloatArray, FloatArray]:
     """Per cell, how far it can surely fall and rise by trading with the withheld cells of
     its column whose rows' totals are unprinted (or of its row, columns unprinted).
 
-    The quick, vectorised part of `_Flows`: in a wave of small trusts most trust totals
-    are withheld, and this settles most cells without a flow computation.
+    The quick, vectorised part of `Flows`: in a wave of small trusts most trust totals
+    are withheld, and this settles most cells without a flow computation. Used, as
+    `Flows`, by `intervals` and the finer tables' audits (`attributes`, `values`).
     """
     w = table.withheld
     slack = _slack(table)
@@ -308,9 +312,14 @@ class _Programme:
         return out
 
 
-def _combine(
+def intervals_from_rooms(
     table: Published, cell: tuple[int, int], rooms: dict[str, tuple[float, float]], how: str
 ) -> dict[str, Interval]:
+    """A cell's intervals, per quantity and for their total, from how far each can move.
+
+    `rooms` gives per quantity how far the cell can fall and rise (from `line_rooms` or
+    `Flows.rooms`); `how` says what the intervals rest on ("certified": moves found).
+    """
     out: dict[str, Interval] = {}
     for name, (down, up) in rooms.items():
         own = float(table.quantities[name][cell])
@@ -324,7 +333,8 @@ def _combine(
     return out
 
 
-def _enough(found: dict[str, Interval], need: dict[str, float]) -> bool:
+def wide_enough(found: dict[str, Interval], need: dict[str, float]) -> bool:
+    """Whether every quantity's interval is at least as wide as the protection needs."""
     return all(found[name].width >= width - 1e-9 for name, width in need.items())
 
 
@@ -346,29 +356,40 @@ def intervals(
     """
     programme: _Programme | None = None
     found: dict[tuple[int, int], dict[str, Interval]] = {}
-    flows: dict[str, _Flows] | None = None
-    lines = {name: _line_rooms(table, values) for name, values in table.quantities.items()}
+    flows: dict[str, Flows] | None = None
+    lines = {name: line_rooms(table, values) for name, values in table.quantities.items()}
     for cell in cells:
         need = required.get(cell, {})
         if not exact:
             quick = {name: (float(d[cell]), float(u[cell])) for name, (d, u) in lines.items()}
-            guess = _combine(table, cell, quick, "certified")
-            if _enough(guess, need):
+            guess = intervals_from_rooms(table, cell, quick, "certified")
+            if wide_enough(guess, need):
                 found[cell] = guess
                 continue
             if flows is None:
-                flows = {n: _Flows(table, v) for n, v in table.quantities.items()}
+                flows = {n: Flows(table, v) for n, v in table.quantities.items()}
             limit = max(need.values(), default=0.0) if not exact else np.inf
             moved = {name: flows[name].rooms(cell, limit) for name in table.quantities}
             best = {
                 name: (max(moved[name][0], quick[name][0]), max(moved[name][1], quick[name][1]))
                 for name in table.quantities
             }
-            guess = _combine(table, cell, best, "certified")
-            if not solve or _enough(guess, need):
+            guess = intervals_from_rooms(table, cell, best, "certified")
+            if not solve or wide_enough(guess, need):
                 found[cell] = guess
                 continue
         if programme is None:
             programme = _Programme(table)
         found[cell] = programme.interval(cell)
     return found
+
+
+__all__ = [
+    "Flows",
+    "Interval",
+    "Published",
+    "intervals",
+    "intervals_from_rooms",
+    "line_rooms",
+    "wide_enough",
+]

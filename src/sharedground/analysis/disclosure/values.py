@@ -28,12 +28,12 @@ import polars as pl
 from sharedground.analysis.counting import count
 from sharedground.analysis.disclosure.decide import Decision
 from sharedground.analysis.disclosure.intervals import (
+    Flows,
     Interval,
     Published,
-    _combine,
-    _enough,
-    _Flows,
-    _line_rooms,
+    intervals_from_rooms,
+    line_rooms,
+    wide_enough,
 )
 from sharedground.analysis.grouping import grouping
 from sharedground.instrument import LikertItem
@@ -78,10 +78,14 @@ def answer_cells(data: WaveData, decision: Decision, index: int) -> IntArray:
     return counted.reshape(len(ANSWERS), *cells.shape)
 
 
-def _required(
+def required_answer_widths(
     view: Published, answers: IntArray, agree: list[int], base: dict[Cell, dict[str, float]]
 ) -> dict[Cell, dict[str, float]]:
-    """`base` (the table's widths) no wider than the printed answers' totals allow."""
+    """`base` (the table's widths) no wider than the printed answers' totals allow.
+
+    The widths the charts' audit asks of each withheld cell: what no pattern can give
+    (`decide.required_widths` says the same of the table's own margins) is not asked for.
+    """
     found: dict[Cell, dict[str, float]] = {}
     for (t, r), need in base.items():
         ceilings = []
@@ -216,7 +220,7 @@ def audit_values(
         if not base:
             continue
         answers = answer_cells(data, decision, index)
-        required = _required(view, answers, agree, base)
+        required = required_answer_widths(view, answers, agree, base)
         table = Published(
             quantities={str(a): answers[a] for a in range(len(ANSWERS))},
             withheld=view.withheld,
@@ -226,23 +230,23 @@ def audit_values(
             real_rows_printed=False,
             cap=view.cap,
         )
-        lines = {q: _line_rooms(table, v) for q, v in table.quantities.items()}
-        flows: dict[str, _Flows] = {}
+        lines = {q: line_rooms(table, v) for q, v in table.quantities.items()}
+        flows: dict[str, Flows] = {}
         programme: _Programme | None = None
         spec = cells.specs[index]
         for cell, need in required.items():
             # Answer by answer, printed cells fixed: moves that keep every printed share.
             rooms = {q: (float(d[cell]), float(u[cell])) for q, (d, u) in lines.items()}
             found = _answers(view, cell, rooms, agree)
-            if not _enough(found, need):
+            if not wide_enough(found, need):
                 if not flows:
-                    flows = {q: _Flows(table, v) for q, v in table.quantities.items()}
+                    flows = {q: Flows(table, v) for q, v in table.quantities.items()}
                 limit = max(need.values(), default=0.0)
                 for q, flow in flows.items():
                     down, up = flow.rooms(cell, limit)
                     rooms[q] = (max(rooms[q][0], down), max(rooms[q][1], up))
                 found = _answers(view, cell, rooms, agree)
-            if not _enough(found, need):
+            if not wide_enough(found, need):
                 programme = programme or _Programme(view, answers, agree)
                 found = programme.interval(cell, need, found)
             t, r = cell
@@ -272,7 +276,7 @@ def _answers(
         name: (sum(rooms[q][0] for q in qs), sum(rooms[q][1] for q in qs))
         for name, qs in grouped.items()
     }
-    return _combine(view, cell, summed, "certified")
+    return intervals_from_rooms(view, cell, summed, "certified")
 
 
-__all__ = ["ANSWERS", "answer_cells", "audit_values", "chart_rows"]
+__all__ = ["ANSWERS", "answer_cells", "audit_values", "chart_rows", "required_answer_widths"]
