@@ -20,13 +20,13 @@ once for the wave (`decide_text`):
    report hides is hidden nationally in the text tables: a count of commenters would
    otherwise bound the withheld number of respondents from below.
 2. The margins keep the rules the text tables had (`analysis.suppression.suppress` for the
-   commenters, `themes._row_cells` for a code's row), along the national role line and the
+   commenters, `themes.row_cells` for a code's row), along the national role line and the
    trust line.
 3. Primary suppression: a cell with respondents and fewer than `threshold` commenters; in a
    code's table, a cell with commenters where fewer than `threshold` are coded, or fewer
    than `threshold` are not (the complement is derivable from the commenters).
-4. Secondary suppression as the survey's (`decide._line_rule`, then audit-driven rounds
-   with `decide._complement`), for the coded and the not coded alike; the commenters' cells
+4. Secondary suppression as the survey's (`decide.line_rule`, then audit-driven rounds
+   with `decide.complement_cell`), for the coded and the not coded alike; the commenters' cells
    are settled first, and a code's table withholds at least what theirs does.
 5. A cell that partners cannot protect, and the programmes leave too narrow (below), has
    the totals of its lines withheld (its trust's, then its role's national figure and the
