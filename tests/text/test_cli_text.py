@@ -4,23 +4,54 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from click.testing import CliRunner
+import pytest
+from click.testing import CliRunner, Result
 from text_helpers import COMMENTS, comment_wave
 
 from sharedground.cli import main
 from sharedground.store import Store
 
 
+class _Cli:
+    """The command line against the test's database (SQLite or PostgreSQL)."""
+
+    def __init__(self, store: Store, env: dict[str, str] | None = None) -> None:
+        self.url = store.engine.url.render_as_string(hide_password=False)
+        self.runner = CliRunner(env=env)
+
+    def invoke(self, *args: str) -> Result:
+        """A command that may fail: its result, to check the message."""
+        return self.runner.invoke(main, [*args, "--database", self.url])
+
+    def output(self, *args: str) -> str:
+        """A command that must succeed: its output as printed."""
+        done = self.invoke(*args)
+        assert done.exit_code == 0, done.output
+        return done.output
+
+    def run(self, *args: str) -> str:
+        """A command that must succeed: its output on one line (Rich wraps to the width)."""
+        return " ".join(self.output(*args).split())
+
+    def ready_to_code(self, wave: str) -> None:
+        """The wave's comments as sources and the starter frame stored, as a team begins."""
+        self.output("text", "comments", "--wave", wave)
+        self.output("codes", "import", "dmr-themes")
+
+
+@pytest.fixture
+def commented(store: Store, tmp_path: Path) -> _Cli:
+    """The command line on the small comment wave `w` (`comment_wave`), ready to code."""
+    comment_wave(store, tmp_path)
+    cli = _Cli(store)
+    cli.ready_to_code("w")
+    return cli
+
+
 def test_comments_codes_and_csv_coding(store: Store, tmp_path: Path) -> None:
     comment_wave(store, tmp_path)
-    url = store.engine.url.render_as_string(hide_password=False)
-    runner = CliRunner()
-
-    def run(*args: str) -> str:
-        done = runner.invoke(main, [*args, "--database", url])
-        assert done.exit_code == 0, done.output
-        return " ".join(done.output.split())
-
+    cli = _Cli(store)
+    run = cli.run
     added = run("text", "comments", "--wave", "w")
     assert f"{len(COMMENTS)} comment(s) of w added; 0 were there already" in added
     assert f"(from {len(COMMENTS)} of the wave's {len(COMMENTS) + 6} respondents)" in added
@@ -35,13 +66,10 @@ def test_comments_codes_and_csv_coding(store: Store, tmp_path: Path) -> None:
     )
     bad = tmp_path / "bad.csv"
     bad.write_text("source,code,start,end\n1,variation,3,2\n", encoding="utf-8")
-    failed = runner.invoke(
-        main,
-        ["text", "code", str(bad), "--coder", "ann", "--frame", "dmr-themes", "--database", url],
-    )
+    failed = cli.invoke("text", "code", str(bad), "--coder", "ann", "--frame", "dmr-themes")
     assert failed.exit_code == 1 and "Traceback" not in failed.output
     assert "row 2, columns start/end" in failed.output
-    missing = runner.invoke(main, ["text", "comments", "--wave", "nope", "--database", url])
+    missing = cli.invoke("text", "comments", "--wave", "nope")
     assert missing.exit_code == 1 and "no wave 'nope'" in missing.output
 
 
@@ -53,18 +81,8 @@ def test_codes_new_writes_an_editable_copy(tmp_path: Path) -> None:
     assert shown.exit_code == 0 and "change_since_2002" in shown.output
 
 
-def test_agreement_command(store: Store, tmp_path: Path) -> None:
-    comment_wave(store, tmp_path)
-    url = store.engine.url.render_as_string(hide_password=False)
-    runner = CliRunner()
-
-    def run(*args: str) -> str:
-        done = runner.invoke(main, [*args, "--database", url])
-        assert done.exit_code == 0, done.output
-        return " ".join(done.output.split())
-
-    run("text", "comments", "--wave", "w")
-    run("codes", "import", "dmr-themes")
+def test_agreement_command(commented: _Cli, tmp_path: Path) -> None:
+    cli, run = commented, commented.run
     for name, rows in (
         ("ann", "1,variation\n2,external_finance\n"),
         ("bob", "1,variation\n2,public_esteem\n"),
@@ -101,24 +119,12 @@ def test_agreement_command(store: Store, tmp_path: Path) -> None:
         "text", "agreement", "--frame", "dmr-themes", "--coders", "ann,team", "--replicates", "0"
     )
     assert "1 disagreement(s)" in again and "public_esteem: ann no, team yes" in again
-    one = runner.invoke(
-        main, ["text", "agreement", "--frame", "dmr-themes", "--coders", "ann", "--database", url]
-    )
+    one = cli.invoke("text", "agreement", "--frame", "dmr-themes", "--coders", "ann")
     assert one.exit_code == 1 and "two or more coders" in one.output
 
 
-def test_export_and_import_commands(store: Store, tmp_path: Path) -> None:
-    comment_wave(store, tmp_path)
-    url = store.engine.url.render_as_string(hide_password=False)
-    runner = CliRunner()
-
-    def run(*args: str) -> str:
-        done = runner.invoke(main, [*args, "--database", url])
-        assert done.exit_code == 0, done.output
-        return " ".join(done.output.split())
-
-    run("text", "comments", "--wave", "w")
-    run("codes", "import", "dmr-themes")
+def test_export_and_import_commands(commented: _Cli, tmp_path: Path) -> None:
+    cli, run = commented, commented.run
     path = tmp_path / "ann.csv"
     path.write_text(
         "source,code,start,end\n1,variation,,\n2,external_finance,0,7\n", encoding="utf-8"
@@ -185,9 +191,7 @@ def test_export_and_import_commands(store: Store, tmp_path: Path) -> None:
     assert "stored (13 codes)" in run("codes", "import", str(tmp_path / "c.qdc"))
     junk = tmp_path / "junk.qdpx"
     junk.write_bytes(b"not a zip")
-    failed = runner.invoke(
-        main, ["text", "import", str(junk), "--frame", "dmr-themes", "--database", url]
-    )
+    failed = cli.invoke("text", "import", str(junk), "--frame", "dmr-themes")
     assert failed.exit_code == 1 and "not a .qdpx project" in failed.output
 
 
@@ -197,32 +201,26 @@ def test_a_trusts_csv_export_carries_what_its_qdpx_does(store: Store, tmp_path: 
     counts the report withholds and the names a coder wrote down)."""
     import csv
 
-    from sharedground.text import coding, frames, sources
+    from text_helpers import ready_to_code
+
+    from sharedground.text import coding
 
     comment_wave(store, tmp_path)
     memo = "Dr Smith on 01632 960123"
     with store.session() as session:
-        wave = store.get_wave(session, "w")
-        sources.add_comments(store, session, wave)
-        frame = frames.save(session, frames.builtin("dmr-themes"))
-        codes = coding.codes_of(session, frame)
-        team, ann = coding.get_coder(session, "team"), coding.get_coder(session, "ann")
-        for source in sources.list_sources(session, wave=wave):
-            coding.add(session, source, codes["external_finance"], team, memo=memo)
-            coding.add(session, source, codes["public_esteem"], ann, memo=memo)
-    url = store.engine.url.render_as_string(hide_password=False)
+        setup = ready_to_code(store, session, "w")
+        ann = coding.get_coder(session, "ann")
+        for source in setup.sources:
+            coding.add(session, source, setup.codes["external_finance"], setup.team, memo=memo)
+            coding.add(session, source, setup.codes["public_esteem"], ann, memo=memo)
     out = tmp_path / "ra1.csv"
 
     command = ["text", "export", "--frame", "dmr-themes", "--format", "csv", "--out", str(out)]
 
     def export(*args: str) -> tuple[str, list[dict[str, str]]]:
-        done = CliRunner().invoke(
-            main,
-            [*command, *args, "--database", url],
-        )
-        assert done.exit_code == 0, done.output
+        said = _Cli(store).run(*command, *args)
         with out.open(encoding="utf-8", newline="") as handle:
-            return " ".join(done.output.split()), list(csv.DictReader(handle))
+            return said, list(csv.DictReader(handle))
 
     # RA1's three commenters are withheld in every table at the wave's threshold of 5.
     said, rows = export("--trust", "RA1")
@@ -245,16 +243,9 @@ def test_themes_and_quotations_commands(store: Store, tmp_path: Path) -> None:
     from text_helpers import role_wave
 
     role_wave(store, tmp_path, {"medical_director": 12, "clinical_director": 12})
-    url = store.engine.url.render_as_string(hide_password=False)
-    runner = CliRunner()
-
-    def run(*args: str) -> str:
-        done = runner.invoke(main, [*args, "--database", url])
-        assert done.exit_code == 0, done.output
-        return " ".join(done.output.split())
-
-    run("text", "comments", "--wave", "r")
-    run("codes", "import", "dmr-themes")
+    cli = _Cli(store)
+    cli.ready_to_code("r")
+    run = cli.run
     path = tmp_path / "team.csv"
     coded = [*range(1, 7), *range(13, 18), *range(19, 25), 7]
     path.write_text("source,code\n" + "".join(f"{i},public_esteem\n" for i in coded[:11]))
@@ -283,32 +274,18 @@ def test_themes_and_quotations_commands(store: Store, tmp_path: Path) -> None:
 
 def test_suggest_command(store: Store, tmp_path: Path) -> None:
     comment_wave(store, tmp_path)
-    url = store.engine.url.render_as_string(hide_password=False)
-    runner = CliRunner()
-    assert (
-        runner.invoke(main, ["text", "comments", "--wave", "w", "--database", url]).exit_code == 0
-    )
-    args = ["text", "suggest", "--wave", "w", "--topics", "2", "--seed", "3", "--database", url]
-    first = runner.invoke(main, args)
-    assert first.exit_code == 0, first.output
-    assert "for a person to judge" in first.output and "Candidate 2" in first.output
-    assert runner.invoke(main, args).output == first.output
+    cli = _Cli(store)
+    cli.output("text", "comments", "--wave", "w")
+    args = ["text", "suggest", "--wave", "w", "--topics", "2", "--seed", "3"]
+    first = cli.output(*args)
+    assert "for a person to judge" in first and "Candidate 2" in first
+    assert cli.invoke(*args).output == first
 
 
-def test_sample_sheet_coded_and_loaded(store: Store, tmp_path: Path) -> None:
+def test_sample_sheet_coded_and_loaded(commented: _Cli, tmp_path: Path) -> None:
     import csv
 
-    comment_wave(store, tmp_path)
-    url = store.engine.url.render_as_string(hide_password=False)
-    runner = CliRunner()
-
-    def run(*args: str) -> str:
-        done = runner.invoke(main, [*args, "--database", url])
-        assert done.exit_code == 0, done.output
-        return " ".join(done.output.split())
-
-    run("text", "comments", "--wave", "w")
-    run("codes", "import", "dmr-themes")
+    run = commented.run
     sheet = tmp_path / "sheet.csv"
     assert "4 comment(s)" in run(
         "text", "sample", "--wave", "w", "--size", "4", "--out", str(sheet)
@@ -336,50 +313,35 @@ def test_an_unknown_trust_is_refused_and_not_added(store: Store, tmp_path: Path)
     from sharedground.store.schema import Organisation
 
     comment_wave(store, tmp_path)
-    url = store.engine.url.render_as_string(hide_password=False)
-    done = CliRunner().invoke(main, ["text", "list", "--trust", "NOPE", "--database", url])
+    done = _Cli(store).invoke("text", "list", "--trust", "NOPE")
     assert done.exit_code == 1 and "no trust 'NOPE'" in done.output
     with store.session() as session:
         assert session.scalar(select(Organisation).where(Organisation.code == "NOPE")) is None
 
 
 def test_add_transcripts_and_codebook_files(store: Store, tmp_path: Path) -> None:
-    url = store.engine.url.render_as_string(hide_password=False)
-    runner = CliRunner()
+    cli = _Cli(store)
     good = tmp_path / "interview.md"
     good.write_text("# Interview\n\nThings improved after 2002.", encoding="utf-8")
     bad = tmp_path / "old.txt"
     bad.write_bytes(b"caf\xe9\n")
     args = ["text", "add", str(good), str(bad), "--attr", "role=medical_director"]
-    refused = runner.invoke(main, [*args, "--database", url])
+    refused = cli.invoke(*args)
     assert refused.exit_code == 1 and "Traceback" not in refused.output
     assert "old.txt: line 1" in " ".join(refused.output.split())
-    unknown = runner.invoke(main, ["text", "add", str(good), "--attr", "age=5", "--database", url])
+    unknown = cli.invoke("text", "add", str(good), "--attr", "age=5")
     assert unknown.exit_code == 1 and "unknown attribute 'age'" in unknown.output
-    added = runner.invoke(
-        main,
-        [
-            "text",
-            "add",
-            str(good),
-            "--attr",
-            "role=medical_director",
-            "--attr",
-            "trust=RA1",
-            "--database",
-            url,
-        ],
+    added = cli.output(
+        "text", "add", str(good), "--attr", "role=medical_director", "--attr", "trust=RA1"
     )
-    assert added.exit_code == 0, added.output
-    assert "source 1: interview.md" in added.output
-    listed = runner.invoke(
-        main, ["text", "list", "--kind", "transcript", "--trust", "RA1", "--database", url]
-    )
-    assert "1 source(s)" in listed.output
+    assert "source 1: interview.md" in added
+    listed = cli.output("text", "list", "--kind", "transcript", "--trust", "RA1")
+    assert "1 source(s)" in listed
     qdc = tmp_path / "frame.qdc"
-    done = runner.invoke(main, ["codes", "export", "dmr-themes", "--out", str(qdc)])
+    # A built-in frame and a .qdc file are read without a database.
+    done = cli.runner.invoke(main, ["codes", "export", "dmr-themes", "--out", str(qdc)])
     assert done.exit_code == 0, done.output
-    shown = runner.invoke(main, ["codes", "show", str(qdc), "--yaml"])
+    shown = cli.runner.invoke(main, ["codes", "show", str(qdc), "--yaml"])
     assert shown.exit_code == 0 and "name: Public esteem" in shown.output
 
 
@@ -425,16 +387,9 @@ def test_themes_table_reads_whole_in_80_columns(store: Store, tmp_path: Path) ->
         "clinical_director": 36,
     }
     role_wave(store, tmp_path, sizes)
-    url = store.engine.url.render_as_string(hide_password=False)
-    runner = CliRunner(env={"COLUMNS": "80"})
-
-    def run(*args: str) -> str:
-        done = runner.invoke(main, [*args, "--database", url])
-        assert done.exit_code == 0, done.output
-        return done.output
-
-    run("text", "comments", "--wave", "r")
-    run("codes", "import", "dmr-themes")
+    cli = _Cli(store, env={"COLUMNS": "80"})
+    cli.ready_to_code("r")
+    run = cli.output
     # Sources in role order (24, 30, 40, 36): a share of each group coded with each of
     # three codes, so that most cells are shown and the groups differ.
     starts = [1, 25, 55, 95]

@@ -6,10 +6,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from text_helpers import role_wave
+from text_helpers import ready_to_code, role_wave
 
 from sharedground.store import Store
-from sharedground.text import coding, frames, quotations, sources
+from sharedground.text import coding, frames, quotations
 
 SIZES = {
     "chief_executive": 3,
@@ -35,12 +35,9 @@ def _text(i: int, role: str) -> str:
 def _wave(store: Store, tmp_path: Path) -> None:
     role_wave(store, tmp_path, SIZES, texts=_text)
     with store.session() as session:
-        sources.add_comments(store, session, store.get_wave(session, "r"))
-        frame = frames.save(session, frames.builtin("dmr-themes"))
-        codes = coding.codes_of(session, frame)
-        team = coding.get_coder(session, "team")
-        for source in sources.list_sources(session):
-            coding.add(session, source, codes["external_finance"], team)
+        setup = ready_to_code(store, session, "r")
+        for source in setup.sources:
+            coding.add(session, source, setup.codes["external_finance"], setup.team)
 
 
 def test_quotations_spread_complete_and_attributed_by_role_only(
@@ -82,14 +79,11 @@ def test_a_sentence_every_comment_shares_is_not_typical(store: Store, tmp_path: 
     sizes = {"medical_director": 10, "clinical_director": 10}
     role_wave(store, tmp_path, sizes, texts=text)
     with store.session() as session:
-        wave = store.get_wave(session, "r")
-        sources.add_comments(store, session, wave)
-        frame = frames.save(session, frames.builtin("dmr-themes"))
-        finance = coding.codes_of(session, frame)["external_finance"]
-        team = coding.get_coder(session, "team")
-        for source in sources.list_sources(session):
+        setup = ready_to_code(store, session, "r")
+        wave, frame = setup.wave, setup.frame
+        for source in setup.sources:
             if source.content.startswith("Budget"):
-                coding.add(session, source, finance, team)
+                coding.add(session, source, setup.codes["external_finance"], setup.team)
         chosen = quotations.pick(store, session, wave, frame, "external_finance", count=4)
     # The closer is shorter and in every coded comment, but the uncoded comments share it too.
     assert len(chosen) == 4
@@ -119,14 +113,11 @@ def test_a_stock_phrase_is_never_quoted_while_only_a_sample_is_coded(
 
     role_wave(store, tmp_path, {"medical_director": 50, "clinical_director": 50}, texts=text)
     with store.session() as session:
-        wave = store.get_wave(session, "r")
-        sources.add_comments(store, session, wave)
-        frame = frames.save(session, frames.builtin("dmr-themes"))
-        finance = coding.codes_of(session, frame)["external_finance"]
-        team = coding.get_coder(session, "team")
-        for source in sources.list_sources(session):
+        setup = ready_to_code(store, session, "r")
+        wave, frame = setup.wave, setup.frame
+        for source in setup.sources:
             if not source.content.startswith("Parking"):
-                coding.add(session, source, finance, team)
+                coding.add(session, source, setup.codes["external_finance"], setup.team)
         chosen = quotations.pick(store, session, wave, frame, "external_finance", count=6)
         stock = quotations._stock(session, wave, None)
     # Without the rule the closer, short and in a third of the coded comments (an eighth of

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete
-from text_helpers import comment_wave, sized_wave
+from text_helpers import comment_wave, in_group_order, late_returns, ready_to_code, sized_wave
 
 from sharedground.store import Store
 from sharedground.store.textschema import Coding
@@ -247,15 +247,10 @@ def test_one_trust_export_leaves_the_partners_of_small_groups_unnamed(
     sizes["RA1"][cd] = 3
     sized_wave(store, tmp_path, sizes)
     with store.session() as session:
-        wave = store.get_wave(session, "s")
-        sources.add_comments(store, session, wave)
-        frame = frames.save(session, frames.builtin("dmr-themes"))
-        codes = coding.codes_of(session, frame)
-        team = coding.get_coder(session, "team")
-        for source in sources.list_sources(session, wave=wave)[::2]:
-            coding.add(
-                session, source, codes["external_finance"], team, memo="Dr Smith on 01632 960123"
-            )
+        setup = ready_to_code(store, session, "s")
+        finance = setup.codes["external_finance"]
+        for source in setup.sources[::2]:
+            coding.add(session, source, finance, setup.team, memo="Dr Smith on 01632 960123")
         ra1 = store.organisation_ids(session, ["RA1"])["RA1"]
     survey = decide(load_wave(store, "s"))
     t = survey.cells.trusts.index("RA1")
@@ -455,15 +450,11 @@ def _code_cells(store: Store, tmp_path: Path, cells: dict[str, dict[str, int]]) 
 
     sized_wave(store, tmp_path, {t: dict.fromkeys(ROLES, 12) for t in ("RA1", "RB2", "RC3", "RD4")})
     with store.session() as session:
-        wave = store.get_wave(session, "s")
-        sources.add_comments(store, session, wave)
-        frame = frames.save(session, frames.builtin("dmr-themes"))
-        codes = coding.codes_of(session, frame)
-        team, ann = coding.get_coder(session, "team"), coding.get_coder(session, "ann")
-        seen: dict[str, int] = {}
-        for source in sources.list_sources(session, wave=wave):
+        setup = ready_to_code(store, session, "s")
+        codes, team = setup.codes, setup.team
+        ann = coding.get_coder(session, "ann")
+        for i, source in in_group_order(setup.sources, lambda s: (s.attributes["trust"], s.role)):
             where = f"{source.attributes['trust']}/{source.role}"
-            i = seen[where] = seen.get(where, -1) + 1
             for code, counts in cells.items():
                 if i < counts.get(where, counts["*"]):
                     coding.add(session, source, codes[code], team)
@@ -637,7 +628,6 @@ def test_one_trust_export_waits_for_a_late_returns_batch(store: Store, tmp_path:
 
     from sharedground.analysis.disclosure.final import closing_mark
     from sharedground.fieldwork.clock import study_today
-    from sharedground.store.schema import Response
 
     _code_cells(store, tmp_path, {"public_esteem": {"*": 6}})
     with store.session() as session:
@@ -650,19 +640,8 @@ def test_one_trust_export_waits_for_a_late_returns_batch(store: Store, tmp_path:
     def late(first: int, n: int) -> None:
         with store.session() as session:
             wave = store.get_wave(session, "s")
-            for i in range(first, first + n):
-                session.add(
-                    Response(
-                        wave_id=wave.id,
-                        respondent_key=f"late-{i}",
-                        role="medical_director",
-                        organisation_id=ra1,
-                        mode="postal",
-                        submitted_on=wave.closes,
-                        answers={"role": "medical_director", "comments_overall": f"Late {i}."},
-                    )
-                )
-            session.flush()
+            assert wave.closes is not None
+            late_returns(session, wave, ra1, first, n, wave.closes, lambda i: f"Late {i}.")
             sources.add_comments(store, session, wave)
             frame = frames.get(session, "dmr-themes")
             team = coding.get_coder(session, "team")

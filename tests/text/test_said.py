@@ -6,26 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
-from text_helpers import role_wave
+from text_helpers import FINANCE, SIZES, in_group_order, late_returns, ready_to_code, role_wave
 
 from sharedground.report import build
 from sharedground.report.compose import compose
 from sharedground.report.render import render_html
 from sharedground.store import Store
 from sharedground.text import coding, frames, sources
-
-SIZES = {
-    "chief_executive": 6,
-    "medical_director": 12,
-    "directorate_manager": 12,
-    "clinical_director": 12,
-}
-FINANCE = {
-    "chief_executive": 3,
-    "medical_director": 7,
-    "directorate_manager": 6,
-    "clinical_director": 10,
-}
 
 
 def _text(i: int, role: str) -> str:
@@ -37,16 +24,11 @@ def _wave(store: Store, tmp_path: Path, code: bool = True) -> None:
     if not code:
         return
     with store.session() as session:
-        sources.add_comments(store, session, store.get_wave(session, "r"))
-        frame = frames.save(session, frames.builtin("dmr-themes"))
-        codes = coding.codes_of(session, frame)
-        team = coding.get_coder(session, "team")
-        seen: dict[str, int] = {}
-        for source in sources.list_sources(session):
+        setup = ready_to_code(store, session, "r")
+        for i, source in in_group_order(setup.sources, lambda s: s.role):
             assert source.role is not None
-            i = seen[source.role] = seen.get(source.role, -1) + 1
             if i < FINANCE[source.role]:
-                coding.add(session, source, codes["external_finance"], team)
+                coding.add(session, source, setup.codes["external_finance"], setup.team)
 
 
 def _said(html: str) -> tuple[dict[str, list[str]], list[str], list[str]]:
@@ -159,7 +141,6 @@ def test_a_late_return_moves_no_text_figure_until_its_batch_is_complete(
     """
     import datetime as dt
 
-    from sharedground.store.schema import Response
     from sharedground.text import quotations
     from sharedground.text.themes import table
 
@@ -178,20 +159,15 @@ def test_a_late_return_moves_no_text_figure_until_its_batch_is_complete(
         with store.session() as session:
             wave = store.get_wave(session, "r")
             ra1 = store.organisation_ids(session, ["RA1"])["RA1"]
-            for i in range(first, first + n):
-                text = f"Late number {i}: budget cuts shaped every meeting of our board."
-                session.add(
-                    Response(
-                        wave_id=wave.id,
-                        respondent_key=f"late-{i}",
-                        role="medical_director",
-                        organisation_id=ra1,
-                        mode="postal",
-                        submitted_on=closes - dt.timedelta(days=2),
-                        answers={"role": "medical_director", "comments_overall": text},
-                    )
-                )
-            session.flush()
+            late_returns(
+                session,
+                wave,
+                ra1,
+                first,
+                n,
+                closes - dt.timedelta(days=2),
+                lambda i: f"Late number {i}: budget cuts shaped every meeting of our board.",
+            )
             sources.add_comments(store, session, wave)
             frame = frames.get(session, "dmr-themes")
             finance = coding.codes_of(session, frame)["external_finance"]

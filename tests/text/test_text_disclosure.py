@@ -36,8 +36,8 @@ from sharedground.text.disclosure import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "analysis"))
-from analysis_helpers import write_rows
-from disclosure_helpers import ROLES, composed
+from disclosure_helpers import ROLES
+from text_helpers import in_group_order, ready_to_code, sized_wave
 
 TRUSTS = ("RA1", "RB2", "RC3", "RD4")
 CD = "clinical_director"
@@ -53,7 +53,6 @@ def _hard(store: Store, tmp_path: Path, small: dict[str, int], others: int = 12)
     role from trust to trust), `small[trust]` clinical directors; everyone writes a
     comment. The team codes THEME on half of every group and on every small group's
     clinical directors: the small groups' counts are the cells to protect."""
-    instrument = instrument_of("dmr-2015")
     sizes = {trust: dict.fromkeys(ROLES, others) for trust in TRUSTS}
     for j, trust in enumerate(TRUSTS):
         # Each table suppressed on its own takes the smallest group as the partner of a
@@ -61,21 +60,16 @@ def _hard(store: Store, tmp_path: Path, small: dict[str, int], others: int = 12)
         sizes[trust][ROLES[j % 3]] = others - 1
     for trust, n in small.items():
         sizes[trust][CD] = n
-    rows = composed(instrument, sizes)
-    for i, row in enumerate(rows):
-        row["comments_overall"] = _text(i)
-    import_file(store, write_rows(tmp_path / "w.csv", instrument, rows), "w", instrument)
+    sized_wave(store, tmp_path, sizes, name="w", texts=_text)
     with store.session() as session:
-        sources.add_comments(store, session, store.get_wave(session, "w"))
-        frame = frames.save(session, frames.builtin("dmr-themes"))
-        code = coding.codes_of(session, frame)[THEME]
-        team = coding.get_coder(session, "team")
-        seen: dict[tuple[str, str], int] = {}
-        for source in sources.list_sources(session):
-            group = (source.attributes["trust"], source.attributes["role"])
-            i = seen[group] = seen.get(group, -1) + 1
-            if (group[1] == CD and group[0] in small) or i < others // 2:
-                coding.add(session, source, code, team)
+        setup = ready_to_code(store, session, "w")
+        cells = in_group_order(
+            setup.sources, lambda s: (s.attributes["trust"], s.attributes["role"])
+        )
+        for i, source in cells:
+            trust, role = source.attributes["trust"], source.attributes["role"]
+            if (role == CD and trust in small) or i < others // 2:
+                coding.add(session, source, setup.codes[THEME], setup.team)
 
 
 def _decision(store: Store) -> TextDecision:
@@ -304,23 +298,17 @@ def _small_trusts(store: Store, tmp_path: Path, n_trusts: int = 80) -> None:
     comment and "variation within trust" on every fifth, never "variation between trusts"
     (its parent, "variation", is then exactly the code beside it, as with a keyword script).
     """
-    instrument = instrument_of("dmr-2015")
     rng = random.Random(2015)
     sizes: dict[str, dict[str, int]] = {}
     for t in range(n_trusts):
         group = sizes[f"S{t:03d}"] = dict.fromkeys(ROLES, 0)
         for _ in range(rng.choice([1, 2, 3])):
             group[rng.choice(ROLES)] += 1
-    rows = composed(instrument, sizes)
-    for i, row in enumerate(rows):
-        row["comments_overall"] = _text(i)
-    import_file(store, write_rows(tmp_path / "w.csv", instrument, rows), "w", instrument)
+    sized_wave(store, tmp_path, sizes, name="w", texts=_text)
     with store.session() as session:
-        sources.add_comments(store, session, store.get_wave(session, "w"))
-        frame = frames.save(session, frames.builtin("dmr-themes"))
-        codes = coding.codes_of(session, frame)
-        team = coding.get_coder(session, "team")
-        for i, source in enumerate(sources.list_sources(session)):
+        setup = ready_to_code(store, session, "w")
+        codes, team = setup.codes, setup.team
+        for i, source in enumerate(setup.sources):
             if i % 2 == 0:
                 coding.add(session, source, codes[THEME], team)
             if i % 5 == 0:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from text_helpers import role_wave
+from text_helpers import FINANCE, SIZES, in_group_order, ready_to_code, role_wave
 
 from sharedground.store import Store
 from sharedground.text import coding, frames, sources, themes
@@ -18,18 +18,6 @@ from sharedground.text import coding, frames, sources, themes
 sys.path.insert(0, str(Path(__file__).parent.parent / "analysis"))
 from analysis_helpers import exact_r_by_2
 
-SIZES = {
-    "chief_executive": 6,
-    "medical_director": 12,
-    "directorate_manager": 12,
-    "clinical_director": 12,
-}
-FINANCE = {
-    "chief_executive": 3,
-    "medical_director": 7,
-    "directorate_manager": 6,
-    "clinical_director": 10,
-}
 VARIATION = {
     "chief_executive": 0,
     "medical_director": 5,
@@ -41,15 +29,11 @@ VARIATION = {
 def _coded_wave(store: Store, tmp_path: Path) -> None:
     role_wave(store, tmp_path, SIZES)
     with store.session() as session:
-        sources.add_comments(store, session, store.get_wave(session, "r"))
-        frame = frames.save(session, frames.builtin("dmr-themes"))
-        codes = coding.codes_of(session, frame)
-        team = coding.get_coder(session, "team")
+        setup = ready_to_code(store, session, "r")
+        codes, team = setup.codes, setup.team
         ann = coding.get_coder(session, "ann")
-        seen: dict[str, int] = {}
-        for source in sources.list_sources(session):
+        for i, source in in_group_order(setup.sources, lambda s: s.role):
             assert source.role is not None
-            i = seen[source.role] = seen.get(source.role, -1) + 1
             if i < FINANCE[source.role]:
                 coding.add(session, source, codes["external_finance"], team, start=0, end=7)
             if i < VARIATION[source.role]:

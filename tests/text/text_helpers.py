@@ -1,17 +1,43 @@
-"""A small wave with known comments, imported through the real importer, for the text tests."""
+"""Waves with known comments, imported through the real importer, and the coding set-up the
+text tests share."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from sharedground.exchange.importer import import_file
 from sharedground.instrument import builtin
 from sharedground.store import Store
+from sharedground.text import coding, frames, sources
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from sharedground.store import Wave
+    from sharedground.store.textschema import CodeFrame, Coder, TextCode, TextSource
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "analysis"))
 from analysis_helpers import make_rows, write_rows
+
+#: A role wave (`role_wave`) of 42 commenters, and how many of each group the team codes
+#: with finance: test_themes checks the themes table on it, test_said the report's section.
+SIZES = {
+    "chief_executive": 6,
+    "medical_director": 12,
+    "directorate_manager": 12,
+    "clinical_director": 12,
+}
+FINANCE = {
+    "chief_executive": 3,
+    "medical_director": 7,
+    "directorate_manager": 6,
+    "clinical_director": 10,
+}
 
 #: (role, trust, comments_overall) of the wave's commenters, in row order.
 COMMENTS = [
@@ -62,7 +88,11 @@ def role_wave(
 
 
 def sized_wave(
-    store: Store, tmp_path: Path, sizes: dict[str, dict[str, int]], name: str = "s"
+    store: Store,
+    tmp_path: Path,
+    sizes: dict[str, dict[str, int]],
+    name: str = "s",
+    texts: Callable[[int], str] | None = None,
 ) -> None:
     """A wave of exactly sizes[trust][role] respondents per cell, every one of them writing a
     comment (`disclosure_helpers.composed`: built to be hard for disclosure control)."""
@@ -71,5 +101,71 @@ def sized_wave(
     instrument = builtin("dmr-2015")
     rows = composed(instrument, sizes)
     for i, row in enumerate(rows):
-        row["comments_overall"] = f"Comment {i}: budgets shape every meeting we have here."
+        row["comments_overall"] = (
+            texts(i)
+            if texts is not None
+            else f"Comment {i}: budgets shape every meeting we have here."
+        )
     import_file(store, write_rows(tmp_path / f"{name}.csv", instrument, rows), name, instrument)
+
+
+@dataclass(frozen=True)
+class CodingSetup:
+    """A wave's comments as sources, ready for the team to code with the starter frame."""
+
+    wave: Wave
+    frame: CodeFrame
+    sources: list[TextSource]  # the wave's, in order
+    codes: dict[str, TextCode]  # the frame's, by name
+    team: Coder
+
+
+def ready_to_code(store: Store, session: Session, wave: str) -> CodingSetup:
+    """Adds the wave's comments as sources and saves the starter frame (`dmr-themes`)."""
+    found = store.get_wave(session, wave)
+    sources.add_comments(store, session, found)
+    frame = frames.save(session, frames.builtin("dmr-themes"))
+    codes = coding.codes_of(session, frame)
+    team = coding.get_coder(session, "team")
+    return CodingSetup(found, frame, sources.list_sources(session, wave=found), codes, team)
+
+
+T = TypeVar("T")
+
+
+def in_group_order(items: Iterable[T], group: Callable[[T], Hashable]) -> Iterator[tuple[int, T]]:
+    """Each item with its place among those of its group (0 for the first): to code the first
+    n commenters of each role group or cell."""
+    seen: dict[Hashable, int] = {}
+    for item in items:
+        key = group(item)
+        seen[key] = seen.get(key, -1) + 1
+        yield seen[key], item
+
+
+def late_returns(
+    session: Session,
+    wave: Wave,
+    organisation_id: int,
+    first: int,
+    n: int,
+    submitted_on: dt.date,
+    text: Callable[[int], str],
+) -> None:
+    """`n` postal returns from medical directors of one trust, `late-{first}` onwards, each
+    with a comment `text(i)`: returns that come in after the wave's close."""
+    from sharedground.store.schema import Response
+
+    for i in range(first, first + n):
+        session.add(
+            Response(
+                wave_id=wave.id,
+                respondent_key=f"late-{i}",
+                role="medical_director",
+                organisation_id=organisation_id,
+                mode="postal",
+                submitted_on=submitted_on,
+                answers={"role": "medical_director", "comments_overall": text(i)},
+            )
+        )
+    session.flush()
