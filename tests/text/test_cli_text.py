@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from text_helpers import COMMENTS, comment_wave
+from text_helpers import COMMENTS, close_wave, comment_wave
 
 from sharedground.cli import main
 from sharedground.store import Store
@@ -123,7 +123,8 @@ def test_agreement_command(commented: _Cli, tmp_path: Path) -> None:
     assert one.exit_code == 1 and "two or more coders" in one.output
 
 
-def test_export_and_import_commands(commented: _Cli, tmp_path: Path) -> None:
+def test_export_and_import_commands(commented: _Cli, store: Store, tmp_path: Path) -> None:
+    close_wave(store, "w")  # a trust's export reads the final figures
     cli, run = commented, commented.run
     path = tmp_path / "ann.csv"
     path.write_text(
@@ -206,6 +207,7 @@ def test_a_trusts_csv_export_carries_what_its_qdpx_does(store: Store, tmp_path: 
     from sharedground.text import coding
 
     comment_wave(store, tmp_path)
+    close_wave(store, "w")
     memo = "Dr Smith on 01632 960123"
     with store.session() as session:
         setup = ready_to_code(store, session, "w")

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete
-from text_helpers import comment_wave, in_group_order, late_returns, ready_to_code, sized_wave
+from text_helpers import (
+    close_wave,
+    comment_wave,
+    in_group_order,
+    late_returns,
+    ready_to_code,
+    sized_wave,
+)
 
 from sharedground.store import Store
 from sharedground.store.textschema import Coding
@@ -179,6 +186,7 @@ def test_one_trust_export_leaves_small_role_groups_unnamed(store: Store, tmp_pat
     from sharedground.store.schema import Wave
 
     comment_wave(store, tmp_path)
+    close_wave(store, "w")
     with store.session() as session:
         wave = store.get_wave(session, "w")
         sources.add_comments(store, session, wave)
@@ -246,6 +254,7 @@ def test_one_trust_export_leaves_the_partners_of_small_groups_unnamed(
     sizes = {trust: dict.fromkeys(ROLES, 8) for trust in ("RA1", "RB2", "RC3", "RD4")}
     sizes["RA1"][cd] = 3
     sized_wave(store, tmp_path, sizes)
+    close_wave(store, "s")
     with store.session() as session:
         setup = ready_to_code(store, session, "s")
         finance = setup.codes["external_finance"]
@@ -443,12 +452,17 @@ def _coded_in(path: Path) -> tuple[dict[str, dict[str, dict[str, set[str]]]], se
     return counted, own, users
 
 
-def _code_cells(store: Store, tmp_path: Path, cells: dict[str, dict[str, int]]) -> None:
+def _code_cells(
+    store: Store, tmp_path: Path, cells: dict[str, dict[str, int]], *, closed: bool = True
+) -> None:
     """Team codings in a wave of 4 trusts x 4 role groups of 12 commenters each: per code, in
-    each cell the first `cells[code][trust/role]` (else `cells[code]["*"]`) commenters."""
+    each cell the first `cells[code][trust/role]` (else `cells[code]["*"]`) commenters. With
+    `closed` fieldwork is over (else it runs: the wave has no closing day)."""
     from disclosure_helpers import ROLES
 
     sized_wave(store, tmp_path, {t: dict.fromkeys(ROLES, 12) for t in ("RA1", "RB2", "RC3", "RD4")})
+    if closed:
+        close_wave(store, "s")
     with store.session() as session:
         setup = ready_to_code(store, session, "s")
         codes, team = setup.codes, setup.team
@@ -717,3 +731,75 @@ def test_what_a_trust_is_shown_follows_every_change_at_once(store: Store, tmp_pa
     with store.session() as session:
         store.get_wave(session, "s").suppression_threshold = 7
     assert shown()[1] == frozenset()
+
+
+def test_one_trust_export_during_fieldwork_follows_the_live_release_and_names_no_response(
+    store: Store, tmp_path: Path
+) -> None:
+    """During fieldwork a trust's export carries the comments of the responses its live
+    figures include (whole batches of the threshold, one behind), as its lead's coding pages
+    show them; before, it carried every comment added, so two exports a completion apart gave
+    that one colleague's comment. And no name in it carries the response's number in the
+    store, which follows the order responses arrived (before: "s comment 151 ...", "s
+    respondent 151"); the .qdpx and the CSV name sources alike."""
+    import csv
+
+    from click.testing import CliRunner
+    from sqlalchemy import select
+
+    from sharedground.analysis.disclosure.release import release
+    from sharedground.cli import main
+    from sharedground.store.schema import Response
+    from sharedground.store.textschema import TextSource
+
+    _code_cells(store, tmp_path, {"public_esteem": {"*": 6}}, closed=False)
+    with store.session() as session:
+        rd4 = store.organisation_ids(session, ["RD4"])["RD4"]
+        received = sorted(
+            session.scalars(select(Response.id).where(Response.organisation_id == rd4))
+        )
+        response_of = {
+            s.guid: s.response_id
+            for s in session.scalars(select(TextSource).where(TextSource.organisation_id == rd4))
+        }
+        threshold = store.get_wave(session, "s").suppression_threshold
+    # RD4's responses arrived last: their numbers in the store are all above its count.
+    assert min(received) > len(received) == 48
+    path = tmp_path / "rd4.qdpx"
+    with store.session() as session:
+        done = refi.export_project(
+            session, frames.get(session, "dmr-themes"), path, organisation_id=rd4, store=store
+        )
+    live = release(len(received), threshold, False)
+    assert done.sources == live.shown == 40 and done.held_back == len(received) - live.shown
+    root, cases, found = _parsed(path)
+    exported = [
+        (element.get("name", ""), response_of[element.get("guid", "")])
+        for element in root.iterfind(".//q:Sources/q:TextSource", NS)
+    ]
+    # The first responses received, in whole batches: those the trust's live results read.
+    assert sorted(r for _, r in exported) == received[: live.shown]
+    ids = {str(i) for i in received}
+    for name in [*cases, *found]:
+        assert not set(name.split()) & ids, name
+    # Respondents are numbered 1..n in an order that is not the order they answered in.
+    number = {name: int(name.split()[2]) for name, _ in exported}
+    assert sorted(number.values()) == list(range(1, live.shown + 1))
+    by_number = [r for _, r in sorted(exported, key=lambda pair: number[pair[0]])]
+    assert by_number != sorted(by_number)
+    assert set(cases) == {f"s respondent {n}" for n in number.values()}
+
+    # The trust's CSV: the same sources, by the names the .qdpx gives them.
+    out = tmp_path / "rd4.csv"
+    url = store.engine.url.render_as_string(hide_password=False)
+    ran = CliRunner().invoke(
+        main,
+        [
+            *("text", "export", "--frame", "dmr-themes", "--format", "csv"),
+            *("--out", str(out), "--trust", "RD4", "--database", url),
+        ],
+    )
+    assert ran.exit_code == 0, ran.output
+    with out.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and {row["source"] for row in rows} <= set(found)

@@ -169,3 +169,16 @@ def late_returns(
             )
         )
     session.flush()
+
+
+def close_wave(store: Store, name: str) -> None:
+    """End the wave's fieldwork (it closed yesterday), so that a trust's outputs read its
+    final figures: every response, rather than the live ones in batches."""
+    import datetime as dt
+
+    from sharedground.fieldwork.clock import study_today
+
+    with store.session() as session:
+        wave = store.get_wave(session, name)
+        wave.opens = study_today() - dt.timedelta(days=60)
+        wave.closes = study_today() - dt.timedelta(days=1)

@@ -509,7 +509,14 @@ def export_(
                     left = _left_out(part.codes_left_out, part.coders_left_out, part.held_back)
                 else:
                     found = coding.rows(session, frame, source_ids=chosen)
-                coding.export_csv(out, found, anonymised=organisation is not None)
+                coding.export_csv(
+                    out,
+                    found,
+                    anonymised=organisation is not None,
+                    source_names=(
+                        None if organisation is None else refi.trust_source_names(part.sources)
+                    ),
+                )
                 message = f"wrote {out}: {len(found)} coding(s){left}"
             else:
                 done = refi.export_project(
@@ -554,7 +561,10 @@ def _left_out(codes: dict[str, dict[str, int]], coders: int, held_back: int) -> 
     if coders:
         said += f"; {coders} coding(s) of individual coders left out (the team's coding only)"
     if held_back:
-        said += f"; {held_back} comment(s) of late returns left out until their batch is released"
+        said += (
+            f"; {held_back} comment(s) left out until their response's batch is in the "
+            "trust's figures (during fieldwork, or late returns after it)"
+        )
     return said
 
 

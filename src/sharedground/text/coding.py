@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -260,9 +260,18 @@ def sheet_sources(path: Path) -> list[int]:
     return found
 
 
-def export_csv(path: Path, found: Sequence[CodingRow], *, anonymised: bool = False) -> None:
+def export_csv(
+    path: Path,
+    found: Sequence[CodingRow],
+    *,
+    anonymised: bool = False,
+    source_names: Mapping[int, str] | None = None,
+) -> None:
     """The codings as CSV; `anonymised` (a trust's export, what its lead gets): memos go
-    through the anonymiser, as the text did when it was stored."""
+    through the anonymiser, as the text did when it was stored. With `source_names` (a
+    trust's export: `refi.trust_source_names`) the source column holds each source's name as
+    the trust's .qdpx gives it, not its number in the store, which follows the order the
+    responses were received."""
     if anonymised:
         from sharedground.report.anonymise import anonymise
 
@@ -274,7 +283,7 @@ def export_csv(path: Path, found: Sequence[CodingRow], *, anonymised: bool = Fal
             writer.writerow(
                 neutralise_cells(
                     [
-                        row.source_id,
+                        row.source_id if source_names is None else source_names[row.source_id],
                         row.coder,
                         row.code,
                         "" if row.start is None else row.start,

@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from sharedground.store.textschema import CodeFrame, TextSource
     from sharedground.text.coding import CodingRow
     from sharedground.text.disclosure import TrustShown
+    from sharedground.text.released import CommentsShown
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -271,7 +272,8 @@ class Exported:
     codes_left_out: dict[str, dict[str, int]] = field(default_factory=dict)
     #: In a trust's export: the codings of individual coders left out (the team's only go).
     coders_left_out: int = 0
-    #: In a trust's export: comments of late returns left out until their batch is released.
+    #: In a trust's export: comments left out until their response's batch is in the
+    #: trust's figures (during fieldwork, or a late return after the close).
     held_back: int = 0
 
     @property
@@ -287,6 +289,9 @@ class TrustPart:
 
     trust: str
     shown: dict[int, TrustShown]
+    #: Per wave, the comments the trust's lead may read (`text.released`): those of the
+    #: responses its figures include, in whole batches (during fieldwork too).
+    comments: dict[int, CommentsShown] = field(default_factory=dict)
 
     def role_named(self, source: TextSource) -> bool:
         """Whether the source's role group may be named: the role it was filed under and the
@@ -300,13 +305,14 @@ class TrustPart:
         return shown is not None and roles <= shown.roles
 
     def counted(self, source: TextSource) -> bool:
-        """A comment counts in the wave's text tables once its response is in the final
-        figures; a late return's waits for its batch here too. A transcript always goes."""
+        """A comment goes once its response is in the trust's figures, in whole batches as
+        the coding pages show it (`text.released`): during fieldwork the trust's released
+        responses, after the close the final ones (a late return's waits for its batch). A
+        transcript always goes."""
         if source.response_id is None or source.wave_id is None:
             return True
-        shown = self.shown.get(source.wave_id)
-        released = None if shown is None else shown.released
-        return released is None or source.response_id in released
+        comments = self.comments.get(source.wave_id)
+        return comments is not None and comments.shows(source.response_id)
 
     def code_goes(self, source: TextSource, coder: str, code: str) -> bool:
         """The team's codings go, of a code `text.disclosure.codes_shown_in_trust` allows
@@ -333,7 +339,8 @@ class ForTrust:
     codes_left_out: dict[str, dict[str, int]]
     #: Individual coders' codings left out.
     coders_left_out: int
-    #: Comments of late returns left out (their response waits for its batch).
+    #: Comments left out because their response is not yet in the trust's figures (during
+    #: fieldwork, or a late return waiting for its batch).
     held_back: int
 
 
@@ -343,26 +350,32 @@ def for_trust(
     frame: CodeFrame,
     found: Sequence[TextSource],
     organisation_id: int,
+    today: dt.date | None = None,
 ) -> ForTrust:
     """What of `found` (the trust's sources) and their codings with `frame` an export for
     one trust carries: for each wave, what its text decision prints in the trust's row
     (`text.disclosure.shown_in_trust`): the comments it counts, the team's codings of the
     codes whose every count it prints."""
+    from sharedground.fieldwork.clock import study_today
     from sharedground.store.schema import Organisation, Wave
     from sharedground.store.textschema import TEAM_CODER
     from sharedground.text import coding
     from sharedground.text.disclosure import shown_in_trust
+    from sharedground.text.released import comments_shown
 
     organisation = session.get(Organisation, organisation_id)
     trust = "" if organisation is None else organisation.code
     shown: dict[int, TrustShown] = {}
+    comments: dict[int, CommentsShown] = {}
     names: dict[int, str] = {}
     for wave_id in sorted({s.wave_id for s in found if s.wave_id is not None}):
         wave = session.get(Wave, wave_id)
         assert wave is not None
+        # The decision first: it reads (and may mark) the close in a session of its own.
         shown[wave_id] = shown_in_trust(store, session, wave, trust, frame)
+        comments[wave_id] = comments_shown(session, wave, trust, today or study_today())
         names[wave_id] = wave.name
-    part = TrustPart(trust, shown)
+    part = TrustPart(trust, shown, comments)
     kept = [s for s in found if part.counted(s)]
     by_id = {s.id: s for s in kept}
     codings = []
@@ -477,8 +490,13 @@ def export_project(
     # named as its sources are, so that a tool which drops the link still shows it.
     cases: dict[str, tuple[str, dict[str, str], list[str]]] = {}
     values_of: dict[int, dict[str, str]] = {}
+    number = respondent_numbers(found) if one_trust else {}
     for source in found:
-        key = f"r{source.response_id}" if source.response_id is not None else f"s{source.id}"
+        key = (
+            f"r{number.get(source.id, source.response_id)}"
+            if source.response_id is not None
+            else f"s{source.id}"
+        )
         values = {
             v: str(source.attributes[v])
             for v in CASE_VARIABLES
@@ -493,7 +511,8 @@ def export_project(
         label = (
             source.name
             if source.response_id is None
-            else f"{values.get('wave', '')} respondent {source.response_id}".strip()
+            else f"{values.get('wave', '')} respondent "
+            f"{number.get(source.id, source.response_id)}".strip()
         )
         cases.setdefault(key, (label, values, []))[2].append(source.guid)
     # Two transcripts may share a file name; QualCoder keeps one case per name.
@@ -533,7 +552,7 @@ def export_project(
                 sources_element,
                 "TextSource",
                 guid=source.guid,
-                name=source.name,
+                name=_source_name(source, number),
                 plainTextPath=f"internal://{source.guid}.txt",
             )
             dated = source_date(source)
@@ -599,6 +618,40 @@ def export_project(
     )
 
 
+def respondent_numbers(found: Sequence[TextSource]) -> dict[int, int]:
+    """In a trust's export, each comment's respondent numbered 1, 2, ... in an order that
+    says nothing of when they answered: by the GUID of their first comment (random, made
+    when the comment was added). The response's number (the store's, in the order received)
+    would tell a lead who knows when a colleague answered which comments are theirs.
+
+    Numbers are of this export alone: a later one, with more responses released, numbers
+    again. A tool follows a source across exports by its GUID, which never changes.
+    """
+    first: dict[int, str] = {}
+    for source in found:
+        if source.response_id is not None:
+            guid = first.get(source.response_id)
+            first[source.response_id] = source.guid if guid is None else min(guid, source.guid)
+    order = {r: n for n, r in enumerate(sorted(first, key=lambda r: first[r]), start=1)}
+    return {s.id: order[s.response_id] for s in found if s.response_id is not None}
+
+
+def _source_name(source: TextSource, number: dict[int, int]) -> str:
+    """The source's name; in a trust's export a comment's carries its respondent's number
+    of that export (`respondent_numbers`), never the response's."""
+    if source.id not in number:
+        return source.name
+    wave = source.attributes.get("wave") or ""
+    return f"{wave} comment {number[source.id]} {source.item_id or ''}".strip()
+
+
+def trust_source_names(found: Sequence[TextSource]) -> dict[int, str]:
+    """Each source's name as a trust's export gives it (by source id): a comment's by its
+    respondent's number of the export, never the response's (`respondent_numbers`)."""
+    number = respondent_numbers(found)
+    return {source.id: _source_name(source, number) for source in found}
+
+
 def _left_out(chosen: ForTrust, names: dict[str, str]) -> str:
     """The project's description in a trust's export: what it carries and what not (never
     how many codings were left out, which would be the very count withheld)."""
@@ -619,8 +672,10 @@ def _left_out(chosen: ForTrust, names: dict[str, str]) -> str:
         )
     if chosen.held_back:
         said.append(
-            "Comments of late returns not yet in the wave's final figures are left out until "
-            "their batch is released."
+            "Comments join in batches, as the trust's figures take in responses: during "
+            "fieldwork those of the responses its live figures include, and after it late "
+            "returns in whole batches. The comments of the others are left out until their "
+            "batch is released."
         )
     return "\n\n".join(said)
 

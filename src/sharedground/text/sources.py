@@ -79,8 +79,10 @@ def add_comments(store: Store, session: Session, wave: Wave) -> Added:
         .where(Response.wave_id == wave.id)
         .order_by(Response.id)
     )
+    scanned = 0
     for response_id, role, organisation_id, mode, answers in rows:
         respondents += 1
+        scanned = max(scanned, response_id)
         for item in items:
             value = answers.get(item)
             if not isinstance(value, str) or not value.strip():
@@ -111,8 +113,41 @@ def add_comments(store: Store, session: Session, wave: Wave) -> Added:
                 )
             )
             added += 1
+    _mark_added(session, wave.id, scanned)
     session.flush()
     return Added(added, already, len(commenters), respondents)
+
+
+#: The `setting` row holding the highest response of a wave `add_comments` has read.
+ADDED_MARK = "comments-added:wave-{}"
+
+
+def _mark_added(session: Session, wave_id: int, scanned: int) -> None:
+    from sharedground.store.schema import Setting
+
+    row = session.get(Setting, ADDED_MARK.format(wave_id))
+    if row is None:
+        session.add(Setting(name=ADDED_MARK.format(wave_id), value=str(scanned)))
+    elif int(row.value) < scanned:
+        row.value = str(scanned)
+
+
+def comments_added_to(session: Session, wave_id: int) -> int:
+    """The highest response of the wave whose comments (if it wrote any) are sources: every
+    response up to it was read by `add_comments` (which reads the whole wave at once)."""
+    from sqlalchemy import func, select
+
+    from sharedground.store.schema import Setting
+    from sharedground.store.textschema import TextSource
+
+    row = session.get(Setting, ADDED_MARK.format(wave_id))
+    # Sources added before the mark was kept: the highest response with one.
+    highest = session.scalar(
+        select(func.max(TextSource.response_id)).where(
+            TextSource.wave_id == wave_id, TextSource.kind == "comment"
+        )
+    )
+    return max(int(row.value) if row is not None else 0, int(highest or 0))
 
 
 def read_document(path: Path) -> str:

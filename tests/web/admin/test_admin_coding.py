@@ -3,6 +3,7 @@ their own codings, and an organisation lead sees only their own trust's sources 
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from adminhelpers import Site, login
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 from webhelpers import csrf_of, parse, text_of
 
+from sharedground.fieldwork.clock import study_today
 from sharedground.store.schema import AuditEntry
 from sharedground.text import coding, frames, sources
 from sharedground.web.admin.coding import find_passage
@@ -236,7 +238,11 @@ def _comments(site: Site, tmp_path: Path) -> None:
         row["comments_overall"] = f"Comment {i}: budgets shape every meeting we have."
     import_file(site.store, write_rows(tmp_path / "comments.csv", instrument, rows), "w")
     with site.store.session() as session:
-        sources.add_comments(site.store, session, site.store.get_wave(session, "w"))
+        wave = site.store.get_wave(session, "w")
+        # Fieldwork over: a lead reads every comment of the final figures.
+        wave.opens = study_today() - dt.timedelta(days=30)
+        wave.closes = study_today() - dt.timedelta(days=1)
+        sources.add_comments(site.store, session, wave)
         frames.save(session, frames.builtin("dmr-themes"))
 
 

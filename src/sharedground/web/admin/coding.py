@@ -12,14 +12,22 @@ is shown to a lead only where the trust's report prints the group's number of co
 (`text.disclosure.roles_shown_in_trust`, as the trust's REFI-QDA export names them): a
 small group, or the partner withheld with it, would otherwise be counted on these pages,
 and its comments tied to the one or two people in it. The research team sees every role.
+
+A lead sees a comment only once its response is in the trust's figures, and comments come
+in whole batches of respondents as the trust's results do (`text.released`): otherwise a
+lead who reloads the list after one colleague completes the survey (or, after the close,
+after one late return) would find that colleague's comment as the new one. The page says so
+and when the list next changes. A comment of a wave with nothing released yet is "not
+found" as another trust's is. Transcripts, of no respondent, are shown as they are added.
 Every write is a POST with a CSRF token; every use is audited (`page`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -31,6 +39,7 @@ from sharedground.store.schema import Organisation
 from sharedground.store.textschema import CodeFrame, Coder, Coding, TextCode, TextSource
 from sharedground.text import coding, frames
 from sharedground.text.errors import TextError
+from sharedground.text.released import CommentsShown, comments_shown
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
 from sharedground.web.questions import Problem
 
@@ -47,13 +56,67 @@ def _frame(session: Session, name: str | None) -> CodeFrame | None:
     return session.scalar(select(CodeFrame).order_by(CodeFrame.id.desc()).limit(1))
 
 
-def _visible(session: Session, user: Principal) -> Any:
+#: Per wave, the comments a lead may read (None: the research team, who read every one).
+Released = dict[int, CommentsShown] | None
+
+
+def _released(session: Session, user: Principal, today: dt.date) -> Released:
+    """For a lead, per wave with comments of their trust, the comments its figures include.
+
+    Run in a session of its own, before the page's: it may set a wave's closing mark.
+    """
+    from sharedground.store.schema import Wave
+
+    if user.is_admin:
+        return None
+    waves = session.scalars(
+        select(TextSource.wave_id)
+        .join(Organisation, Organisation.id == TextSource.organisation_id)
+        .where(
+            Organisation.code == user.trust,
+            TextSource.response_id.is_not(None),
+            TextSource.wave_id.is_not(None),
+        )
+        .distinct()
+    ).all()
+    found: dict[int, CommentsShown] = {}
+    for wave_id in sorted(w for w in waves if w is not None):
+        wave = session.get(Wave, wave_id)
+        if wave is not None:
+            found[wave_id] = comments_shown(session, wave, user.trust or "", today)
+    return found
+
+
+def _visible(session: Session, user: Principal, released: Released) -> Any:
     query = select(TextSource, Organisation.code).join(
         Organisation, Organisation.id == TextSource.organisation_id, isouter=True
     )
     if not user.is_admin:
-        query = query.where(Organisation.code == user.trust)
+        responses = sorted({i for shown in (released or {}).values() for i in shown.responses})
+        query = query.where(
+            Organisation.code == user.trust,
+            # A transcript (no respondent) as added; a comment once its response is released.
+            or_(TextSource.response_id.is_(None), TextSource.response_id.in_(responses)),
+        )
     return query
+
+
+def _notes(released: Released) -> list[dict[str, Any]]:
+    """What the page says, per wave, of the comments it shows and when they next change."""
+    notes = []
+    for shown in (released or {}).values():
+        final = shown.final if shown.live is None else None
+        notes.append(
+            {
+                "wave": shown.wave,
+                "shown": len(shown.responses),
+                "batch": shown.batch,
+                "next_at": None if shown.live is None else shown.live.next_at,
+                "final": final,
+                "to_add": shown.to_add,
+            }
+        )
+    return notes
 
 
 def _roles_shown(
@@ -93,16 +156,21 @@ def _role(source: TextSource, shown: dict[int, set[str]] | None) -> tuple[str, b
 
 
 def _list(
-    session: Session, store: Store, user: Principal, frame_name: str | None, offset: int
+    session: Session,
+    store: Store,
+    user: Principal,
+    released: Released,
+    frame_name: str | None,
+    offset: int,
 ) -> dict[str, Any]:
     from sqlalchemy import func
 
     frame = _frame(session, frame_name)
     # One page of sources from the database: a national wave has tens of thousands.
-    visible = _visible(session, user).subquery()
+    visible = _visible(session, user, released).subquery()
     total = int(session.scalar(select(func.count()).select_from(visible)) or 0)
     rows = session.execute(
-        _visible(session, user).order_by(TextSource.id).offset(offset).limit(PAGE_SIZE)
+        _visible(session, user, released).order_by(TextSource.id).offset(offset).limit(PAGE_SIZE)
     ).all()
     mine: dict[int, int] = {}
     if frame is not None and rows:
@@ -140,16 +208,19 @@ def _list(
         "total": total,
         "offset": offset,
         "next": offset + PAGE_SIZE if offset + PAGE_SIZE < total else None,
+        "release_notes": _notes(released),
     }
 
 
 @page("view coding sources")
 async def source_list(request: Request, ctx: AdminContext, user: Principal) -> Response:
     offset = request.query_params.get("offset", "0")
+    released = await ctx.run(_released, user, ctx.web.today())
     state = await ctx.run(
         _list,
         ctx.web.store,
         user,
+        released,
         request.query_params.get("frame"),
         int(offset) if offset.isdigit() else 0,
     )
@@ -157,9 +228,16 @@ async def source_list(request: Request, ctx: AdminContext, user: Principal) -> R
 
 
 def _source_state(
-    session: Session, store: Store, user: Principal, source_id: int, frame_name: str | None
+    session: Session,
+    store: Store,
+    user: Principal,
+    released: Released,
+    source_id: int,
+    frame_name: str | None,
 ) -> dict[str, Any] | None:
-    found = session.execute(_visible(session, user).where(TextSource.id == source_id)).first()
+    found = session.execute(
+        _visible(session, user, released).where(TextSource.id == source_id)
+    ).first()
     frame = _frame(session, frame_name)
     if found is None or frame is None:
         return None
@@ -250,7 +328,12 @@ async def source_page(request: Request, ctx: AdminContext, user: Principal) -> R
     source_id = _source_id(request)
     state = (
         await ctx.run(
-            _source_state, ctx.web.store, user, source_id, request.query_params.get("frame")
+            _source_state,
+            ctx.web.store,
+            user,
+            await ctx.run(_released, user, ctx.web.today()),
+            source_id,
+            request.query_params.get("frame"),
         )
         if source_id is not None
         else None
@@ -275,6 +358,7 @@ def find_passage(content: str, passage: str, after: int = 0) -> tuple[int, int] 
 def _add(
     session: Session,
     user: Principal,
+    released: Released,
     source_id: int,
     frame_name: str,
     code_key: str,
@@ -283,7 +367,9 @@ def _add(
     memo: str,
 ) -> str | None:
     """Apply the code; an error message for the form, or None when done."""
-    found = session.execute(_visible(session, user).where(TextSource.id == source_id)).first()
+    found = session.execute(
+        _visible(session, user, released).where(TextSource.id == source_id)
+    ).first()
     frame = _frame(session, frame_name)
     if found is None or frame is None:
         return "not found"
@@ -315,10 +401,12 @@ async def add_coding(request: Request, ctx: AdminContext, user: Principal) -> Re
     posted = {name: (form.get(name) or [""])[-1] for name in ("code", "passage", "after", "memo")}
     after_raw = posted["after"].strip()
     after = int(after_raw) if after_raw.isdigit() else 0
+    released = await ctx.run(_released, user, ctx.web.today())
     problem = (
         await ctx.run(
             _add,
             user,
+            released,
             source_id,
             frame_name,
             posted["code"],
@@ -333,7 +421,7 @@ async def add_coding(request: Request, ctx: AdminContext, user: Principal) -> Re
         return _not_found(request, ctx, user)
     if problem is not None:
         field, _, message = problem.partition(": ")
-        state = await ctx.run(_source_state, ctx.web.store, user, source_id, frame_name)
+        state = await ctx.run(_source_state, ctx.web.store, user, released, source_id, frame_name)
         assert state is not None
         return await _render_source(
             request,
@@ -349,8 +437,12 @@ async def add_coding(request: Request, ctx: AdminContext, user: Principal) -> Re
     )
 
 
-def _remove(session: Session, user: Principal, source_id: int, coding_id: int) -> bool:
-    found = session.execute(_visible(session, user).where(TextSource.id == source_id)).first()
+def _remove(
+    session: Session, user: Principal, released: Released, source_id: int, coding_id: int
+) -> bool:
+    found = session.execute(
+        _visible(session, user, released).where(TextSource.id == source_id)
+    ).first()
     row = session.get(Coding, coding_id)
     if found is None or row is None or row.source_id != source_id:
         return False
@@ -367,7 +459,9 @@ async def remove_coding(request: Request, ctx: AdminContext, user: Principal) ->
     source_id = _source_id(request)
     raw = (form.get("coding") or [""])[-1]
     done = (
-        await ctx.run(_remove, user, source_id, int(raw))
+        await ctx.run(
+            _remove, user, await ctx.run(_released, user, ctx.web.today()), source_id, int(raw)
+        )
         if source_id is not None and raw.isdigit()
         else False
     )

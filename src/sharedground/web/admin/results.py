@@ -20,14 +20,13 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sharedground.analysis.disclosure.final import final_release
-from sharedground.analysis.disclosure.release import release
+from sharedground.analysis.disclosure.shown import trust_figures
 from sharedground.exchange.columns import MULTI_SEPARATOR
 from sharedground.fieldwork.accounts import Principal
 from sharedground.instrument import (
@@ -53,31 +52,21 @@ def _load(
     if wave is None or organisation is None:
         return None
     instrument = loads(wave.instrument.definition)
-    where = (Answer.wave_id == wave.id, Answer.organisation_id == organisation.id)
     threshold = wave.suppression_threshold
-    final = final_release(session, wave, today, trust)
-    if final is not None:
-        # The wave's final figures: the released set its reports are made from too.
-        keep = final.shown_ids()
-        received = final.received
-        answers = [
-            doc
-            for i, doc in session.execute(
-                select(Answer.id, Answer.answers).where(*where).order_by(Answer.id)
-            )
-            if i in keep
-        ]
-        batch = None
-    else:
-        received = session.scalar(select(func.count()).select_from(Answer).where(*where)) or 0
-        batch = release(received, threshold, False)
-        # The first `shown` responses in the order the store received them: a later
-        # reading adds whole batches and never takes one away.
-        answers = list(
-            session.scalars(
-                select(Answer.answers).where(*where).order_by(Answer.id).limit(batch.shown)
-            )
+    # Live: the first `shown` responses in whole batches, one behind; final: the wave's
+    # released set (`analysis.disclosure.shown`, which the coding pages read too).
+    figures = trust_figures(session, wave, trust, today)
+    keep = set(figures.ids)
+    answers = [
+        doc
+        for i, doc in session.execute(
+            select(Answer.id, Answer.answers)
+            .where(Answer.wave_id == wave.id, Answer.organisation_id == organisation.id)
+            .order_by(Answer.id)
         )
+        if i in keep
+    ]
+    final, batch, received = figures.final, figures.live, figures.received
     n = len(answers)
     context: dict[str, Any] = {
         "title": f"Results: wave {wave.name}, {trust}",
