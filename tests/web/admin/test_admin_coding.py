@@ -20,6 +20,7 @@ TEXT = "Finance drives every decision here.\n\nThe clinical directors feel unhea
 
 
 def _sources(site: Site, tmp_path: Path) -> dict[str, int]:
+    """One transcript of each of RA1, RB2 and no trust, by source number."""
     ids = {}
     with site.store.session() as session:
         frames.save(session, frames.builtin("dmr-themes"))
@@ -30,6 +31,11 @@ def _sources(site: Site, tmp_path: Path) -> dict[str, int]:
             (added,) = sources.add_documents(site.store, session, [path], attrs)
             ids[trust or "none"] = added.id
     return ids
+
+
+def _guids(site: Site) -> dict[int, str]:
+    with site.store.session() as session:
+        return {s.id: s.guid for s in sources.list_sources(session)}
 
 
 def _post(client: TestClient, url: str, **data: str) -> object:
@@ -45,19 +51,24 @@ def test_lead_sees_and_codes_only_own_trust(
     site: Site, admin_client: TestClient, tmp_path: Path
 ) -> None:
     ids = _sources(site, tmp_path)
+    guids = _guids(site)
     assert login(admin_client, "lead-a") == 303
     listing = parse(admin_client.get("/admin/coding").text)
+    # A lead addresses a source by its GUID: numbers follow the order sources were added.
     assert [tr.attributes["data-source"] for tr in listing.css("#sources tbody tr")] == [
-        str(ids["RA1"])
+        guids[ids["RA1"]]
     ]
-    for other in (ids["RB2"], ids["none"]):
-        response = admin_client.get(f"/admin/coding/sources/{other}")
-        assert response.status_code == 404
-        assert "Finance drives" not in response.text
-    own = f"/admin/coding/sources/{ids['RA1']}"
+    for other in (ids["RB2"], ids["none"], ids["RA1"]):
+        for ref in (guids[other], str(other)):
+            if (other, ref) == (ids["RA1"], guids[other]):
+                continue
+            response = admin_client.get(f"/admin/coding/sources/{ref}")
+            assert response.status_code == 404
+            assert "Finance drives" not in response.text
+    own = f"/admin/coding/sources/{guids[ids['RA1']]}"
     token = csrf_of(parse(admin_client.get(own).text))
     refused = admin_client.post(
-        f"/admin/coding/sources/{ids['RB2']}?frame=dmr-themes@1",
+        f"/admin/coding/sources/{guids[ids['RB2']]}?frame=dmr-themes@1",
         data={"csrf_token": token, "code": "variation"},
         follow_redirects=False,
     )
@@ -114,11 +125,12 @@ def test_passages_whole_codes_memos_and_blind_coding(
     admin_id = rows[0].attributes["data-coding"]
     with TestClient(site.app(), base_url="https://testserver") as lead:
         login(lead, "lead-a")
-        lead_page = parse(lead.get(url).text)
+        lead_url = f"/admin/coding/sources/{_guids(site)[ids['RA1']]}"
+        lead_page = parse(lead.get(lead_url).text)
         assert lead_page.css("#mine tbody tr") == []
         token = csrf_of(lead_page)
         stolen = lead.post(
-            url + "/remove?frame=dmr-themes@1",
+            lead_url + "/remove?frame=dmr-themes@1",
             data={"csrf_token": token, "coding": str(admin_id)},
             follow_redirects=False,
         )
@@ -271,11 +283,16 @@ def test_a_lead_sees_only_the_role_groups_their_trusts_report_prints(
     # The report withholds the clinical directors and a partner, and prints the others.
     assert "clinical_director" not in shown and 0 < len(shown) < 3
 
+    guids = _guids(site)
+    number = {guid: i for i, guid in guids.items()}
+
     def listed(client: TestClient) -> dict[int, str]:
+        """By source number: a lead's list names sources by GUID, the team's by number."""
         page = parse(client.get("/admin/coding").text)
         return {
-            int(tr.attributes["data-source"] or 0): tr.css("td")[2].text().strip()
+            number.get(ref, 0) if not ref.isdigit() else int(ref): tr.css("td")[2].text().strip()
             for tr in page.css("#sources tbody tr")
+            for ref in [tr.attributes["data-source"] or ""]
         }
 
     assert login(admin_client, "lead-a") == 303
@@ -288,7 +305,7 @@ def test_a_lead_sees_only_the_role_groups_their_trusts_report_prints(
         1 for role in role_of.values() if role not in shown
     )
     director = next(i for i, role in role_of.items() if role == "clinical_director")
-    page = parse(admin_client.get(f"/admin/coding/sources/{director}").text)
+    page = parse(admin_client.get(f"/admin/coding/sources/{guids[director]}").text)
     assert text_of(page, "#source-role").startswith("Not shown")
     assert "Clinical director" not in page.text()
     # The research team sees every group.

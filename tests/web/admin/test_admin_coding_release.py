@@ -51,11 +51,13 @@ def _add(store: Store, wave: str) -> None:
 def _reading(client: TestClient, store: Store) -> dict[str, object]:
     """The respondents whose comments the lead's list shows, the total it gives, its note."""
     page = parse(client.get("/admin/coding").text)
-    listed = [int(tr.attributes["data-source"] or 0) for tr in page.css("#sources tbody tr")]
+    # A lead's list names sources by GUID (random), in GUID order.
+    listed = [tr.attributes["data-source"] or "" for tr in page.css("#sources tbody tr")]
+    assert listed == sorted(listed)
     with store.session() as session:
         responses = {
             source.response_id
-            for source in session.scalars(select(TextSource).where(TextSource.id.in_(listed)))
+            for source in session.scalars(select(TextSource).where(TextSource.guid.in_(listed)))
         }
     caption = page.css_first("#sources caption")
     note = page.css_first(".release-note")
@@ -71,10 +73,16 @@ def _reading(client: TestClient, store: Store) -> dict[str, object]:
 def _open(client: TestClient, store: Store, response_ids: set[int]) -> set[int]:
     """Of the comment sources of these responses, those the lead can open (not a 404)."""
     with store.session() as session:
-        ids = session.scalars(
-            select(TextSource.id).where(TextSource.response_id.in_(response_ids))
+        found = session.execute(
+            select(TextSource.guid, TextSource.response_id).where(
+                TextSource.response_id.in_(response_ids)
+            )
         ).all()
-    return {i for i in ids if client.get(f"/admin/coding/sources/{i}").status_code == 200}
+    return {
+        response_id
+        for guid, response_id in found
+        if client.get(f"/admin/coding/sources/{guid}").status_code == 200
+    }
 
 
 def test_a_lead_reading_the_coding_list_after_every_completion_finds_no_ones_comment(

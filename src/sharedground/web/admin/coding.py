@@ -19,6 +19,8 @@ lead who reloads the list after one colleague completes the survey (or, after th
 after one late return) would find that colleague's comment as the new one. The page says so
 and when the list next changes. A comment of a wave with nothing released yet is "not
 found" as another trust's is. Transcripts, of no respondent, are shown as they are added.
+A lead addresses sources by GUID, listed in GUID order, never by their numbers, which follow
+the order comments were added and so the order colleagues answered in (`_ref`).
 Every write is a POST with a CSRF token; every use is audited (`page`).
 """
 
@@ -101,6 +103,22 @@ def _visible(session: Session, user: Principal, released: Released) -> Any:
     return query
 
 
+def _ref(source: TextSource, user: Principal) -> str:
+    """How the pages address a source: by its number for the research team; by its GUID
+    (random, made when it was added) for a lead, since the numbers follow the order the
+    comments were added, and so the order the responses arrived in."""
+    return str(source.id) if user.is_admin else source.guid
+
+
+def _which(user: Principal, ref: str) -> Any:
+    """The source `ref` names (`_ref`): a lead's number is "not found", as another trust's."""
+    from sqlalchemy import false
+
+    if ref.isdigit():
+        return TextSource.id == int(ref) if user.is_admin else false()
+    return TextSource.guid == ref
+
+
 def _notes(released: Released) -> list[dict[str, Any]]:
     """What the page says, per wave, of the comments it shows and when they next change."""
     notes = []
@@ -170,7 +188,11 @@ def _list(
     visible = _visible(session, user, released).subquery()
     total = int(session.scalar(select(func.count()).select_from(visible)) or 0)
     rows = session.execute(
-        _visible(session, user, released).order_by(TextSource.id).offset(offset).limit(PAGE_SIZE)
+        _visible(session, user, released)
+        # A lead's in GUID order, which says nothing of when a comment came.
+        .order_by(TextSource.id if user.is_admin else TextSource.guid)
+        .offset(offset)
+        .limit(PAGE_SIZE)
     ).all()
     mine: dict[int, int] = {}
     if frame is not None and rows:
@@ -193,6 +215,7 @@ def _list(
         shown.append(
             {
                 "id": source.id,
+                "ref": _ref(source, user),
                 "kind": source.kind,
                 "role": role,
                 "role_withheld": role_withheld,
@@ -232,11 +255,11 @@ def _source_state(
     store: Store,
     user: Principal,
     released: Released,
-    source_id: int,
+    source_id: str,
     frame_name: str | None,
 ) -> dict[str, Any] | None:
     found = session.execute(
-        _visible(session, user, released).where(TextSource.id == source_id)
+        _visible(session, user, released).where(_which(user, source_id))
     ).first()
     frame = _frame(session, frame_name)
     if found is None or frame is None:
@@ -260,6 +283,7 @@ def _source_state(
     return {
         "source": {
             "id": source.id,
+            "ref": _ref(source, user),
             "kind": source.kind,
             "role": role,
             "role_withheld": role_withheld,
@@ -282,9 +306,12 @@ def _source_state(
     }
 
 
-def _source_id(request: Request) -> int | None:
-    raw = request.path_params["source_id"]
-    return int(raw) if raw.isdigit() else None
+def _source_id(request: Request) -> str | None:
+    """The source named in the path: a number, or a GUID (`_ref`)."""
+    raw = str(request.path_params["source_id"])
+    if raw.isdigit() or (len(raw) == 36 and all(c in "0123456789abcdef-" for c in raw)):
+        return raw
+    return None
 
 
 def _not_found(request: Request, ctx: AdminContext, user: Principal) -> Response:
@@ -307,13 +334,13 @@ async def _render_source(
     notice: str | None = None,
     posted: dict[str, str] | None = None,
 ) -> Response:
-    source_id = state["source"]["id"]
+    source_id = state["source"]["ref"]
     return ctx.render(
         request,
         "coding_source.html",
         user,
         status_code,
-        title=f"Code source {source_id}",
+        title=f"Code source {source_id}" if user.is_admin else "Code a source",
         action=f"{CODING_PATH}/sources/{source_id}?frame={state['frame']}",
         remove_action=f"{CODING_PATH}/sources/{source_id}/remove?frame={state['frame']}",
         problems=problems or [],
@@ -359,7 +386,7 @@ def _add(
     session: Session,
     user: Principal,
     released: Released,
-    source_id: int,
+    source_id: str,
     frame_name: str,
     code_key: str,
     passage: str,
@@ -368,7 +395,7 @@ def _add(
 ) -> str | None:
     """Apply the code; an error message for the form, or None when done."""
     found = session.execute(
-        _visible(session, user, released).where(TextSource.id == source_id)
+        _visible(session, user, released).where(_which(user, source_id))
     ).first()
     frame = _frame(session, frame_name)
     if found is None or frame is None:
@@ -438,13 +465,13 @@ async def add_coding(request: Request, ctx: AdminContext, user: Principal) -> Re
 
 
 def _remove(
-    session: Session, user: Principal, released: Released, source_id: int, coding_id: int
+    session: Session, user: Principal, released: Released, source_id: str, coding_id: int
 ) -> bool:
     found = session.execute(
-        _visible(session, user, released).where(TextSource.id == source_id)
+        _visible(session, user, released).where(_which(user, source_id))
     ).first()
     row = session.get(Coding, coding_id)
-    if found is None or row is None or row.source_id != source_id:
+    if found is None or row is None or row.source_id != found[0].id:
         return False
     try:
         coding.remove(session, coding_id, coding.get_coder(session, user.username))
