@@ -34,8 +34,9 @@ decision prints the group's commenters in the trust's report (`text.disclosure`)
 group stays unnamed, so no comment can be tied to the one or two people in it, and so does
 every partner withheld with it, whose exact count would otherwise give the small group (or
 another trust's) back. An unnamed group's comments lose their mode too, and memos are
-anonymised. Case and source names carry the wave, the response's number and the question,
-never a role.
+anonymised. Case and source names carry the wave, a number and the question, never a role:
+the response's number in the research team's export, and in a trust's a number of that
+export alone in an order that says nothing of when anyone answered (`respondent_numbers`).
 
 Codings, in an export for one trust (`for_trust`): the team's only (an individual coder's
 would give the team's counts, give or take the disagreements), and of a comment only those
