@@ -174,7 +174,8 @@ def test_export_and_import_commands(commented: _Cli, store: Store, tmp_path: Pat
         str(rb2),
     )
     assert rb2.read_text(encoding="utf-8").splitlines()[1:] == []
-    # One trust's project: RA1's groups are all withheld by the wave's decision.
+    # One trust's project: RA1's three commenters are under the threshold, so its report
+    # withholds how many wrote, which its comments would give: none goes, and it says why.
     ra1 = run(
         "text",
         "export",
@@ -187,7 +188,7 @@ def test_export_and_import_commands(commented: _Cli, store: Store, tmp_path: Pat
         "--out",
         str(tmp_path / "ra1.qdpx"),
     )
-    assert "3 source(s)" in ra1 and "role group withheld on 3 source(s)" in ra1
+    assert "0 source(s)" in ra1 and "the comments of wave w left out" in ra1
     assert "2 coding(s) imported" in run("text", "import", str(project), "--frame", "dmr-themes")
     assert "stored (13 codes)" in run("codes", "import", str(tmp_path / "c.qdc"))
     junk = tmp_path / "junk.qdpx"
@@ -224,11 +225,11 @@ def test_a_trusts_csv_export_carries_what_its_qdpx_does(store: Store, tmp_path: 
         with out.open(encoding="utf-8", newline="") as handle:
             return said, list(csv.DictReader(handle))
 
-    # RA1's three commenters are withheld in every table at the wave's threshold of 5.
+    # RA1's three commenters are withheld in every table at the wave's threshold of 5, and
+    # its number of commenters with them: no comment of RA1's goes, nor any coding.
     said, rows = export("--trust", "RA1")
     assert rows == []
-    assert "the team's codings of 13 code(s) left out, 3 coding(s)" in said
-    assert "3 coding(s) of individual coders left out" in said
+    assert "the comments of wave w left out" in said
     # At a threshold that withholds nothing, the team's codings go, their memos anonymised.
     with store.session() as session:
         store.get_wave(session, "w").suppression_threshold = 0

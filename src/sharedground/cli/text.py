@@ -506,7 +506,9 @@ def export_(
                     # What the trust's .qdpx carries, memos anonymised as there.
                     part = refi.for_trust(store, session, frame, listed, organisation)
                     found = part.codings
-                    left = _left_out(part.codes_left_out, part.coders_left_out, part.held_back)
+                    left = _left_out(
+                        part.codes_left_out, part.coders_left_out, part.held_back
+                    ) + _unlisted(part.unlisted)
                 else:
                     found = coding.rows(session, frame, source_ids=chosen)
                 coding.export_csv(
@@ -537,10 +539,20 @@ def export_(
                         else ""
                     )
                     + _left_out(done.codes_left_out, done.coders_left_out, done.held_back)
+                    + _unlisted(done.unlisted)
                 )
     finally:
         store.dispose()
     console.print(message, highlight=False, soft_wrap=True)
+
+
+def _unlisted(waves: list[str]) -> str:
+    """What a trust's export says of waves whose comments it leaves out altogether."""
+    return "".join(
+        f"; the comments of wave {name} left out: the trust's report withholds its number "
+        "of commenters, which they would give"
+        for name in waves
+    )
 
 
 def _left_out(codes: dict[str, dict[str, int]], coders: int, held_back: int) -> str:

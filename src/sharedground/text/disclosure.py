@@ -340,6 +340,16 @@ class TextDecision:
     def code_index(self, key: str) -> int:
         return self.cells.codes.index(key)
 
+    @property
+    def listed(self) -> BoolArray:
+        """Per trust, whether its lead is given its comments (its coding pages, its export):
+        where its report prints its number of commenters. A lead given them counts its
+        commenters (and, per role group the pages name, theirs): printed, that adds nothing
+        to what the report says; withheld (fewer wrote than the threshold, or the total kept
+        back as a partner), it would give a withheld count back, so the comments of so few
+        people stay with the research team."""
+        return ~self.commenters.trusts
+
     def trust_index(self, trust: str) -> int:
         return self.cells.trusts.index(trust)
 
@@ -1427,6 +1437,9 @@ class TrustShown:
     frame_codes: tuple[str, ...]
     #: The responses the wave's final figures count (None: every stored one).
     released: frozenset[int] | None
+    #: Whether the trust's comments are listed to it at all (`TextDecision.listed`): only
+    #: where its report prints its number of commenters, which a lead given them counts.
+    listed: bool = True
 
 
 def shown_in_trust(
@@ -1471,10 +1484,48 @@ def shown_in_trust(
         row = decision.commenters.withheld[decision.trust_index(trust)]
         here = {role for r, role in enumerate(decision.cells.roles) if not row[r]}
         roles = here if roles is None else roles & here
+    if not all(decision.listed[decision.trust_index(trust)] for decision in decisions):
+        return TrustShown(frozenset(), frozenset(), keys, released, listed=False)
     named = frozenset(roles or ())
     return TrustShown(
         named, frozenset(codes_shown_in_trust(decisions[0], trust, named)), keys, released
     )
+
+
+def listed_waves(store: Store, session: Session, trust: str, wave_ids: Iterable[int]) -> set[int]:
+    """Of `wave_ids`, the waves whose comments an output for one trust (its coding pages, its
+    export) may list: those where the trust's report prints its number of commenters in the
+    wave's text tables (`TextDecision.listed`), over each frame the team has coded the
+    comments with (the newest frame when none is). With no frame stored, no text table is
+    printed, so there is no count to give away: listed."""
+    from sqlalchemy import select
+
+    from sharedground.store.schema import Wave
+    from sharedground.store.textschema import TEAM_CODER, CodeFrame, Coder, Coding, TextCode
+    from sharedground.store.textschema import TextSource as Source
+
+    found: set[int] = set()
+    for wave_id in sorted(set(wave_ids)):
+        wave = session.get(Wave, wave_id)
+        if wave is None:
+            continue
+        frame_id = session.scalar(
+            select(TextCode.frame_id)
+            .join(Coding, Coding.code_id == TextCode.id)
+            .join(Coder, Coder.id == Coding.coder_id)
+            .join(Source, Source.id == Coding.source_id)
+            .where(Coder.name == TEAM_CODER, Source.wave_id == wave.id)
+            .order_by(TextCode.frame_id)
+            .limit(1)
+        )
+        frame = (
+            session.scalar(select(CodeFrame).order_by(CodeFrame.id.desc()).limit(1))
+            if frame_id is None
+            else session.get(CodeFrame, frame_id)
+        )
+        if frame is None or shown_in_trust(store, session, wave, trust, frame).listed:
+            found.add(wave_id)
+    return found
 
 
 def codes_shown_in_trust(decision: TextDecision, trust: str, roles: Collection[str]) -> set[str]:
@@ -1643,6 +1694,7 @@ __all__ = [
     "codes_shown_in_trust",
     "count_cells",
     "decide_text",
+    "listed_waves",
     "roles_shown_in_trust",
     "shown_in_trust",
     "text_decision",

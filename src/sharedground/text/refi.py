@@ -276,6 +276,8 @@ class Exported:
     #: In a trust's export: comments left out until their response's batch is in the
     #: trust's figures (during fieldwork, or a late return after the close).
     held_back: int = 0
+    #: In a trust's export: waves whose comments are not listed to the trust at all.
+    unlisted: list[str] = field(default_factory=list)
 
     @property
     def codings_left_out(self) -> int:
@@ -293,6 +295,8 @@ class TrustPart:
     #: Per wave, the comments the trust's lead may read (`text.released`): those of the
     #: responses its figures include, in whole batches (during fieldwork too).
     comments: dict[int, CommentsShown] = field(default_factory=dict)
+    #: Per wave, whether the trust's comments go at all (`text.released.listed_to_lead`).
+    listed_waves: dict[int, bool] = field(default_factory=dict)
 
     def role_named(self, source: TextSource) -> bool:
         """Whether the source's role group may be named: the role it was filed under and the
@@ -304,6 +308,14 @@ class TrustPart:
             str(role) for role in (source.role, source.attributes.get("role")) if role is not None
         }
         return shown is not None and roles <= shown.roles
+
+    def listed(self, source: TextSource) -> bool:
+        """A comment goes only where the wave's text decision lists the trust's comments to
+        it (`TrustShown.listed`: its report prints its number of commenters), since its
+        reader counts them, and the trust's commenters with them. A transcript always goes."""
+        if source.response_id is None or source.wave_id is None:
+            return True
+        return self.listed_waves.get(source.wave_id, True)
 
     def counted(self, source: TextSource) -> bool:
         """A comment goes once its response is in the trust's figures, in whole batches as
@@ -343,6 +355,8 @@ class ForTrust:
     #: Comments left out because their response is not yet in the trust's figures (during
     #: fieldwork, or a late return waiting for its batch).
     held_back: int
+    #: Waves whose comments are not listed to the trust at all (`TrustPart.listed`).
+    unlisted: list[str] = field(default_factory=list)
 
 
 def for_trust(
@@ -362,7 +376,7 @@ def for_trust(
     from sharedground.store.textschema import TEAM_CODER
     from sharedground.text import coding
     from sharedground.text.disclosure import shown_in_trust
-    from sharedground.text.released import comments_shown
+    from sharedground.text.released import comments_shown, listed_to_lead
 
     organisation = session.get(Organisation, organisation_id)
     trust = "" if organisation is None else organisation.code
@@ -376,8 +390,11 @@ def for_trust(
         shown[wave_id] = shown_in_trust(store, session, wave, trust, frame)
         comments[wave_id] = comments_shown(session, wave, trust, today or study_today())
         names[wave_id] = wave.name
-    part = TrustPart(trust, shown, comments)
-    kept = [s for s in found if part.counted(s)]
+    lists = {w: listed_to_lead(session, w, comments[w], shown[w].listed) for w in sorted(comments)}
+    part = TrustPart(trust, shown, comments, lists)
+    listed = [s for s in found if part.listed(s)]
+    unlisted = sorted(names[w] for w, one in lists.items() if not one)
+    kept = [s for s in listed if part.counted(s)]
     by_id = {s.id: s for s in kept}
     codings = []
     # Every code the rule leaves out, whether or not the trust has codings of it: a code
@@ -398,7 +415,7 @@ def for_trust(
             wave_name = names.get(source.wave_id, "") if source.wave_id is not None else ""
             codes = left.setdefault(wave_name, {})
             codes[row.code] = codes.get(row.code, 0) + 1
-    return ForTrust(part, kept, codings, left, coders, len(found) - len(kept))
+    return ForTrust(part, kept, codings, left, coders, len(listed) - len(kept), unlisted)
 
 
 def export_project(
@@ -616,6 +633,7 @@ def export_project(
         chosen.codes_left_out,
         chosen.coders_left_out,
         chosen.held_back,
+        chosen.unlisted,
     )
 
 
@@ -670,6 +688,12 @@ def _left_out(chosen: ForTrust, names: dict[str, str]) -> str:
             f"Left out{f' in wave {wave_name}' if wave_name else ''}: the codings of "
             f"{listed}: the trust's report withholds a count of theirs, or of a code in "
             "their theme, which the codings would let a reader make."
+        )
+    for wave_name in chosen.unlisted:
+        said.append(
+            f"Left out: the comments of wave {wave_name}. Counted, they would give the "
+            "number of the trust's commenters, which its report withholds (fewer wrote "
+            "than the threshold, or the count protects a small group elsewhere)."
         )
     if chosen.held_back:
         said.append(

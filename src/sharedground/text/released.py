@@ -112,4 +112,34 @@ def comments_shown(session: Session, wave: Any, trust: str, today: dt.date) -> C
     )
 
 
-__all__ = ["CommentsShown", "comments_shown"]
+def listed_to_lead(session: Session, wave_id: int, shown: CommentsShown, decided: bool) -> bool:
+    """Whether a trust's lead is given the wave's comments at all (its coding pages list
+    them, its export carries them): a lead counts them, and the trust's commenters with
+    them.
+
+    Once the comments follow the final figures (`shown.live` is None): where the wave's text
+    decision prints the trust's number of commenters (`decided`, from
+    `text.disclosure.listed_waves`). While they follow the live release: where the released
+    responses hold at least a batch of commenters. That count moves only when a batch is
+    released, whereas the decision over every stored response could start listing them
+    just as the one respondent who completed last wrote a comment.
+    """
+    if shown.live is None:
+        return decided
+    from sqlalchemy import distinct, func, select
+
+    from sharedground.store.textschema import TextSource
+
+    if not shown.responses:
+        return False
+    commenters = session.scalar(
+        select(func.count(distinct(TextSource.response_id))).where(
+            TextSource.wave_id == wave_id,
+            TextSource.kind == "comment",
+            TextSource.response_id.in_(sorted(shown.responses)),
+        )
+    )
+    return int(commenters or 0) >= shown.batch
+
+
+__all__ = ["CommentsShown", "comments_shown", "listed_to_lead"]

@@ -317,3 +317,89 @@ def test_a_lead_sees_only_the_role_groups_their_trusts_report_prints(
         )
         page = parse(admin.get(f"/admin/coding/sources/{director}").text)
         assert text_of(page, "#source-role") == role_label("clinical_director")
+
+
+def test_a_lead_is_not_listed_comments_whose_count_would_give_a_small_group_away(
+    site: Site, admin_client: TestClient, tmp_path: Path
+) -> None:
+    """Issue #15 (2): a lead counts their trust's comments on these pages (and its
+    commenters, in its export), so they are listed only where the trust's report prints its
+    number of commenters (`TextDecision.listed`). RB2 has ten of each role group, of whose
+    medical directors two commented: its report withholds them and, as their partner, its
+    number of commenters, which its lead would otherwise count. Its comments are not listed
+    to its lead (404, as another trust's; before, the 32 were, in released batches); RC3's
+    80 commenters are printed, and its lead is listed its comments; the research team sees
+    every one."""
+    import sys
+
+    analysis = str(Path(__file__).resolve().parents[2] / "analysis")
+    if analysis not in sys.path:
+        sys.path.append(analysis)
+    from analysis_helpers import write_rows
+    from disclosure_helpers import ROLES, composed
+
+    from sharedground.exchange.importer import import_file
+    from sharedground.instrument import builtin
+
+    sizes = {
+        "RA1": dict(zip(ROLES, [1, 1, 0, 0], strict=True)),
+        "RB2": dict.fromkeys(ROLES, 10),
+        "RC3": dict.fromkeys(ROLES, 20),
+        "RD4": dict.fromkeys(ROLES, 20),
+    }
+    instrument = builtin("dmr-2015")
+    rows = composed(instrument, sizes)
+    silent = 0
+    for i, row in enumerate(rows):
+        if row["trust"] == "RB2" and row["role"] == "medical_director" and silent < 8:
+            silent += 1
+            continue
+        row["comments_overall"] = f"Comment {i}: budgets shape every meeting we have."
+    import_file(site.store, write_rows(tmp_path / "comments.csv", instrument, rows), "w")
+    with site.store.session() as session:
+        # Fieldwork over (closed yesterday): the comments follow the final figures, and the
+        # trust's report its decision. (While it ran, they followed the live release.)
+        wave = site.store.get_wave(session, "w")
+        wave.opens = study_today() - dt.timedelta(days=60)
+        wave.closes = study_today() - dt.timedelta(days=1)
+    with site.store.session() as session:
+        sources.add_comments(site.store, session, site.store.get_wave(session, "w"))
+        frame = frames.save(session, frames.builtin("dmr-themes"))
+        code = coding.codes_of(session, frame)["public_esteem"]
+        team = coding.get_coder(session, "team")
+        mine: dict[str, list[str]] = {}  # a lead addresses sources by GUID
+        for i, source in enumerate(sources.list_sources(session)):
+            mine.setdefault(source.attributes["trust"], []).append(source.guid)
+            if i % 2 == 0:
+                coding.add(session, source, code, team)
+
+    def listed(client: TestClient) -> tuple[set[str], int]:
+        page = parse(client.get("/admin/coding").text)
+        ids = {tr.attributes["data-source"] or "" for tr in page.css("#sources tbody tr")}
+        caption = text_of(page, "#sources caption")  # "Sources 1 to 2 of 2"
+        return ids, int(caption.split()[-1])
+
+    assert login(admin_client, "lead-b") == 303
+    assert listed(admin_client) == (set(), 0)
+    assert admin_client.get(f"/admin/coding/sources/{mine['RB2'][0]}").status_code == 404
+    from sharedground.fieldwork import accounts
+    from sharedground.text.disclosure import text_decision
+
+    with site.store.session() as session:
+        accounts.create_user(session, "lead-c", "a long enough password 3", "lead", "RC3")
+        wave = site.store.get_wave(session, "w")
+        decision = text_decision(
+            site.store, session, wave, frames.get(session, "dmr-themes"), "team"
+        )
+        listed_by_trust = dict(zip(decision.cells.trusts, decision.listed, strict=True))
+        printed = ~decision.commenters.trusts
+    assert listed_by_trust == {"RA1": False, "RB2": False, "RC3": True, "RD4": True}
+    assert list(printed) == list(decision.listed)
+    with TestClient(site.app(), base_url="https://testserver") as lead_c:
+        assert login(lead_c, "lead-c", "a long enough password 3") == 303
+        seen, total = listed(lead_c)
+        # One page (50) of the released ones, all RC3's.
+        assert seen and seen <= set(mine["RC3"]) and len(seen) <= total <= len(mine["RC3"])
+    with TestClient(site.app(), base_url="https://testserver") as admin:
+        login(admin, "admin")
+        assert listed(admin)[1] == sum(len(ids) for ids in mine.values())

@@ -137,6 +137,11 @@ def test_a_lead_reading_the_coding_list_after_every_completion_finds_no_ones_com
     # it shows is within what the trust's live results include.
     for i, reading in enumerate(readings[1:18], start=1):
         live = release(i, THRESHOLD, False)
+        if reading["shown"] is None:
+            # Not listed at all while fewer than a batch of the released respondents wrote
+            # (`text.released.listed_to_lead`): here, before the first batch is released.
+            assert not reading["responses"] and live.shown < THRESHOLD
+            continue
         assert reading["shown"] == len(reading["responses"]) <= live.shown  # type: ignore[arg-type]
         assert reading["next"] == str(live.next_at) and not reading["final"]
     assert readings[-1]["final"] and readings[-1]["responses"] == every

@@ -41,7 +41,7 @@ from sharedground.store.schema import Organisation
 from sharedground.store.textschema import CodeFrame, Coder, Coding, TextCode, TextSource
 from sharedground.text import coding, frames
 from sharedground.text.errors import TextError
-from sharedground.text.released import CommentsShown, comments_shown
+from sharedground.text.released import CommentsShown, comments_shown, listed_to_lead
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
 from sharedground.web.questions import Problem
 
@@ -62,8 +62,11 @@ def _frame(session: Session, name: str | None) -> CodeFrame | None:
 Released = dict[int, CommentsShown] | None
 
 
-def _released(session: Session, user: Principal, today: dt.date) -> Released:
-    """For a lead, per wave with comments of their trust, the comments its figures include.
+def _released(session: Session, store: Store, user: Principal, today: dt.date) -> Released:
+    """For a lead, per wave with comments of their trust, the comments its figures include;
+    none of a wave whose trust report withholds the trust's number of commenters, which a
+    lead would count here (`text.disclosure.listed_waves`), so they are "not found" as
+    another trust's are.
 
     Run in a session of its own, before the page's: it may set a wave's closing mark.
     """
@@ -81,11 +84,18 @@ def _released(session: Session, user: Principal, today: dt.date) -> Released:
         )
         .distinct()
     ).all()
+    from sharedground.text.disclosure import listed_waves
+
     found: dict[int, CommentsShown] = {}
-    for wave_id in sorted(w for w in waves if w is not None):
+    ids = {w for w in waves if w is not None}
+    # The decision first: it reads (and may mark) the close in a session of its own.
+    decided = listed_waves(store, session, user.trust or "", ids)
+    for wave_id in sorted(ids):
         wave = session.get(Wave, wave_id)
         if wave is not None:
-            found[wave_id] = comments_shown(session, wave, user.trust or "", today)
+            shown = comments_shown(session, wave, user.trust or "", today)
+            if listed_to_lead(session, wave_id, shown, wave_id in decided):
+                found[wave_id] = shown
     return found
 
 
@@ -238,7 +248,7 @@ def _list(
 @page("view coding sources")
 async def source_list(request: Request, ctx: AdminContext, user: Principal) -> Response:
     offset = request.query_params.get("offset", "0")
-    released = await ctx.run(_released, user, ctx.web.today())
+    released = await ctx.run(_released, ctx.web.store, user, ctx.web.today())
     state = await ctx.run(
         _list,
         ctx.web.store,
@@ -358,7 +368,7 @@ async def source_page(request: Request, ctx: AdminContext, user: Principal) -> R
             _source_state,
             ctx.web.store,
             user,
-            await ctx.run(_released, user, ctx.web.today()),
+            await ctx.run(_released, ctx.web.store, user, ctx.web.today()),
             source_id,
             request.query_params.get("frame"),
         )
@@ -428,7 +438,7 @@ async def add_coding(request: Request, ctx: AdminContext, user: Principal) -> Re
     posted = {name: (form.get(name) or [""])[-1] for name in ("code", "passage", "after", "memo")}
     after_raw = posted["after"].strip()
     after = int(after_raw) if after_raw.isdigit() else 0
-    released = await ctx.run(_released, user, ctx.web.today())
+    released = await ctx.run(_released, ctx.web.store, user, ctx.web.today())
     problem = (
         await ctx.run(
             _add,
@@ -487,7 +497,11 @@ async def remove_coding(request: Request, ctx: AdminContext, user: Principal) ->
     raw = (form.get("coding") or [""])[-1]
     done = (
         await ctx.run(
-            _remove, user, await ctx.run(_released, user, ctx.web.today()), source_id, int(raw)
+            _remove,
+            user,
+            await ctx.run(_released, ctx.web.store, user, ctx.web.today()),
+            source_id,
+            int(raw),
         )
         if source_id is not None and raw.isdigit()
         else False
