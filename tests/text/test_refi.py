@@ -382,20 +382,30 @@ def test_sources_and_codings_carry_dates_that_tell_nothing_of_a_respondent(
         name: stamp(added[name]) if name == "interview.txt" else closing for name in added
     }
     assert coded == {name: [stamp(made[name])] for name in added}
-    # One trust's: its comments' codings, made before the close, are dated by the close.
+    # One trust's, while fieldwork runs: its comments dated by the close, and none of their
+    # codings yet (what a trust's export carries of them follows the live release: roles
+    # by the released commenters, codings once the final figures are in).
     dated, coded = export(ra1)
     assert set(dated) == {n for n in added if " 1 " in n or " 2 " in n or " 3 " in n} | {
         "interview.txt"
     }
-    assert coded == {
-        name: [stamp(made[name]) if name == "interview.txt" else closing] for name in dated
-    }
+    assert {dated[n] for n in dated if n != "interview.txt"} == {closing}
+    assert coded == {"interview.txt": [stamp(made["interview.txt"])]}
     # Once fieldwork has closed, a coding made after it keeps its own time.
     with store.session() as session:
         store.get_wave(session, "w").closes = dt.date(2015, 7, 31)
     dated, coded = export(ra1)
     assert coded == {name: [stamp(made[name])] for name in dated}
     assert {dated[n] for n in dated if n != "interview.txt"} == {"2015-07-31T00:00:00Z"}
+    # ... and one made before the close is dated by the close (its own time would say the
+    # comment was in by then).
+    with store.session() as session:
+        for row in session.scalars(select(Coding)):
+            row.created_at = dt.datetime(2015, 7, 1, 9, 30)
+    dated, coded = export(ra1)
+    assert {tuple(c) for n, c in coded.items() if n != "interview.txt"} == {
+        ("2015-07-31T00:00:00Z",)
+    }
     # A wave without dates: comments and, in a trust's export, their codings undated.
     with store.session() as session:
         wave = session.get(Wave, store.get_wave(session, "w").id)
@@ -785,7 +795,8 @@ def test_one_trust_export_during_fieldwork_follows_the_live_release_and_names_no
     assert by_number != sorted(by_number)
     assert set(cases) == {f"s respondent {n}" for n in number.values()}
 
-    # The trust's CSV: the same sources, by the names the .qdpx gives them.
+    # The trust's CSV of codings: none while fieldwork runs (which codes a trust's outputs
+    # carry follows the final figures; the decision behind it counts every stored response).
     out = tmp_path / "rd4.csv"
     url = store.engine.url.render_as_string(hide_password=False)
     ran = CliRunner().invoke(
@@ -798,4 +809,5 @@ def test_one_trust_export_during_fieldwork_follows_the_live_release_and_names_no
     assert ran.exit_code == 0, ran.output
     with out.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert rows and {row["source"] for row in rows} <= set(found)
+    assert rows == []
+    assert "left out" in ran.output

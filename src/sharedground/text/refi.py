@@ -50,6 +50,7 @@ codings (that is the count withheld).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -376,7 +377,7 @@ def for_trust(
     from sharedground.store.textschema import TEAM_CODER
     from sharedground.text import coding
     from sharedground.text.disclosure import shown_in_trust
-    from sharedground.text.released import comments_shown, listed_to_lead
+    from sharedground.text.released import comments_shown, listed_to_lead, live_roles
 
     organisation = session.get(Organisation, organisation_id)
     trust = "" if organisation is None else organisation.code
@@ -391,6 +392,16 @@ def for_trust(
         comments[wave_id] = comments_shown(session, wave, trust, today or study_today())
         names[wave_id] = wave.name
     lists = {w: listed_to_lead(session, w, comments[w], shown[w].listed) for w in sorted(comments)}
+    for wave_id, now in comments.items():
+        if now.live is not None:
+            # While the comments follow the live release, what they carry does too: roles
+            # named by the released commenters alone, and no codings (the decision behind
+            # them counts every stored response, so it could move by one respondent).
+            shown[wave_id] = dataclasses.replace(
+                shown[wave_id],
+                roles=live_roles(session, wave_id, now),
+                codes=frozenset(),
+            )
     part = TrustPart(trust, shown, comments, lists)
     listed = [s for s in found if part.listed(s)]
     unlisted = sorted(names[w] for w, one in lists.items() if not one)

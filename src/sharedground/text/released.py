@@ -142,4 +142,37 @@ def listed_to_lead(session: Session, wave_id: int, shown: CommentsShown, decided
     return int(commenters or 0) >= shown.batch
 
 
-__all__ = ["CommentsShown", "comments_shown", "listed_to_lead"]
+def live_roles(session: Session, wave_id: int, shown: CommentsShown) -> frozenset[str]:
+    """While comments follow the live release: the role groups a trust's outputs may name
+    on them, by the released commenters alone (the survey's rule within the trust:
+    `suppression.suppress` over the commenters per group, a small group's partner withheld
+    with it). The wave's text decision counts every stored response, so a group named by it
+    could start being named as the one respondent who completed last wrote; this moves
+    only with a batch."""
+    import numpy as np
+    from sqlalchemy import distinct, func, select
+
+    from sharedground.analysis.suppression import suppress
+    from sharedground.store.textschema import TextSource
+
+    if not shown.responses:
+        return frozenset()
+    rows = session.execute(
+        select(TextSource.role, func.count(distinct(TextSource.response_id)))
+        .where(
+            TextSource.wave_id == wave_id,
+            TextSource.kind == "comment",
+            TextSource.response_id.in_(sorted(shown.responses)),
+        )
+        .group_by(TextSource.role)
+    ).all()
+    counts = {str(role): int(n) for role, n in rows if role}
+    total = sum(int(n) for _, n in rows)
+    if not counts:
+        return frozenset()
+    roles = sorted(counts)
+    withheld, _ = suppress(np.array([counts[r] for r in roles]), total, shown.batch)
+    return frozenset(r for r, hidden in zip(roles, withheld, strict=True) if not hidden)
+
+
+__all__ = ["CommentsShown", "comments_shown", "listed_to_lead", "live_roles"]

@@ -210,3 +210,33 @@ def test_a_late_returns_comment_waits_for_its_batch(store: Store) -> None:
         batch = _reading(lead, store)
         assert batch["responses"] == closed["responses"] | one | rest  # type: ignore[operator]
         assert _open(lead, store, one) != set()
+
+
+def test_role_groups_on_the_list_follow_the_released_commenters(store: Store) -> None:
+    """While fieldwork runs, a comment's role group is named by the released commenters
+    alone. Twelve respondents of RA1, clinical and medical directors in turn: the first 5
+    are released (3 clinical, 2 medical directors, each under the threshold), so no group
+    is named; the wave's text decision, counting all 12 stored (6 and 6), named both, and
+    could start naming a group as the one respondent who completed last wrote."""
+    today = study_today()
+    survey = make_survey(store, closes=today + dt.timedelta(days=10))
+    survey.link(trust="RA1")
+    with store.session() as session:
+        accounts.create_user(session, "lead-a", PASSWORD, "lead", "RA1")
+        frames.save(session, frames.builtin("dmr-themes"))
+    app = survey.app()
+    with TestClient(app) as lead, TestClient(app) as respondent:
+        assert login(lead, "lead-a") == 303
+        for i in range(1, 13):
+            token = survey.link(trust="RA1")
+            answers = {k: dict(v) for k, v in ANSWERS.items()}
+            answers["about_you"]["role"] = "clinical_director" if i % 2 else "medical_director"
+            answers["overall"]["comments_overall"] = f"Comment of respondent {i}: rotas first."
+            answer_sections(respondent, token, SECTIONS, answers)
+            assert submit(respondent, token).status_code == 303
+        _add(store, survey.wave)
+        page = parse(lead.get("/admin/coding").text)
+    rows = page.css("#sources tbody tr")
+    assert len(rows) == release(12, THRESHOLD, False).shown == 5
+    for row in rows:
+        assert row.css_first(".role-withheld") is not None, row.text()

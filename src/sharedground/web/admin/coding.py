@@ -41,7 +41,12 @@ from sharedground.store.schema import Organisation
 from sharedground.store.textschema import CodeFrame, Coder, Coding, TextCode, TextSource
 from sharedground.text import coding, frames
 from sharedground.text.errors import TextError
-from sharedground.text.released import CommentsShown, comments_shown, listed_to_lead
+from sharedground.text.released import (
+    CommentsShown,
+    comments_shown,
+    listed_to_lead,
+    live_roles,
+)
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
 from sharedground.web.questions import Problem
 
@@ -153,10 +158,13 @@ def _roles_shown(
     user: Principal,
     frame: CodeFrame | None,
     sources: list[TextSource],
+    released: Released = None,
 ) -> dict[int, set[str]] | None:
     """Per wave of `sources`, the role groups a lead may see (None: every one, for the
     research team). Made once a request; the decisions behind it are remembered while
-    nothing they are made from changes (`text.disclosure.shown_in_trust`)."""
+    nothing they are made from changes (`text.disclosure.shown_in_trust`). While a wave's
+    comments follow the live release, by its released commenters alone
+    (`text.released.live_roles`), which move only with a batch."""
     from sharedground.store.schema import Wave
     from sharedground.text.disclosure import roles_shown_in_trust
 
@@ -164,6 +172,10 @@ def _roles_shown(
         return None
     shown: dict[int, set[str]] = {}
     for wave_id in sorted({s.wave_id for s in sources if s.wave_id is not None}):
+        now = (released or {}).get(wave_id)
+        if now is not None and now.live is not None:
+            shown[wave_id] = set(live_roles(session, wave_id, now))
+            continue
         wave = session.get(Wave, wave_id)
         shown[wave_id] = (
             roles_shown_in_trust(store, session, wave, user.trust or "", frame)
@@ -218,7 +230,7 @@ def _list(
             .group_by(Coding.source_id)
         )
         mine = {source_id: int(n) for source_id, n in counts}
-    roles = _roles_shown(store, session, user, frame, [source for source, _ in rows])
+    roles = _roles_shown(store, session, user, frame, [source for source, _ in rows], released)
     shown = []
     for source, trust in rows:
         role, role_withheld = _role(source, roles)
@@ -289,7 +301,9 @@ def _source_state(
         )
     ).all()
     id_of = {(key, start, end): ident for ident, key, start, end in ids}
-    role, role_withheld = _role(source, _roles_shown(store, session, user, frame, [source]))
+    role, role_withheld = _role(
+        source, _roles_shown(store, session, user, frame, [source], released)
+    )
     return {
         "source": {
             "id": source.id,
