@@ -1461,7 +1461,7 @@ def shown_in_trust(
     keys = tuple(f.key for f in flatten(stored_def(frame)))
     # The survey's first: it reads (and may mark) the wave's close in a session of its own,
     # which the caller's must not hold open a write on before.
-    survey, survey_key = _final_survey(store, wave)
+    survey, survey_key = final_survey(store, wave)
     released = released_ids(session, wave)
     if trust not in survey.cells.trusts:
         return TrustShown(frozenset(), frozenset(), keys, released)
@@ -1600,9 +1600,11 @@ def _digest(*parts: object) -> str:
     return found.hexdigest()
 
 
-def _final_survey(store: Store, wave: Wave) -> tuple[Decision, str]:
+def final_survey(store: Store, wave: Wave) -> tuple[Decision, str]:
     """The survey's decision over the wave's final figures (as a trust's report takes it),
-    and the digest of the data it was made from."""
+    and the digest of the data it was made from; remembered while that data is unchanged.
+    It reads the store in sessions of its own and may mark the wave's close: call it with
+    no other transaction holding a write open."""
     from sharedground.analysis.disclosure.decide import decide
     from sharedground.analysis.disclosure.final import released_data
     from sharedground.analysis.source import load_wave
@@ -1694,6 +1696,7 @@ __all__ = [
     "codes_shown_in_trust",
     "count_cells",
     "decide_text",
+    "final_survey",
     "listed_waves",
     "roles_shown_in_trust",
     "shown_in_trust",

@@ -103,9 +103,74 @@ def test_a_lead_reading_after_every_completion_cannot_tell_whose_it_was(
             wave.opens = study_today() - dt.timedelta(days=30)
             wave.closes = study_today() - dt.timedelta(days=1)
         final = _by_role(lead)
-        for role in set(roles):
+        truth = _by_role(admin)
+        # The counts of the trust's final figures, except a role whose number its report
+        # withholds (under the threshold, or the partner withheld with it): "–", where the
+        # page printed the very count the report keeps back.
+        hidden = {role for role in set(roles) if final[role]["completed"] == "–"}
+        assert {role for role in set(roles) if roles.count(role) < THRESHOLD} <= hidden
+        assert len(hidden) != 1  # a lone withheld role would be the total less the others
+        for role in set(roles) - hidden:
             assert int(final[role]["completed"]) == roles.count(role)
+        for role in hidden:
+            assert final[role]["started"] == final[role]["rate"] == "–"
+            assert int(truth[role]["completed"]) == roles.count(role)  # the team sees all
+        assert final["all"]["completed"] == str(len(roles))
         assert (
             parse(lead.get("/admin/waves/w/trusts/RA1/monitor").text).css_first("#role-release")
             is None
         )
+
+
+def test_after_the_close_a_lead_sees_no_small_group_and_no_late_return_alone(
+    store: Store, tmp_path: Path
+) -> None:
+    """Once fieldwork is over, RA1's lead saw the true completions by role: a group of 3
+    its report withholds (and the partner withheld with it) printed exactly, and each late
+    return moved them by one. Now: "–" for the groups the report withholds, and the counts
+    of the final figures, where a late return waits for a whole batch of its group."""
+    site = make_site(store, tmp_path, n=40)
+    with store.session() as session:
+        ra1 = session.scalar(select(Organisation.id).where(Organisation.code == "RA1"))
+        people = [
+            (c.id, c.role)
+            for c in session.scalars(
+                select(Contact).where(Contact.organisation_id == ra1).order_by(Contact.id)
+            )
+        ]
+    by_role: dict[str, list[int]] = {}
+    for contact_id, role in people:
+        by_role.setdefault(role, []).append(contact_id)
+    small = max(by_role, key=lambda r: len(by_role[r]))
+    assert len(by_role[small]) >= 5
+    late = next(ids[-1] for role, ids in by_role.items() if role != small)
+    answered = {role: ids[:3] if role == small else ids for role, ids in by_role.items()}
+    for ids in answered.values():
+        for contact_id in ids:
+            if contact_id != late:
+                _complete(store, contact_id)
+    with store.session() as session:
+        wave = session.scalar(select(Wave).where(Wave.name == "w"))
+        assert wave is not None
+        wave.opens = study_today() - dt.timedelta(days=30)
+        wave.closes = study_today() - dt.timedelta(days=1)
+    app = site.app()
+    with TestClient(app) as lead, TestClient(app) as admin:
+        assert login(lead, "lead-a") == 303
+        assert login(admin, "admin") == 303
+        before = _by_role(lead)
+        assert int(_by_role(admin)[small]["completed"]) == 3
+        assert before[small]["completed"] == "–" and before[small]["rate"] == "–"
+        hidden = {role for role, row in before.items() if row["completed"] == "–"}
+        assert len(hidden) >= 2  # the small group and a partner
+        # A late return (keyed after the close): the team sees it, the lead's figures wait.
+        _complete(store, late)
+        after = _by_role(lead)
+        truth = _by_role(admin)
+        late_role = next(role for contact_id, role in people if contact_id == late)
+        assert int(truth[late_role]["completed"]) == len(answered[late_role])
+        # By role nothing moves; the trust's total (not split by role) counts it, as while
+        # fieldwork ran.
+        assert {r: v for r, v in after.items() if r != "all"} == {
+            r: v for r, v in before.items() if r != "all"
+        }

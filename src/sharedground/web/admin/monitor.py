@@ -7,14 +7,21 @@ questionnaires started by role. Otherwise, reading the page after each completio
 say which role just responded, and in a trust with one chief executive, who; set beside
 the results, it would point at whose answers moved them. The trust's total, its daily
 series and its response rate by mode are not split by role and keep moving by one.
+
+Once fieldwork is over, a lead's completions by role are those of the trust's final
+figures (a late return waits for a whole batch of its group, as the figures do), and a
+group whose number the trust's report withholds (a small one, or its partner) shows "–":
+the page would otherwise print the very count every other output keeps back.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -83,8 +90,67 @@ def chart(figures: monitor.WaveStatus) -> dict[str, Any] | None:
     }
 
 
+@dataclass(frozen=True)
+class FinalRoles:
+    """A lead's by-role completions once fieldwork is over: per role, the trust's responses
+    in its final figures (late returns in whole batches), and the roles whose number the
+    trust's report withholds (`analysis.disclosure`: small groups and their partners)."""
+
+    completed: dict[str, int]
+    withheld: frozenset[str]
+
+
+def _final_roles(web: WebContext, wave_name: str, trust: str) -> FinalRoles | None:
+    """For a lead once fieldwork is over (None while it runs). Run outside any page
+    transaction: the wave's decision reads the store in sessions of its own and may mark
+    the close, which a transaction holding SQLite's write lock would block."""
+    from collections import Counter
+
+    from sharedground.analysis.disclosure.final import final_release
+    from sharedground.text.disclosure import final_survey
+
+    with web.store.session() as session:
+        wave = web.store.find_wave(session, wave_name)
+        if wave is None or not fieldwork_over(session, wave, web.today()):
+            return None
+    decision, _ = final_survey(web.store, wave)
+    with web.store.session() as session:
+        found = final_release(session, wave, web.today(), trust)
+    if found is None:
+        return None
+    completed = Counter(
+        role for (_, role), keep in zip(found.cells, found.shown, strict=True) if keep
+    )
+    withheld: set[str] = set()
+    if trust in decision.cells.trusts:
+        roles = list(decision.cells.roles)
+        hidden = decision.view(trust).sizes(roles)
+        withheld = {role for role, h in zip(roles, hidden, strict=True) if h}
+    return FinalRoles(dict(completed), frozenset(withheld))
+
+
+def _final_by_role(rows: list[dict[str, Any]], final: FinalRoles) -> None:
+    """A lead's by-role rows once fieldwork is over, rewritten in place: the completions in
+    the trust's final figures, so a late return moves them only with its batch; a role
+    whose number the trust's report withholds shows none ("–"), or the page would print
+    the very count (3 clinical directors, or the partner withheld with them) the report and
+    every other output keep back."""
+    for row in rows:
+        if row["group"] in final.withheld:
+            row["completed"] = row["started"] = row["rate"] = "–"
+            continue
+        row["completed"] = final.completed.get(row["group"], 0)
+        contacts = row["contacts"]
+        row["rate"] = f"{row['completed'] / contacts:.0%}" if contacts else "–"
+
+
 def _load(
-    session: Session, web: WebContext, wave_name: str, trust: str | None, user: Principal
+    session: Session,
+    web: WebContext,
+    wave_name: str,
+    trust: str | None,
+    user: Principal,
+    final_roles: FinalRoles | None = None,
 ) -> dict[str, Any] | None:
     wave = web.store.find_wave(session, wave_name)
     if wave is None:
@@ -98,6 +164,8 @@ def _load(
     role_release = None
     if trust is not None and not user.is_admin:
         role_release = _released_by_role(session, web, wave, trust, by_role)
+        if role_release is None and final_roles is not None:
+            _final_by_role(by_role, final_roles)
     return {
         "title": f"Monitoring: wave {wave.name}" + (f", {trust}" if trust else ""),
         "measures": monitor.MEASURES,
@@ -173,7 +241,10 @@ async def trust_monitor(request: Request, ctx: AdminContext, user: Principal) ->
     wave, trust = request.path_params["wave"], request.path_params["trust"]
     if not user.may_see_trust(trust):
         return ctx.forbidden(request, user)
-    context = await ctx.run(_load, ctx.web, wave, trust, user)
+    final_roles = (
+        None if user.is_admin else await run_in_threadpool(_final_roles, ctx.web, wave, trust)
+    )
+    context = await ctx.run(_load, ctx.web, wave, trust, user, final_roles)
     if context is None:
         return _not_found(ctx, request, user, wave)
     return ctx.render(request, "monitor.html", user, **context)
