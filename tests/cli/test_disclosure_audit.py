@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from sharedground.cli import main
 from sharedground.exchange.importer import import_file
-from sharedground.instrument import builtin
+from sharedground.instrument import Instrument, builtin
 from sharedground.store import Store
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "analysis"))
@@ -47,15 +47,9 @@ def test_audit_passes_then_fails_when_asked_for_more_than_can_be_given(
     assert missing.exit_code == 1 and "Traceback" not in missing.output
 
 
-def test_audit_and_analyse_by_mode_on_a_wave_answered_partly_on_paper(
-    store: Store, tmp_path: Path
-) -> None:
-    """RA1's 3 clinical directors and RB2's directorate managers answered on paper: the
-    table by mode `analyse` prints withholds the paper column (and online, its partner)
-    wherever it would give RA1's three away, and the audit of it passes."""
-    import json
-
-    instrument = builtin("dmr-2015")
+def _paper_rows(instrument: Instrument) -> list[dict[str, str]]:
+    """Four trusts of 8 per group but RA1's 3 clinical directors; they and RB2's
+    directorate managers answered on paper, everyone else online."""
     sizes = {t: dict.fromkeys(ROLES, 8) for t in ("RA1", "RB2", "RC3", "RD4")}
     sizes["RA1"]["clinical_director"] = 3
     rows = composed(instrument, sizes)
@@ -65,6 +59,19 @@ def test_audit_and_analyse_by_mode_on_a_wave_answered_partly_on_paper(
             ("RB2", "directorate_manager"),
         }
         row["mode"] = "postal" if paper else "online"
+    return rows
+
+
+def test_audit_and_analyse_by_mode_on_a_wave_answered_partly_on_paper(
+    store: Store, tmp_path: Path
+) -> None:
+    """RA1's 3 clinical directors and RB2's directorate managers answered on paper: the
+    table by mode `analyse` prints withholds the paper column (and online, its partner)
+    wherever it would give RA1's three away, and the audit of it passes."""
+    import json
+
+    instrument = builtin("dmr-2015")
+    rows = _paper_rows(instrument)
     import_file(store, write_rows(tmp_path / "w.csv", instrument, rows), "w", instrument)
     url = store.engine.url.render_as_string(hide_password=False)
     runner = CliRunner()
@@ -95,15 +102,7 @@ def test_trend_by_mode_withholds_what_each_wave_withholds(store: Store, tmp_path
     import json
 
     instrument = builtin("dmr-2015")
-    sizes = {t: dict.fromkeys(ROLES, 8) for t in ("RA1", "RB2", "RC3", "RD4")}
-    sizes["RA1"]["clinical_director"] = 3
-    rows = composed(instrument, sizes)
-    for row in rows:
-        paper = (row["trust"], row["role"]) in {
-            ("RA1", "clinical_director"),
-            ("RB2", "directorate_manager"),
-        }
-        row["mode"] = "postal" if paper else "online"
+    rows = _paper_rows(instrument)
     path = write_rows(tmp_path / "w.csv", instrument, rows)
     for name in ("then", "now"):
         import_file(store, path, name, instrument)

@@ -55,18 +55,23 @@ def _complete(store: Store, contact_id: int) -> None:
         )
 
 
-def test_a_lead_reading_after_every_completion_cannot_tell_whose_it_was(
-    store: Store, tmp_path: Path
-) -> None:
-    site = make_site(store, tmp_path, n=40)
+def _people(store: Store) -> list[tuple[int, str]]:
+    """RA1's contacts (id, role) in the order stored."""
     with store.session() as session:
         ra1 = session.scalar(select(Organisation.id).where(Organisation.code == "RA1"))
-        people = [
+        return [
             (c.id, c.role)
             for c in session.scalars(
                 select(Contact).where(Contact.organisation_id == ra1).order_by(Contact.id)
             )
         ]
+
+
+def test_a_lead_reading_after_every_completion_cannot_tell_whose_it_was(
+    store: Store, tmp_path: Path
+) -> None:
+    site = make_site(store, tmp_path, n=40)
+    people = _people(store)
     roles = [role for _, role in people]
     assert len(people) == 20 and len(set(roles)) >= 2
     app = site.app()
@@ -130,14 +135,7 @@ def test_after_the_close_a_lead_sees_no_small_group_and_no_late_return_alone(
     return moved them by one. Now: "–" for the groups the report withholds, and the counts
     of the final figures, where a late return waits for a whole batch of its group."""
     site = make_site(store, tmp_path, n=40)
-    with store.session() as session:
-        ra1 = session.scalar(select(Organisation.id).where(Organisation.code == "RA1"))
-        people = [
-            (c.id, c.role)
-            for c in session.scalars(
-                select(Contact).where(Contact.organisation_id == ra1).order_by(Contact.id)
-            )
-        ]
+    people = _people(store)
     by_role: dict[str, list[int]] = {}
     for contact_id, role in people:
         by_role.setdefault(role, []).append(contact_id)
