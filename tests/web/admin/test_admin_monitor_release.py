@@ -172,3 +172,48 @@ def test_after_the_close_a_lead_sees_no_small_group_and_no_late_return_alone(
         assert {r: v for r, v in after.items() if r != "all"} == {
             r: v for r, v in before.items() if r != "all"
         }
+
+
+def test_after_the_close_a_late_return_moves_nothing_split_by_role(
+    store: Store, tmp_path: Path
+) -> None:
+    """Once fieldwork was over, a lead's completions by role followed the final figures
+    but questionnaires started did not: a paper return keyed late counts its person as
+    started, so the started column of a group the report prints (here both of RA1's
+    groups, 6 and 10 on time) moved by one and named the late respondent's role."""
+    site = make_site(store, tmp_path, n=40)
+    by_role: dict[str, list[int]] = {}
+    for contact_id, role in _people(store):
+        by_role.setdefault(role, []).append(contact_id)
+    assert sorted(len(ids) for ids in by_role.values()) == [10, 10]
+    first, second = sorted(by_role)
+    on_time = by_role[first] + by_role[second][:6]
+    for contact_id in on_time:
+        _complete(store, contact_id)
+    with store.session() as session:
+        wave = session.scalar(select(Wave).where(Wave.name == "w"))
+        assert wave is not None
+        wave.opens = study_today() - dt.timedelta(days=30)
+        wave.closes = study_today() - dt.timedelta(days=1)
+    app = site.app()
+    with TestClient(app) as lead, TestClient(app) as admin:
+        assert login(lead, "lead-a") == 303
+        assert login(admin, "admin") == 303
+        before = _by_role(lead)
+        # Both groups are printed (neither is withheld), from the final figures.
+        assert before[first]["completed"] == "10" and before[second]["completed"] == "6"
+        _complete(store, by_role[second][6])  # a late return
+        after = _by_role(lead)
+        assert int(_by_role(admin)[second]["started"]) == 7  # the team sees it at once
+        # Nothing split by role moves by one; only the trust's total counts the return.
+        assert {r: v for r, v in after.items() if r != "all"} == {
+            r: v for r, v in before.items() if r != "all"
+        }
+        assert int(after["all"]["completed"]) == int(before["all"]["completed"]) + 1
+        assert all(row["started"] == "–" for r, row in after.items() if r != "all")
+        page = parse(lead.get("/admin/waves/w/trusts/RA1/monitor").text)
+        assert page.css_first("#role-final") is not None
+        assert (
+            parse(admin.get("/admin/waves/w/trusts/RA1/monitor").text).css_first("#role-final")
+            is None
+        )

@@ -11,7 +11,8 @@ series and its response rate by mode are not split by role and keep moving by on
 Once fieldwork is over, a lead's completions by role are those of the trust's final
 figures (a late return waits for a whole batch of its group, as the figures do), and a
 group whose number the trust's report withholds (a small one, or its partner) shows "–":
-the page would otherwise print the very count every other output keeps back.
+the page would otherwise print the very count every other output keeps back. Questionnaires
+started stay unsplit by role then too: a late paper return counts as started at once.
 """
 
 from __future__ import annotations
@@ -134,10 +135,13 @@ def _final_by_role(rows: list[dict[str, Any]], final: FinalRoles) -> None:
     the trust's final figures, so a late return moves them only with its batch; a role
     whose number the trust's report withholds shows none ("–"), or the page would print
     the very count (3 clinical directors, or the partner withheld with them) the report and
-    every other output keep back."""
+    every other output keep back. Questionnaires started are not shown by role, as while
+    fieldwork runs: a paper return keyed late counts its person as started at once, so
+    that column would name the late respondent's role while the completions wait."""
     for row in rows:
+        row["started"] = "–"
         if row["group"] in final.withheld:
-            row["completed"] = row["started"] = row["rate"] = "–"
+            row["completed"] = row["rate"] = "–"
             continue
         row["completed"] = final.completed.get(row["group"], 0)
         contacts = row["contacts"]
@@ -171,6 +175,7 @@ def _load(
         "measures": monitor.MEASURES,
         "by_role": by_role,
         "role_release": role_release,
+        "role_final": trust is not None and role_release is None and final_roles is not None,
         "total": _row(figures.total),
         "by_trust": [
             _row(r, f"{base}/{r.group}/monitor" if user.may_see_trust(r.group) else None)
