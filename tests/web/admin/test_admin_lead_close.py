@@ -25,7 +25,7 @@ from sharedground.exchange.importer import import_file
 from sharedground.fieldwork import accounts
 from sharedground.fieldwork.clock import study_today
 from sharedground.instrument import GridItem, loads
-from sharedground.store import Store, Wave
+from sharedground.store import Contact, Organisation, Response, Store, Wave
 from sharedground.text.disclosure import final_survey
 
 #: Responses per trust: RB2's 3 make every one of its figures small, and RA1, the next
@@ -121,3 +121,72 @@ def test_the_results_page_prints_no_figure_the_trusts_report_withholds(
                 assert set(shares) == {"–"}, column
             else:
                 assert set(shares) != {"–"} and "answered)" in caption, column
+
+
+def _complete(store: Store, contact_id: int) -> None:
+    """Record one postal completion: the contact's and its response, as keying does."""
+    with store.session() as session:
+        contact = session.get(Contact, contact_id)
+        assert contact is not None
+        contact.completed_on = study_today()
+        contact.completed_mode = "postal"
+        session.add(
+            Response(
+                wave_id=contact.wave_id,
+                respondent_key=f"paper-{contact_id}",
+                role=contact.role,
+                organisation_id=contact.organisation_id,
+                mode="postal",
+                submitted_on=study_today(),
+                answers={},
+            )
+        )
+
+
+def _notes(client: TestClient, trust: str) -> list[str]:
+    """What the results and report pages say of the final figures."""
+    results = parse(client.get(f"/admin/waves/w/trusts/{trust}/results").text)
+    report = parse(client.get(f"/admin/waves/w/trusts/{trust}/report").text)
+    found = [results.css_first("#release"), report.css_first("#report-release")]
+    return [" ".join(node.text().split()) for node in found if node is not None]
+
+
+def test_the_notes_on_late_returns_do_not_tell_their_role_groups(
+    store: Store, tmp_path: Path
+) -> None:
+    """The results and report pages said when the figures next change: "when 3 more of one
+    group have arrived", the fewest late returns of one role group still missing from a
+    batch. A number moved by the roles of the late returns: after two late returns, 3 if
+    they were of one group, 4 if of two, so a lead could tell whether the second was a
+    colleague of the first. Two trusts alike but for the roles of their two late returns
+    must read alike."""
+    made = make_site(store, tmp_path, n=40)
+    people: dict[str, dict[str, list[int]]] = {}
+    with store.session() as session:
+        for contact in session.scalars(select(Contact).order_by(Contact.id)):
+            code = session.get(Organisation, contact.organisation_id)
+            assert code is not None
+            people.setdefault(code.code, {}).setdefault(contact.role, []).append(contact.id)
+    for groups in people.values():
+        assert sorted(len(ids) for ids in groups.values()) == [10, 10]
+        for ids in groups.values():
+            for contact_id in ids[:5]:
+                _complete(store, contact_id)
+    with store.session() as session:
+        wave = session.scalar(select(Wave).where(Wave.name == "w"))
+        assert wave is not None
+        wave.opens = study_today() - dt.timedelta(days=30)
+        wave.closes = study_today() - dt.timedelta(days=1)
+    with TestClient(made.app()) as a, TestClient(made.app()) as b:
+        assert login(a, "lead-a") == 303
+        assert login(b, "lead-b") == 303
+        assert _notes(a, "RA1") == _notes(b, "RB2")  # read once, so the close is marked
+        one, other = sorted(people["RA1"])
+        _complete(store, people["RA1"][one][5])  # RA1: two late returns of one group
+        _complete(store, people["RA1"][one][6])
+        one, other = sorted(people["RB2"])
+        _complete(store, people["RB2"][one][5])  # RB2: one of each of its two groups
+        _complete(store, people["RB2"][other][5])
+        notes = _notes(a, "RA1")
+        assert len(notes) == 2 and "2 wait for their group's batch" in notes[0]
+        assert notes == _notes(b, "RB2")
