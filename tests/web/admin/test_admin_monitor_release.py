@@ -21,6 +21,7 @@ from webhelpers import parse
 from sharedground.analysis.disclosure.release import release
 from sharedground.fieldwork.clock import study_today
 from sharedground.store import Contact, Organisation, Response, Store, Wave
+from sharedground.store.schema import Message
 
 THRESHOLD = 5
 
@@ -217,3 +218,68 @@ def test_after_the_close_a_late_return_moves_nothing_split_by_role(
             parse(admin.get("/admin/waves/w/trusts/RA1/monitor").text).css_first("#role-final")
             is None
         )
+
+
+def _remind(store: Store) -> None:
+    """Record what `send` does on a reminder day: the invitation sent to everyone ten days
+    ago, and reminder 1 now to everyone who has not completed."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with store.session() as session:
+        for contact in session.scalars(select(Contact).order_by(Contact.id)):
+            sent = [("invitation", now - dt.timedelta(days=10))]
+            if contact.completed_on is None:
+                sent.append(("reminder-1", now))
+            for kind, at in sent:
+                session.add(
+                    Message(
+                        wave_id=contact.wave_id,
+                        contact_id=contact.id,
+                        kind=kind,
+                        status="sent",
+                        address=contact.email or "",
+                        message_id=f"<{kind}-{contact.id}@test>",
+                        started_at=at,
+                        finished_at=at,
+                    )
+                )
+
+
+def test_reminders_by_role_do_not_tell_who_has_completed(store: Store, tmp_path: Path) -> None:
+    """Reminders go only to those who have not completed, so the lead's reminded column
+    by role was the true completions by role when they went, ahead of the released
+    batches: RA1's 4 chief executives and 3 clinical directors and RB2's 7 medical
+    directors and none of its directorate managers read alike by completions (none
+    released of 7), and differed by reminders (6 and 7 against 3 and 10)."""
+    site = make_site(store, tmp_path, n=40)
+    people: dict[str, dict[str, list[int]]] = {}
+    with store.session() as session:
+        for contact in session.scalars(select(Contact).order_by(Contact.id)):
+            code = session.get(Organisation, contact.organisation_id)
+            assert code is not None
+            people.setdefault(code.code, {}).setdefault(contact.role, []).append(contact.id)
+    split = {"RA1": (4, 3), "RB2": (7, 0)}
+    for trust, counts in split.items():
+        for ids, n in zip((people[trust][r] for r in sorted(people[trust])), counts, strict=True):
+            for contact_id in ids[:n]:
+                _complete(store, contact_id)
+    _remind(store)
+    app = site.app()
+    with TestClient(app) as a, TestClient(app) as b, TestClient(app) as admin:
+        assert login(a, "lead-a") == 303
+        assert login(b, "lead-b") == 303
+        assert login(admin, "admin") == 303
+        truth = _by_role(admin)
+        assert truth["clinical_director"]["reminded"] == "7"  # the team sees them
+
+        def rows(client: TestClient, trust: str) -> list[list[tuple[str, str]]]:
+            """The trust's own groups' rows and its total, without their names."""
+            page = parse(client.get(f"/admin/waves/w/trusts/{trust}/monitor").text)
+            return sorted(
+                sorted(
+                    (td.attributes["data-measure"] or "", td.text().strip()) for td in row.css("td")
+                )
+                for row in page.css("#by-role tbody tr")
+                if row.attributes["data-group"] in [*people[trust], "all"]
+            )
+
+        assert rows(a, "RA1") == rows(b, "RB2")

@@ -3,9 +3,10 @@
 A lead reading their trust's page while fieldwork runs sees the completions by role only
 as the results page releases them (`analysis.disclosure.release`): counted over the
 trust's first responses in whole batches of the threshold, one batch behind, and no
-questionnaires started by role. Otherwise, reading the page after each completion would
-say which role just responded, and in a trust with one chief executive, who; set beside
-the results, it would point at whose answers moved them. The trust's total, its daily
+questionnaires started or reminders sent by role (reminders go only to those who have not
+completed, so they would count completions too). Otherwise, reading the page after each
+completion would say which role just responded, and in a trust with one chief executive,
+who; set beside the results, it would point at whose answers moved them. The trust's total, its daily
 series and its response rate by mode are not split by role and keep moving by one.
 
 Once fieldwork is over, a lead's completions by role are those of the trust's final
@@ -170,6 +171,11 @@ def _load(
         role_release = _released_by_role(session, web, wave, trust, by_role)
         if role_release is None and final_roles is not None:
             _final_by_role(by_role, final_roles)
+        for row in by_role:
+            # Reminders go only to those who have not completed: by role, the number sent
+            # is the true completions by role when they went, ahead of any batch (and of a
+            # group the report withholds, after the close). The total is not split.
+            row["reminded"] = "–"
     return {
         "title": f"Monitoring: wave {wave.name}" + (f", {trust}" if trust else ""),
         "measures": monitor.MEASURES,
