@@ -13,7 +13,7 @@ import datetime as dt
 import itertools
 from pathlib import Path
 
-from adminhelpers import login, make_site
+from adminhelpers import ROLES, login, make_site
 from sqlalchemy import select
 from starlette.testclient import TestClient
 from webhelpers import parse
@@ -36,20 +36,21 @@ def _by_role(client: TestClient) -> dict[str, dict[str, str]]:
     }
 
 
-def _complete(store: Store, contact_id: int) -> None:
-    """Record one postal completion: the contact's and its response, as keying does."""
+def _complete(store: Store, contact_id: int, mode: str = "postal") -> None:
+    """Record one completion (by default a postal one: the contact's and its response, as
+    keying does)."""
     with store.session() as session:
         contact = session.get(Contact, contact_id)
         assert contact is not None
         contact.completed_on = study_today()
-        contact.completed_mode = "postal"
+        contact.completed_mode = mode
         session.add(
             Response(
                 wave_id=contact.wave_id,
-                respondent_key=f"paper-{contact_id}",
+                respondent_key=f"{mode}-{contact_id}",
                 role=contact.role,
                 organisation_id=contact.organisation_id,
-                mode="postal",
+                mode=mode,
                 submitted_on=study_today(),
                 answers={},
             )
@@ -283,3 +284,54 @@ def test_reminders_by_role_do_not_tell_who_has_completed(store: Store, tmp_path:
             )
 
         assert rows(a, "RA1") == rows(b, "RB2")
+
+
+def _modes(client: TestClient) -> dict[str, str]:
+    """Everything the trust's page splits by mode: completed by mode, the postal figures,
+    and the daily series' online and postal columns."""
+    page = parse(client.get("/admin/waves/w/trusts/RA1/monitor").text)
+    found = {
+        f"{key}={row.attributes.get(key)}": row.css_first("td").text().strip()
+        for key in ("data-mode", "data-postal")
+        for row in page.css(f"#by-mode tr[{key}]")
+    }
+    heads = [th.text().strip() for th in page.css("#daily thead th")]
+    for row in page.css("#daily tbody tr"):
+        cells = dict(zip(heads, (td.text().strip() for td in row.css("td")), strict=True))
+        for mode in ("Online", "Postal"):
+            if mode in cells:
+                found[f"{mode} on {cells['Day']}"] = cells[mode]
+    return found
+
+
+def test_a_lead_cannot_tell_the_mode_of_the_last_completion(store: Store, tmp_path: Path) -> None:
+    """The postal sample is drawn by role (every chief executive, a few others), so the mode
+    of a completion says its role group: a paper return says a chief executive (in RA1
+    here, the only group sampled) has just responded. Completions by mode, the postal
+    returns and the daily online and postal series moved by one with each completion;
+    now, for a lead, the modes are counted over the released responses and the rest is
+    not split by mode (the team sees it all)."""
+    from sharedground.fieldwork.postal import draw_sample
+
+    site = make_site(store, tmp_path, n=40)
+    fractions = {role: 1.0 if role == "chief_executive" else 0.0 for role in ROLES}
+    draw_sample(store, "w", fractions, seed=1, replace=True)
+    people = _people(store)
+    app = site.app()
+    with TestClient(app) as lead, TestClient(app) as admin:
+        assert login(lead, "lead-a") == 303
+        assert login(admin, "admin") == 303
+        readings = [_modes(lead)]
+        for contact_id, role in people[:15]:
+            _complete(store, contact_id, "postal" if role == "chief_executive" else "online")
+            readings.append(_modes(lead))
+        assert _modes(admin)["data-mode=postal"] == "8"  # the team sees every return
+    for before, after in itertools.pairwise(readings):
+        # Together the figures split by mode take in nothing or a whole batch of people.
+        moved = {k: int(after[k]) - int(before[k]) for k in after.keys() & before.keys()}
+        assert sum(moved.values()) == 0 or sum(moved.values()) >= THRESHOLD, moved
+        assert all(m >= 0 for m in moved.values()), moved
+    # What it shows: the modes of the first 10 responses released (5 chief executives by
+    # post, 5 clinical directors online, in the order they came), not yet the other 5.
+    assert readings[-1]["data-mode=postal"] == "5"
+    assert readings[-1]["data-mode=online"] == "5"

@@ -6,8 +6,11 @@ trust's first responses in whole batches of the threshold, one batch behind, and
 questionnaires started or reminders sent by role (reminders go only to those who have not
 completed, so they would count completions too). Otherwise, reading the page after each
 completion would say which role just responded, and in a trust with one chief executive,
-who; set beside the results, it would point at whose answers moved them. The trust's total, its daily
-series and its response rate by mode are not split by role and keep moving by one.
+who; set beside the results, it would point at whose answers moved them. Its completions by mode are
+counted over the same released responses, and its daily series and paper returns are not
+split by mode: the postal sample is drawn by role, so the mode of a completion says its
+role group. The trust's totals (completed, and per day) are not split and keep moving by
+one.
 
 Once fieldwork is over, a lead's completions by role are those of the trust's final
 figures (a late return waits for a whole batch of its group, as the figures do), and a
@@ -18,6 +21,7 @@ started stay unsplit by role then too: a late paper return counts as started at 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +34,7 @@ from starlette.routing import Route
 
 from sharedground.analysis.disclosure.final import fieldwork_over
 from sharedground.analysis.disclosure.release import Release, release
+from sharedground.analysis.disclosure.shown import trust_figures
 from sharedground.fieldwork import monitor
 from sharedground.fieldwork.accounts import Principal
 from sharedground.store import Organisation
@@ -176,6 +181,14 @@ def _load(
             # is the true completions by role when they went, ahead of any batch (and of a
             # group the report withholds, after the close). The total is not split.
             row["reminded"] = "–"
+    by_mode, postal, by_day = figures.by_mode, figures.postal, True
+    if trust is not None and not user.is_admin:
+        by_mode = _released_modes(session, wave, trust, web.today())
+        # Returned, keyed, discrepant...: each paper return moves them by one.
+        postal, by_day = {"sampled": figures.postal["sampled"]}, False
+    drawn = chart(figures)
+    if drawn is not None and not by_day:
+        drawn["postal"] = None
     return {
         "title": f"Monitoring: wave {wave.name}" + (f", {trust}" if trust else ""),
         "measures": monitor.MEASURES,
@@ -187,20 +200,38 @@ def _load(
             _row(r, f"{base}/{r.group}/monitor" if user.may_see_trust(r.group) else None)
             for r in figures.by_trust
         ],
-        "by_mode": figures.by_mode,
-        "postal": figures.postal,
+        "by_mode": by_mode,
+        "mode_release": by_mode is not figures.by_mode,
+        "postal": postal,
         "in_doubt": figures.in_doubt,
-        "chart": chart(figures),
+        "chart": drawn,
+        "by_day": by_day,
         "daily": [
             {
                 "day": d.isoformat(),
                 "online": o,
                 "postal": p,
+                "completed": o + p,
                 "reminders": ", ".join(sent.get(d, [])),
             }
             for d, o, p in figures.daily
         ],
     }
+
+
+def _released_modes(session: Session, wave: Any, trust: str, today: Any) -> dict[str, int]:
+    """A lead's completions by mode: over the responses the trust's figures read (while
+    fieldwork runs its first in whole batches, one behind; after, its final figures), as
+    the completions by role. The postal sample is drawn by role (every chief executive and
+    medical director, a few others), so the mode of the last completion would say its
+    role group, and in a trust with one chief executive, who."""
+    ids = trust_figures(session, wave, trust, today).ids
+    modes: Counter[str] = Counter()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for mode in session.scalars(select(Answer.mode).where(Answer.id.in_(chunk))):
+            modes["online" if mode == "online" else "postal"] += 1
+    return {"online": modes["online"], "postal": modes["postal"]}
 
 
 def _released_by_role(
