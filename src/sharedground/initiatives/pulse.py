@@ -9,7 +9,13 @@ their link) to the code, so no response points at a link, a contact or a partici
 and after are paired through the code alone.
 
 Results never show an individual: a figure from fewer paired participants than the wave's
-suppression threshold is withheld, and attrition is shown as counts of the cohort.
+suppression threshold is withheld, and attrition is shown as counts of the cohort. For a
+reader who can look again after each answer (an organisation lead on the initiative's
+page) nor can one be had by difference (issue #15, item 1): `results(..., in_batches=True)`
+reads the pairs in whole batches of the threshold, in the order their later answer
+arrived, so a reading taken before and after someone answers differs by nothing or by a
+batch of people. Counted over every pair, the means move with each "after" answer, and
+n x the new mean less (n - 1) x the old gives that participant's answers, before and after.
 """
 
 from __future__ import annotations
@@ -235,6 +241,10 @@ class PulseResults:
     changes: dict[str, list[ItemChange]] = field(default_factory=dict)  # "after", "follow_up"
     #: Web answers not yet keyed by participant code (`collect` keys them); not counted.
     unkeyed: int = 0
+    #: Per later timepoint: the pairs its figures read (whole batches of the threshold)
+    #: and the pairs there are.
+    pairs_shown: dict[str, int] = field(default_factory=dict)
+    pairs: dict[str, int] = field(default_factory=dict)
 
     def rate(self, timepoint: str) -> float | None:
         if not self.cohort or timepoint not in self.responded:
@@ -253,27 +263,29 @@ def _score(kind: str, value: object) -> float | None:
         return None
 
 
-def results(session: Session, initiative_id: int) -> PulseResults:
-    """Response at each timepoint, attrition, and each item's paired change from before."""
+def results(session: Session, initiative_id: int, *, in_batches: bool = False) -> PulseResults:
+    """Response at each timepoint, attrition, and each item's paired change from before;
+    `in_batches`: the changes over the first whole batches of pairs only (see above)."""
     points = _timepoints(session, initiative_id)
     codes = set(_codes_by_email(session, initiative_id).values())
     cohort = len(codes)
     thresholds = []
     answers: dict[str, dict[str, dict[str, object]]] = {}
+    arrived: dict[str, dict[str, int]] = {}  # timepoint -> code -> response id
     unkeyed = 0
     for point in points:
         wave = session.get(Wave, point.wave_id)
         assert wave is not None
         thresholds.append(wave.suppression_threshold)
-        answers[point.timepoint] = {
-            key: dict(doc)
-            for key, doc in session.execute(
-                select(Response.respondent_key, Response.answers).where(
-                    Response.wave_id == point.wave_id
-                )
-            )
-            if key in codes
-        }
+        answers[point.timepoint], arrived[point.timepoint] = {}, {}
+        for ident, key, doc in session.execute(
+            select(Response.id, Response.respondent_key, Response.answers)
+            .where(Response.wave_id == point.wave_id)
+            .order_by(Response.id)
+        ):
+            if key in codes:
+                answers[point.timepoint][key] = dict(doc)
+                arrived[point.timepoint][key] = int(ident)
         unkeyed += len(
             session.scalars(
                 select(Response.id).where(
@@ -290,14 +302,24 @@ def results(session: Session, initiative_id: int) -> PulseResults:
         lost = len(set(answers["before"]) - set(answers["after"]))
     changes: dict[str, list[ItemChange]] = {}
     base = answers.get("before", {})
+    pairs_shown: dict[str, int] = {}
+    pairs_all: dict[str, int] = {}
     for later in ("after", "follow_up"):
         if later not in answers or not base:
             continue
+        # A pair joins when its later answer arrives (the highest of its two response
+        # ids), so a new pair comes last and the first whole batches never change.
+        both = sorted(
+            set(base) & set(answers[later]),
+            key=lambda code: max(arrived["before"][code], arrived[later][code]),
+        )
+        read = both[: threshold * (len(both) // threshold)] if in_batches else both
+        pairs_shown[later], pairs_all[later] = len(read), len(both)
         rows = []
         for item, kind in scored_items():
             pairs = [
                 (b, a)
-                for code in set(base) & set(answers[later])
+                for code in read
                 if (b := _score(kind, base[code].get(item))) is not None
                 and (a := _score(kind, answers[later][code].get(item))) is not None
             ]
@@ -309,4 +331,6 @@ def results(session: Session, initiative_id: int) -> PulseResults:
             mean_a = sum(a for _, a in pairs) / n
             rows.append(ItemChange(item, n, mean_b, mean_a, mean_a - mean_b))
         changes[later] = rows
-    return PulseResults(threshold, cohort, responded, lost, changes, unkeyed)
+    return PulseResults(
+        threshold, cohort, responded, lost, changes, unkeyed, pairs_shown, pairs_all
+    )

@@ -5,6 +5,7 @@ every change is a POST with a CSRF token, and audited."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from pathlib import Path
 
@@ -228,5 +229,85 @@ def test_the_pulse_on_the_initiative_page(
         tr.attributes["data-item"]: [td.text() for td in tr.css("td")[1:]]
         for tr in page.css("#pulse-after tbody tr")
     }
-    assert cells["local_rating"] == ["6", "2.00", "2.50", "+0.50"]
+    # The first whole batch of pairs (5 of the 6, in the order the after answers came).
+    assert cells["local_rating"] == ["5", "2.00", "2.60", "+0.60"]
+    note = page.css_first("#pulse-after-pairs")
+    assert note is not None and note.attributes["data-shown"] == "5"
+    assert note.attributes["data-pairs"] == "6"
     assert cells["work_as_team"] == ["0", "withheld (fewer than 5)"]
+
+
+def test_a_lead_reading_the_pulse_after_every_answer_learns_no_ones(
+    site: Site, admin_client: TestClient
+) -> None:
+    """The paired before/after means moved with every "after" answer: from 6 pairs to 7,
+    7 x the new mean less 6 x the old gave the seventh participant's answers, before and
+    after (issue #15, item 1). Pairs now join in whole batches of the threshold, in the
+    order their later answer arrived, so every reading differs from the one before by
+    nothing or by five people or more."""
+    from sharedground.initiatives import scenario
+    from sharedground.initiatives.models import Participant, ParticipantCode, PulseTimepoint
+    from sharedground.store import Response
+
+    cohort = [
+        {"email": f"p{k}@t.nhs.uk", "side": "doctor" if k % 2 else "manager"} for k in range(12)
+    ]
+    before = [{"email": p["email"], "local_rating": "2"} for p in cohort]
+    scenario.load_programme(site.store, [{
+        "trust": "RA1", "kind": "paired_learning", "title": "P", "stage": "running",
+        "actual_start": "2026-01-05", "cohort": cohort,
+        "pulse": {"before": {"opens": "2026-01-05", "answers": before},
+                  "after": {"opens": "2026-07-01", "answers": []}},
+    }])  # fmt: skip
+    with site.store.session() as session:
+        ident = register.list_entries(session, trust="RA1")[0].id
+        after = session.scalar(
+            select(PulseTimepoint.wave_id).where(
+                PulseTimepoint.initiative_id == ident, PulseTimepoint.timepoint == "after"
+            )
+        )
+        codes = dict(
+            session.execute(
+                select(Participant.email, ParticipantCode.code).join(
+                    ParticipantCode, ParticipantCode.participant_id == Participant.id
+                )
+            ).all()
+        )
+    login(admin_client, "lead-a")
+
+    def reading() -> dict[str, list[str]]:
+        page = parse(admin_client.get(f"/admin/initiatives/{ident}").text)
+        return {
+            tr.attributes["data-item"] or "": [td.text() for td in tr.css("td")[1:]]
+            for tr in page.css("#pulse-after tbody tr")
+        }
+
+    readings = [reading()]
+    given = []
+    for k, person in enumerate(cohort):
+        given.append("4" if k % 3 == 0 else "3")
+        with site.store.session() as session:
+            session.add(
+                Response(
+                    wave_id=after,
+                    respondent_key=codes[person["email"]],
+                    role="other_manager",
+                    mode="online",
+                    answers={"local_rating": given[-1]},
+                )
+            )
+        readings.append(reading())
+    for old, new in itertools.pairwise(readings):
+        step = int(new["local_rating"][0]) - int(old["local_rating"][0])
+        assert (step == 0 and old == new) or step >= 5, (old, new)
+    # What it shows is the first whole batches of pairs: 10 of 12.
+    assert readings[-1]["local_rating"][0] == "10"
+    mean = sum(int(g) for g in given[:10]) / 10
+    assert readings[-1]["local_rating"][2] == f"{mean:.2f}"
+    # The research team sees every pair.
+    with TestClient(site.app()) as team:
+        login(team, "admin")
+        page = parse(team.get(f"/admin/initiatives/{ident}").text)
+        row = page.css_first('#pulse-after tr[data-item="local_rating"]')
+        assert row is not None and row.css("td")[1].text() == "12"
+        assert page.css_first("#pulse-after-pairs") is None

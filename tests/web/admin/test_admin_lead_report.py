@@ -178,8 +178,10 @@ def test_a_lead_downloading_after_every_late_return_sees_no_figure_move_by_one(
     assert last != first
     assert [b - a for a, b in itertools.pairwise(shown)] == [0, 0, 0, 0, 0, 5, 0]
     # The report and the page it is made from say which responses it is from: the two
-    # clinical directors' late returns wait for three more of their group.
+    # clinical directors' late returns wait for a batch of their group (not how many more
+    # it needs, which would follow the late returns' groups).
     assert "Final figures for this trust" in reports[-1]
     note = parse(admin_client.get(REPORT).text).css_first("#report-release")
     assert note is not None and note.attributes["data-waiting"] == "2"
-    assert "change only when 3 more late returns" in note.text()
+    assert "one role group make up a whole batch of 5" in note.text()
+    assert "3 more" not in note.text()

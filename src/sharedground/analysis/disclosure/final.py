@@ -161,7 +161,9 @@ class FinalRelease:
     @property
     def next_needed(self) -> int:
         """The fewest further late returns (all of one role group in one trust) that
-        would change the figures."""
+        would change the figures. Not for a lead's pages: it follows the late returns'
+        role groups (after two, 3 if they are of one group, 4 if of two), so it would say
+        whether the last was a colleague of an earlier one."""
         return min((self.batch - n for n in self.waiting.values()), default=self.batch)
 
     def describe(self, whose: str = "") -> str:

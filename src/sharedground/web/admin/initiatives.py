@@ -60,7 +60,9 @@ def _detail(session: Session, user: Principal, ident: int) -> dict[str, Any] | N
     row = register.get(session, ident)
     kind = register.kinds_for(session, row.organisation_id).get(row.kind)
     found = pairs.list_pairs(session, ident)
-    results = pulse.results(session, ident)
+    # A lead's paired figures move only by whole batches of pairs: they can read the page
+    # after each answer, and the difference would be that participant's answers.
+    results = pulse.results(session, ident, in_batches=not user.is_admin)
     return {
         "entry": entry,
         "pairs": found,

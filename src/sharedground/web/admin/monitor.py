@@ -3,19 +3,25 @@
 A lead reading their trust's page while fieldwork runs sees the completions by role only
 as the results page releases them (`analysis.disclosure.release`): counted over the
 trust's first responses in whole batches of the threshold, one batch behind, and no
-questionnaires started by role. Otherwise, reading the page after each completion would
-say which role just responded, and in a trust with one chief executive, who; set beside
-the results, it would point at whose answers moved them. The trust's total, its daily
-series and its response rate by mode are not split by role and keep moving by one.
+questionnaires started or reminders sent by role (reminders go only to those who have not
+completed, so they would count completions too). Otherwise, reading the page after each
+completion would say which role just responded, and in a trust with one chief executive,
+who; set beside the results, it would point at whose answers moved them. Its completions by mode are
+counted over the same released responses, and its daily series and paper returns are not
+split by mode: the postal sample is drawn by role, so the mode of a completion says its
+role group. The trust's totals (completed, and per day) are not split and keep moving by
+one.
 
 Once fieldwork is over, a lead's completions by role are those of the trust's final
 figures (a late return waits for a whole batch of its group, as the figures do), and a
 group whose number the trust's report withholds (a small one, or its partner) shows "–":
-the page would otherwise print the very count every other output keeps back.
+the page would otherwise print the very count every other output keeps back. Questionnaires
+started stay unsplit by role then too: a late paper return counts as started at once.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +34,7 @@ from starlette.routing import Route
 
 from sharedground.analysis.disclosure.final import fieldwork_over
 from sharedground.analysis.disclosure.release import Release, release
+from sharedground.analysis.disclosure.shown import trust_figures
 from sharedground.fieldwork import monitor
 from sharedground.fieldwork.accounts import Principal
 from sharedground.store import Organisation
@@ -134,10 +141,13 @@ def _final_by_role(rows: list[dict[str, Any]], final: FinalRoles) -> None:
     the trust's final figures, so a late return moves them only with its batch; a role
     whose number the trust's report withholds shows none ("–"), or the page would print
     the very count (3 clinical directors, or the partner withheld with them) the report and
-    every other output keep back."""
+    every other output keep back. Questionnaires started are not shown by role, as while
+    fieldwork runs: a paper return keyed late counts its person as started at once, so
+    that column would name the late respondent's role while the completions wait."""
     for row in rows:
+        row["started"] = "–"
         if row["group"] in final.withheld:
-            row["completed"] = row["started"] = row["rate"] = "–"
+            row["completed"] = row["rate"] = "–"
             continue
         row["completed"] = final.completed.get(row["group"], 0)
         contacts = row["contacts"]
@@ -166,30 +176,62 @@ def _load(
         role_release = _released_by_role(session, web, wave, trust, by_role)
         if role_release is None and final_roles is not None:
             _final_by_role(by_role, final_roles)
+        for row in by_role:
+            # Reminders go only to those who have not completed: by role, the number sent
+            # is the true completions by role when they went, ahead of any batch (and of a
+            # group the report withholds, after the close). The total is not split.
+            row["reminded"] = "–"
+    by_mode, postal, by_day = figures.by_mode, figures.postal, True
+    if trust is not None and not user.is_admin:
+        by_mode = _released_modes(session, wave, trust, web.today())
+        # Returned, keyed, discrepant...: each paper return moves them by one.
+        postal, by_day = {"sampled": figures.postal["sampled"]}, False
+    drawn = chart(figures)
+    if drawn is not None and not by_day:
+        drawn["postal"] = None
     return {
         "title": f"Monitoring: wave {wave.name}" + (f", {trust}" if trust else ""),
         "measures": monitor.MEASURES,
         "by_role": by_role,
         "role_release": role_release,
+        "role_final": trust is not None and role_release is None and final_roles is not None,
         "total": _row(figures.total),
         "by_trust": [
             _row(r, f"{base}/{r.group}/monitor" if user.may_see_trust(r.group) else None)
             for r in figures.by_trust
         ],
-        "by_mode": figures.by_mode,
-        "postal": figures.postal,
+        "by_mode": by_mode,
+        "mode_release": by_mode is not figures.by_mode,
+        "postal": postal,
         "in_doubt": figures.in_doubt,
-        "chart": chart(figures),
+        "chart": drawn,
+        "by_day": by_day,
         "daily": [
             {
                 "day": d.isoformat(),
                 "online": o,
                 "postal": p,
+                "completed": o + p,
                 "reminders": ", ".join(sent.get(d, [])),
             }
             for d, o, p in figures.daily
         ],
     }
+
+
+def _released_modes(session: Session, wave: Any, trust: str, today: Any) -> dict[str, int]:
+    """A lead's completions by mode: over the responses the trust's figures read (while
+    fieldwork runs its first in whole batches, one behind; after, its final figures), as
+    the completions by role. The postal sample is drawn by role (every chief executive and
+    medical director, a few others), so the mode of the last completion would say its
+    role group, and in a trust with one chief executive, who."""
+    ids = trust_figures(session, wave, trust, today).ids
+    modes: Counter[str] = Counter()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for mode in session.scalars(select(Answer.mode).where(Answer.id.in_(chunk))):
+            modes["online" if mode == "online" else "postal"] += 1
+    return {"online": modes["online"], "postal": modes["postal"]}
 
 
 def _released_by_role(

@@ -12,20 +12,31 @@ changes. Fieldwork is over once the wave's closing day has passed and no complet
 questionnaire is held back; then the page shows the wave's final figures, the same
 released set the trust's report is made from (`analysis.disclosure.final`): every
 response received by the close, and late ones in whole batches per role group.
+
+Once fieldwork is over the page also withholds what the trust's report withholds: the
+wave's disclosure decision (`analysis.disclosure`) is taken over every trust at once, and
+where another trust answered a question fewer times than the threshold, this trust's
+figure for it ("This trust" in its report) may be withheld as its partner, since the
+national figure less the other trusts' would give the small one back. Such a question
+shows no shares and no count here either. A question the report does not tabulate
+(country, gender) is withheld when the report prints nothing of the trust as a whole.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sharedground.analysis.disclosure.final import fieldwork_over
 from sharedground.analysis.disclosure.shown import trust_figures
 from sharedground.exchange.columns import MULTI_SEPARATOR
 from sharedground.fieldwork.accounts import Principal
@@ -42,10 +53,57 @@ from sharedground.instrument import (
 from sharedground.store import Organisation, Store
 from sharedground.store import Response as Answer
 from sharedground.web.admin.context import ADMIN_PATH, AdminContext, page
+from sharedground.web.context import WebContext
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """The questions whose figures the trust's report withholds once fieldwork is over:
+    `columns` as the page names them (a grid's rows as "item:option"), and `whole` when it
+    withholds the trust's own figure in every row it prints."""
+
+    columns: frozenset[str]
+    whole: bool
+
+    def __contains__(self, column: object) -> bool:
+        return self.whole or column in self.columns
+
+
+def _withheld(web: WebContext, wave_name: str, trust: str) -> Withheld | None:
+    """What the trust's report withholds of its own figures (None while fieldwork runs).
+
+    Run outside any page transaction: the wave's decision reads the store in sessions of
+    its own and may mark the close, which a transaction holding SQLite's write lock would
+    block (as `monitor._final_roles`)."""
+    from sharedground.text.disclosure import final_survey
+
+    with web.store.session() as session:
+        wave = web.store.find_wave(session, wave_name)
+        if wave is None or not fieldwork_over(session, wave, web.today()):
+            return None
+        instrument = loads(wave.instrument.definition)
+    decision, _ = final_survey(web.store, wave)
+    if trust not in decision.cells.trusts:
+        return Withheld(frozenset(), False)
+    t = decision.trust_index(trust)
+    columns: set[str] = set()
+    rows = 0
+    for spec, table in zip(decision.cells.specs, decision.tables, strict=True):
+        if not table.trusts[t]:
+            continue
+        rows += 1
+        grid = isinstance(instrument.item(spec.item), GridItem)
+        columns.add(f"{spec.item}:{spec.option}" if grid else spec.item)
+    return Withheld(frozenset(columns), bool(rows) and rows == len(decision.tables))
 
 
 def _load(
-    session: Session, store: Store, wave_name: str, trust: str, today: dt.date
+    session: Session,
+    store: Store,
+    wave_name: str,
+    trust: str,
+    today: dt.date,
+    withheld: Withheld | None = None,
 ) -> dict[str, Any] | None:
     wave = store.find_wave(session, wave_name)
     organisation = session.scalar(select(Organisation).where(Organisation.code == trust))
@@ -78,6 +136,7 @@ def _load(
         "suppressed": n < threshold,
         "questions": [],
     }
+    context["kept_back"] = 0
     if context["suppressed"]:
         return context
     for item in instrument.items():
@@ -109,13 +168,17 @@ def _load(
                 ):
                     counts[part] += 1
             # A question answered by fewer than the threshold shows no shares: they would
-            # be the answers of a handful of people.
-            shown = answered >= threshold
+            # be the answers of a handful of people. Nor one whose figure the trust's
+            # report withholds: with the national figure and the other trusts', it would
+            # give back the small trust's the report protects.
+            kept_back = withheld is not None and column in withheld
+            context["kept_back"] += kept_back
+            shown = answered >= threshold and not kept_back
             context["questions"].append(
                 {
                     "id": column,
                     "text": text,
-                    "answered": answered,
+                    "answered": None if kept_back else answered,
                     "shares": [
                         {
                             "label": labels.get(v, v),
@@ -143,7 +206,8 @@ async def results(request: Request, ctx: AdminContext, user: Principal) -> Respo
     wave, trust = request.path_params["wave"], request.path_params["trust"]
     if not user.may_see_trust(trust):
         return ctx.forbidden(request, user)
-    context = await ctx.run(_load, ctx.web.store, wave, trust, ctx.web.today())
+    withheld = await run_in_threadpool(_withheld, ctx.web, wave, trust)
+    context = await ctx.run(_load, ctx.web.store, wave, trust, ctx.web.today(), withheld)
     if context is None:
         return ctx.message(
             request,
