@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 from types import ModuleType
 
 import numpy as np
@@ -40,6 +41,18 @@ MAX_SHORT_SIDE = 16
 MAX_LONG_SIDE = 64
 
 _SCALE = float(2**FRACTION_BITS)
+
+
+@lru_cache(maxsize=256)
+def _log_factorials(total: int) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    """``log k!`` for k = 0..total, and the same in the walk's fixed point.
+
+    Remembered: on a small table building them is half the time of the whole test
+    (25 of 55 microseconds for a 3 x 3 table of 20 answers), and an analysis asks for the
+    same few totals over and over.
+    """
+    exact = log_factorials(total)
+    return tuple(exact.tolist()), tuple(int(v) for v in np.rint(exact * _SCALE).tolist())
 
 
 def suits(table: Sequence[Sequence[int]]) -> bool:
@@ -77,9 +90,7 @@ def compiled_pvalue(table: Sequence[Sequence[int]], log_tol: float, budget: Budg
     stages = [col_totals[j] for j in order]
     row_totals = sorted(sum(r) for r in rows)
     total = sum(row_totals)
-    exact = log_factorials(total)
-    lf: list[float] = exact.tolist()
-    fixed = [int(v) for v in np.rint(exact * _SCALE).tolist()]
+    lf, fixed = _log_factorials(total)
     observed = sum(
         fixed[stages[j]] - sum(fixed[r[order[j]]] for r in rows) for j in range(len(order))
     )
