@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import sys
 from pathlib import Path
 
@@ -144,8 +145,13 @@ def test_trust_section_shows_its_initiatives_and_pulse(store: Store, tmp_path: P
         for tr in page.css("table.pulse tbody tr")
     }
     rating = pulse_rows[builtin("dmr-pulse").item("local_rating").text]
-    # Paired: six; before all 2, after 2,3,4,2,3,4 (mean 3).
-    assert rating == ["6", "2.00", "3.00", "+1.00"]
+    # Paired: six, read in whole batches of five (issue #15, item 1: a lead can make the
+    # report again after each answer), so the first five after answers: before all 2, after
+    # 2,3,4,2,3 (mean 2.8). Every pair (mean 3) is the research team's (`pulse.results`).
+    assert rating == ["5", "2.00", "2.80", "+0.80"]
+    note = page.css_first("#pulse-1-pairs")
+    assert note is not None
+    assert (note.attributes["data-read"], note.attributes["data-pairs"]) == ("5", "6")
     assert pulse_rows[builtin("dmr-pulse").item("work_as_team").text] == [
         "0",
         "withheld (fewer than 5)",
@@ -236,9 +242,7 @@ def test_a_lead_making_the_trust_report_after_every_answer_learns_no_ones(
         {"key": f"c{k}", "local_rating": str(2 + k % 3), "work_as_team": agree[(k + 1) % 3]}
         for k in range(12)
     ]
-    months = [
-        {"month": D(2027, m, 1), "n": 20, "positive": 8 + m} for m in range(1, 7)
-    ]
+    months = [{"month": D(2027, m, 1), "n": 20, "positive": 8 + m} for m in range(1, 7)]
     scenario.load_programme(store, [{
         "trust": "RA1", "kind": "paired_learning", "title": "P", "stage": "running",
         "actual_start": "2027-03-05", "cohort": cohort, "monthly": months,
@@ -300,7 +304,7 @@ def test_a_lead_making_the_trust_report_after_every_answer_learns_no_ones(
         "colleague": {"colleagues", "differences"},
         "monthly": {"chart"},
     }
-    for (_, _, old), (kind, count, new) in zip(readings, readings[1:], strict=False):
+    for (_, _, old), (kind, count, new) in itertools.pairwise(readings):
         # The colleagues' part and the chart appear with the first "after" answer (whoever
         # gave it): a section appearing is no figure moving.
         moved = {name for name in old if old[name] != new[name] and old[name] is not None}
@@ -309,7 +313,9 @@ def test_a_lead_making_the_trust_report_after_every_answer_learns_no_ones(
             assert not moved, (kind, count, {m: (old[m], new[m]) for m in moved})
     # A batch did join: after ten participants the figures are of the first ten pairs.
     last = readings[-1][2]
-    rating = next(c for c in last["changes"] if c[0] == pulse.instrument().item("local_rating").text)  # type: ignore[union-attr]
+    rating = next(
+        c for c in last["changes"] if c[0] == pulse.instrument().item("local_rating").text
+    )  # type: ignore[union-attr]
     mean_after = sum(int(g["local_rating"]) for g in given[:10]) / 10
     mean_before = sum(1 + k % 4 for k in range(10)) / 10
     assert rating[1:4] == (10, mean_before, mean_after)
@@ -325,6 +331,10 @@ def test_a_lead_making_the_trust_report_after_every_answer_learns_no_ones(
     note = page.css_first("#pulse-1-pairs")
     assert note is not None
     assert (note.attributes["data-read"], note.attributes["data-pairs"]) == ("10", "12")
+    assert (
+        "the first 10 of the 12 who answered both times"
+        in page.css_first(f"#initiative-{ident}").text()
+    )  # the colleagues' pairs read
     # The research team's own figures (the initiative page, `evaluate --initiative`) keep
     # every pair.
     with store.session() as session:
