@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import sys
 from pathlib import Path
 
@@ -144,8 +145,13 @@ def test_trust_section_shows_its_initiatives_and_pulse(store: Store, tmp_path: P
         for tr in page.css("table.pulse tbody tr")
     }
     rating = pulse_rows[builtin("dmr-pulse").item("local_rating").text]
-    # Paired: six; before all 2, after 2,3,4,2,3,4 (mean 3).
-    assert rating == ["6", "2.00", "3.00", "+1.00"]
+    # Paired: six, read in whole batches of five (issue #15, item 1: a lead can make the
+    # report again after each answer), so the first five after answers: before all 2, after
+    # 2,3,4,2,3 (mean 2.8). Every pair (mean 3) is the research team's (`pulse.results`).
+    assert rating == ["5", "2.00", "2.80", "+0.80"]
+    note = page.css_first("#pulse-1-pairs")
+    assert note is not None
+    assert (note.attributes["data-read"], note.attributes["data-pairs"]) == ("5", "6")
     assert pulse_rows[builtin("dmr-pulse").item("work_as_team").text] == [
         "0",
         "withheld (fewer than 5)",
@@ -185,3 +191,151 @@ def test_no_colleagues_section_without_colleagues_or_a_monthly_pulse(
     page = _html(store, "RA1")
     assert page.css_first("table.pulse-tests") is not None
     assert page.css_first(f"#initiative-{ident}") is None
+
+
+def _section(context: build.WaveContext, store: Store, trust: str) -> dict[str, object]:
+    """Every figure of the trust report's initiative section that is made from answers, as
+    data: the pulse table, the participants' tests, the colleagues' tests, the difference
+    between the two and the monthly chart's points (the register read afresh, as a report
+    made after this answer would read it)."""
+    from sharedground.initiatives import reporting
+
+    context.extras["register"] = reporting.summarise(store, context.threshold)
+    section = build._initiatives(context, trust)
+    assert section is not None
+    (mine,) = section.trust
+    evaluation = mine.evaluation or {}
+    return {
+        "changes": mine.changes,
+        "tests": section.tests[0],
+        "colleagues": evaluation.get("tests"),
+        "differences": evaluation.get("differences"),
+        "chart": [chart.data_rows for chart in evaluation["charts"]] if evaluation else None,
+    }
+
+
+def test_a_lead_making_the_trust_report_after_every_answer_learns_no_ones(
+    store: Store, tmp_path: Path
+) -> None:
+    """The trust report's initiative section read every pair: made again after each "after"
+    answer, n x the new mean less (n - 1) x the old gave that participant's answers, and the
+    tests, the colleagues' change and the monthly chart moved with each answer too (issue
+    #15, item 1). Every figure made from answers now reads whole batches of the threshold, in
+    the order the answers arrived, the pairs the initiative page shows a lead."""
+    from sqlalchemy import select
+
+    from sharedground.evaluation.items import answers_of
+    from sharedground.initiatives import reporting, scenario
+    from sharedground.initiatives.models import Participant, ParticipantCode
+    from sharedground.store import Response, Wave
+
+    _wave(store, tmp_path)
+    agree = ("tend_to_agree", "tend_to_disagree", "strongly_agree")
+    cohort = [
+        {"email": f"p{k}@t.nhs.uk", "side": "doctor" if k % 2 else "manager"} for k in range(12)
+    ]
+    before = [
+        {"email": p["email"], "local_rating": str(1 + k % 4), "work_as_team": agree[k % 3]}
+        for k, p in enumerate(cohort)
+    ]
+    colleagues = [
+        {"key": f"c{k}", "local_rating": str(2 + k % 3), "work_as_team": agree[(k + 1) % 3]}
+        for k in range(12)
+    ]
+    months = [{"month": D(2027, m, 1), "n": 20, "positive": 8 + m} for m in range(1, 7)]
+    scenario.load_programme(store, [{
+        "trust": "RA1", "kind": "paired_learning", "title": "P", "stage": "running",
+        "actual_start": "2027-03-05", "cohort": cohort, "monthly": months,
+        "pulse": {
+            "before": {"opens": "2027-01-10", "answers": before, "comparison": colleagues},
+            "after": {"opens": "2027-07-01", "answers": [], "comparison": []},
+        },
+    }])  # fmt: skip
+    with store.session() as session:
+        ident = register.list_entries(session, trust="RA1")[0].id
+        wave_of = dict(
+            session.execute(
+                select(Wave.name, Wave.id).where(Wave.name.like(f"initiative-{ident}-%"))
+            ).all()
+        )
+        codes = dict(
+            session.execute(
+                select(Participant.email, ParticipantCode.code).join(
+                    ParticipantCode, ParticipantCode.participant_id == Participant.id
+                )
+            ).all()
+        )
+        others = list(
+            session.scalars(
+                select(Response.respondent_key)
+                .where(Response.wave_id == wave_of[pulse.wave_name(ident, "before")])
+                .where(Response.respondent_key.like("comparison-%"))
+                .order_by(Response.id)
+            )
+        )
+    context = build.load(store, "w")
+
+    def answer(wave: str, key: str, doc: dict[str, str], day: dt.date) -> None:
+        with store.session() as session:
+            session.add(
+                Response(
+                    wave_id=wave_of[wave], respondent_key=key, role="other_manager",
+                    mode="online", submitted_on=day, answers=doc,
+                )
+            )  # fmt: skip
+
+    after_wave = pulse.wave_name(ident, "after")
+    # (what arrived, how many of its kind so far, the section made then)
+    readings = [("nothing", 0, _section(context, store, "RA1"))]
+    given = []
+    for k in range(12):
+        given.append({"local_rating": str(2 + k % 4), "work_as_team": agree[(k + 2) % 3]})
+        answer(after_wave, codes[cohort[k]["email"]], given[-1], D(2027, 7, 2))
+        readings.append(("participant", k + 1, _section(context, store, "RA1")))
+        doc = {"local_rating": str(1 + k % 5), "work_as_team": agree[k % 3]}
+        answer(after_wave, others[k], doc, D(2027, 7, 2))
+        readings.append(("colleague", k + 1, _section(context, store, "RA1")))
+        answer(pulse.monthly_wave_name(ident), f"m-{k}", answers_of(k % 2, None), D(2027, 7, 3))
+        readings.append(("monthly", k + 1, _section(context, store, "RA1")))
+    # Which figures each kind of answer may move (the difference: participants' change less
+    # the colleagues').
+    moves = {
+        "participant": {"changes", "tests", "differences"},
+        "colleague": {"colleagues", "differences"},
+        "monthly": {"chart"},
+    }
+    for (_, _, old), (kind, count, new) in itertools.pairwise(readings):
+        # The colleagues' part and the chart appear with the first "after" answer (whoever
+        # gave it): a section appearing is no figure moving.
+        moved = {name for name in old if old[name] != new[name] and old[name] is not None}
+        assert moved <= moves[kind], (kind, count, moved)
+        if count % 5:
+            assert not moved, (kind, count, {m: (old[m], new[m]) for m in moved})
+    # A batch did join: after ten participants the figures are of the first ten pairs.
+    last = readings[-1][2]
+    rating = next(
+        c for c in last["changes"] if c[0] == pulse.instrument().item("local_rating").text
+    )  # type: ignore[union-attr]
+    mean_after = sum(int(g["local_rating"]) for g in given[:10]) / 10
+    mean_before = sum(1 + k % 4 for k in range(10)) / 10
+    assert rating[1:4] == (10, mean_before, mean_after)
+    assert [t["pairs"] for t in last["tests"]] == ["10", "10", "10"]  # type: ignore[index]
+    assert {t["pairs"] for t in last["colleagues"]} == {10}  # type: ignore[union-attr]
+    # The July points read 10 of the 12 monthly answers (5 of them agreeing: 50%).
+    assert last["chart"][0][-1][:2] == ["2027-07-01", "50.0%"]  # type: ignore[index]
+    # The section says how many pairs it reads, of how many.
+    context.extras["register"] = reporting.summarise(store, context.threshold)
+    (mine,) = build._initiatives(context, "RA1").trust  # type: ignore[union-attr]
+    assert (mine.pairs_read, mine.pairs) == (10, 12)
+    page = HTMLParser(render_html(compose(build.trust_input(context, "RA1"))))
+    note = page.css_first("#pulse-1-pairs")
+    assert note is not None
+    assert (note.attributes["data-read"], note.attributes["data-pairs"]) == ("10", "12")
+    assert (
+        "the first 10 of the 12 who answered both times"
+        in page.css_first(f"#initiative-{ident}").text()
+    )  # the colleagues' pairs read
+    # The research team's own figures (the initiative page, `evaluate --initiative`) keep
+    # every pair.
+    with store.session() as session:
+        assert pulse.results(session, ident).pairs["after"] == 12

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import polars as pl
 from sqlalchemy import select
 
@@ -99,26 +100,55 @@ ITEM_LABELS = {
 TEST_NAMES = {"mcnemar": "exact McNemar", "signed_rank": "Wilcoxon signed-rank", "sign": "sign"}
 
 
-def paired_rows(session: Any, initiative_id: int, threshold: int) -> list[dict[str, str]]:
+def paired_rows(
+    session: Any, initiative_id: int, threshold: int, *, in_batches: bool = False
+) -> list[dict[str, str]]:
     """The participants' paired tests as a trust report prints them: item, test, pairs,
     lost to follow-up, change (percentage points for agreeing, points for the rating), its
-    95% interval and p; a test on fewer pairs than `threshold` is "not enough to judge"."""
-    from sharedground.evaluation.beforeafter import before_after
+    95% interval and p; a test on fewer pairs than `threshold` is "not enough to judge".
 
-    frame = pulse_frame(session, initiative_id)
-    if frame.height == 0:
+    `in_batches` (the trust report; issue #15, item 1): the tests read the pairs of whole
+    batches only (`evaluation.store.pulse_in_batches`, those of the report's before/after
+    table), and "lost" counts everyone who answered before whose after answer is not read
+    (not given, or waiting for its batch), besides a read pair's unanswered question."""
+    from sharedground.evaluation.beforeafter import before_after
+    from sharedground.evaluation.paired import mcnemar, sign_test, signed_rank
+
+    unread = 0
+    if in_batches:
+        from sharedground.evaluation.store import pulse_in_batches
+
+        frame, left = pulse_in_batches(session, initiative_id)
+        frame, unread = frame.filter(pl.col("participant")), left[True].unread
+    else:
+        frame = pulse_frame(session, initiative_id)
+    if frame.height:
+        found = [
+            (r.item, r.participants.tests)
+            for r in before_after(
+                frame, {"agree": "agree", "rating": "rating"}, min_pairs=threshold
+            )
+        ]
+    elif unread:  # no whole batch of pairs yet: the tests say so, and who is not read
+        none = np.empty(0)
+        found = [
+            ("agree", [mcnemar(none, none, min_pairs=threshold)]),
+            ("rating", [signed_rank(none, none, min_pairs=threshold),
+                        sign_test(none, none, min_pairs=threshold)]),
+        ]  # fmt: skip
+    else:
         return []
     rows = []
-    for result in before_after(frame, {"agree": "agree", "rating": "rating"}, min_pairs=threshold):
-        scale, digits = (100.0, 1) if result.item == "agree" else (1.0, 2)
-        for t in result.participants.tests:
+    for item, tests in found:
+        scale, digits = (100.0, 1) if item == "agree" else (1.0, 2)
+        for t in tests:
             judged = t.p_value is not None
             rows.append(
                 {
-                    "item": ITEM_LABELS[result.item],
+                    "item": ITEM_LABELS[item],
                     "test": TEST_NAMES[t.test],
                     "pairs": str(t.n_pairs),
-                    "lost": str(t.n_lost),
+                    "lost": str(t.n_lost + unread),
                     "change": f"{t.estimate * scale:+.{digits}f}"
                     if judged and t.estimate is not None
                     else "–",

@@ -20,6 +20,7 @@ out), never the pulse waves themselves.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -165,6 +166,58 @@ def survey_responses(
 
 def pulse_answers(session: Session, initiative: int | None = None) -> pl.DataFrame:
     """Before and after pulse answers, one row per person (see the module's docstring)."""
+    people = _pulse_people(session, initiative)
+    return pl.DataFrame(
+        [[row.get(c) for c in _PULSE] for row in people.values()], schema=_PULSE, orient="row"
+    )
+
+
+@dataclass(frozen=True)
+class ReadInBatches:
+    """One group's pulse as read in whole batches: the pairs read, the pairs there are, and
+    who answered before but is not among the pairs read."""
+
+    read: int
+    pairs: int
+    unread: int
+
+
+def pulse_in_batches(
+    session: Session, initiative: int
+) -> tuple[pl.DataFrame, dict[bool, ReadInBatches]]:
+    """One initiative's pulse as a reader who may read it after every answer sees it (a trust
+    report; issue #15, item 1): per group (participants, the trust's non-participants) only
+    the pairs of whole batches of the threshold, in the order their after answer arrived
+    (`pulse.whole_batches`, the pairs the initiative page shows a lead), so no figure made
+    from them moves by one person. Also, per group (`participant`), how many answered before
+    and are not among the pairs read (no after answer, or one waiting for its batch): a
+    count of people, not per question, so it does not tell whether one of them answered it."""
+    from sharedground.initiatives.pulse import pair_threshold, whole_batches
+
+    people = _pulse_people(session, initiative)
+    threshold = pair_threshold(session, initiative)
+    rows, counts = [], {}
+    for flag in (True, False):
+        group = {key: row for key, row in people.items() if row["participant"] == flag}
+        pairs = {
+            key: (row["_arrived"]["before"], row["_arrived"]["after"])
+            for key, row in group.items()
+            if {"before", "after"} <= set(row["_arrived"])
+        }
+        read = whole_batches(pairs, threshold)
+        rows += [group[key] for key in read]
+        before = sum(1 for row in group.values() if "before" in row["_arrived"])
+        counts[flag] = ReadInBatches(len(read), len(pairs), before - len(read))
+    frame = pl.DataFrame(
+        [[row.get(c) for c in _PULSE] for row in rows], schema=_PULSE, orient="row"
+    )
+    return frame, counts
+
+
+def _pulse_people(
+    session: Session, initiative: int | None
+) -> dict[tuple[int, str], dict[str, Any]]:
+    """(initiative, key) -> the person's row, with `_arrived`: timepoint -> response id."""
     points = select(PulseTimepoint).where(PulseTimepoint.timepoint.in_(("before", "after")))
     codes_query = select(Participant.initiative_id, ParticipantCode.code).join(
         ParticipantCode, ParticipantCode.participant_id == Participant.id
@@ -176,9 +229,9 @@ def pulse_answers(session: Session, initiative: int | None = None) -> pl.DataFra
     codes = _codes(session)
     people: dict[tuple[int, str], dict[str, Any]] = {}
     for point in session.scalars(points.order_by(PulseTimepoint.initiative_id)):
-        for key, role, organisation, answers in session.execute(
+        for ident, key, role, organisation, answers in session.execute(
             select(
-                Response.respondent_key, Response.role, Response.organisation_id,
+                Response.id, Response.respondent_key, Response.role, Response.organisation_id,
                 Response.answers,
             )
             .where(Response.wave_id == point.wave_id)
@@ -195,14 +248,14 @@ def pulse_answers(session: Session, initiative: int | None = None) -> pl.DataFra
                     "person": len(people) + 1,
                     "role": role,
                     "participant": member,
+                    "_arrived": {},
                 },
             )
             agree, rating = measures_of(answers or {})
             row[f"{point.timepoint}_agree"] = agree
             row[f"{point.timepoint}_rating"] = rating
-    return pl.DataFrame(
-        [[row.get(c) for c in _PULSE] for row in people.values()], schema=_PULSE, orient="row"
-    )
+            row["_arrived"][point.timepoint] = int(ident)
+    return people
 
 
 _MONTHLY = {
@@ -215,10 +268,15 @@ _MONTHLY = {
 }
 
 
-def monthly_series(session: Session, initiative: int | None = None) -> pl.DataFrame | None:
+def monthly_series(
+    session: Session, initiative: int | None = None, *, in_batches: bool = False
+) -> pl.DataFrame | None:
     """The monthly pulse of each started initiative (or `initiative`) that has one; None when
     none has. A month with fewer answers than the wave's suppression threshold is left out:
-    the chart would show those few people's answers."""
+    the chart would show those few people's answers. `in_batches` (a trust report, read
+    again after any answer; issue #15, item 1): a month counts its answers in whole batches
+    of the threshold, in the order they arrived, as one more answer moved its point by that
+    person's answer."""
     from sharedground.initiatives.pulse import monthly_wave_name
 
     started = register_initiatives(session, initiative)
@@ -226,7 +284,7 @@ def monthly_series(session: Session, initiative: int | None = None) -> pl.DataFr
         monthly_wave_name(i): (i, trust, start)
         for i, trust, start in started.select("initiative_id", "trust", "start_date").iter_rows()
     }
-    counts: dict[tuple[int, dt.date], list[int]] = {}
+    given: dict[tuple[int, dt.date], list[int]] = {}  # agreeing (1) or not, as they arrived
     thresholds: dict[int, int] = {}
     for start in range(0, len(names), 500):
         chunk = list(names)[start : start + 500]
@@ -238,15 +296,19 @@ def monthly_series(session: Session, initiative: int | None = None) -> pl.DataFr
             select(Wave.name, Response.submitted_on, Response.answers)
             .join(Wave, Wave.id == Response.wave_id)
             .where(Wave.name.in_(chunk), Response.submitted_on.is_not(None))
+            .order_by(Response.id)
         ):
             agree, _rating = measures_of(answers or {})
             if agree is None:
                 continue
-            cell = counts.setdefault((names[name][0], day.replace(day=1)), [0, 0])
-            cell[0] += 1
-            cell[1] += agree
-    if not counts:
+            given.setdefault((names[name][0], day.replace(day=1)), []).append(agree)
+    if not given:
         return None
+    counts: dict[tuple[int, dt.date], tuple[int, int]] = {}
+    for (ident, month), flags in given.items():
+        if in_batches:
+            flags = flags[: thresholds[ident] * (len(flags) // thresholds[ident])]
+        counts[(ident, month)] = (len(flags), sum(flags))
     trust_of = {i: (trust, start) for i, trust, start in names.values()}
     rows = [
         (ident, trust_of[ident][0], month, n, positive,

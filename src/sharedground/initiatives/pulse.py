@@ -11,11 +11,12 @@ and after are paired through the code alone.
 Results never show an individual: a figure from fewer paired participants than the wave's
 suppression threshold is withheld, and attrition is shown as counts of the cohort. For a
 reader who can look again after each answer (an organisation lead on the initiative's
-page) nor can one be had by difference (issue #15, item 1): `results(..., in_batches=True)`
-reads the pairs in whole batches of the threshold, in the order their later answer
-arrived, so a reading taken before and after someone answers differs by nothing or by a
-batch of people. Counted over every pair, the means move with each "after" answer, and
-n x the new mean less (n - 1) x the old gives that participant's answers, before and after.
+page, a trust report: `initiatives.reporting`) nor can one be had by difference (issue
+#15, item 1): `results(..., in_batches=True)` reads the pairs in whole batches of the
+threshold, in the order their later answer arrived, so a reading taken before and after
+someone answers differs by nothing or by a batch of people. Counted over every pair, the
+means move with each "after" answer, and n x the new mean less (n - 1) x the old gives that
+participant's answers, before and after.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import functools
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -203,6 +205,9 @@ def collect(store: Store, initiative_id: int, *, trust: str | None = None) -> in
     return changed
 
 
+_Key = TypeVar("_Key")
+
+
 def _codes_by_email(session: Session, initiative_id: int) -> dict[str, str]:
     return dict(
         session.execute(
@@ -263,6 +268,28 @@ def _score(kind: str, value: object) -> float | None:
         return None
 
 
+def whole_batches(arrived: dict[_Key, tuple[int, int]], threshold: int) -> list[_Key]:
+    """The keys of the pairs read in whole batches: `arrived` maps a key to the response ids
+    of its two answers; a pair joins when its later answer arrives (the higher id), so a new
+    pair comes last and the first whole batches of `threshold` never change. Every reader in
+    batches (the initiative page, the trust report's tables, tests and differences) reads
+    these, so no two of them can be set against each other."""
+    order = sorted(arrived, key=lambda key: max(arrived[key]))  # ids are unique: no ties
+    return order[: threshold * (len(order) // threshold)]
+
+
+def pair_threshold(session: Session, initiative_id: int) -> int:
+    """The strictest of the timepoint waves' thresholds: a figure pairs answers from two."""
+    return max(
+        session.scalars(
+            select(Wave.suppression_threshold)
+            .join(PulseTimepoint, PulseTimepoint.wave_id == Wave.id)
+            .where(PulseTimepoint.initiative_id == initiative_id)
+        ),
+        default=5,
+    )
+
+
 def results(session: Session, initiative_id: int, *, in_batches: bool = False) -> PulseResults:
     """Response at each timepoint, attrition, and each item's paired change from before;
     `in_batches`: the changes over the first whole batches of pairs only (see above)."""
@@ -307,13 +334,11 @@ def results(session: Session, initiative_id: int, *, in_batches: bool = False) -
     for later in ("after", "follow_up"):
         if later not in answers or not base:
             continue
-        # A pair joins when its later answer arrives (the highest of its two response
-        # ids), so a new pair comes last and the first whole batches never change.
-        both = sorted(
-            set(base) & set(answers[later]),
-            key=lambda code: max(arrived["before"][code], arrived[later][code]),
-        )
-        read = both[: threshold * (len(both) // threshold)] if in_batches else both
+        both = {
+            code: (arrived["before"][code], arrived[later][code])
+            for code in set(base) & set(answers[later])
+        }
+        read = whole_batches(both, threshold) if in_batches else list(both)
         pairs_shown[later], pairs_all[later] = len(read), len(both)
         rows = []
         for item, kind in scored_items():

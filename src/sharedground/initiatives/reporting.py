@@ -6,6 +6,15 @@ score, how many doctors and managers take part, and the pulse's before/after fig
 in the register": how many trusts run each kind, beside the share of respondents who said
 in table 2.11 that their organisation has it. A count of trusts from 1 to threshold - 1 is
 withheld like any small cell.
+
+A trust report is handed to the trust, and its lead can make it again after any answer, so
+every figure of "Your initiatives" made from answers reads them in whole batches of the
+threshold (issue #15, item 1), whoever makes the report: the before/after table and the
+participants' tests read the pairs of the initiative page's lead view (`pulse.results(...,
+in_batches=True)`), the colleagues' tests their own pairs so, the difference of the two
+changes both, and the monthly chart each month's answers so. The section says how many
+pairs it reads of how many. The research team's every-pair figures are the initiative page
+(as an administrator) and `sharedground evaluate --initiative`.
 """
 
 from __future__ import annotations
@@ -43,6 +52,10 @@ class TrustInitiative:
     #: (question, paired, before, after, change); the last three None when withheld.
     changes: tuple[tuple[str, int, float | None, float | None, float | None], ...] = ()
     threshold: int = 5
+    #: The pairs (before and after) the figures read, in whole batches of the threshold, and
+    #: the pairs there are (None without an after timepoint).
+    pairs_read: int | None = None
+    pairs: int | None = None
     #: The evaluation's before/after tests (participants against the trust's non-participants)
     #: as `_initiative.html` prints them; None without both a before and an after answer.
     evaluation: dict[str, Any] | None = None
@@ -94,7 +107,8 @@ def _trust_entries(session: Session, entries: list[register.Entry]) -> list[Trus
     ids = {e.id: e for e in entries}
     for ident, e in ids.items():
         counts = participants.counts(session, ident)
-        results = pulse.results(session, ident)
+        # Whole batches of pairs: see the module's docstring.
+        results = pulse.results(session, ident, in_batches=True)
         changes = tuple(
             (labels.get(c.item, c.item), c.paired, c.before, c.after, c.change)
             for c in results.changes.get("after", [])
@@ -119,6 +133,8 @@ def _trust_entries(session: Session, entries: list[register.Entry]) -> list[Trus
                 lost_after=results.lost_after,
                 changes=changes,
                 threshold=results.threshold,
+                pairs_read=results.pairs_shown.get("after"),
+                pairs=results.pairs.get("after"),
                 evaluation=tests,
             )
         )
@@ -133,24 +149,45 @@ def _tests(session: Session, ident: int, threshold: int) -> dict[str, Any] | Non
     import polars as pl
 
     from sharedground.evaluation import summary
+    from sharedground.evaluation.beforeafter import CAVEAT
     from sharedground.evaluation.paired import MIN_PAIRS
-    from sharedground.evaluation.store import monthly_series, pulse_answers
+    from sharedground.evaluation.store import monthly_series, pulse_in_batches
     from sharedground.report.evaluation_page import initiative_context
 
-    answers = pulse_answers(session, ident)
-    if answers.is_empty():
+    # Whole batches of pairs, and of each month's answers: see the module's docstring.
+    answers, counts = pulse_in_batches(session, ident)
+    monthly = monthly_series(session, ident, in_batches=True)
+    if not any(c.read or c.unread for c in counts.values()) and monthly is None:
         return None
-    monthly = monthly_series(session, ident)
     tables = summary.Tables(pl.DataFrame(), pl.DataFrame(), answers, monthly)
-    doc = summary.evaluate(tables, initiative=ident, min_pairs=max(MIN_PAIRS, threshold))
+    if answers.filter(pl.col("participant")).is_empty():
+        # No whole batch of the participants' pairs yet: nothing to set the colleagues'
+        # change beside, but the monthly chart.
+        doc = {"initiative": {"initiative_id": ident, "before_after": [], "caveat": CAVEAT}}
+    else:
+        doc = summary.evaluate(tables, initiative=ident, min_pairs=max(MIN_PAIRS, threshold))
     context = initiative_context(doc, tables)
     # The participants' own tests are in the table above (`evaluation.register.paired_rows`):
     # here only what that table has not, the colleagues' change and the monthly chart.
-    others = [t for t in context["tests"] if t["group"] != "participants"]
+    others = [
+        {**t, "lost": t["lost"] + counts[False].unread}
+        for t in context["tests"]
+        if t["group"] != "participants"
+    ]
     if not others and not context["charts"]:
         return None
     heading = "Beside colleagues who did not take part, and month by month"
-    return {**context, "tests": others, "level": 4, "heading": heading}
+    theirs = counts[False]
+    note = (
+        f"Colleagues' figures are from the first {theirs.read} of the {theirs.pairs} who "
+        "answered both times, in the order their after answers arrived, and lost to "
+        "follow-up counts who answered before and is not among them: pairs join in whole "
+        f"batches of {threshold}. The monthly chart counts each month's answers in whole "
+        "batches too."
+        if others
+        else ""
+    )
+    return {**context, "tests": others, "level": 4, "heading": heading, "note": note}
 
 
 def summarise(

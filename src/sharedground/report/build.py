@@ -302,7 +302,11 @@ def _paired_tests(summary: Any, trust: str, own: list[Any]) -> dict[str, Any]:
 
     entries = summary.trusts[trust]
     with summary.store.session() as session:
-        tests = [paired_rows(session, e.id, i.threshold) for e, i in zip(entries, own, strict=True)]
+        # Whole batches of pairs, as the section's table above (`initiatives.reporting`).
+        tests = [
+            paired_rows(session, e.id, i.threshold, in_batches=True)
+            for e, i in zip(entries, own, strict=True)
+        ]
     return {"tests": tests, "caveat": CAVEAT if any(tests) else ""}
 
 
