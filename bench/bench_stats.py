@@ -49,6 +49,35 @@ ISSUE_TABLES = [
     ("small group in 1e6", [[3, 1], [300_000, 200_000], [250_000, 240_000], [4, 0]], "5.3 s"),
     ("small group in 1e6, p~0.1", [[3, 1], [250_000, 250_000], [250_000, 249_000], [4, 0]], ""),
     ("150 trusts × 2, N=4,500", [[k % 5, 30 - k % 5] for k in range(150)], ""),
+    # Random tables the compiled walk cannot finish within the budget: its refusals (the
+    # walk counts a new (node, past) pair as a trip to memory; counted as cheap steps, a
+    # refusal took 2.5 times the budget's nominal time).
+    (
+        "8×4 N=200 random",
+        [
+            [7, 4, 11, 6],
+            [8, 6, 7, 7],
+            [6, 1, 6, 2],
+            [5, 7, 7, 6],
+            [5, 8, 3, 7],
+            [7, 9, 6, 5],
+            [8, 9, 5, 6],
+            [5, 7, 8, 6],
+        ],
+        "",
+    ),
+    (
+        "6×5 N=300 random",
+        [
+            [9, 9, 14, 14, 13],
+            [9, 9, 14, 14, 5],
+            [11, 12, 12, 8, 11],
+            [4, 11, 2, 13, 7],
+            [13, 12, 14, 8, 8],
+            [8, 9, 9, 8, 10],
+        ],
+        "",
+    ),
 ]
 # r × c tables of up to 6 × 4 (either way round) and 100 answers, cells by column as R's
 # matrix(c(...), nrow = rows) takes them: issue #15's 6 × 4 tables, the hardest 6 × 4 found,

@@ -29,12 +29,20 @@
 #define SCALE 68719476736.0 /* 2**36, fisher_stagewise.FRACTION_BITS */
 #define SLACK 4096          /* fisher_stagewise._SLACK */
 
-/* Work is counted in ticks: per filling listed, per past summed or carried, per node
- * bounded (times rows and stages left). On bench/bench_stats.py's r x c tables the walk
- * runs 40-60 million ticks a second, so two ticks make one unit of fisher_budget.py
- * (~40 ns). */
-#define FILL_UNITS 1
+/* Work is counted in ticks of about 20 ns, two to a unit of fisher_budget.py (~40 ns), on
+ * what each step costs as measured (perf, on bench/bench_stats.py's r x c tables and on
+ * random 5 x 5 to 6 x 5 tables of 200-300 answers, which the budget refuses): a filling of
+ * a node costs about 60-90 ns (the child looked up among the stage's nodes, two binary
+ * searches and an exponential, or at the last stage one of each), a past carried to a
+ * child 20 ns where it merges with one already there, about 100 ns where it is new (a
+ * slot in a table of millions of (node, past) pairs: a trip to memory, and later its
+ * share of the sort), a past summed for its node's prefix a few ns. Counting each step as
+ * one tick had a refusal take 2.5 times its budget's nominal time. */
+#define FILL_UNITS 4
+#define LAST_FILL_UNITS 3
 #define PAST_UNITS 1
+#define CARRY_UNITS 1
+#define NEW_PAST_UNITS 4
 #define NODE_UNITS 2
 #define TICKS_PER_UNIT 2
 
@@ -49,6 +57,7 @@ typedef struct {
     double constant;
     int64_t limit, used;
     int over;
+    unsigned char *reach; /* n + 1 bytes for two_stage's subset sums */
 } Walk;
 
 static inline int charge(Walk *w, int64_t units) {
@@ -63,12 +72,17 @@ static inline int charge(Walk *w, int64_t units) {
 /* ---- nodes: a set of states with their bounds -------------------------------------- */
 
 typedef struct {
+    uint32_t tag;
+    int32_t idx; /* -1: empty */
+} NodeSlot;
+
+typedef struct {
     int q;
     int32_t *st; /* n * q */
     int64_t *best, *worst;
     double *logt;
     int32_t n, cap;
-    int32_t *slot;
+    NodeSlot *slot; /* index and the top of the hash: most probes end without reading st */
     uint64_t mask;
 } Nodes;
 
@@ -90,9 +104,9 @@ static int nodes_init(Nodes *ns, int q) {
     ns->worst = malloc(sizeof(int64_t) * (size_t)ns->cap);
     ns->logt = malloc(sizeof(double) * (size_t)ns->cap);
     ns->mask = 127;
-    ns->slot = malloc(sizeof(int32_t) * (ns->mask + 1));
+    ns->slot = malloc(sizeof(NodeSlot) * (ns->mask + 1));
     if (!ns->st || !ns->best || !ns->worst || !ns->logt || !ns->slot) return 0;
-    memset(ns->slot, 0xff, sizeof(int32_t) * (ns->mask + 1));
+    memset(ns->slot, 0xff, sizeof(NodeSlot) * (ns->mask + 1));
     return 1;
 }
 
@@ -123,13 +137,14 @@ static int nodes_grow(Nodes *ns) {
     /* rehash into a table at most a quarter full */
     uint64_t size = (ns->mask + 1) * 2;
     while (size < (uint64_t)cap * 2) size *= 2;
-    int32_t *slot = malloc(sizeof(int32_t) * size);
+    NodeSlot *slot = malloc(sizeof(NodeSlot) * size);
     if (!slot) return 0;
-    memset(slot, 0xff, sizeof(int32_t) * size);
+    memset(slot, 0xff, sizeof(NodeSlot) * size);
     for (int32_t i = 0; i < ns->n; i++) {
-        uint64_t h = hash_state(ns->st + (size_t)i * ns->q, ns->q) & (size - 1);
-        while (slot[h] >= 0) h = (h + 1) & (size - 1);
-        slot[h] = i;
+        uint64_t full = hash_state(ns->st + (size_t)i * ns->q, ns->q);
+        uint64_t h = full & (size - 1);
+        while (slot[h].idx >= 0) h = (h + 1) & (size - 1);
+        slot[h] = (NodeSlot){(uint32_t)(full >> 32), i};
     }
     free(ns->slot);
     ns->slot = slot;
@@ -169,8 +184,9 @@ static double spread_max(const Walk *w, int64_t amount, const int64_t *caps, int
     return out;
 }
 
-static void two_stage(const Walk *w, const int32_t *state, int64_t a, int64_t b, int64_t *best,
-                      int64_t *worst) {
+/* Returns the ticks it took (a log evaluation about 10 ns, a step of the vertex search 1). */
+static int64_t two_stage(const Walk *w, const int32_t *state, int64_t a, int64_t b, int64_t *best,
+                         int64_t *worst) {
     /* Exact (largest, least) future with two stages a, b left (_PyStagewise._two_stage). */
     const int64_t *fx = w->fixed;
     int q = w->q;
@@ -214,8 +230,11 @@ static void two_stage(const Walk *w, const int32_t *state, int64_t a, int64_t b,
         bst = head - all_lf + SLACK; /* not reached: the proportional start is below optimum */
     }
     /* Least future: a vertex, every row but one (j) full or empty. */
-    int64_t worst_sum = INT64_MIN;
-    if (q <= 12) {
+    int64_t worst_sum = INT64_MIN, ticks = (need > 0 ? need : 0) * q / 2;
+    /* The vertices one by one for a few rows (q * q * 2**(q-1) steps), by subset sums for
+     * more (q * q * a steps: 12 rows of a stage of 100 take 14,400, not 295,000). */
+    if (q <= 6) {
+        ticks += ((int64_t)q * q << (q - 1)) / 16;
         for (int j = 0; j < q; j++) {
             int64_t sj = state[j];
             for (uint32_t mask = 0; mask < (1u << (q - 1)); mask++) {
@@ -233,9 +252,9 @@ static void two_stage(const Walk *w, const int32_t *state, int64_t a, int64_t b,
             }
         }
     } else {
-        /* Many rows: the sums the other rows can make, by subset-sum over 0..a. */
-        unsigned char *reach = malloc((size_t)a + 1);
-        for (int j = 0; reach && j < q; j++) {
+        ticks += (int64_t)q * q * (a + 1) / 16;
+        unsigned char *reach = w->reach;
+        for (int j = 0; j < q; j++) {
             memset(reach, 0, (size_t)a + 1);
             reach[0] = 1;
             for (int i = 0; i < q; i++) {
@@ -252,15 +271,15 @@ static void two_stage(const Walk *w, const int32_t *state, int64_t a, int64_t b,
                 }
             }
         }
-        if (!reach) worst_sum = 0; /* no memory: a valid (weaker) bound, log C >= 0 */
-        free(reach);
     }
     *best = bst + SLACK;
     *worst = head - (all_lf + worst_sum) - SLACK;
+    return ticks;
 }
 
-static void bounds(const Walk *w, int k, const int32_t *state, int64_t *best, int64_t *worst,
-                   double *logt) {
+/* Returns the ticks it took beyond the relaxations' (see nodes_get). */
+static int64_t bounds(const Walk *w, int k, const int32_t *state, int64_t *best, int64_t *worst,
+                      double *logt) {
     const double *lf = w->lf;
     const int64_t *fx = w->fixed;
     int q = w->q, left = w->nst - k;
@@ -276,12 +295,9 @@ static void bounds(const Walk *w, int k, const int32_t *state, int64_t *best, in
         int64_t exact = fx[stages[0]];
         for (int i = 0; i < q; i++) exact -= fx[state[i]];
         *best = *worst = exact;
-        return;
+        return 0;
     }
-    if (left == 2) {
-        two_stage(w, state, stages[0], stages[1], best, worst);
-        return;
-    }
+    if (left == 2) return two_stage(w, state, stages[0], stages[1], best, worst);
     /* Relaxations to the stages alone and to the rows alone. */
     int64_t caps[64], rows[MAXQ];
     double head = 0.0;
@@ -314,27 +330,31 @@ static void bounds(const Walk *w, int k, const int32_t *state, int64_t *best, in
     int64_t cap = (int64_t)ceil(*logt * SCALE) + SLACK;
     *best = b < cap ? b : cap;
     *worst = (int64_t)floor((head - smax) * SCALE) - SLACK;
+    return 0;
 }
 
 /* Index of state in ns (added, with its bounds at stage k, if new); -1 without memory. */
 static int32_t nodes_get(Nodes *ns, Walk *w, int k, const int32_t *state) {
     int q = ns->q;
-    uint64_t h = hash_state(state, q) & ns->mask;
-    while (ns->slot[h] >= 0) {
-        int32_t i = ns->slot[h];
-        if (memcmp(ns->st + (size_t)i * q, state, sizeof(int32_t) * q) == 0) return i;
+    uint64_t full = hash_state(state, q);
+    uint32_t tag = (uint32_t)(full >> 32);
+    uint64_t h = full & ns->mask;
+    while (ns->slot[h].idx >= 0) {
+        int32_t i = ns->slot[h].idx;
+        if (ns->slot[h].tag == tag && memcmp(ns->st + (size_t)i * q, state, sizeof(int32_t) * q) == 0)
+            return i;
         h = (h + 1) & ns->mask;
     }
     if (ns->n == ns->cap || (uint64_t)ns->n * 2 >= ns->mask) {
         if (!nodes_grow(ns)) return -1;
-        h = hash_state(state, q) & ns->mask;
-        while (ns->slot[h] >= 0) h = (h + 1) & ns->mask;
+        h = full & ns->mask;
+        while (ns->slot[h].idx >= 0) h = (h + 1) & ns->mask;
     }
     int32_t i = ns->n++;
     memcpy(ns->st + (size_t)i * q, state, sizeof(int32_t) * q);
-    ns->slot[h] = i;
-    charge(w, (int64_t)NODE_UNITS * q * (w->nst - k));
-    bounds(w, k, state, ns->best + i, ns->worst + i, ns->logt + i);
+    ns->slot[h] = (NodeSlot){tag, i};
+    int64_t ticks = bounds(w, k, state, ns->best + i, ns->worst + i, ns->logt + i);
+    charge(w, (int64_t)NODE_UNITS * q * (w->nst - k) + ticks);
     return i;
 }
 
@@ -346,26 +366,29 @@ typedef struct {
     double mass;
 } Rec;
 
+/* Open addressing with the records in the slots (node -1: empty), so a lookup is one
+ * trip to memory, not two (slot, then record): with tens of millions of pasts that trip is
+ * most of the walk's time. */
 typedef struct {
-    Rec *rec;
-    int64_t n, cap;
-    int64_t *slot;
+    Rec *slot;
+    int64_t n;
     uint64_t mask;
 } Pairs;
 
-static int pairs_init(Pairs *p) {
-    p->n = 0;
-    p->cap = 256;
-    p->rec = malloc(sizeof(Rec) * (size_t)p->cap);
-    p->mask = 511;
-    p->slot = malloc(sizeof(int64_t) * (p->mask + 1));
-    if (!p->rec || !p->slot) return 0;
-    memset(p->slot, 0xff, sizeof(int64_t) * (p->mask + 1));
+static int pairs_alloc(Pairs *p, uint64_t size) {
+    p->slot = malloc(sizeof(Rec) * size);
+    if (!p->slot) return 0;
+    for (uint64_t i = 0; i < size; i++) p->slot[i].node = -1;
+    p->mask = size - 1;
     return 1;
 }
 
+static int pairs_init(Pairs *p) {
+    p->n = 0;
+    return pairs_alloc(p, 512);
+}
+
 static void pairs_free(Pairs *p) {
-    free(p->rec);
     free(p->slot);
     memset(p, 0, sizeof(*p));
 }
@@ -375,41 +398,43 @@ static inline uint64_t hash_pair(int32_t node, int64_t past) {
     return h ^ (h >> 31);
 }
 
+/* 1: merged with a pair already there; 2: a new pair; 0: no memory. */
 static int pairs_add(Pairs *p, int32_t node, int64_t past, double mass) {
+    if ((uint64_t)p->n * 2 >= p->mask) {
+        Rec *old = p->slot;
+        uint64_t old_size = p->mask + 1;
+        if (!pairs_alloc(p, old_size * 2)) {
+            p->slot = old;
+            return 0;
+        }
+        for (uint64_t i = 0; i < old_size; i++) {
+            if (old[i].node < 0) continue;
+            uint64_t g = hash_pair(old[i].node, old[i].past) & p->mask;
+            while (p->slot[g].node >= 0) g = (g + 1) & p->mask;
+            p->slot[g] = old[i];
+        }
+        free(old);
+    }
     uint64_t h = hash_pair(node, past) & p->mask;
-    while (p->slot[h] >= 0) {
-        Rec *r = p->rec + p->slot[h];
+    while (p->slot[h].node >= 0) {
+        Rec *r = p->slot + h;
         if (r->node == node && r->past == past) {
             r->mass += mass;
             return 1;
         }
         h = (h + 1) & p->mask;
     }
-    if (p->n == p->cap) {
-        Rec *rec = realloc(p->rec, sizeof(Rec) * (size_t)p->cap * 2);
-        if (!rec) return 0;
-        p->rec = rec;
-        p->cap *= 2;
-    }
-    if ((uint64_t)p->n * 2 >= p->mask) {
-        uint64_t size = (p->mask + 1) * 2;
-        int64_t *slot = malloc(sizeof(int64_t) * size);
-        if (!slot) return 0;
-        memset(slot, 0xff, sizeof(int64_t) * size);
-        for (int64_t i = 0; i < p->n; i++) {
-            uint64_t g = hash_pair(p->rec[i].node, p->rec[i].past) & (size - 1);
-            while (slot[g] >= 0) g = (g + 1) & (size - 1);
-            slot[g] = i;
-        }
-        free(p->slot);
-        p->slot = slot;
-        p->mask = size - 1;
-        h = hash_pair(node, past) & p->mask;
-        while (p->slot[h] >= 0) h = (h + 1) & p->mask;
-    }
-    p->rec[p->n] = (Rec){node, past, mass};
-    p->slot[h] = p->n++;
-    return 1;
+    p->slot[h] = (Rec){node, past, mass};
+    p->n++;
+    return 2;
+}
+
+/* The records moved to the front of the slots, in no order; n of them. */
+static Rec *pairs_compact(Pairs *p) {
+    int64_t j = 0;
+    for (uint64_t i = 0; i <= p->mask; i++)
+        if (p->slot[i].node >= 0) p->slot[j++] = p->slot[i];
+    return p->slot;
 }
 
 static int rec_order(const void *a, const void *b) {
@@ -454,7 +479,7 @@ static void leaf(Stage *s, double count) {
     Walk *w = s->w;
     const int64_t *fx = w->fixed;
     int q = w->q;
-    if (!charge(w, FILL_UNITS)) return;
+    if (!charge(w, s->final ? LAST_FILL_UNITS : FILL_UNITS)) return;
     if (s->final) {
         int64_t future = s->fc + s->flast;
         for (int i = 0; i < q; i++) future -= fx[s->parts[i]] + fx[s->state[i] - s->parts[i]];
@@ -486,13 +511,15 @@ static void leaf(Stage *s, double count) {
         s->total += count * s->prefix[every] *
                     exp((double)(s->top + weight) / SCALE + s->children->logt[id] + w->constant);
     if (alive > every) {
-        if (!charge(w, (int64_t)PAST_UNITS * (alive - every))) return;
+        if (!charge(w, (int64_t)CARRY_UNITS * (alive - every))) return;
         for (int64_t i = every; i < alive; i++) {
-            if (!pairs_add(s->pairs, id, s->keys[i] + weight, s->mass[i] * count)) {
+            int added = pairs_add(s->pairs, id, s->keys[i] + weight, s->mass[i] * count);
+            if (!added) {
                 s->nomem = 1;
                 w->over = 1;
                 return;
             }
+            if (added == 2 && !charge(w, NEW_PAST_UNITS - CARRY_UNITS)) return;
         }
     }
 }
@@ -626,7 +653,8 @@ static double run_walk(Walk *w, const int32_t *root, int *nomem) {
             pairs_free(&pairs);
             break;
         }
-        qsort(pairs.rec, (size_t)pairs.n, sizeof(Rec), rec_order);
+        Rec *rec = pairs_compact(&pairs);
+        qsort(rec, (size_t)pairs.n, sizeof(Rec), rec_order);
         int64_t *nkeys = malloc(sizeof(int64_t) * (size_t)pairs.n);
         double *nmass = malloc(sizeof(double) * (size_t)pairs.n);
         int64_t *noff = calloc((size_t)next.n + 1, sizeof(int64_t));
@@ -640,9 +668,9 @@ static double run_walk(Walk *w, const int32_t *root, int *nomem) {
             goto done;
         }
         for (int64_t i = 0; i < pairs.n; i++) {
-            nkeys[i] = pairs.rec[i].past;
-            nmass[i] = pairs.rec[i].mass;
-            noff[pairs.rec[i].node + 1]++;
+            nkeys[i] = rec[i].past;
+            nmass[i] = rec[i].mass;
+            noff[rec[i].node + 1]++;
         }
         for (int32_t i = 0; i < next.n; i++) noff[i + 1] += noff[i];
         pairs_free(&pairs);
@@ -735,7 +763,8 @@ static PyObject *walk(PyObject *self, PyObject *args) {
     /* One slot past N, so that spread_min may read log (base + 1)! when it adds nothing. */
     w.fixed = malloc(sizeof(int64_t) * (size_t)(nf + 1));
     w.lf = malloc(sizeof(double) * (size_t)(nf + 1));
-    if (!w.fixed || !w.lf) {
+    w.reach = malloc((size_t)nf + 1);
+    if (!w.fixed || !w.lf || !w.reach) {
         PyErr_NoMemory();
         goto out;
     }
@@ -760,6 +789,7 @@ static PyObject *walk(PyObject *self, PyObject *args) {
 out:
     free(w.fixed);
     free(w.lf);
+    free(w.reach);
     Py_XDECREF(rows);
     Py_XDECREF(stages);
     Py_XDECREF(fixed);
