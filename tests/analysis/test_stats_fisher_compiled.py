@@ -76,8 +76,18 @@ def test_random_tables_match_brute_force_and_the_python_walk(raw: list[list[int]
         [[5, 5, 5], [5, 5, 5], [5, 5, 5], [4, 6, 5]],
         # Larger counts, near the fixed point's limit of about 700 answers.
         [[100, 80, 90, 80], [90, 90, 90, 80]],
+        # More than 6 rows on the shorter side: a node's least future by subset sums.
+        [
+            [0, 0, 1, 1, 3, 0, 1, 0],
+            [1, 1, 0, 0, 0, 0, 0, 1],
+            [1, 0, 0, 0, 1, 0, 0, 0],
+            [1, 1, 1, 0, 0, 0, 2, 0],
+            [1, 3, 0, 0, 1, 0, 0, 0],
+            [0, 0, 1, 1, 0, 1, 2, 0],
+            [0, 1, 1, 1, 0, 0, 1, 0],
+        ],
     ],
-    ids=["20x2", "tied-rows", "2x4-N700"],
+    ids=["20x2", "tied-rows", "2x4-N700", "7x8"],
 )
 def test_larger_tables_match_the_python_walk(table: list[list[int]]) -> None:
     compiled = compiled_pvalue(table, FEXACT_LOG_TOL, Budget(10**10))
