@@ -65,9 +65,12 @@ commenters). Two ways, as the survey's audit:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable
+from concurrent.futures import Future
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -82,6 +85,7 @@ from sharedground.analysis.suppression import suppress
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from sharedground.analysis.source import WaveData
     from sharedground.store import Store, Wave
     from sharedground.store.textschema import CodeFrame
 
@@ -104,6 +108,8 @@ MARGIN_PROGRAMMES = 1000
 
 Cell = tuple[int, int]
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 # -- the counts ---------------------------------------------------------------------------------
@@ -1560,28 +1566,102 @@ def codes_shown_in_trust(decision: TextDecision, trust: str, roles: Collection[s
     return {code for i, code in enumerate(cells.codes) if all(prints[j] for j in cells.family(i))}
 
 
-# -- remembered decisions -----------------------------------------------------------------------
+# -- remembered decisions ---------------------------------------------------------------------
 
 #: Decisions kept, by a digest of everything they are made from (the oldest forgotten first).
 REMEMBERED = 16
 _remembered: OrderedDict[tuple[object, ...], object] = OrderedDict()
+#: Decisions being made, by the same keys: whoever asks for one while it is being made
+#: (a page in the background, a report waiting for it) joins that computation rather than
+#: starting another (a wave's survey decision takes tens of seconds).
+_making: dict[tuple[object, ...], Future[object]] = {}
 _remembering = threading.Lock()
+
+
+def _recall(key: tuple[object, ...]) -> object | None:
+    """What was made for `key`, if it is kept (the caller holds `_remembering`)."""
+    if key in _remembered:
+        _remembered.move_to_end(key)
+        return _remembered[key]
+    return None
+
+
+def _make(key: tuple[object, ...], make: Callable[[], object], future: Future[object]) -> None:
+    """Make what `key` stands for, keep it and hand it to whoever waits on `future`. On
+    failure nothing is kept and `key` is no longer being made, so the next ask tries again."""
+    try:
+        made = make()
+    except BaseException as error:
+        with _remembering:
+            del _making[key]
+        future.set_exception(error)
+        return
+    with _remembering:
+        _remembered[key] = made
+        while len(_remembered) > REMEMBERED:
+            _remembered.popitem(last=False)
+        del _making[key]
+    future.set_result(made)
 
 
 def _remember(key: tuple[object, ...], make: Callable[[], T]) -> T:
     """`make()`, or what it gave before for the same `key`: a digest of the inputs, so a
     change to any of them (a response, a coding, the threshold, a late return's batch) is a
-    new key, never an old answer."""
+    new key, never an old answer. While it is being made (by another request, or in the
+    background) this waits for that one."""
     with _remembering:
-        if key in _remembered:
-            _remembered.move_to_end(key)
-            return _remembered[key]  # type: ignore[return-value]
-    made = make()
+        found = _recall(key)
+        if found is not None:
+            return found  # type: ignore[return-value]
+        future = _making.get(key)
+        mine = future is None
+        if future is None:
+            future = _making[key] = Future()
+    if mine:
+        _make(key, make, future)
+    return future.result()  # type: ignore[return-value]
+
+
+def _remembered_or_started(key: tuple[object, ...], make: Callable[[], T]) -> T | None:
+    """What `make()` gave for `key` if it is kept; if not, None at once, with `make()` run
+    in a thread of its own unless it is being made already (one computation per key in the
+    process). A failure is logged there, and the next call starts it again."""
     with _remembering:
-        _remembered[key] = made
-        while len(_remembered) > REMEMBERED:
-            _remembered.popitem(last=False)
-    return made
+        found = _recall(key)
+        if found is not None:
+            return found  # type: ignore[return-value]
+        if key in _making:
+            return None
+        future: Future[object] = Future()
+        _making[key] = future
+    threading.Thread(
+        target=_make_in_background, args=(key, make, future), name="decision", daemon=True
+    ).start()
+    return None
+
+
+def _make_in_background(
+    key: tuple[object, ...], make: Callable[[], object], future: Future[object]
+) -> None:
+    _make(key, make, future)
+    error = future.exception()
+    if error is not None:
+        # No request waits for this one: logged here or lost (the next page view retries).
+        log.error("making the decision %s failed", key[0], exc_info=error)
+
+
+def wait_for_decisions(timeout: float | None = None) -> None:
+    """Wait until no decision is being made in this process (those started by
+    `final_survey_if_ready` included), whether it succeeds or fails: for tests, and for
+    whoever must read the figures the pages show next."""
+    while True:
+        with _remembering:
+            pending = list(_making.values())
+        if not pending:
+            return
+        _, waiting = wait_for(pending, timeout)
+        if waiting:
+            raise TimeoutError(f"{len(waiting)} decision(s) still being made after {timeout} s")
 
 
 def _digest(*parts: object) -> str:
@@ -1600,19 +1680,39 @@ def _digest(*parts: object) -> str:
     return found.hexdigest()
 
 
-def final_survey(store: Store, wave: Wave) -> tuple[Decision, str]:
-    """The survey's decision over the wave's final figures (as a trust's report takes it),
-    and the digest of the data it was made from; remembered while that data is unchanged.
-    It reads the store in sessions of its own and may mark the wave's close: call it with
-    no other transaction holding a write open."""
-    from sharedground.analysis.disclosure.decide import decide
+def _final_data(store: Store, wave: Wave) -> tuple[WaveData, str]:
+    """The wave's data as its final figures read it, and its digest (the decision's key):
+    about 0.1 s for a wave of 6,000 responses, where the decision takes tens of seconds."""
     from sharedground.analysis.disclosure.final import released_data
     from sharedground.analysis.source import load_wave
 
     data = released_data(store, load_wave(store, wave.name))[0]
     written = data.frame.write_ipc(None)
-    key = _digest("survey", wave.id, data.suppression_threshold, written.getvalue())
+    return data, _digest("survey", wave.id, data.suppression_threshold, written.getvalue())
+
+
+def final_survey(store: Store, wave: Wave) -> tuple[Decision, str]:
+    """The survey's decision over the wave's final figures (as a trust's report takes it),
+    and the digest of the data it was made from; remembered while that data is unchanged,
+    and waited for when it is being made already. It reads the store in sessions of its
+    own and may mark the wave's close: call it with no other transaction holding a write
+    open."""
+    from sharedground.analysis.disclosure.decide import decide
+
+    data, key = _final_data(store, wave)
     return _remember(("survey", key), lambda: decide(data)), key
+
+
+def final_survey_if_ready(store: Store, wave: Wave) -> tuple[Decision, str] | None:
+    """`final_survey` if its decision is made already; if not, None at once, with the
+    decision started in the background (unless it is being made: one per wave's data in the
+    process), so that a page can say the figures are being checked rather than keep its
+    reader waiting the half minute it takes. The same care over sessions as `final_survey`."""
+    from sharedground.analysis.disclosure.decide import decide
+
+    data, key = _final_data(store, wave)
+    found = _remembered_or_started(("survey", key), lambda: decide(data))
+    return None if found is None else (found, key)
 
 
 def _remembered_text(
@@ -1697,8 +1797,10 @@ __all__ = [
     "count_cells",
     "decide_text",
     "final_survey",
+    "final_survey_if_ready",
     "listed_waves",
     "roles_shown_in_trust",
     "shown_in_trust",
     "text_decision",
+    "wait_for_decisions",
 ]
