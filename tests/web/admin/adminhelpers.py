@@ -16,6 +16,7 @@ from sharedground.fieldwork.contacts import import_contacts
 from sharedground.fieldwork.postal import draw_sample
 from sharedground.instrument import builtin
 from sharedground.store import Contact, Store
+from sharedground.text.disclosure import wait_for_decisions
 from sharedground.web import create_app
 
 PASSWORD = "a-long-test-password"
@@ -55,6 +56,18 @@ def make_site(store: Store, tmp_path: Path, n: int = 16) -> Site:
             code = TRUSTS[int(contact.name[1:]) % 2]  # type: ignore[index]
             serials[code].append(str(contact.serial))
     return Site(store, "w", serials)
+
+
+def settled(client: TestClient, url: str) -> str:
+    """The page at `url` once the wave's disclosure decision is made. The first view after
+    the close finds it being made (in the background) and shows none of the figures it
+    could withhold; this waits for it, as a lead reloading later would, and reads again."""
+    text = client.get(url).text
+    if 'id="final-pending"' in text or 'id="role-pending"' in text:
+        wait_for_decisions(timeout=120)
+        text = client.get(url).text
+        assert 'id="final-pending"' not in text and 'id="role-pending"' not in text
+    return text
 
 
 def login(client: TestClient, username: str, password: str = PASSWORD) -> int:
