@@ -13,7 +13,7 @@ import datetime as dt
 import itertools
 from pathlib import Path
 
-from adminhelpers import ROLES, login, make_site
+from adminhelpers import ROLES, login, make_site, settled
 from sqlalchemy import select
 from starlette.testclient import TestClient
 from webhelpers import parse
@@ -27,7 +27,7 @@ THRESHOLD = 5
 
 
 def _by_role(client: TestClient) -> dict[str, dict[str, str]]:
-    page = parse(client.get("/admin/waves/w/trusts/RA1/monitor").text)
+    page = parse(settled(client, "/admin/waves/w/trusts/RA1/monitor"))
     return {
         row.attributes["data-group"]: {
             td.attributes["data-measure"]: td.text().strip() for td in row.css("td")
@@ -274,7 +274,7 @@ def test_reminders_by_role_do_not_tell_who_has_completed(store: Store, tmp_path:
 
         def rows(client: TestClient, trust: str) -> list[list[tuple[str, str]]]:
             """The trust's own groups' rows and its total, without their names."""
-            page = parse(client.get(f"/admin/waves/w/trusts/{trust}/monitor").text)
+            page = parse(settled(client, f"/admin/waves/w/trusts/{trust}/monitor"))
             return sorted(
                 sorted(
                     (td.attributes["data-measure"] or "", td.text().strip()) for td in row.css("td")
@@ -289,7 +289,7 @@ def test_reminders_by_role_do_not_tell_who_has_completed(store: Store, tmp_path:
 def _modes(client: TestClient) -> dict[str, str]:
     """Everything the trust's page splits by mode: completed by mode, the postal figures,
     and the daily series' online and postal columns."""
-    page = parse(client.get("/admin/waves/w/trusts/RA1/monitor").text)
+    page = parse(settled(client, "/admin/waves/w/trusts/RA1/monitor"))
     found = {
         f"{key}={row.attributes.get(key)}": row.css_first("td").text().strip()
         for key in ("data-mode", "data-postal")

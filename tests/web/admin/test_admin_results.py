@@ -14,7 +14,7 @@ import itertools
 import random
 
 import pytest
-from adminhelpers import PASSWORD, login
+from adminhelpers import PASSWORD, login, settled
 from starlette.testclient import TestClient
 from webhelpers import ANSWERS, Survey, answer_sections, make_survey, parse, submit
 
@@ -30,7 +30,7 @@ THRESHOLD = 5
 
 
 def _reading(client: TestClient) -> dict[str, object]:
-    page = parse(client.get("/admin/waves/pilot/trusts/RA1/results").text)
+    page = parse(settled(client, "/admin/waves/pilot/trusts/RA1/results"))
     note = page.css_first("#release")
     shares = {
         table.attributes["data-question"]: [td.text().strip() for td in table.css("td")]

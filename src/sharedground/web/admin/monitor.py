@@ -17,6 +17,8 @@ figures (a late return waits for a whole batch of its group, as the figures do),
 group whose number the trust's report withholds (a small one, or its partner) shows "–":
 the page would otherwise print the very count every other output keeps back. Questionnaires
 started stay unsplit by role then too: a late paper return counts as started at once.
+Until the wave's decision is made (tens of seconds, in the background after the first view
+after the close), every group shows "–" and the page says the figures are being checked.
 """
 
 from __future__ import annotations
@@ -105,22 +107,25 @@ class FinalRoles:
 
     completed: dict[str, int]
     withheld: frozenset[str]
+    #: The decision is still being made: every group is withheld until it is.
+    pending: bool = False
 
 
 def _final_roles(web: WebContext, wave_name: str, trust: str) -> FinalRoles | None:
-    """For a lead once fieldwork is over (None while it runs). Run outside any page
+    """For a lead once fieldwork is over (None while it runs); every group withheld,
+    marked pending, while the wave's decision is being made. Run outside any page
     transaction: the wave's decision reads the store in sessions of its own and may mark
     the close, which a transaction holding SQLite's write lock would block."""
     from collections import Counter
 
     from sharedground.analysis.disclosure.final import final_release
-    from sharedground.text.disclosure import final_survey
+    from sharedground.text.disclosure import final_survey_if_ready
 
     with web.store.session() as session:
         wave = web.store.find_wave(session, wave_name)
         if wave is None or not fieldwork_over(session, wave, web.today()):
             return None
-    decision, _ = final_survey(web.store, wave)
+    ready = final_survey_if_ready(web.store, wave)
     with web.store.session() as session:
         found = final_release(session, wave, web.today(), trust)
     if found is None:
@@ -128,6 +133,11 @@ def _final_roles(web: WebContext, wave_name: str, trust: str) -> FinalRoles | No
     completed = Counter(
         role for (_, role), keep in zip(found.cells, found.shown, strict=True) if keep
     )
+    if ready is None:
+        # Not decided yet (it is being made in the background): any group could be one the
+        # report withholds, so none is shown until it is.
+        return FinalRoles(dict(completed), frozenset(), pending=True)
+    decision, _ = ready
     withheld: set[str] = set()
     if trust in decision.cells.trusts:
         roles = list(decision.cells.roles)
@@ -146,7 +156,7 @@ def _final_by_role(rows: list[dict[str, Any]], final: FinalRoles) -> None:
     that column would name the late respondent's role while the completions wait."""
     for row in rows:
         row["started"] = "–"
-        if row["group"] in final.withheld:
+        if final.pending or row["group"] in final.withheld:
             row["completed"] = row["rate"] = "–"
             continue
         row["completed"] = final.completed.get(row["group"], 0)
@@ -195,6 +205,7 @@ def _load(
         "by_role": by_role,
         "role_release": role_release,
         "role_final": trust is not None and role_release is None and final_roles is not None,
+        "role_pending": role_release is None and final_roles is not None and final_roles.pending,
         "total": _row(figures.total),
         "by_trust": [
             _row(r, f"{base}/{r.group}/monitor" if user.may_see_trust(r.group) else None)

@@ -20,6 +20,11 @@ figure for it ("This trust" in its report) may be withheld as its partner, since
 national figure less the other trusts' would give the small one back. Such a question
 shows no shares and no count here either. A question the report does not tabulate
 (country, gender) is withheld when the report prints nothing of the trust as a whole.
+
+The decision takes tens of seconds on a wave of a few hundred trusts, and is remembered
+per server process. Until it is made (in the background, started by the first view after
+the close), the page withholds every question's shares and counts and says the figures
+are being checked: it never shows figures the decision might yet withhold.
 """
 
 from __future__ import annotations
@@ -64,25 +69,33 @@ class Withheld:
 
     columns: frozenset[str]
     whole: bool
+    #: The decision is still being made: every question is withheld until it is.
+    pending: bool = False
 
     def __contains__(self, column: object) -> bool:
         return self.whole or column in self.columns
 
 
 def _withheld(web: WebContext, wave_name: str, trust: str) -> Withheld | None:
-    """What the trust's report withholds of its own figures (None while fieldwork runs).
+    """What the trust's report withholds of its own figures (None while fieldwork runs);
+    everything, marked pending, while the wave's decision is being made.
 
     Run outside any page transaction: the wave's decision reads the store in sessions of
     its own and may mark the close, which a transaction holding SQLite's write lock would
     block (as `monitor._final_roles`)."""
-    from sharedground.text.disclosure import final_survey
+    from sharedground.text.disclosure import final_survey_if_ready
 
     with web.store.session() as session:
         wave = web.store.find_wave(session, wave_name)
         if wave is None or not fieldwork_over(session, wave, web.today()):
             return None
         instrument = loads(wave.instrument.definition)
-    decision, _ = final_survey(web.store, wave)
+    ready = final_survey_if_ready(web.store, wave)
+    if ready is None:
+        # Not decided yet (it is being made in the background): any figure could be one it
+        # withholds, so none is shown until it is.
+        return Withheld(frozenset(), True, pending=True)
+    decision, _ = ready
     if trust not in decision.cells.trusts:
         return Withheld(frozenset(), False)
     t = decision.trust_index(trust)
@@ -135,6 +148,7 @@ def _load(
         "threshold": threshold,
         "suppressed": n < threshold,
         "questions": [],
+        "pending": withheld is not None and withheld.pending,
     }
     context["kept_back"] = 0
     if context["suppressed"]:
