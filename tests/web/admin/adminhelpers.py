@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from webhelpers import LiveServer, csrf_of, parse
@@ -15,7 +17,7 @@ from sharedground.fieldwork.clock import study_today
 from sharedground.fieldwork.contacts import import_contacts
 from sharedground.fieldwork.postal import draw_sample
 from sharedground.instrument import builtin
-from sharedground.store import Contact, Store
+from sharedground.store import Contact, Organisation, Store
 from sharedground.text.disclosure import wait_for_decisions
 from sharedground.web import create_app
 
@@ -94,3 +96,23 @@ def sign_in(page: Any, server: LiveServer, username: str, password: str = PASSWO
     page.click("#sign-in")
     page.wait_for_url(f"{server.url}/admin")
     return page
+
+
+def close_yesterday(store: Store, wave: str = "w") -> None:
+    """Fieldwork of `wave` ran for the last 30 days and closed yesterday."""
+    with store.session() as session:
+        found = store.find_wave(session, wave)
+        assert found is not None
+        found.opens = study_today() - dt.timedelta(days=30)
+        found.closes = study_today() - dt.timedelta(days=1)
+
+
+def contacts_by_trust_and_role(store: Store) -> dict[str, dict[str, list[int]]]:
+    """Contact ids by trust code and role, in the order they were added."""
+    people: dict[str, dict[str, list[int]]] = {}
+    with store.session() as session:
+        for contact in session.scalars(select(Contact).order_by(Contact.id)):
+            code = session.get(Organisation, contact.organisation_id)
+            assert code is not None
+            people.setdefault(code.code, {}).setdefault(contact.role, []).append(contact.id)
+    return people

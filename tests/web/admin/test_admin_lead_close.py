@@ -10,7 +10,6 @@ figures for every question, so it must leave out those its report leaves out.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 from collections import OrderedDict
@@ -22,7 +21,15 @@ from typing import Any
 
 import polars as pl
 import pytest
-from adminhelpers import PASSWORD, Site, login, make_site, settled
+from adminhelpers import (
+    PASSWORD,
+    Site,
+    close_yesterday,
+    contacts_by_trust_and_role,
+    login,
+    make_site,
+    settled,
+)
 from sqlalchemy import select
 from starlette.testclient import TestClient
 from webhelpers import parse
@@ -33,7 +40,7 @@ from sharedground.exchange.importer import import_file
 from sharedground.fieldwork import accounts
 from sharedground.fieldwork.clock import study_today
 from sharedground.instrument import GridItem, loads
-from sharedground.store import Contact, Organisation, Response, Store, Wave
+from sharedground.store import Contact, Response, Store, Wave
 from sharedground.text import disclosure
 from sharedground.text.disclosure import final_survey, final_survey_if_ready, wait_for_decisions
 
@@ -56,11 +63,7 @@ def site(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
     path = tmp_path / "cohort.csv"
     synth.write(frame, synth.instrument_for("2015"), path)
     import_file(store, path, "w")
-    with store.session() as session:
-        wave = session.scalar(select(Wave).where(Wave.name == "w"))
-        assert wave is not None
-        wave.opens = study_today() - dt.timedelta(days=30)
-        wave.closes = study_today() - dt.timedelta(days=1)
+    close_yesterday(store)
     with store.session() as session:
         accounts.create_user(session, "lead-c", PASSWORD, "lead", "RC3")
     return made
@@ -76,6 +79,15 @@ def _questions(client: TestClient, trust: str) -> dict[str, tuple[str, list[str]
         )
         for table in page.css("table[data-question]")
     }
+
+
+def _shown_unless(questions: dict[str, tuple[str, list[str]]], withheld: set[str]) -> None:
+    """Every question in `withheld` shows no shares; every other one its shares and count."""
+    for column, (caption, shares) in questions.items():
+        if column in withheld:
+            assert set(shares) == {"–"}, column
+        else:
+            assert set(shares) != {"–"} and "answered)" in caption, column
 
 
 def _withheld_in_report(store: Store, trust: str) -> set[str]:
@@ -125,11 +137,7 @@ def test_the_results_page_prints_no_figure_the_trusts_report_withholds(
         theirs = _questions(other, "RC3")
         assert theirs.keys() == mine.keys()
         assert others and len(others) < len(withheld)
-        for column, (caption, shares) in theirs.items():
-            if column in others:
-                assert set(shares) == {"–"}, column
-            else:
-                assert set(shares) != {"–"} and "answered)" in caption, column
+        _shown_unless(theirs, others)
 
 
 def _complete(store: Store, contact_id: int) -> None:
@@ -170,22 +178,13 @@ def test_the_notes_on_late_returns_do_not_tell_their_role_groups(
     colleague of the first. Two trusts alike but for the roles of their two late returns
     must read alike."""
     made = make_site(store, tmp_path, n=40)
-    people: dict[str, dict[str, list[int]]] = {}
-    with store.session() as session:
-        for contact in session.scalars(select(Contact).order_by(Contact.id)):
-            code = session.get(Organisation, contact.organisation_id)
-            assert code is not None
-            people.setdefault(code.code, {}).setdefault(contact.role, []).append(contact.id)
+    people = contacts_by_trust_and_role(store)
     for groups in people.values():
         assert sorted(len(ids) for ids in groups.values()) == [10, 10]
         for ids in groups.values():
             for contact_id in ids[:5]:
                 _complete(store, contact_id)
-    with store.session() as session:
-        wave = session.scalar(select(Wave).where(Wave.name == "w"))
-        assert wave is not None
-        wave.opens = study_today() - dt.timedelta(days=30)
-        wave.closes = study_today() - dt.timedelta(days=1)
+    close_yesterday(store)
     with TestClient(made.app()) as a, TestClient(made.app()) as b:
         assert login(a, "lead-a") == 303
         assert login(b, "lead-b") == 303
@@ -300,11 +299,7 @@ def test_a_page_read_while_the_decision_is_made_withholds_everything_and_says_so
         withheld = _withheld_in_report(store, "RC3")
         theirs = _questions(other, "RC3")
         assert withheld and len(withheld) < len(theirs)
-        for column, (caption, shares) in theirs.items():
-            if column in withheld:
-                assert set(shares) == {"–"}, column
-            else:
-                assert set(shares) != {"–"} and "answered)" in caption, column
+        _shown_unless(theirs, withheld)
         page, rows = _lead_by_role(lead, "RA1")
         assert page.css_first("#role-pending") is None
         assert page.css_first("#role-final") is not None

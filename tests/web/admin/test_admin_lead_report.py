@@ -22,14 +22,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from adminhelpers import Site, login, make_site
+from adminhelpers import Site, close_yesterday, login, make_site
 from sqlalchemy import select
 from starlette.testclient import TestClient
 from webhelpers import csrf_of, parse, text_of
 
 from sharedground import synth
 from sharedground.exchange.importer import import_file
-from sharedground.fieldwork.clock import study_today
 from sharedground.fieldwork.paper import key_questionnaire
 from sharedground.jobs import tasks
 from sharedground.store import Contact, Response, Store, Wave
@@ -61,11 +60,7 @@ def site(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
     path = tmp_path / "cohort.csv"
     synth.write(frame, synth.instrument_for("2015"), path)
     import_file(store, path, "w")
-    with store.session() as session:
-        wave = session.scalar(select(Wave).where(Wave.name == "w"))
-        assert wave is not None
-        wave.opens = study_today() - dt.timedelta(days=30)
-        wave.closes = study_today() - dt.timedelta(days=1)
+    close_yesterday(store)
     return made
 
 

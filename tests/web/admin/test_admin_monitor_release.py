@@ -13,7 +13,14 @@ import datetime as dt
 import itertools
 from pathlib import Path
 
-from adminhelpers import ROLES, login, make_site, settled
+from adminhelpers import (
+    ROLES,
+    close_yesterday,
+    contacts_by_trust_and_role,
+    login,
+    make_site,
+    settled,
+)
 from sqlalchemy import select
 from starlette.testclient import TestClient
 from webhelpers import parse
@@ -149,11 +156,7 @@ def test_after_the_close_a_lead_sees_no_small_group_and_no_late_return_alone(
         for contact_id in ids:
             if contact_id != late:
                 _complete(store, contact_id)
-    with store.session() as session:
-        wave = session.scalar(select(Wave).where(Wave.name == "w"))
-        assert wave is not None
-        wave.opens = study_today() - dt.timedelta(days=30)
-        wave.closes = study_today() - dt.timedelta(days=1)
+    close_yesterday(store)
     app = site.app()
     with TestClient(app) as lead, TestClient(app) as admin:
         assert login(lead, "lead-a") == 303
@@ -192,11 +195,7 @@ def test_after_the_close_a_late_return_moves_nothing_split_by_role(
     on_time = by_role[first] + by_role[second][:6]
     for contact_id in on_time:
         _complete(store, contact_id)
-    with store.session() as session:
-        wave = session.scalar(select(Wave).where(Wave.name == "w"))
-        assert wave is not None
-        wave.opens = study_today() - dt.timedelta(days=30)
-        wave.closes = study_today() - dt.timedelta(days=1)
+    close_yesterday(store)
     app = site.app()
     with TestClient(app) as lead, TestClient(app) as admin:
         assert login(lead, "lead-a") == 303
@@ -252,12 +251,7 @@ def test_reminders_by_role_do_not_tell_who_has_completed(store: Store, tmp_path:
     directors and none of its directorate managers read alike by completions (none
     released of 7), and differed by reminders (6 and 7 against 3 and 10)."""
     site = make_site(store, tmp_path, n=40)
-    people: dict[str, dict[str, list[int]]] = {}
-    with store.session() as session:
-        for contact in session.scalars(select(Contact).order_by(Contact.id)):
-            code = session.get(Organisation, contact.organisation_id)
-            assert code is not None
-            people.setdefault(code.code, {}).setdefault(contact.role, []).append(contact.id)
+    people = contacts_by_trust_and_role(store)
     split = {"RA1": (4, 3), "RB2": (7, 0)}
     for trust, counts in split.items():
         for ids, n in zip((people[trust][r] for r in sorted(people[trust])), counts, strict=True):
